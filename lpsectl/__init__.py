@@ -1,0 +1,3 @@
+"""lpsectl — the LPSE system administrator's toolkit for SPSE."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,136 @@
+"""Root command group. All error handling lives here: errors → stderr + exit code."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import sys
+import traceback
+
+import click
+
+from lpsectl import __version__
+from lpsectl import commands as commands_pkg
+from lpsectl.config import load_config
+from lpsectl.context import AppContext
+from lpsectl.errors import ExitCode, LpsectlError
+
+log = logging.getLogger("lpsectl")
+
+ROOT_HELP = """lpsectl — keep an LPSE's SPSE healthy and its users informed.
+
+\b
+Typical day (cron does this for you, see `lpsectl cron print`):
+  lpsectl collect              gather a snapshot of every host, store it
+  lpsectl report daily         Laporan Monitoring Kinerja for today
+  lpsectl analyze              recommendations from the history
+
+Exit codes: 0 ok, 1 problems found (where a flag asks), 2 usage error,
+3 partial (some hosts/items not collected), 4 configuration error,
+5 nothing collected / service unavailable, 6 another run holds the lock.
+"""
+
+
+class LpsectlGroup(click.Group):
+    """Loads every module in lpsectl.commands that exposes ``command``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_command_modules())
+
+    def main(self, args=None, prog_name=None, **extra):  # type: ignore[no-untyped-def, override]
+        """Run, turning every failure into one stderr sentence and an exit code."""
+        argv = list(sys.argv[1:] if args is None else args)
+        verbose = any(a in ("-v", "-vv", "-vvv", "--verbose") for a in argv)
+        try:
+            rv = super().main(args=argv, prog_name=prog_name, standalone_mode=False, **extra)
+        except LpsectlError as exc:
+            click.echo(f"lpsectl: {exc.message}", err=True)
+            if verbose and exc.detail:
+                click.echo(exc.detail, err=True)
+            sys.exit(int(exc.exit_code))
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(int(ExitCode.USAGE) if isinstance(exc, click.UsageError) else exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("lpsectl: aborted", err=True)
+            sys.exit(int(ExitCode.USAGE))
+        except KeyboardInterrupt:
+            click.echo("lpsectl: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            click.echo(
+                f"lpsectl: internal error: {exc.__class__.__name__}: {exc} "
+                "(run with -v for the traceback)",
+                err=True,
+            )
+            if verbose:
+                traceback.print_exc()
+            sys.exit(int(ExitCode.INTERNAL))
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module_name = _command_modules().get(name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"lpsectl.commands.{module_name}")
+        return getattr(module, "command", None)
+
+
+def _command_modules() -> dict[str, str]:
+    found = {}
+    for info in pkgutil.iter_modules(commands_pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        found[info.name.replace("_", "-")] = info.name
+    return found
+
+
+@click.group(cls=LpsectlGroup, help=ROOT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    envvar="LPSECTL_CONFIG",
+    help="Config file (default: $LPSECTL_CONFIG, $XDG_CONFIG_HOME/lpsectl/lpsectl.toml, "
+    "/etc/lpsectl/lpsectl.toml; none = local host only).",
+)
+@click.option("--lang", type=click.Choice(["id", "en"]), help="Language of documents (default from config: id).")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (repeat for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors (implied when not on a terminal).")
+@click.version_option(__version__, prog_name="lpsectl")
+@click.pass_context
+def root(ctx: click.Context, config_path: str | None, lang: str | None, verbose: int, quiet: bool) -> None:
+    if ctx.resilient_parsing:
+        return
+    verbosity = -1 if quiet else verbose
+    _setup_logging(verbosity)
+    if ctx.invoked_subcommand == "init":
+        # `init` must work when the config is missing or broken
+        config = None
+    else:
+        config = load_config(config_path)
+    app = AppContext(config=config, lang=lang or (config.lpse.language if config else "id"), verbosity=verbosity)  # type: ignore[arg-type]
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING
+    if verbosity >= 2:
+        level = logging.DEBUG
+    elif verbosity == 1:
+        level = logging.INFO
+    elif verbosity < 0:
+        level = logging.ERROR
+    logging.basicConfig(level=level, format="lpsectl: %(message)s", stream=sys.stderr, force=True)
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL if verbosity < 2 else logging.DEBUG)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    root.main(args=argv, prog_name="lpsectl")

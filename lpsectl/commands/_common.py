@@ -1,0 +1,97 @@
+"""Shared pieces of the thin command layer: options, output, JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from tabulate import tabulate
+
+from lpsectl.context import AppContext
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def format_option(*choices: str, default: str | None = None) -> Callable[[F], F]:
+    """``--format`` with the given choices (first is the default)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default or choices[0],
+        show_default=True,
+        help="Output format: " + ", ".join(choices) + " (json is stable, for scripts).",
+    )
+
+
+def output_option(func: F) -> F:
+    return click.option(
+        "--output",
+        "-o",
+        "output",
+        type=click.Path(dir_okay=False, writable=True),
+        help="Write to FILE instead of standard output.",
+    )(func)
+
+
+def emit(text: str, output: str | None = None) -> None:
+    """Print, or write atomically to ``output`` (never leaves a half-written file)."""
+    if not text.endswith("\n"):
+        text += "\n"
+    if not output or output == "-":
+        click.echo(text, nl=False)
+        return
+    path = Path(output)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def to_jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: to_jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(to_jsonable(value), ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    if not rows:
+        return "(none)"
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def info(app: AppContext, message: str) -> None:
+    """A progress/info line on stderr, silenced by -q."""
+    if app.verbosity >= 0:
+        click.echo(message, err=True)

@@ -1,0 +1,369 @@
+"""TOML configuration → validated dataclasses.
+
+Every error names the file, the key and what is wrong. Feature sections
+(``[maintenance]``, ``[tickets]``, ...) are declared by the feature module as
+a dataclass and read with :func:`load_section`, so this module does not need
+to know every feature.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lpsectl.errors import ConfigError
+
+ROLES = ("app", "db")
+LANGUAGES = ("id", "en")
+LOCAL_ADDRESS = "local"
+
+#: Sections owned by feature modules; their content is validated by them.
+FEATURE_SECTIONS = (
+    "maintenance",
+    "tickets",
+    "access",
+    "schedule",
+    "thresholds",
+    "analysis",
+    "logs",
+    "report",
+    "cron",
+)
+
+
+@dataclass
+class LpseSettings:
+    name: str = "LPSE"
+    timezone: str = "Asia/Jakarta"
+    language: str = "id"
+    data_dir: str = ""
+    database_url: str = ""
+    templates_dir: str = ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass
+class SshSettings:
+    known_hosts: str = "~/.ssh/known_hosts"
+    key_file: str = ""
+    user: str = ""
+    connect_timeout: float = 10.0
+    command_timeout: float = 120.0
+    parallel: int = 16
+    ssh_config: str = "~/.ssh/config"
+
+
+@dataclass
+class PostgresSettings:
+    database: str = "epns_prod"
+    psql: list[str] = field(default_factory=lambda: ["psql"])
+    user: str = ""
+    port: int = 0
+
+
+@dataclass
+class HostConfig:
+    name: str
+    role: list[str] = field(default_factory=list)
+    address: str = LOCAL_ADDRESS
+    port: int = 22
+    user: str = ""
+    key_file: str = ""
+    python: str = "python3"
+    app_home: str = "/home/appserv/spse"
+    logs: list[str] = field(default_factory=list)
+    log_line_prefix: str = ""
+    log_format: str = ""
+    log_stale_minutes: int = 60
+    postgres: PostgresSettings | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.address == LOCAL_ADDRESS
+
+    def has_role(self, role: str) -> bool:
+        return role in self.role
+
+
+@dataclass
+class MailSettings:
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    password_file: str = ""
+    timeout: float = 30.0
+    sender: str = "lpsectl <lpsectl@localhost>"
+    helpdesk: list[str] = field(default_factory=list)
+    head: list[str] = field(default_factory=list)
+    committees_file: str = ""
+
+
+@dataclass
+class Config:
+    lpse: LpseSettings = field(default_factory=LpseSettings)
+    ssh: SshSettings = field(default_factory=SshSettings)
+    hosts: list[HostConfig] = field(default_factory=list)
+    mail: MailSettings = field(default_factory=MailSettings)
+    #: raw feature sections, read through :func:`load_section`
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: where the config came from ("<embedded default>" when none)
+    source: str = "<embedded default>"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.lpse.tz
+
+    def host(self, name: str) -> HostConfig:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        known = ", ".join(h.name for h in self.hosts) or "none"
+        raise ConfigError(f"{self.source}: no host named {name!r} (known hosts: {known})")
+
+    @property
+    def data_dir(self) -> Path:
+        if self.lpse.data_dir:
+            return Path(self.lpse.data_dir).expanduser()
+        return default_data_dir()
+
+
+def default_data_dir() -> Path:
+    if os.geteuid() == 0 and not os.environ.get("XDG_DATA_HOME"):
+        return Path("/var/lib/lpsectl")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lpsectl"
+
+
+def config_search_path(explicit: str | None = None) -> list[Path]:
+    """Where a config is looked for, in order (the first that exists wins)."""
+    if explicit:
+        return [Path(explicit).expanduser()]
+    paths = []
+    if os.environ.get("LPSECTL_CONFIG"):
+        paths.append(Path(os.environ["LPSECTL_CONFIG"]).expanduser())
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    paths.append(Path(xdg) / "lpsectl" / "lpsectl.toml")
+    paths.append(Path("/etc/lpsectl/lpsectl.toml"))
+    return paths
+
+
+def embedded_default() -> Config:
+    """No config file at all: the local host only, history in the data dir."""
+    return Config(hosts=[HostConfig(name=socket.gethostname() or "localhost")])
+
+
+def load_config(explicit: str | None = None) -> Config:
+    paths = config_search_path(explicit)
+    for path in paths:
+        if path.exists():
+            return load_config_file(path)
+    if explicit or os.environ.get("LPSECTL_CONFIG"):
+        raise ConfigError(f"{paths[0]}: config file not found")
+    return embedded_default()
+
+
+def load_config_file(path: Path) -> Config:
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read config file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: config file is not UTF-8 text") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from exc
+    return parse_config(raw, source)
+
+
+def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
+    known = {"lpse", "ssh", "hosts", "mail", *FEATURE_SECTIONS}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{source}: unknown section [{key}] (known: {', '.join(sorted(known))})")
+    config = Config(source=source)
+    config.lpse = _build(LpseSettings, raw.get("lpse", {}), source, "lpse")
+    config.ssh = _build(SshSettings, raw.get("ssh", {}), source, "ssh")
+    config.mail = _build(MailSettings, raw.get("mail", {}), source, "mail")
+    _check_lpse(config.lpse, source)
+    _check_ssh(config.ssh, source)
+    hosts_raw = raw.get("hosts", None)
+    if hosts_raw is None:
+        config.hosts = embedded_default().hosts
+    else:
+        if not isinstance(hosts_raw, list):
+            raise ConfigError(f"{source}: 'hosts' must be an array of tables ([[hosts]])")
+        config.hosts = [_parse_host(h, source, i) for i, h in enumerate(hosts_raw)]
+        _check_unique_names(config.hosts, source)
+    config.sections = {name: raw[name] for name in FEATURE_SECTIONS if name in raw}
+    for name, value in config.sections.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table")
+    return config
+
+
+S = TypeVar("S")
+
+
+def load_section(config: Config, name: str, cls: type[S]) -> S:
+    """Read feature section ``[name]`` into dataclass ``cls`` (defaults when absent)."""
+    return _build(cls, config.sections.get(name, {}), config.source, name)
+
+
+def _parse_host(raw: Any, source: str, index: int) -> HostConfig:
+    where = f"hosts[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: {where} must be a table")
+    if "name" not in raw:
+        raise ConfigError(f"{source}: {where}.name is required")
+    raw = dict(raw)
+    if isinstance(raw.get("role"), str):
+        raw["role"] = [raw["role"]]
+    if isinstance(raw.get("postgres"), dict):
+        pg = dict(raw["postgres"])
+        if isinstance(pg.get("psql"), str):
+            # an argv written as one string is split, never handed to a shell
+            import shlex
+
+            pg["psql"] = shlex.split(pg["psql"])
+        raw["postgres"] = _build(PostgresSettings, pg, source, f"{where}.postgres")
+    elif "postgres" in raw:
+        raise ConfigError(f"{source}: {where}.postgres must be a table")
+    host = _build(HostConfig, raw, source, where, skip={"postgres"})
+    host.postgres = raw.get("postgres")
+    name_where = f"{where} ({host.name!r})"
+    if not host.name or not all(c.isalnum() or c in "-_." for c in host.name):
+        raise ConfigError(
+            f"{source}: {where}.name {host.name!r} may contain only letters, digits, '-', '_' and '.'"
+        )
+    for role in host.role:
+        if role not in ROLES:
+            raise ConfigError(
+                f"{source}: {name_where}.role: unknown role {role!r} (expected one of: {', '.join(ROLES)})"
+            )
+    if not 1 <= host.port <= 65535:
+        raise ConfigError(f"{source}: {name_where}.port: {host.port} is not a port number (1-65535)")
+    if not host.address:
+        raise ConfigError(f"{source}: {name_where}.address is empty (use \"local\" for this machine)")
+    if host.has_role("db") and host.postgres is None:
+        host.postgres = PostgresSettings()
+    if host.postgres is not None and not host.postgres.psql:
+        raise ConfigError(f"{source}: {name_where}.postgres.psql is empty")
+    return host
+
+
+def _check_unique_names(hosts: list[HostConfig], source: str) -> None:
+    seen: set[str] = set()
+    for host in hosts:
+        if host.name in seen:
+            raise ConfigError(f"{source}: host name {host.name!r} appears twice in [[hosts]]")
+        seen.add(host.name)
+
+
+def _check_lpse(lpse: LpseSettings, source: str) -> None:
+    try:
+        ZoneInfo(lpse.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"{source}: lpse.timezone: unknown time zone {lpse.timezone!r} "
+            "(use Asia/Jakarta, Asia/Makassar or Asia/Jayapura)"
+        ) from exc
+    if lpse.language not in LANGUAGES:
+        raise ConfigError(f"{source}: lpse.language: {lpse.language!r} is not one of: id, en")
+
+
+def _check_ssh(ssh: SshSettings, source: str) -> None:
+    if ssh.parallel < 1:
+        raise ConfigError(f"{source}: ssh.parallel must be at least 1")
+    if ssh.connect_timeout <= 0:
+        raise ConfigError(f"{source}: ssh.connect_timeout must be positive")
+
+
+def _build(cls: type[S], raw: Any, source: str, where: str, skip: set[str] = frozenset()) -> S:
+    """Instantiate dataclass ``cls`` from ``raw``, checking names and types."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: [{where}] must be a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in fields:
+            raise ConfigError(
+                f"{source}: {where}.{key}: unknown key (known: {', '.join(sorted(fields))})"
+            )
+        if key in skip:
+            continue
+        kwargs[key] = _coerce(value, hints[key], source, f"{where}.{key}")
+    missing = [
+        name
+        for name, f in fields.items()
+        if name not in kwargs
+        and name not in skip
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{source}: {where}.{missing[0]} is required")
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, source: str, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, non_none[0], source, where)
+    if origin is list:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: {where}: expected a list, got {_tname(value)}")
+        return [_coerce(v, args[0] if args else Any, source, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {where}: expected a table, got {_tname(value)}")
+        return value
+    if hint is Any:
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{source}: {where}: expected a number, got {_tname(value)}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source}: {where}: expected a whole number, got {_tname(value)}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: {where}: expected true or false, got {_tname(value)}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {where}: expected a string, got {_tname(value)}")
+        return value
+    return value
+
+
+def _tname(value: Any) -> str:
+    return {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__) + f" ({value!r})"[:60]

@@ -1,0 +1,36 @@
+"""What a command needs from its surroundings, bundled so tests can swap it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lpsectl import timeutil
+from lpsectl.config import Config
+from lpsectl.store import Store, open_store
+
+
+@dataclass
+class AppContext:
+    config: Config
+    lang: str = "id"
+    verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.config)
+        return self._store
+
+    def now(self) -> datetime:
+        return timeutil.now(self.config.tz)
+
+    @property
+    def templates_dir(self) -> str:
+        return self.config.lpse.templates_dir
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -1,0 +1,130 @@
+"""Jinja environment for every human document, with Indonesian date filters.
+
+Templates are looked up first in the directory named by ``lpse.templates_dir``
+(so an LPSE can override any document), then in the shipped package
+``lpsectl.templates``. For a language ``lang``, ``NAME`` resolves to
+``lang/NAME`` when that exists, else ``NAME``. HTML templates (``*.html.j2``)
+are autoescaped; text templates are not.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+ZONE_ABBREVIATIONS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Ujung_Pandang": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+def zone_abbreviation(moment: datetime) -> str:
+    key = getattr(moment.tzinfo, "key", "")
+    return ZONE_ABBREVIATIONS.get(key) or moment.strftime("%Z") or "UTC"
+
+
+def long_date(value: date | datetime, lang: str = "id") -> str:
+    """'Senin, 7 Desember 2026' / 'Monday, 7 December 2026'."""
+    return format_date(value, "EEEE, d MMMM y", locale=lang)
+
+
+def long_datetime(moment: datetime, lang: str = "id") -> str:
+    """'Senin, 7 Desember 2026 pukul 22.00 WIB' / 'Monday, 7 December 2026 at 22:00 WIB'."""
+    if lang == "id":
+        return f"{long_date(moment, lang)} pukul {moment:%H.%M} {zone_abbreviation(moment)}"
+    return f"{long_date(moment, lang)} at {moment:%H:%M} {zone_abbreviation(moment)}"
+
+
+def clock(moment: datetime, lang: str = "id") -> str:
+    sep = "." if lang == "id" else ":"
+    return f"{moment:%H}{sep}{moment:%M} {zone_abbreviation(moment)}"
+
+
+def human_duration(delta: timedelta | float, lang: str = "id") -> str:
+    """'4 jam 30 menit' / '4 hours 30 minutes'."""
+    seconds = int(delta.total_seconds() if isinstance(delta, timedelta) else delta)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    words = {
+        "id": ("hari", "hari", "jam", "jam", "menit", "menit"),
+        "en": ("day", "days", "hour", "hours", "minute", "minutes"),
+    }[lang if lang in ("id", "en") else "en"]
+    parts = []
+    for amount, (one, many) in ((days, words[0:2]), (hours, words[2:4]), (minutes, words[4:6])):
+        if amount:
+            parts.append(f"{amount} {one if amount == 1 else many}")
+    return " ".join(parts) or f"0 {words[5]}"
+
+
+def human_bytes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def number(value: float | None, lang: str = "id", digits: int = 1) -> str:
+    """Locale number: 1.234,5 in Indonesian, 1,234.5 in English."""
+    if value is None:
+        return "-"
+    fmt = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=fmt, locale=lang)
+
+
+class LanguageLoader(jinja2.BaseLoader):
+    """Resolve NAME to LANG/NAME first, then NAME, through the wrapped loader."""
+
+    def __init__(self, inner: jinja2.BaseLoader, lang: str) -> None:
+        self.inner = inner
+        self.lang = lang
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        try:
+            return self.inner.get_source(environment, f"{self.lang}/{template}")
+        except jinja2.TemplateNotFound:
+            return self.inner.get_source(environment, template)
+
+
+@lru_cache(maxsize=16)
+def environment(lang: str = "id", override_dir: str = "") -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if override_dir:
+        loaders.append(jinja2.FileSystemLoader(override_dir))
+    loaders.append(jinja2.PackageLoader("lpsectl.templates", ""))
+    env = jinja2.Environment(
+        loader=LanguageLoader(jinja2.ChoiceLoader(loaders), lang),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "html.j2", "xml.j2"),
+            default_for_string=False,
+            default=False,
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["long_date"] = lambda v: long_date(v, lang)
+    env.filters["long_datetime"] = lambda v: long_datetime(v, lang)
+    env.filters["clock"] = lambda v: clock(v, lang)
+    env.filters["duration"] = lambda v: human_duration(v, lang)
+    env.filters["bytes"] = human_bytes
+    env.filters["number"] = lambda v, digits=1: number(v, lang, digits)
+    env.globals["lang"] = lang
+    return env
+
+
+def render(template: str, lang: str = "id", override_dir: str = "", **context: Any) -> str:
+    return environment(lang, override_dir).get_template(template).render(**context)

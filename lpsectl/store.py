@@ -1,0 +1,199 @@
+"""The history store: SQLite by default (WAL), PostgreSQL when a URL is given.
+
+Schema changes are SQL files in ``lpsectl/migrations`` named ``NNNN_what.sql``;
+each is applied once, in name order, inside a transaction, and recorded in
+``schema_migrations``. The SQL is written once for both engines: ``{{id}}``
+stands for an auto-increment primary key column, ``?`` for a parameter, and
+column types are limited to INTEGER, REAL and TEXT (timestamps as ISO 8601
+text with offset, structured data as JSON text).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lpsectl.errors import ConfigError, UnavailableError
+
+ID_COLUMN = {
+    "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "postgres": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+}
+
+
+def migration_scripts() -> list[tuple[str, str]]:
+    """All shipped migrations as (name, sql), in order."""
+    folder = resources.files("lpsectl") / "migrations"
+    scripts = [
+        (entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    ]
+    return sorted(scripts)
+
+
+class Store:
+    """A thin, engine-neutral wrapper; rows come back as dicts."""
+
+    def __init__(self, connection: Any, engine: str, location: str) -> None:
+        self._conn = connection
+        self.engine = engine
+        self.location = location
+        self._depth = 0
+
+    # -- opening -------------------------------------------------------------
+    @classmethod
+    def open_sqlite(cls, path: Path) -> Store:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise UnavailableError(f"{path}: cannot open the history database: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        store = cls(conn, "sqlite", str(path))
+        store.migrate()
+        return store
+
+    @classmethod
+    def open_url(cls, url: str) -> Store:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(f"lpse.database_url: {url.split('@')[-1]!r} is not a postgresql:// URL")
+        try:
+            import psycopg
+            from psycopg.rows import dict_row
+        except ImportError as exc:
+            raise ConfigError(
+                "lpse.database_url needs the PostgreSQL driver: pip install 'lpsectl[postgres]'"
+            ) from exc
+        try:
+            conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+        except psycopg.Error as exc:
+            where = url.split("@")[-1]  # never echo the password part of the URL
+            raise UnavailableError(f"{where}: cannot connect to the history database: {exc}") from exc
+        store = cls(conn, "postgres", url.split("@")[-1])
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Nestable; only the outermost level commits or rolls back."""
+        if self._depth == 0:
+            self._raw_execute("BEGIN IMMEDIATE" if self.engine == "sqlite" else "BEGIN")
+        self._depth += 1
+        try:
+            yield self
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._raw_execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._raw_execute("COMMIT")
+
+    # -- statements --------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+        cur = self._raw_execute(sql, params)
+        return cur.rowcount
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self._raw_execute(sql, params)
+        return [dict(row) for row in cur.fetchall()]
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> int:
+        """Insert one row (values JSON-encoded when dict/list); return its id."""
+        columns = list(values)
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)}) RETURNING id"
+        )
+        cur = self._raw_execute(sql, [encode(values[c]) for c in columns])
+        row = cur.fetchone()
+        return int(row["id"] if isinstance(row, Mapping) else row[0])
+
+    def update(self, table: str, row_id: int, values: Mapping[str, Any]) -> int:
+        columns = list(values)
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        params = [encode(values[c]) for c in columns] + [row_id]
+        return self.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", params)
+
+    # -- schema ----------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply pending migrations; return the names applied."""
+        self._raw_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        done = {r["name"] for r in self.query("SELECT name FROM schema_migrations")}
+        applied = []
+        for name, sql in migration_scripts():
+            if name in done:
+                continue
+            with self.transaction():
+                for statement in _split_statements(sql.replace("{{id}}", ID_COLUMN[self.engine])):
+                    self._raw_execute(statement)
+                self._raw_execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, CURRENT_TIMESTAMP)",
+                    [name],
+                )
+            applied.append(name)
+        return applied
+
+    @property
+    def schema_version(self) -> str:
+        row = self.query_one("SELECT max(name) AS v FROM schema_migrations")
+        return row["v"] if row else ""
+
+    def _raw_execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.engine == "postgres":
+            sql = sql.replace("?", "%s")
+            return self._conn.execute(sql, list(params))
+        return self._conn.execute(sql, list(params))
+
+
+def encode(value: Any) -> Any:
+    """Values for a column: dicts and lists become JSON text."""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+def decode_json(text: str | None, default: Any = None) -> Any:
+    if text is None or text == "":
+        return default
+    return json.loads(text)
+
+
+def _split_statements(sql: str) -> list[str]:
+    # migrations hold plain DDL; no semicolons inside string literals
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def open_store(config: Any) -> Store:
+    """The store named by the config: ``lpse.database_url`` or SQLite in the data dir."""
+    if config.lpse.database_url:
+        return Store.open_url(config.lpse.database_url)
+    return Store.open_sqlite(config.data_dir / "history.sqlite3")

@@ -1,0 +1,32 @@
+"""Time helpers: one notion of "now", always aware, in the LPSE's zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone, tzinfo
+
+
+def now(tz: tzinfo | None = None) -> datetime:
+    """Aware current time (freezegun-friendly: reads datetime.now at call time)."""
+    return datetime.now(timezone.utc).astimezone(tz) if tz else datetime.now(timezone.utc)
+
+
+def isoformat(moment: datetime) -> str:
+    """ISO 8601 with offset, second precision."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime where an aware one is required")
+    return moment.isoformat(timespec="seconds")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+def month_bounds(year: int, month: int, tz: tzinfo) -> tuple[datetime, datetime]:
+    start = datetime(year, month, 1, tzinfo=tz)
+    nxt = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+    return start, nxt

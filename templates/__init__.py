@@ -1,0 +1,1 @@
+"""Jinja templates shipped with lpsectl (package ``lpsectl.templates``)."""
