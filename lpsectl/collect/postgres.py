@@ -1,17 +1,400 @@
-"""PostgreSQL statistics over psql (placeholder until the database work lands)."""
+"""PostgreSQL statistics, read through ``psql`` on the database host.
+
+Each item group is one psql call returning one JSON document, so a group that
+fails (``pg_stat_statements`` absent, a view we may not read) is reported in
+``unavailable`` while the others are still collected. The SQL is static text
+on stdin; the only variable parts are the database name (its own argv element)
+and column names chosen by server version. The shape of ``data`` is documented
+in docs/database.md.
+
+Also here, pure: :func:`counter_delta` (change of cumulative counters between
+two snapshots, aware of statistics resets) and :func:`classify_psql_error`.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any
+
 from lpsectl.collect.base import Collected
 from lpsectl.config import HostConfig
-from lpsectl.remote.runner import Runner
+from lpsectl.errors import RemoteError
+from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
 
 KIND = "postgres"
 
+PSQL_OPTIONS = ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"]
+PSQL_TIMEOUT = 60.0
+TOP_STATEMENTS = 10
+LARGEST_TABLES = 10
+#: transaction ids wrap around after 2^31; age is measured against that
+XID_LIMIT = 2**31
+
+SETTING_NAMES = (
+    "shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem",
+    "max_connections", "superuser_reserved_connections", "log_min_duration_statement",
+    "logging_collector", "log_destination", "log_directory", "log_filename", "log_line_prefix",
+    "log_lock_waits", "log_temp_files", "log_checkpoints", "log_connections",
+    "log_disconnections", "log_autovacuum_min_duration", "shared_preload_libraries",
+    "track_activity_query_size", "random_page_cost", "effective_io_concurrency", "max_wal_size",
+    "checkpoint_timeout", "autovacuum", "autovacuum_freeze_max_age", "deadlock_timeout",
+    "idle_in_transaction_session_timeout", "statement_timeout", "TimeZone", "lc_messages",
+    "server_encoding",
+)
+
+#: cumulative pg_stat_database counters the report shows as "since yesterday"
+COUNTERS = (
+    "xact_commit", "xact_rollback", "deadlocks", "conflicts", "temp_files", "temp_bytes",
+    "blks_hit", "blks_read",
+)
+
+ENABLE_STATEMENTS_HINT = (
+    "add pg_stat_statements to shared_preload_libraries in postgresql.conf, restart "
+    "PostgreSQL, then run CREATE EXTENSION pg_stat_statements; in database {db}"
+)
+
+# -- SQL ---------------------------------------------------------------------------
+
+SERVER_SQL = """
+SELECT json_build_object(
+  'version', current_setting('server_version'),
+  'version_num', current_setting('server_version_num')::int,
+  'started_at', pg_postmaster_start_time(),
+  'now', now(),
+  'uptime_s', extract(epoch FROM now() - pg_postmaster_start_time()),
+  'in_recovery', pg_is_in_recovery(),
+  'user', current_user)
+"""
+
+SETTINGS_SQL = """
+SELECT coalesce(json_object_agg(name, json_build_object(
+  'shown', current_setting(name), 'setting', setting, 'unit', unit, 'source', source)), '{}')
+FROM pg_settings WHERE name IN ({names})
+""".replace("{names}", ", ".join(f"'{name}'" for name in SETTING_NAMES))
+
+DATABASE_STATS_SQL = """
+SELECT row_to_json(s) FROM (
+  SELECT datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit,
+         tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, conflicts,
+         temp_files, temp_bytes, deadlocks, blk_read_time, blk_write_time, stats_reset,
+         pg_database_size(datid) AS size_bytes
+  FROM pg_stat_database WHERE datname = current_database()) AS s
+"""
+
+STATEMENTS_SQL = """
+WITH s AS (
+  SELECT queryid::text AS queryid, left(query, 1000) AS query, calls, rows,
+         {total} AS total_ms, {mean} AS mean_ms, {min} AS min_ms, {max} AS max_ms,
+         {stddev} AS stddev_ms, shared_blks_hit, shared_blks_read
+  FROM pg_stat_statements
+  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())),
+top AS (SELECT * FROM s WHERE query !~* '{noise}')
+SELECT json_build_object(
+  'count', (SELECT count(*) FROM s),
+  'total_calls', (SELECT coalesce(sum(calls), 0) FROM s),
+  'total_ms', (SELECT coalesce(sum(total_ms), 0) FROM s),
+  'stats_reset', {reset},
+  'top_by_calls', (SELECT coalesce(json_agg(t), '[]') FROM
+      (SELECT * FROM top ORDER BY calls DESC, total_ms DESC LIMIT {limit}) AS t),
+  'top_by_total_time', (SELECT coalesce(json_agg(t), '[]') FROM
+      (SELECT * FROM top ORDER BY total_ms DESC, calls DESC LIMIT {limit}) AS t))
+"""
+
+ACTIVITY_SQL = """
+WITH a AS (SELECT * FROM pg_stat_activity
+           WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())
+SELECT json_build_object(
+  'max_connections', current_setting('max_connections')::int,
+  'superuser_reserved_connections', current_setting('superuser_reserved_connections')::int,
+  'total', (SELECT count(*) FROM a) + 1,
+  'by_state', (SELECT coalesce(json_object_agg(st, n), '{}') FROM
+      (SELECT coalesce(state, 'unknown') AS st, count(*) AS n FROM a GROUP BY 1) AS x),
+  'sessions', (SELECT coalesce(json_agg(t), '[]') FROM (
+      SELECT pid, usename, datname, application_name, client_addr::text AS client_addr, state,
+             wait_event_type, wait_event, pg_blocking_pids(pid) AS blocked_by,
+             extract(epoch FROM now() - query_start) AS query_seconds,
+             extract(epoch FROM now() - xact_start) AS xact_seconds,
+             extract(epoch FROM now() - state_change) AS state_seconds,
+             left(query, 500) AS query
+      FROM a WHERE state IS DISTINCT FROM 'idle'
+      ORDER BY coalesce(xact_start, query_start) NULLS LAST LIMIT 50) AS t))
+"""
+
+REPLICATION_SQL = """
+SELECT json_build_object(
+  'in_recovery', pg_is_in_recovery(),
+  'replay_lag_s', CASE WHEN pg_is_in_recovery()
+      THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END,
+  'replicas', (SELECT coalesce(json_agg(t), '[]') FROM (
+      SELECT application_name, client_addr::text AS client_addr, state, sync_state,
+             extract(epoch FROM write_lag) AS write_lag_s,
+             extract(epoch FROM flush_lag) AS flush_lag_s,
+             extract(epoch FROM replay_lag) AS replay_lag_s,
+             CASE WHEN pg_is_in_recovery() THEN NULL
+                  ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint END AS lag_bytes
+      FROM pg_stat_replication) AS t))
+"""
+
+WRAPAROUND_SQL = """
+SELECT json_build_object(
+  'databases', (SELECT coalesce(json_agg(t ORDER BY t.age DESC), '[]') FROM
+      (SELECT datname, age(datfrozenxid) AS age FROM pg_database WHERE datallowconn) AS t),
+  'autovacuum_freeze_max_age', current_setting('autovacuum_freeze_max_age')::bigint)
+"""
+
+TABLES_SQL = """
+SELECT coalesce(json_agg(t), '[]') FROM (
+  SELECT schemaname AS schema, relname AS name, pg_total_relation_size(relid) AS total_bytes,
+         n_live_tup AS live_tuples, n_dead_tup AS dead_tuples, last_vacuum, last_autovacuum,
+         last_analyze, last_autoanalyze, vacuum_count, autovacuum_count
+  FROM pg_stat_user_tables ORDER BY pg_total_relation_size(relid) DESC LIMIT {limit}) AS t
+""".replace("{limit}", str(LARGEST_TABLES))
+
+
+#: statements left out of the top lists: transaction control and session settings are
+#: the most frequent "queries" of any pooled application but tell nothing about it
+TRANSACTION_CONTROL = (
+    "^[[:space:]]*(begin|commit|rollback|end|start transaction|savepoint|release|set |reset |"
+    "show |discard|deallocate)"
+)
+
+
+def statements_sql(version_num: int) -> str:
+    """pg_stat_statements renamed its time columns in PostgreSQL 13."""
+    prefix = "exec_" if version_num >= 130000 else ""
+    return STATEMENTS_SQL.format(
+        total=f"total_{prefix}time", mean=f"mean_{prefix}time", min=f"min_{prefix}time",
+        max=f"max_{prefix}time", stddev=f"stddev_{prefix}time", limit=TOP_STATEMENTS,
+        reset="(SELECT stats_reset FROM pg_stat_statements_info)" if version_num >= 140000
+        else "NULL",
+        noise=TRANSACTION_CONTROL,
+    )
+
+
+# -- collector -----------------------------------------------------------------------
+
+class PsqlFailed(Exception):
+    """One psql call failed; the message is already meant for the user."""
+
 
 def applies(host: HostConfig) -> bool:
-    return False
+    return host.has_role("db") and host.postgres is not None
 
 
 def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collected:
-    return Collected(KIND, error="PostgreSQL collection is not available in this version")
+    assert host.postgres is not None
+    result = Collected(KIND, data={"database": host.postgres.database})
+
+    def query(sql: str) -> Any:
+        return run_json(runner, host, sql)
+
+    try:
+        server = query(SERVER_SQL)
+    except PsqlFailed as exc:
+        result.error = str(exc)
+        return result
+    result.data["server"] = server
+    version_num = int(server.get("version_num") or 0)
+    groups: list[tuple[str, Callable[[], Any]]] = [
+        ("settings", lambda: add_setting_values(query(SETTINGS_SQL))),
+        ("database_stats", lambda: add_cache_hit_ratio(query(DATABASE_STATS_SQL))),
+        ("statements", lambda: query(statements_sql(version_num))),
+        ("activity", lambda: summarize_activity(query(ACTIVITY_SQL))),
+        ("replication", lambda: query(REPLICATION_SQL)),
+        ("wraparound", lambda: summarize_wraparound(query(WRAPAROUND_SQL))),
+        ("tables", lambda: add_dead_ratio(query(TABLES_SQL))),
+    ]
+    for name, fetch in groups:
+        try:
+            result.data[name] = fetch()
+        except PsqlFailed as exc:
+            result.unavailable[name] = str(exc)
+    return result
+
+
+def psql_argv(host: HostConfig) -> list[str]:
+    assert host.postgres is not None
+    return [*host.postgres.psql, *PSQL_OPTIONS, "-d", host.postgres.database]
+
+
+def run_json(runner: Runner, host: HostConfig, sql: str) -> Any:
+    """Run one statement that returns one JSON value; raise PsqlFailed with a clear reason."""
+    argv = psql_argv(host)
+    try:
+        outcome = runner.run(argv, stdin=sql.encode(), timeout=PSQL_TIMEOUT)
+    except RemoteError as exc:
+        raise PsqlFailed(exc.message) from exc
+    if not outcome.ok:
+        raise PsqlFailed(classify_psql_error(host, outcome.returncode, outcome.error_text))
+    text = outcome.text.strip()
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise PsqlFailed(
+            f"psql on {host.name} returned something that is not JSON: {text[:120]!r}"
+        ) from exc
+
+
+# -- pure helpers ----------------------------------------------------------------------
+
+def classify_psql_error(host: HostConfig, returncode: int, stderr: str) -> str:
+    """One sentence naming the host and what went wrong (psql, sudo, database, rights)."""
+    assert host.postgres is not None
+    program = host.postgres.psql[0]
+    db = host.postgres.database
+    lowered = stderr.lower()
+    first_line = stderr.strip().splitlines()[0] if stderr.strip() else f"exit status {returncode}"
+    if "pg_stat_statements must be loaded" in lowered:
+        return (f"pg_stat_statements is installed but not preloaded on {host.name}: "
+                + ENABLE_STATEMENTS_HINT.format(db=db))
+    if 'relation "pg_stat_statements" does not exist' in lowered:
+        return (f"pg_stat_statements is not installed in database {db} on {host.name}: "
+                + ENABLE_STATEMENTS_HINT.format(db=db))
+    if program == "sudo" and _sudo_refused(lowered):
+        return (f"sudo refused to run psql without a password on {host.name} "
+                f"({first_line}); allow it in sudoers (NOPASSWD for psql) or use a role with "
+                "pg_monitor over TCP in hosts.postgres.psql")
+    if returncode == COMMAND_NOT_FOUND or "command not found" in lowered:
+        missing = "psql" if program == "sudo" or "psql" in program else program
+        return f"{missing} not found on {host.name} (hosts.postgres.psql = {program!r}...)"
+    if f'database "{db.lower()}" does not exist' in lowered:
+        return f'database "{db}" does not exist on {host.name} (check hosts.postgres.database)'
+    if "permission denied" in lowered:
+        return f"permission denied on {host.name}: {_strip_level(first_line)}"
+    if "role" in lowered and "does not exist" in lowered:
+        return f"PostgreSQL role missing on {host.name}: {_strip_level(first_line)}"
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        return f"PostgreSQL refused the login on {host.name}: {_strip_level(first_line)}"
+    if "could not connect" in lowered or "connection to server" in lowered:
+        return f"cannot connect to PostgreSQL on {host.name}: {_strip_level(first_line)}"
+    return f"psql failed on {host.name}: {_strip_level(first_line)}"
+
+
+def _sudo_refused(lowered: str) -> bool:
+    return any(sign in lowered for sign in (
+        "a password is required", "a terminal is required", "not in the sudoers",
+        "is not allowed to execute", "may not run sudo",
+    ))
+
+
+def _strip_level(line: str) -> str:
+    for prefix in ("psql: error: ", "psql: ", "ERROR:  ", "FATAL:  "):
+        if line.startswith(prefix):
+            line = line[len(prefix):]
+    return line
+
+
+UNIT_BYTES = {"B": 1, "kB": 1024, "8kB": 8192, "16kB": 16384, "MB": 1024**2, "GB": 1024**3}
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60000.0, "h": 3600000.0, "d": 86400000.0}
+
+
+def add_setting_values(settings: dict[str, dict]) -> dict[str, dict]:
+    """Give memory settings a ``bytes`` and time settings an ``ms`` value (None for -1)."""
+    for item in settings.values():
+        unit = item.get("unit")
+        number = _to_float(item.get("setting"))
+        usable = number is not None and number >= 0
+        item["bytes"] = int(number * UNIT_BYTES[unit]) if usable and unit in UNIT_BYTES else None
+        item["ms"] = number * UNIT_MS[unit] if usable and unit in UNIT_MS else None
+    return settings
+
+
+def _to_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def cache_hit_ratio(hit: int | None, read: int | None) -> float | None:
+    total = (hit or 0) + (read or 0)
+    return (hit or 0) / total if total else None
+
+
+def add_cache_hit_ratio(stats: dict | None) -> dict:
+    if not stats:
+        raise PsqlFailed("pg_stat_database has no row for this database")
+    stats["cache_hit_ratio"] = cache_hit_ratio(stats.get("blks_hit"), stats.get("blks_read"))
+    return stats
+
+
+def summarize_activity(activity: dict) -> dict:
+    by_state = activity.get("by_state") or {}
+    # the collecting session itself is active; count it so totals match max_connections use
+    by_state["active"] = by_state.get("active", 0) + 1
+    activity["by_state"] = by_state
+    limit = activity.get("max_connections") or 0
+    activity["usage_ratio"] = activity["total"] / limit if limit else None
+    activity["idle_in_transaction"] = sum(
+        n for state, n in by_state.items() if state.startswith("idle in transaction"))
+    activity["waiting_on_locks"] = sum(1 for s in activity["sessions"] if s.get("blocked_by"))
+    return activity
+
+
+def summarize_wraparound(wrap: dict) -> dict:
+    databases = wrap.get("databases") or []
+    oldest = databases[0] if databases else {"datname": None, "age": 0}
+    wrap["max_age"] = oldest["age"]
+    wrap["oldest_database"] = oldest["datname"]
+    wrap["percent_of_limit"] = 100.0 * oldest["age"] / XID_LIMIT
+    return wrap
+
+
+def add_dead_ratio(tables: list[dict]) -> list[dict]:
+    for table in tables:
+        live, dead = table.get("live_tuples") or 0, table.get("dead_tuples") or 0
+        table["dead_ratio"] = dead / (live + dead) if live + dead else None
+    return tables
+
+
+def counter_delta(previous: dict | None, current: dict | None) -> dict[str, Any]:
+    """Change of the pg_stat_database counters from ``previous`` to ``current`` data.
+
+    A counter that went down, a new ``stats_reset`` or a server restart means the
+    statistics were reset: the delta is then the current value (what happened
+    since the reset — a lower bound), never a negative number. Returns
+    ``{"counters": {name: int}, "reset": bool}``; with no usable previous
+    snapshot, ``{"counters": {}, "reset": False, "baseline": False}``.
+    """
+    now = (current or {}).get("database_stats")
+    before = (previous or {}).get("database_stats")
+    if not now or not before:
+        return {"counters": {}, "reset": False, "baseline": False}
+    reset = (
+        now.get("stats_reset") != before.get("stats_reset")
+        or _started_at(current) != _started_at(previous)
+        or any((now.get(c) or 0) < (before.get(c) or 0) for c in COUNTERS)
+    )
+    counters = {
+        c: (now.get(c) or 0) if reset else (now.get(c) or 0) - (before.get(c) or 0)
+        for c in COUNTERS
+    }
+    return {"counters": counters, "reset": reset, "baseline": True}
+
+
+def _started_at(data: dict | None) -> Any:
+    return ((data or {}).get("server") or {}).get("started_at")
+
+
+def sum_deltas(chain: list[dict]) -> dict[str, Any]:
+    """Add up :func:`counter_delta` over consecutive snapshots (oldest first).
+
+    Summing step by step keeps what happened before a reset in the middle of
+    the chain, which comparing only the two ends would lose.
+    """
+    # a snapshot whose database_stats could not be read is skipped, not a gap
+    chain = [data for data in chain if (data or {}).get("database_stats")]
+    total: dict[str, int] = {c: 0 for c in COUNTERS}
+    resets = 0
+    steps = 0
+    for before, after in pairwise(chain):
+        step = counter_delta(before, after)
+        if not step["baseline"]:
+            continue
+        steps += 1
+        resets += step["reset"]
+        for name, value in step["counters"].items():
+            total[name] += value
+    return {"counters": total if steps else {}, "resets": resets, "steps": steps}
