@@ -107,6 +107,8 @@ def _command_modules() -> dict[str, str]:
 def root(ctx: click.Context, config_path: str | None, lang: str | None, verbose: int, quiet: bool) -> None:
     if ctx.resilient_parsing:
         return
+    # off a terminal (cron, systemd) -q is implied, so a successful run says nothing
+    quiet = quiet or (not verbose and not sys.stderr.isatty())
     verbosity = -1 if quiet else verbose
     _setup_logging(verbosity)
     if ctx.invoked_subcommand == "init":
