@@ -218,8 +218,15 @@ S = TypeVar("S")
 
 
 def load_section(config: Config, name: str, cls: type[S]) -> S:
-    """Read feature section ``[name]`` into dataclass ``cls`` (defaults when absent)."""
-    return _build(cls, config.sections.get(name, {}), config.source, name)
+    """Read feature section ``[name]`` into dataclass ``cls`` (defaults when absent).
+
+    A dotted name reads a sub-table: ``"thresholds.host"`` is ``[thresholds.host]``.
+    """
+    top, *rest = name.split(".")
+    raw: Any = config.sections.get(top, {})
+    for part in rest:
+        raw = raw.get(part, {}) if isinstance(raw, dict) else raw
+    return _build(cls, raw, config.source, name)
 
 
 def _parse_host(raw: Any, source: str, index: int) -> HostConfig:

@@ -71,3 +71,15 @@ class RemoteError(LpsectlError):
         super().__init__(f"{host}: {message}", detail)
         self.host = host
         self.reason = message
+
+
+class UnreachableError(RemoteError):
+    """No TCP connection / no SSH banner."""
+
+
+class HostKeyError(RemoteError):
+    """Unknown or changed host key: refused, never auto-accepted."""
+
+
+class AuthenticationError(RemoteError):
+    """The server refused our key."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 
 def now(tz: tzinfo | None = None) -> datetime:
     """Aware current time (freezegun-friendly: reads datetime.now at call time)."""
-    return datetime.now(timezone.utc).astimezone(tz) if tz else datetime.now(timezone.utc)
+    return datetime.now(UTC).astimezone(tz) if tz else datetime.now(UTC)
 
 
 def isoformat(moment: datetime) -> str:

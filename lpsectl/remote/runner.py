@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import shlex
-import socket
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from lpsectl.config import HostConfig, SshSettings
-from lpsectl.errors import RemoteError
+from lpsectl.errors import AuthenticationError, HostKeyError, RemoteError, UnreachableError
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +125,7 @@ class SshRunner:
             )
         except paramiko.BadHostKeyException as exc:
             client.close()
-            raise RemoteError(
+            raise HostKeyError(
                 self.host.name,
                 f"host key CHANGED for {exc.hostname} (got {exc.key.get_name()} "
                 f"{exc.key.get_fingerprint().hex()}); refusing to connect. If the server was "
@@ -137,7 +136,7 @@ class SshRunner:
             client.close()
             message = str(exc)
             if "not found in known_hosts" in message:
-                raise RemoteError(
+                raise HostKeyError(
                     self.host.name,
                     f"host key of {_known_hosts_name(target)} is unknown (not in {known_hosts}); "
                     "refusing to connect. Verify the key with the server's administrator, then add "
@@ -145,22 +144,22 @@ class SshRunner:
                     "(and compare the fingerprint)",
                 ) from exc
             if isinstance(exc, paramiko.AuthenticationException):
-                raise RemoteError(
+                raise AuthenticationError(
                     self.host.name,
                     f"authentication failed for user {target['user'] or '(default)'} "
                     f"with key {', '.join(target['key_files']) or '(agent/default keys)'}",
                 ) from exc
             raise RemoteError(self.host.name, f"SSH error: {message}") from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             client.close()
-            raise RemoteError(
+            raise UnreachableError(
                 self.host.name,
                 f"no answer from {target['hostname']}:{target['port']} within "
                 f"{self.ssh.connect_timeout:g} s (unreachable or filtered)",
             ) from exc
         except OSError as exc:
             client.close()
-            raise RemoteError(
+            raise UnreachableError(
                 self.host.name,
                 f"cannot connect to {target['hostname']}:{target['port']}: {exc.strerror or exc}",
             ) from exc
@@ -203,13 +202,11 @@ class SshRunner:
         timeout = timeout or self.ssh.command_timeout
         try:
             chan_in, chan_out, chan_err = self._client.exec_command(command, timeout=timeout)
-            if stdin:
-                chan_in.write(stdin)
-            chan_in.channel.shutdown_write()
+            _send_input(chan_in, stdin)
             out = _read_all(chan_out, timeout)
             err = _read_all(chan_err, timeout)
             code = chan_out.channel.recv_exit_status()
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise RemoteError(
                 self.host.name, f"command {argv[0]!r} did not finish within {timeout:g} s"
             ) from exc
@@ -225,6 +222,18 @@ class SshRunner:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _send_input(chan_in, data: bytes | None) -> None:  # type: ignore[no-untyped-def]
+    """Write stdin; a command that exits without reading it (e.g. not found) is not an error."""
+    import paramiko
+
+    try:
+        if data:
+            chan_in.write(data)
+        chan_in.channel.shutdown_write()
+    except (OSError, EOFError, paramiko.SSHException):
+        pass
 
 
 def _read_all(stream, timeout: float) -> bytes:  # type: ignore[no-untyped-def]

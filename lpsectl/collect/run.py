@@ -1,0 +1,141 @@
+"""One collection run: every collector on every host, in parallel; stored at once."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+
+from lpsectl.collect import COLLECTOR_MODULES
+from lpsectl.collect.base import Collected
+from lpsectl.config import Config, HostConfig
+from lpsectl.errors import RemoteError
+from lpsectl.remote.fanout import on_hosts
+from lpsectl.remote.runner import Runner
+from lpsectl.store import Store, decode_json
+from lpsectl.timeutil import isoformat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HostResult:
+    host: str
+    items: list[Collected] = field(default_factory=list)
+    error: str | None = None
+
+    def problems(self) -> list[str]:
+        """One sentence per thing that went wrong on this host."""
+        if self.error:
+            return [self.error]
+        found = []
+        for item in self.items:
+            if item.error:
+                found.append(f"{item.kind}: {item.error}")
+            for name, reason in item.unavailable.items():
+                found.append(f"{item.kind} {name} not collected: {reason}")
+            if item.kind == "system":
+                found += [_log_problem(entry) for entry in item.data.get("logs", []) if _log_problem(entry)]
+        return found
+
+
+@dataclass
+class CollectRun:
+    run_id: int
+    taken_at: datetime
+    hosts: list[HostResult]
+
+    @property
+    def reachable(self) -> int:
+        return sum(1 for h in self.hosts if h.error is None)
+
+    @property
+    def status(self) -> str:
+        if self.hosts and self.reachable == 0:
+            return "failed"
+        return "partial" if any(h.problems() for h in self.hosts) else "ok"
+
+
+def _log_problem(entry: dict) -> str | None:
+    if not entry.get("exists"):
+        return f"log file {entry['path']} does not exist"
+    if not entry.get("readable", True):
+        return f"log file {entry['path']} is not readable ({entry.get('error', 'permission denied')})"
+    return None
+
+
+def collectors() -> list[ModuleType]:
+    return [importlib.import_module(name) for name in COLLECTOR_MODULES]
+
+
+def select_hosts(config: Config, names: list[str] | None) -> list[HostConfig]:
+    if not names:
+        return list(config.hosts)
+    return [config.host(name) for name in names]
+
+
+def previous_data(store: Store, hosts: list[HostConfig]) -> dict[tuple[str, str], dict]:
+    """Last successful snapshot data per (host, kind)."""
+    found: dict[tuple[str, str], dict] = {}
+    for host in hosts:
+        rows = store.query(
+            "SELECT kind, data FROM snapshots s WHERE host = ? AND ok = 1 AND id = "
+            "(SELECT max(id) FROM snapshots WHERE host = s.host AND kind = s.kind AND ok = 1)",
+            [host.name],
+        )
+        for row in rows:
+            found[(host.name, row["kind"])] = decode_json(row["data"], {})
+    return found
+
+
+def collect_host(runner: Runner, modules: list[ModuleType], previous: dict[tuple[str, str], dict]) -> list[Collected]:
+    host = runner.host
+    items = []
+    for module in modules:
+        if not module.applies(host):
+            continue
+        try:
+            items.append(module.collect(runner, host, previous.get((host.name, module.KIND))))
+        except RemoteError as exc:
+            if module.KIND == "system":
+                raise  # the host itself is unreachable: reported once for the host
+            items.append(Collected(module.KIND, error=exc.reason))
+    return items
+
+
+def run_collection(config: Config, store: Store, now: datetime, host_names: list[str] | None = None) -> CollectRun:
+    hosts = select_hosts(config, host_names)
+    modules = collectors()
+    previous = previous_data(store, hosts)
+    outcomes = on_hosts(hosts, config.ssh, lambda runner: collect_host(runner, modules, previous))
+    results = [HostResult(o.host.name, items=o.value or [], error=o.error) for o in outcomes]
+    run_id = save_run(store, now, results)
+    return CollectRun(run_id, now, results)
+
+
+def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:
+    stamp = isoformat(now)
+    day = now.date().isoformat()
+    with store.transaction():
+        status = "ok" if all(not r.problems() for r in results) else "partial"
+        run_id = store.insert("runs", {"job": "collect", "started_at": stamp, "finished_at": stamp, "status": status})
+        for result in results:
+            items = result.items or [Collected("system", error=result.error or "nothing collected")]
+            for item in items:
+                store.insert(
+                    "snapshots",
+                    {
+                        "run_id": run_id,
+                        "host": result.host,
+                        "kind": item.kind,
+                        "taken_at": stamp,
+                        "day": day,
+                        "ok": 1 if item.ok else 0,
+                        "error": item.error,
+                        "data": item.data,
+                        "unavailable": item.unavailable,
+                    },
+                )
+    return run_id

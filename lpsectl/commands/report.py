@@ -1,0 +1,79 @@
+"""`lpsectl report daily|monthly` — the performance reports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from lpsectl.commands._common import dump_json, emit, format_option, output_option, pass_app
+from lpsectl.commands._report_monthly import monthly
+from lpsectl.context import AppContext
+from lpsectl.errors import UsageError
+from lpsectl.render import render
+from lpsectl.reports import DAILY_SECTIONS
+from lpsectl.reports.daily import build_daily
+from lpsectl.reports.daily_text import labels, log_rows, render_text, server_rows, service_rows
+
+
+@click.group("report")
+def command() -> None:
+    """The daily and monthly performance reports."""
+
+
+def parse_day(text: str | None, today: date) -> date:
+    if not text or text == "today":
+        return today
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--date {text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+@command.command("daily")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="Day to report (default: today, LPSE time).")
+@format_option("text", "html", "json")
+@output_option
+@pass_app
+def daily(app: AppContext, day: str | None, fmt: str, output: str | None) -> None:
+    """The daily performance report (Laporan Monitoring Kinerja), SOP 003 step 1.
+
+    \b
+    For each host: was it reachable, its resources, whether SPSE and
+    PostgreSQL ran, whether the log system is alive; then alerts (disk,
+    memory, load, service down, stale log) — from the snapshots that
+    `lpsectl collect` stored that day. Indonesian by default (--lang en).
+
+    \b
+    Examples:
+      lpsectl report daily
+      lpsectl report daily --date 2026-11-20 --format html -o laporan.html
+      lpsectl --lang en report daily --format json
+    """
+    now = app.now()
+    report = build_daily(app.store, app.config, parse_day(day, now.date()), app.lang, now)
+    if fmt == "json":
+        emit(dump_json(report), output)
+    elif fmt == "html":
+        emit(render_daily_html(report, app.lang, app.templates_dir), output)
+    else:
+        emit(render_text(report, app.lang), output)
+
+
+def render_daily_html(report: dict, lang: str, templates_dir: str) -> str:
+    t = labels(lang)
+    return render(
+        "daily_report.html.j2",
+        lang,
+        templates_dir,
+        report=report,
+        t=t,
+        server_headers=[t["server"], t["role"], t["status"], t["reached"], t["uptime"], t["load"], t["cpu"], t["memory"], t["disk"]],
+        server_rows=server_rows(report, t, lang),
+        service_rows=service_rows(report, t),
+        log_rows=log_rows(report, t, lang),
+        section_templates=[(name, f"daily_{name}.html.j2") for name, _ in DAILY_SECTIONS if name in report["sections"]],
+    )
+
+
+command.add_command(monthly)

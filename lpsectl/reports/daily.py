@@ -1,0 +1,156 @@
+"""Data of the daily performance report (Laporan Monitoring Kinerja), SOP 003 step 1.
+
+Pure over the store: the last snapshot of the day per host, how many of the
+day's runs reached each host, and alerts from thresholds in
+``[thresholds.host]``. Feature sections (database, logs) plug in through
+``DAILY_SECTIONS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from lpsectl.config import Config, load_section
+from lpsectl.reports import DAILY_SECTIONS
+from lpsectl.store import Store, decode_json
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HostThresholds:
+    disk_warning_percent: float = 85.0
+    disk_critical_percent: float = 95.0
+    memory_warning_percent: float = 90.0
+    load_per_core_warning: float = 1.0
+    swap_warning_percent: float = 50.0
+
+
+def build_daily(store: Store, config: Config, day: date, lang: str, now: datetime) -> dict[str, Any]:
+    thresholds = load_section(config, "thresholds.host", HostThresholds)
+    hosts = [host_entry(store, config, name, day) for name in host_names(store, config, day)]
+    alerts = [alert for entry in hosts for alert in host_alerts(entry, thresholds, lang)]
+    sections = {}
+    for name, module_name in DAILY_SECTIONS:
+        if importlib.util.find_spec(module_name) is None:
+            continue  # that feature is not part of this installation
+        module = importlib.import_module(module_name)
+        section = module.build(store, config, day, lang)
+        if section:
+            sections[name] = section
+            alerts += section.get("alerts", [])
+    return {
+        "report": "daily",
+        "lpse": config.lpse.name,
+        "date": day,
+        "timezone": config.lpse.timezone,
+        "generated_at": now,
+        "hosts": hosts,
+        "alerts": sorted(alerts, key=lambda a: (a["severity"] != "critical", a["host"], a["item"])),
+        "sections": sections,
+    }
+
+
+def host_names(store: Store, config: Config, day: date) -> list[str]:
+    """Configured hosts first (in config order), then any other host seen that day."""
+    seen = [r["host"] for r in store.query(
+        "SELECT DISTINCT host FROM snapshots WHERE day = ? ORDER BY host", [day.isoformat()]
+    )]
+    names = [h.name for h in config.hosts]
+    return names + [h for h in seen if h not in names]
+
+
+def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, Any]:
+    runs = store.query(
+        "SELECT taken_at, ok, error, data, unavailable FROM snapshots "
+        "WHERE host = ? AND kind = 'system' AND day = ? ORDER BY id",
+        [name, day.isoformat()],
+    )
+    roles = next((h.role for h in config.hosts if h.name == name), [])
+    entry: dict[str, Any] = {
+        "name": name,
+        "roles": roles,
+        "collections": len(runs),
+        "reachable": sum(1 for r in runs if r["ok"]),
+    }
+    if not runs:
+        return entry | {"status": "no-data", "error": "no collection on this day"}
+    last = runs[-1]
+    if not last["ok"]:
+        return entry | {"status": "down", "taken_at": last["taken_at"], "error": last["error"]}
+    data = decode_json(last["data"], {})
+    unavailable = decode_json(last["unavailable"], {})
+    status = "partial" if unavailable or any(not lg.get("exists") for lg in data.get("logs", [])) else "up"
+    return entry | {"status": status, "taken_at": last["taken_at"], "unavailable": unavailable, **data}
+
+
+MESSAGES = {
+    "id": {
+        "down": "tidak terjangkau: {error}",
+        "used": "terpakai {pct:.0f}%",
+        "load": "load {load:.2f} melebihi jumlah core ({cores})",
+        "not_running": "tidak berjalan ({detail})",
+        "log_missing": "berkas tidak ada",
+        "log_stale": "tidak ditulis selama {minutes:.0f} menit",
+        "log_unreadable": "tidak dapat dibaca",
+    },
+    "en": {
+        "down": "not reachable: {error}",
+        "used": "{pct:.0f}% used",
+        "load": "load {load:.2f} above the number of cores ({cores})",
+        "not_running": "not running ({detail})",
+        "log_missing": "file does not exist",
+        "log_stale": "not written for {minutes:.0f} min",
+        "log_unreadable": "not readable",
+    },
+}
+
+
+def host_alerts(entry: dict[str, Any], limits: HostThresholds, lang: str = "id") -> list[dict[str, str]]:
+    say = MESSAGES.get(lang, MESSAGES["en"])
+    name = entry["name"]
+    if entry["status"] in ("down", "no-data"):
+        return [_alert("critical", name, "host", say["down"].format(error=entry.get("error")))]
+    alerts = []
+    for fs in entry.get("filesystems", []):
+        pct = fs.get("used_percent") or 0
+        if pct >= limits.disk_warning_percent:
+            severity = "critical" if pct >= limits.disk_critical_percent else "warning"
+            alerts.append(_alert(severity, name, f"disk {fs['mount']}", say["used"].format(pct=pct)))
+    memory = entry.get("memory") or {}
+    if (memory.get("used_percent") or 0) >= limits.memory_warning_percent:
+        alerts.append(_alert("warning", name, "memory", say["used"].format(pct=memory["used_percent"])))
+    swap = entry.get("swap") or {}
+    if swap.get("total") and (swap.get("used_percent") or 0) >= limits.swap_warning_percent:
+        alerts.append(_alert("warning", name, "swap", say["used"].format(pct=swap["used_percent"])))
+    cores = (entry.get("cpu") or {}).get("count") or 0
+    load15 = (entry.get("load") or {}).get("15")
+    if cores and load15 is not None and load15 > cores * limits.load_per_core_warning:
+        alerts.append(_alert("warning", name, "load", say["load"].format(load=load15, cores=cores)))
+    for service, state in (entry.get("services") or {}).items():
+        if state.get("expected") and state.get("running") is False:
+            alerts.append(_alert("critical", name, f"service {service}",
+                                 say["not_running"].format(detail=state.get("detail", ""))))
+    for logfile in entry.get("logs", []):
+        alerts += _log_alerts(name, logfile, say)
+    return alerts
+
+
+def _log_alerts(host: str, logfile: dict[str, Any], say: dict[str, str]) -> list[dict[str, str]]:
+    item = f"log {logfile['path']}"
+    if not logfile.get("exists"):
+        return [_alert("warning", host, item, say["log_missing"])]
+    if not logfile.get("readable", True):
+        return [_alert("warning", host, item, say["log_unreadable"])]
+    if not logfile.get("fresh"):
+        return [_alert("warning", host, item, say["log_stale"].format(minutes=(logfile.get("age_seconds") or 0) / 60))]
+    return []
+
+
+def _alert(severity: str, host: str, item: str, message: str) -> dict[str, str]:
+    return {"severity": severity, "host": host, "item": item, "message": message}

@@ -1,0 +1,109 @@
+"""The daily report rendered from a known history, checked against golden files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from lpsectl.store import Store
+
+GOLDEN = Path(__file__).parent / "golden"
+
+SYSTEM = {
+    "probe": "proc",
+    "hostname": "spse-app-01",
+    "os": {"system": "Linux", "release": "5.15.0", "pretty_name": "Ubuntu 22.04.4 LTS"},
+    "boot_time": 1795000000.0,
+    "uptime_seconds": 1_000_000.0,
+    "load": {"1": 5.0, "5": 4.5, "15": 4.2},
+    "cpu": {"count": 4, "percent": 63.5},
+    "memory": {"total": 16 * 2**30, "available": 1 * 2**30, "used_percent": 93.8},
+    "swap": {"total": 0, "used": 0, "used_percent": 0.0},
+    "filesystems": [
+        {"mount": "/", "device": "/dev/sda1", "fstype": "ext4", "total": 100 * 2**30,
+         "used": 60 * 2**30, "free": 40 * 2**30, "used_percent": 60.0},
+        {"mount": "/home", "device": "/dev/sdb1", "fstype": "xfs", "total": 500 * 2**30,
+         "used": 440 * 2**30, "free": 60 * 2**30, "used_percent": 88.0},
+    ],
+    "services": {
+        "spse": {"expected": True, "running": True, "pid": 1234, "detail": "/home/appserv/spse/server.pid: pid 1234 running"},
+        "postgres": {"expected": False, "running": False, "pid": None, "detail": "no postgres/postmaster process"},
+    },
+    "logs": [
+        {"path": "/home/appserv/spse/logs/application.log", "exists": True, "readable": True,
+         "size": 5_000_000, "mtime": 0, "age_seconds": 7200.0, "fresh": False},
+    ],
+}
+
+
+@pytest.fixture
+def history(tmp_path):
+    """Two runs on 2026-11-20: the app host always up, the db host down at the last run."""
+    config = tmp_path / "lpsectl.toml"
+    config.write_text(
+        f'[lpse]\nname = "LPSE Kabupaten Uji"\ndata_dir = "{tmp_path}"\n'
+        '[[hosts]]\nname = "spse-app"\nrole = "app"\naddress = "10.0.0.10"\n'
+        '[[hosts]]\nname = "spse-db"\nrole = "db"\naddress = "10.0.0.11"\n'
+        '[hosts.postgres]\ndatabase = "epns_prod"\n'
+    )
+    store = Store.open_sqlite(tmp_path / "history.sqlite3")
+    for stamp, db_ok in (("2026-11-20T06:00:00+07:00", True), ("2026-11-20T12:00:00+07:00", False)):
+        run = store.insert("runs", {"job": "collect", "started_at": stamp})
+        store.insert("snapshots", {"run_id": run, "host": "spse-app", "kind": "system", "taken_at": stamp,
+                                   "day": "2026-11-20", "ok": 1, "data": SYSTEM, "unavailable": {}})
+        store.insert("snapshots", {"run_id": run, "host": "spse-db", "kind": "system", "taken_at": stamp,
+                                   "day": "2026-11-20", "ok": int(db_ok), "data": SYSTEM if db_ok else {},
+                                   "error": None if db_ok else "cannot connect to 10.0.0.11:22: Connection refused",
+                                   "unavailable": {}})
+    store.close()
+    return str(config)
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("LPSECTL_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+@freeze_time("2026-11-21 00:30:00")
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_daily_text_matches_golden(history, cli, lang):
+    result = cli("--config", history, "--lang", lang, "report", "daily", "--date", "2026-11-20")
+    assert result.exit_code == 0, result.stderr
+    golden(f"daily_{lang}.txt", result.stdout)
+
+
+@freeze_time("2026-11-21 00:30:00")
+def test_daily_html_matches_golden_and_escapes(history, cli, tmp_path):
+    out = tmp_path / "daily.html"
+    result = cli("--config", history, "report", "daily", "--date", "2026-11-20", "--format", "html", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    golden("daily_id.html", out.read_text())
+
+
+@freeze_time("2026-11-21 00:30:00")
+def test_daily_json_alerts(history, cli):
+    doc = cli("--config", history, "report", "daily", "--date", "2026-11-20", "--format", "json").json()
+    assert doc["generated_at"] == "2026-11-21T07:30:00+07:00"
+    assert doc["date"] == "2026-11-20"
+    hosts = {h["name"]: h for h in doc["hosts"]}
+    assert hosts["spse-app"]["reachable"] == 2 and hosts["spse-app"]["collections"] == 2
+    assert hosts["spse-db"]["status"] == "down" and hosts["spse-db"]["reachable"] == 1
+    found = {(a["severity"], a["host"], a["item"]) for a in doc["alerts"]}
+    assert found == {
+        ("critical", "spse-db", "host"),
+        ("warning", "spse-app", "disk /home"),
+        ("warning", "spse-app", "memory"),
+        ("warning", "spse-app", "load"),
+        ("warning", "spse-app", "log /home/appserv/spse/logs/application.log"),
+    }
+
+
+def test_bad_date_is_a_usage_error(history, cli):
+    result = cli("--config", history, "report", "daily", "--date", "20-11-2026")
+    assert result.exit_code == 2
+    assert "--date '20-11-2026' is not a date" in result.stderr
