@@ -1,0 +1,463 @@
+"""Daily report section "database": PostgreSQL health of every db host for one day.
+
+Built from the ``postgres`` snapshots in the store: the day's last successful
+snapshot gives the current picture (connections, top queries, tables); the
+chain from the previous day's last snapshot through the day's snapshots gives
+"since yesterday" counts (commits, rollbacks, deadlocks, temp files), summed
+step by step so a statistics reset in the middle loses nothing before it.
+Alerts follow the ``[thresholds]`` keys of :class:`DatabaseThresholds`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from tabulate import tabulate
+
+from lpsectl.collect.postgres import cache_hit_ratio, sum_deltas
+from lpsectl.config import Config, load_section
+from lpsectl.render import human_bytes, human_duration, long_datetime, number
+from lpsectl.store import Store, decode_json
+
+KIND = "postgres"
+TOP_QUERIES = 10
+
+
+@dataclass
+class DatabaseThresholds:
+    """``[thresholds]`` keys for the database (defaults like pgHero's)."""
+
+    db_cache_hit_min_percent: float = 99.0
+    db_long_query_seconds: float = 60.0
+    #: an idle-in-transaction session older than this raises an alert (0: any)
+    db_idle_in_transaction_seconds: float = 0.0
+    db_connections_max_percent: float = 90.0
+    db_dead_tuples_max_percent: float = 20.0
+    #: tables smaller than this are not judged on their dead-tuple share
+    db_dead_tuples_min_rows: int = 10000
+    db_wraparound_max_percent: float = 50.0
+    #: deadlocks in one day before an alert
+    db_deadlocks_max: int = 0
+
+
+def load_thresholds(config: Config) -> DatabaseThresholds:
+    """Read our keys of the shared ``[thresholds]`` section (other features own the rest)."""
+    ours = {f.name for f in dataclasses.fields(DatabaseThresholds)}
+    raw = config.sections.get("thresholds", {})
+    mine = {k: v for k, v in raw.items() if k in ours}
+    view = dataclasses.replace(config, sections={"thresholds": mine})
+    return load_section(view, "thresholds", DatabaseThresholds)
+
+
+# -- building ------------------------------------------------------------------------
+
+def build(store: Store, config: Config, day: str, lang: str) -> dict | None:
+    """The section for ``day`` (YYYY-MM-DD), or None when no db host was collected."""
+    rows = store.query(
+        "SELECT * FROM snapshots WHERE kind = ? AND day = ? ORDER BY host, taken_at, id",
+        [KIND, day],
+    )
+    if not rows:
+        return None
+    limits = load_thresholds(config)
+    hosts = []
+    for name in dict.fromkeys(r["host"] for r in rows):
+        of_host = [r for r in rows if r["host"] == name]
+        baseline = _baseline(store, name, day)
+        hosts.append(host_summary(name, of_host, baseline, limits, config.tz))
+    alerts = [alert for host in hosts for alert in host_alerts(host, limits, lang)]
+    return {
+        "day": day,
+        "hosts": hosts,
+        "alerts": alerts,
+        "thresholds": dataclasses.asdict(limits),
+    }
+
+
+def _baseline(store: Store, host: str, day: str) -> dict | None:
+    return store.query_one(
+        "SELECT * FROM snapshots WHERE kind = ? AND host = ? AND ok = 1 AND day < ? "
+        "ORDER BY taken_at DESC, id DESC LIMIT 1",
+        [KIND, host, day],
+    )
+
+
+def host_summary(name: str, rows: list[dict], baseline: dict | None,
+                 limits: DatabaseThresholds, tz: tzinfo) -> dict[str, Any]:
+    """Pure: one host's figures from its snapshot rows of the day (oldest first).
+
+    Timestamps become aware datetimes in the LPSE zone ``tz`` (JSON output turns
+    them back into ISO 8601 with offset; templates format them the Indonesian way).
+    """
+    good = [r for r in rows if r["ok"]]
+    last_row = rows[-1]
+    summary: dict[str, Any] = {
+        "host": name,
+        "snapshots": len(rows),
+        "taken_at": moment(last_row["taken_at"], tz),
+        "error": last_row["error"] if not last_row["ok"] else None,
+    }
+    if not good:
+        return summary | {"unavailable": {}}
+    latest = good[-1]
+    data = decode_json(latest["data"], {})
+    chain = ([decode_json(baseline["data"], {})] if baseline else []) + [
+        decode_json(r["data"], {}) for r in good]
+    totals = sum_deltas(chain)
+    summary.update({
+        "taken_at": moment(latest["taken_at"], tz),
+        "unavailable": decode_json(latest["unavailable"], {}),
+        "database": data.get("database"),
+        "server": _server(data, tz),
+        "since": moment(baseline["taken_at"], tz) if baseline and totals["steps"] else None,
+        "since_yesterday": totals["counters"] or None,
+        "stats_resets": totals["resets"],
+        "cache_hit_ratio": _cache_hit(data, totals["counters"]),
+        "size_bytes": (data.get("database_stats") or {}).get("size_bytes"),
+        "connections": _connections(data),
+        "long_queries": _long_queries(data, limits.db_long_query_seconds),
+        "idle_in_transaction": _idle_in_transaction(data),
+        "statements": _statements(data, tz),
+        "wraparound_percent": (data.get("wraparound") or {}).get("percent_of_limit"),
+        "bloated_tables": _bloated_tables(data, limits),
+    })
+    return summary
+
+
+def _server(data: dict, tz: tzinfo) -> dict | None:
+    server = data.get("server")
+    if not server:
+        return None
+    summary = {k: server.get(k) for k in ("version", "uptime_s", "in_recovery")}
+    return summary | {"started_at": moment(server.get("started_at"), tz)}
+
+
+def moment(timestamp: str | None, tz: tzinfo) -> datetime | None:
+    """An ISO 8601 text (store or PostgreSQL) as an aware datetime in ``tz``."""
+    if not timestamp:
+        return None
+    return datetime.fromisoformat(timestamp).astimezone(tz)
+
+
+def _cache_hit(data: dict, day_counters: dict) -> dict | None:
+    """The day's ratio from the block deltas when known, else the cumulative one."""
+    stats = data.get("database_stats")
+    if not stats:
+        return None
+    day = cache_hit_ratio(day_counters.get("blks_hit"), day_counters.get("blks_read")) \
+        if day_counters else None
+    return {"day": day, "cumulative": stats.get("cache_hit_ratio")}
+
+
+def _connections(data: dict) -> dict | None:
+    act = data.get("activity")
+    if not act:
+        return None
+    return {k: act.get(k) for k in ("total", "max_connections", "usage_ratio", "by_state",
+                                    "idle_in_transaction", "waiting_on_locks")}
+
+
+def _sessions(data: dict) -> list[dict]:
+    return (data.get("activity") or {}).get("sessions") or []
+
+
+def _long_queries(data: dict, seconds: float) -> list[dict]:
+    return [s for s in _sessions(data)
+            if s.get("state") == "active" and (s.get("query_seconds") or 0) > seconds]
+
+
+def _idle_in_transaction(data: dict) -> list[dict]:
+    return [s for s in _sessions(data) if (s.get("state") or "").startswith("idle in transaction")]
+
+
+def _statements(data: dict, tz: tzinfo) -> dict[str, Any]:
+    stmts = data.get("statements")
+    if not stmts:
+        return {"available": False, "top_by_calls": [], "top_by_total_time": []}
+    since = stmts.get("stats_reset") or (data.get("server") or {}).get("started_at")
+    return {
+        "available": True,
+        "since": moment(since, tz),
+        "total_calls": stmts.get("total_calls"),
+        "top_by_calls": (stmts.get("top_by_calls") or [])[:TOP_QUERIES],
+        "top_by_total_time": (stmts.get("top_by_total_time") or [])[:TOP_QUERIES],
+    }
+
+
+def _bloated_tables(data: dict, limits: DatabaseThresholds) -> list[dict]:
+    return [
+        t for t in data.get("tables") or []
+        if (t.get("live_tuples") or 0) + (t.get("dead_tuples") or 0) >= limits.db_dead_tuples_min_rows
+        and (t.get("dead_ratio") or 0) * 100 > limits.db_dead_tuples_max_percent
+    ]
+
+
+ADVICE = {
+    "id": {
+        "not_installed": "ekstensi belum dipasang di basis data {db}",
+        "not_preloaded": "ekstensi belum dimuat lewat shared_preload_libraries",
+        "how": ("tambahkan pg_stat_statements ke shared_preload_libraries di postgresql.conf, "
+                "restart PostgreSQL, lalu jalankan CREATE EXTENSION pg_stat_statements; "
+                "di basis data {db}"),
+    },
+    "en": {
+        "not_installed": "the extension is not installed in database {db}",
+        "not_preloaded": "the extension is not loaded through shared_preload_libraries",
+        "how": ("add pg_stat_statements to shared_preload_libraries in postgresql.conf, "
+                "restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; "
+                "in database {db}"),
+    },
+}
+
+
+def statements_advice(reason: str, db: str, lang: str) -> str:
+    """The collector's reason in the report's language, with how to enable the extension."""
+    words = ADVICE["en" if lang == "en" else "id"]
+    if "not preloaded" in reason:
+        return f"{words['not_preloaded']}; {words['how'].format(db=db)}"
+    if "not installed" in reason:
+        return f"{words['not_installed'].format(db=db)}; {words['how'].format(db=db)}"
+    return reason
+
+
+# -- alerts ----------------------------------------------------------------------------
+
+MESSAGES = {
+    "id": {
+        "error": "Statistik basis data tidak dapat dikumpulkan: {reason}",
+        "statements": "pg_stat_statements tidak tersedia: {reason}",
+        "cache": "Rasio cache hit {value}% di bawah batas {limit}%",
+        "connections": "Koneksi terpakai {value}% dari max_connections (batas {limit}%)",
+        "long": "{count} query berjalan lebih dari {limit} (terlama {longest})",
+        "idle": "{count} sesi idle in transaction (terlama {longest})",
+        "deadlocks": "{count} deadlock sejak kemarin",
+        "wraparound": "Usia transaksi (wraparound) {value}% dari batas (peringatan di {limit}%)",
+        "bloat": "Tabel {table}: {value}% tuple mati (batas {limit}%)",
+    },
+    "en": {
+        "error": "Database statistics could not be collected: {reason}",
+        "statements": "pg_stat_statements is not available: {reason}",
+        "cache": "Cache hit ratio {value}% is below {limit}%",
+        "connections": "Connections use {value}% of max_connections (limit {limit}%)",
+        "long": "Queries running longer than {limit}: {count} (longest {longest})",
+        "idle": "Sessions idle in transaction: {count} (longest {longest})",
+        "deadlocks": "Deadlocks since yesterday: {count}",
+        "wraparound": "Transaction ID age is {value}% of the wraparound limit (warning at {limit}%)",
+        "bloat": "Table {table}: {value}% dead tuples (limit {limit}%)",
+    },
+}
+
+
+def host_alerts(host: dict, limits: DatabaseThresholds, lang: str) -> list[dict]:
+    """Pure: the alerts one host summary raises under ``limits``."""
+    msg = MESSAGES["en" if lang == "en" else "id"]
+    out: list[dict] = []
+
+    def add(severity: str, item: str, key: str, **values: Any) -> None:
+        out.append({"severity": severity, "host": host["host"], "item": item,
+                    "message": msg[key].format(**values)})
+
+    if host.get("error"):
+        add("critical", "postgres", "error", reason=host["error"])
+        return out
+    reason = (host.get("unavailable") or {}).get("statements")
+    if reason:
+        add("warning", "statements", "statements",
+            reason=statements_advice(reason, host.get("database") or "", lang))
+    pct = _percent(lang)
+    cache = host.get("cache_hit_ratio") or {}
+    ratio = cache.get("day") if cache.get("day") is not None else cache.get("cumulative")
+    if ratio is not None and ratio * 100 < limits.db_cache_hit_min_percent:
+        add("warning", "cache_hit_ratio", "cache", value=pct(ratio * 100),
+            limit=pct(limits.db_cache_hit_min_percent))
+    conn = host.get("connections") or {}
+    if conn.get("usage_ratio") is not None \
+            and conn["usage_ratio"] * 100 > limits.db_connections_max_percent:
+        add("critical", "connections", "connections", value=pct(conn["usage_ratio"] * 100),
+            limit=pct(limits.db_connections_max_percent))
+    _session_alerts(host, limits, lang, add)
+    deadlocks = (host.get("since_yesterday") or {}).get("deadlocks", 0)
+    if deadlocks > limits.db_deadlocks_max:
+        add("warning", "deadlocks", "deadlocks", count=deadlocks)
+    wrap = host.get("wraparound_percent")
+    if wrap is not None and wrap > limits.db_wraparound_max_percent:
+        add("critical", "wraparound", "wraparound", value=pct(wrap),
+            limit=pct(limits.db_wraparound_max_percent))
+    for table in host.get("bloated_tables") or []:
+        add("warning", "dead_tuples", "bloat", table=f"{table['schema']}.{table['name']}",
+            value=pct(table["dead_ratio"] * 100), limit=pct(limits.db_dead_tuples_max_percent))
+    return out
+
+
+def _session_alerts(host: dict, limits: DatabaseThresholds, lang: str, add: Any) -> None:
+    long = host.get("long_queries") or []
+    if long:
+        longest = max(s.get("query_seconds") or 0 for s in long)
+        add("warning", "long_queries", "long", count=len(long),
+            limit=_seconds(limits.db_long_query_seconds, lang), longest=_seconds(longest, lang))
+    idle = [s for s in host.get("idle_in_transaction") or []
+            if (s.get("state_seconds") or 0) >= limits.db_idle_in_transaction_seconds]
+    if idle:
+        longest = max(s.get("state_seconds") or 0 for s in idle)
+        add("warning", "idle_in_transaction", "idle", count=len(idle),
+            longest=_seconds(longest, lang))
+
+
+def _percent(lang: str) -> Any:
+    return lambda value: number(value, lang, 1)
+
+
+def _seconds(value: float, lang: str) -> str:
+    if value < 60:
+        return f"{number(value, lang, 0)} {'detik' if lang != 'en' else 's'}"
+    return human_duration(value, lang)
+
+
+# -- plain text ------------------------------------------------------------------------
+
+LABELS = {
+    "id": {
+        "title": "Basis Data (PostgreSQL)", "host": "Server", "at": "per",
+        "error": "GAGAL", "version": "Versi", "uptime": "aktif selama",
+        "since": "Sejak snapshot terakhir kemarin ({since})", "no_baseline":
+        "Belum ada snapshot kemarin: angka di bawah kumulatif sejak statistik di-reset.",
+        "reset": "Statistik di-reset {n} kali hari ini; angka adalah batas bawah.",
+        "commits": "Transaksi berhasil (commit)", "rollbacks": "Transaksi gagal (rollback)",
+        "deadlocks": "Deadlock", "temp_files": "File sementara", "temp_bytes": "ukuran",
+        "cache": "Rasio cache hit", "today": "hari ini", "cumulative": "kumulatif",
+        "connections": "Koneksi", "of": "dari", "idle_tx": "idle in transaction",
+        "waiting": "menunggu lock", "size": "Ukuran basis data",
+        "top": "Query paling sering (pg_stat_statements, sejak {since})",
+        "top_time": "Query dengan total waktu terbesar",
+        "calls": "Panggilan", "mean": "Rata-rata ms", "max": "Maks ms", "total": "Total ms",
+        "rows": "Baris", "query": "Query", "unavailable": "Tidak terkumpul",
+        "alerts": "Peringatan", "none": "Tidak ada peringatan.",
+        "critical": "KRITIS", "warning": "PERINGATAN",
+    },
+    "en": {
+        "title": "Database (PostgreSQL)", "host": "Server", "at": "as of",
+        "error": "FAILED", "version": "Version", "uptime": "up for",
+        "since": "Since yesterday's last snapshot ({since})", "no_baseline":
+        "No snapshot from yesterday: figures below are cumulative since the statistics reset.",
+        "reset": "Statistics were reset {n} time(s) today; figures are a lower bound.",
+        "commits": "Committed transactions", "rollbacks": "Failed transactions (rollback)",
+        "deadlocks": "Deadlocks", "temp_files": "Temporary files", "temp_bytes": "size",
+        "cache": "Cache hit ratio", "today": "today", "cumulative": "cumulative",
+        "connections": "Connections", "of": "of", "idle_tx": "idle in transaction",
+        "waiting": "waiting on locks", "size": "Database size",
+        "top": "Most frequent queries (pg_stat_statements, since {since})",
+        "top_time": "Queries with the largest total time",
+        "calls": "Calls", "mean": "Mean ms", "max": "Max ms", "total": "Total ms",
+        "rows": "Rows", "query": "Query", "unavailable": "Not collected",
+        "alerts": "Alerts", "none": "No alerts.",
+        "critical": "CRITICAL", "warning": "WARNING",
+    },
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    return LABELS["en" if lang == "en" else "id"]
+
+
+def text(section: dict, lang: str) -> str:
+    """The section as plain text (for e-mail bodies and the terminal)."""
+    lab = labels(lang)
+    lines = [lab["title"], "=" * len(lab["title"])]
+    for host in section["hosts"]:
+        lines += [""] + _host_text(host, lang, lab)
+    lines += ["", f"{lab['alerts']}:"]
+    if not section["alerts"]:
+        lines.append(f"  {lab['none']}")
+    for alert in section["alerts"]:
+        lines.append(f"  [{lab[alert['severity']]}] {alert['host']}: {alert['message']}")
+    return "\n".join(lines) + "\n"
+
+
+def _host_text(host: dict, lang: str, lab: dict) -> list[str]:
+    head = f"{lab['host']} {host['host']} ({lab['at']} {when(host['taken_at'], lang)})"
+    if host.get("error"):
+        return [head, f"  {lab['error']}: {host['error']}"]
+    lines = [head]
+    server = host.get("server")
+    if server:
+        lines.append(f"  {lab['version']} {server['version']}, {lab['uptime']} "
+                     f"{human_duration(server['uptime_s'] or 0, lang)}")
+    lines += _counters_text(host, lang, lab)
+    lines += _health_text(host, lang, lab)
+    lines += _statements_text(host, lang, lab)
+    for item, reason in (host.get("unavailable") or {}).items():
+        lines.append(f"  {lab['unavailable']} ({item}): {reason}")
+    return lines
+
+
+def _counters_text(host: dict, lang: str, lab: dict) -> list[str]:
+    counters = host.get("since_yesterday")
+    if not counters:
+        return [f"  {lab['no_baseline']}"]
+    lines = [f"  {lab['since'].format(since=when(host['since'], lang))}:"]
+    n = lambda v: number(v, lang, 0)  # noqa: E731 - local shorthand
+    lines.append(f"    {lab['commits']}: {n(counters['xact_commit'])}")
+    lines.append(f"    {lab['rollbacks']}: {n(counters['xact_rollback'])}")
+    lines.append(f"    {lab['deadlocks']}: {n(counters['deadlocks'])}")
+    lines.append(f"    {lab['temp_files']}: {n(counters['temp_files'])} "
+                 f"({lab['temp_bytes']} {human_bytes(counters['temp_bytes'])})")
+    if host.get("stats_resets"):
+        lines.append(f"    {lab['reset'].format(n=host['stats_resets'])}")
+    return lines
+
+
+def _health_text(host: dict, lang: str, lab: dict) -> list[str]:
+    lines = []
+    cache = host.get("cache_hit_ratio")
+    if cache:
+        parts = [f"{ratio_text(cache[k], lang)} {lab[name]}"
+                 for k, name in (("day", "today"), ("cumulative", "cumulative"))
+                 if cache.get(k) is not None]
+        lines.append(f"  {lab['cache']}: {', '.join(parts) or '-'}")
+    conn = host.get("connections")
+    if conn:
+        lines.append(
+            f"  {lab['connections']}: {conn['total']} {lab['of']} {conn['max_connections']} "
+            f"({ratio_text(conn['usage_ratio'], lang)}), {conn['idle_in_transaction']} "
+            f"{lab['idle_tx']}, {conn['waiting_on_locks']} {lab['waiting']}")
+    if host.get("size_bytes") is not None:
+        lines.append(f"  {lab['size']}: {human_bytes(host['size_bytes'])}")
+    return lines
+
+
+def _statements_text(host: dict, lang: str, lab: dict) -> list[str]:
+    stmts = host.get("statements") or {}
+    if not stmts.get("available"):
+        return []
+    lines = ["", f"  {lab['top'].format(since=when(stmts['since'], lang))}:"]
+    lines += ["    " + line for line in statements_table(stmts["top_by_calls"], lang).splitlines()]
+    return lines
+
+
+def statements_table(rows: list[dict], lang: str) -> str:
+    lab = labels(lang)
+    body = [
+        [r["calls"], number(r["mean_ms"], lang, 2), number(r["max_ms"], lang, 2),
+         number(r["total_ms"], lang, 1), r["rows"], shorten(r["query"], 70)]
+        for r in rows
+    ]
+    return tabulate(body, headers=[lab["calls"], lab["mean"], lab["max"], lab["total"],
+                                   lab["rows"], lab["query"]], disable_numparse=True,
+                    colalign=("right",) * 5 + ("left",))
+
+
+def shorten(query: str, width: int) -> str:
+    flat = " ".join(query.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def ratio_text(ratio: float | None, lang: str) -> str:
+    return "-" if ratio is None else f"{number(ratio * 100, lang, 2)}%"
+
+
+def when(value: datetime | None, lang: str) -> str:
+    """'Sabtu, 21 November 2026 pukul 20.00 WIB', or '-' when unknown."""
+    return long_datetime(value, lang) if value else "-"
