@@ -1,0 +1,706 @@
+"""Tuning and health rules over the history: snapshots in, recommendations out.
+
+Every rule is a pure function ``rule(snapshots, settings) -> list[Recommendation]``
+over plain snapshot dicts (see :mod:`lpsectl.analysis.facts`). A rule that lacks
+the data it needs stays silent; it never guesses a zero. Each recommendation
+carries the numbers that made it fire (``evidence``), the proposed change, its
+class (minor/major, SOP 003 step 5) and route, and its texts in Indonesian and
+English so documents can be written in either language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lpsectl.analysis import facts
+from lpsectl.analysis.classify import MAJOR, MINOR, ROUTE_DESCRIPTIONS, route_for
+from lpsectl.analysis.pgtune import MEMORY_SETTINGS, pg_size, recommend_memory
+from lpsectl.render import human_bytes, number
+
+Snapshot = facts.Snapshot
+DAY = 86400.0
+PSEUDO_FILESYSTEMS = {"tmpfs", "devtmpfs", "overlay", "squashfs", "proc", "sysfs", "devfs", "ramfs"}
+
+
+@dataclass
+class AnalysisSettings:
+    """``[analysis]`` in the config: thresholds of the rules (defaults shown)."""
+
+    window_days: int = 7
+    pgtune_tolerance: float = 0.5
+    cache_hit_min: float = 0.99
+    cache_min_blocks: int = 10000
+    temp_files_per_day: float = 100.0
+    temp_bytes_per_day: float = 1024.0**3
+    connections_ratio: float = 0.8
+    slow_query_mean_ms: float = 500.0
+    slow_query_min_calls: int = 100
+    long_query_max_ms: float = 60000.0
+    slow_query_max_reported: int = 3
+    rollback_ratio: float = 0.05
+    deadlocks_per_day: float = 1.0
+    dead_tuple_ratio: float = 0.2
+    dead_tuple_min: int = 10000
+    disk_days_warning: float = 30.0
+    disk_used_percent: float = 90.0
+    disk_min_span_hours: float = 12.0
+    memory_used_percent: float = 90.0
+    swap_used_percent: float = 50.0
+    cpu_percent: float = 90.0
+    load_per_cpu: float = 1.0
+    saturated_days: int = 3
+    app_error_min_count: int = 20
+    app_error_min_days: int = 2
+    app_error_max_reported: int = 5
+
+
+@dataclass
+class Recommendation:
+    rule: str
+    host: str
+    severity: str  # "warning" | "critical"
+    change_class: str
+    evidence: dict[str, Any]
+    texts: dict[str, dict[str, str]]  # lang -> {"title", "finding", "proposal"}
+    subject: str = ""
+    id: int | None = None
+    route: str = field(default="")
+
+    def __post_init__(self) -> None:
+        self.route = self.route or route_for(self.change_class)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        text = self.texts.get(lang) or self.texts["en"]
+        return {
+            "id": self.id,
+            "rule": self.rule,
+            "host": self.host,
+            "subject": self.subject,
+            "severity": self.severity,
+            "class": self.change_class,
+            "route": self.route,
+            "route_description": ROUTE_DESCRIPTIONS[self.route],
+            "title": text["title"],
+            "finding": text["finding"],
+            "proposal": text["proposal"],
+            "evidence": self.evidence,
+        }
+
+
+def texts(id_: tuple[str, str, str], en: tuple[str, str, str]) -> dict[str, dict[str, str]]:
+    keys = ("title", "finding", "proposal")
+    return {"id": dict(zip(keys, id_, strict=True)), "en": dict(zip(keys, en, strict=True))}
+
+
+def pct(value: float, lang: str, digits: int = 1) -> str:
+    return f"{number(value * 100, lang, digits)}%"
+
+
+def num(value: float, lang: str, digits: int = 0) -> str:
+    return number(value, lang, digits)
+
+
+# -- PostgreSQL memory settings vs RAM (PGTune) --------------------------------------------
+def memory_settings(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    systems = facts.by_host(snapshots, "system")
+    out = []
+    for host, snaps in facts.by_host(snapshots, "postgres").items():
+        data = snaps[-1]["data"]
+        system = systems[host][-1]["data"] if host in systems else None
+        ram = facts.ram_bytes(system) or facts.number(data.get("ram_bytes"))
+        max_conn = facts.pg_max_connections(data)
+        if not ram or not max_conn:
+            continue
+        advice = recommend_memory(int(ram), max_conn, facts.cpu_count(system) or 2)
+        off = {}
+        for name in MEMORY_SETTINGS:
+            current = facts.pg_setting_bytes(data, name)
+            wanted = advice.recommended(name)
+            if current is None or current <= 0:
+                continue
+            if current < wanted * s.pgtune_tolerance or current > wanted / s.pgtune_tolerance:
+                off[name] = {"current": current, "recommended": wanted}
+        if off:
+            out.append(_memory_recommendation(host, int(ram), max_conn, off))
+    return out
+
+
+def _memory_recommendation(host: str, ram: int, max_conn: int, off: dict[str, dict[str, int]]) -> Recommendation:
+    lines = ", ".join(f"{n} {human_bytes(v['current'])} → {pg_size(v['recommended'])}" for n, v in off.items())
+    assign = "; ".join(f"{n} = '{pg_size(v['recommended'])}'" for n, v in off.items())
+    restart = "shared_buffers" in off
+    return Recommendation(
+        rule="memory_settings", host=host, severity="warning", change_class=MINOR,
+        evidence={"ram_bytes": ram, "max_connections": max_conn, "settings": off},
+        texts=texts(
+            (f"Sesuaikan pengaturan memori PostgreSQL di {host}",
+             f"RAM {human_bytes(ram)}, max_connections {max_conn}; pengaturan jauh dari rumus PGTune: {lines}.",
+             f"Ubah di postgresql.conf: {assign}; lalu "
+             + ("restart PostgreSQL (shared_buffers perlu restart)." if restart else "reload PostgreSQL.")),
+            (f"Adjust PostgreSQL memory settings on {host}",
+             f"RAM {human_bytes(ram)}, max_connections {max_conn}; settings far from PGTune's formulas: {lines}.",
+             f"Set in postgresql.conf: {assign}; then "
+             + ("restart PostgreSQL (shared_buffers needs a restart)." if restart else "reload PostgreSQL.")),
+        ),
+    )
+
+
+# -- cache hit ratio -------------------------------------------------------------------------
+def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    out = []
+    for host, snaps in facts.by_host(snapshots, "postgres").items():
+        hits = sum(d for _, d in facts.counter_deltas(snaps, "blks_hit"))
+        reads = sum(d for _, d in facts.counter_deltas(snaps, "blks_read"))
+        if hits + reads < s.cache_min_blocks:
+            continue  # too little traffic in the period to judge
+        ratio = hits / (hits + reads)
+        if ratio >= s.cache_hit_min:
+            continue
+        shared = facts.pg_setting_bytes(snaps[-1]["data"], "shared_buffers")
+        sb = human_bytes(shared) if shared else "?"
+        out.append(Recommendation(
+            rule="cache_hit_low", host=host, severity="warning", change_class=MINOR,
+            evidence={"cache_hit_ratio": round(ratio, 4), "blocks_hit": int(hits), "blocks_read": int(reads),
+                      "threshold": s.cache_hit_min, "shared_buffers_bytes": shared},
+            texts=texts(
+                (f"Cache hit ratio rendah di {host}",
+                 f"Cache hit ratio {pct(ratio, 'id', 2)} (ambang {pct(s.cache_hit_min, 'id', 0)}): "
+                 f"{num(reads, 'id')} blok dibaca dari disk, {num(hits, 'id')} dari cache; shared_buffers {sb}.",
+                 "Naikkan shared_buffers mendekati 25% RAM (lihat rumus PGTune) di postgresql.conf "
+                 "dan restart PostgreSQL."),
+                (f"Low cache hit ratio on {host}",
+                 f"Cache hit ratio {pct(ratio, 'en', 2)} (threshold {pct(s.cache_hit_min, 'en', 0)}): "
+                 f"{num(reads, 'en')} blocks read from disk, {num(hits, 'en')} from cache; shared_buffers {sb}.",
+                 "Raise shared_buffers towards 25% of RAM (PGTune) in postgresql.conf and restart PostgreSQL."),
+            ),
+        ))
+    return out
+
+
+# -- temporary files (work_mem) -------------------------------------------------------------
+def temp_files_frequent(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    out = []
+    for host, snaps in facts.by_host(snapshots, "postgres").items():
+        files = facts.per_day(facts.counter_deltas(snaps, "temp_files"))
+        size = facts.per_day(facts.counter_deltas(snaps, "temp_bytes"))
+        if not files:
+            continue
+        files_day = sum(files.values()) / len(files)
+        bytes_day = sum(size.values()) / len(size) if size else 0.0
+        if files_day < s.temp_files_per_day and bytes_day < s.temp_bytes_per_day:
+            continue
+        work_mem = facts.pg_setting_bytes(snaps[-1]["data"], "work_mem")
+        wm = human_bytes(work_mem) if work_mem else "?"
+        target = pg_size(work_mem * 2) if work_mem else "'8MB'"
+        out.append(Recommendation(
+            rule="temp_files_frequent", host=host, severity="warning", change_class=MINOR,
+            evidence={"temp_files_per_day": round(files_day, 1), "temp_bytes_per_day": int(bytes_day),
+                      "days": len(files), "work_mem_bytes": work_mem},
+            texts=texts(
+                (f"File sementara sering dibuat di {host}",
+                 f"Rata-rata {num(files_day, 'id')} file sementara ({human_bytes(bytes_day)}) per hari "
+                 f"selama {len(files)} hari; work_mem {wm}.",
+                 f"Naikkan work_mem (mis. {target}) di postgresql.conf, dengan memperhatikan "
+                 "max_connections × work_mem terhadap RAM; reload PostgreSQL."),
+                (f"Frequent temporary files on {host}",
+                 f"On average {num(files_day, 'en')} temporary files ({human_bytes(bytes_day)}) per day "
+                 f"over {len(files)} days; work_mem {wm}.",
+                 f"Raise work_mem (e.g. {target}) in postgresql.conf, keeping max_connections × work_mem "
+                 "within RAM; reload PostgreSQL."),
+            ),
+        ))
+    return out
+
+
+# -- connections near max_connections ------------------------------------------------------------
+def connections_near_max(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    out = []
+    for host, snaps in facts.by_host(snapshots, "postgres").items():
+        peak: tuple[float, int, int, Snapshot] | None = None
+        for snap in snaps:
+            used, limit = facts.pg_connections(snap["data"]), facts.pg_max_connections(snap["data"])
+            if used is None or not limit:
+                continue
+            if peak is None or used / limit > peak[0]:
+                peak = (used / limit, used, limit, snap)
+        if peak is None or peak[0] < s.connections_ratio:
+            continue
+        ratio, used, limit, snap = peak
+        when = facts.taken_at(snap).isoformat(timespec="minutes")
+        out.append(Recommendation(
+            rule="connections_near_max", host=host,
+            severity="critical" if ratio >= 0.95 else "warning", change_class=MINOR,
+            evidence={"peak_connections": used, "max_connections": limit, "peak_ratio": round(ratio, 3),
+                      "at": when, "threshold": s.connections_ratio},
+            texts=texts(
+                (f"Koneksi database mendekati batas di {host}",
+                 f"Puncak {used} dari {limit} koneksi ({pct(ratio, 'id', 0)}) pada {when}.",
+                 "Periksa ukuran pool koneksi SPSE (db.pool.maxSize) dan sesi idle; bila perlu naikkan "
+                 "max_connections di postgresql.conf (perhitungkan work_mem × koneksi) dan restart PostgreSQL."),
+                (f"Database connections near the limit on {host}",
+                 f"Peak of {used} of {limit} connections ({pct(ratio, 'en', 0)}) at {when}.",
+                 "Check SPSE's connection pool size (db.pool.maxSize) and idle sessions; if needed raise "
+                 "max_connections in postgresql.conf (mind work_mem × connections) and restart PostgreSQL."),
+            ),
+        ))
+    return out
+
+
+# -- slow and frequent queries ---------------------------------------------------------------------
+def slow_frequent_query(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    out = []
+    for host, queries in _queries_by_host(snapshots).items():
+        slow = [
+            q for q in queries.values()
+            if (q["calls"] >= s.slow_query_min_calls and q["mean_ms"] >= s.slow_query_mean_ms)
+            or q["max_ms"] >= s.long_query_max_ms
+        ]
+        slow.sort(key=lambda q: q["total_ms"], reverse=True)
+        out += [_slow_query_recommendation(host, q) for q in slow[: s.slow_query_max_reported]]
+    return out
+
+
+def _queries_by_host(snapshots: list[Snapshot]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per host, per query: calls/mean/max/total. pg_stat_statements (latest snapshot:
+    its counters are cumulative) wins; log summaries (per period: summed) fill in."""
+    found: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for host, snaps in facts.by_host(snapshots, "postgres").items():
+        for row in facts.pg_statements(snaps[-1]["data"]):
+            found[host][_normal(row["query"])] = _query(row, row.get("calls"), "pg_stat_statements")
+    for host, snaps in facts.by_host(snapshots, "logs").items():
+        if found.get(host):
+            continue
+        merged: dict[str, dict[str, Any]] = {}
+        for snap in snaps:
+            for summary in facts.log_summaries(snap["data"]):
+                if facts.is_spse_summary(summary):
+                    continue
+                for row in summary.get("queries") or []:
+                    _merge_log_query(merged, row)
+        found[host].update(merged)
+    return {h: q for h, q in found.items() if q}
+
+
+def _normal(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _query(row: dict[str, Any], calls: Any, source: str) -> dict[str, Any]:
+    return {
+        "query": _normal(row.get("query") or row.get("example") or row.get("fingerprint") or ""),
+        "calls": int(facts.number(calls) or 0),
+        "mean_ms": facts.number(row.get("mean_ms")) or 0.0,
+        "max_ms": facts.number(row.get("max_ms")) or 0.0,
+        "total_ms": facts.number(row.get("total_ms")) or 0.0,
+        "source": source,
+    }
+
+
+def _merge_log_query(merged: dict[str, dict[str, Any]], row: dict[str, Any]) -> None:
+    key = _normal(row.get("fingerprint") or row.get("example") or "")
+    if not key:
+        return
+    new = _query(row, row.get("count"), "logs")
+    new["query"] = _normal(row.get("example") or key)
+    old = merged.get(key)
+    if old is None:
+        merged[key] = new
+        return
+    old["calls"] += new["calls"]
+    old["total_ms"] += new["total_ms"]
+    old["max_ms"] = max(old["max_ms"], new["max_ms"])
+    old["mean_ms"] = old["total_ms"] / old["calls"] if old["calls"] else 0.0
+
+
+def _slow_query_recommendation(host: str, q: dict[str, Any]) -> Recommendation:
+    subject = hashlib.sha1(q["query"].encode()).hexdigest()[:10]  # noqa: S324 - a label, not security
+    short = q["query"][:160] + ("…" if len(q["query"]) > 160 else "")
+    calls, mean, peak = q["calls"], q["mean_ms"], q["max_ms"]
+    return Recommendation(
+        rule="slow_frequent_query", host=host, subject=subject, severity="warning", change_class=MAJOR,
+        evidence={"query": short, "calls": calls, "mean_ms": round(mean, 1), "max_ms": round(peak, 1),
+                  "total_ms": round(q["total_ms"], 1), "source": q["source"]},
+        texts=texts(
+            (f"Query lambat dan sering di {host}",
+             f"{num(calls, 'id')} kali, rata-rata {num(mean, 'id', 1)} ms, maksimum {num(peak, 'id', 1)} ms: {short}",
+             "Perubahan aplikasi (indeks atau penulisan ulang query) pada SPSE, perangkat lunak LKPP: "
+             "konsultasikan ke tim ITO LKPP dengan query dan angka di atas."),
+            (f"Slow, frequent query on {host}",
+             f"{num(calls, 'en')} calls, mean {num(mean, 'en', 1)} ms, max {num(peak, 'en', 1)} ms: {short}",
+             "Application change (an index or a rewritten query) in SPSE, which is LKPP's software: "
+             "consult LKPP's ITO team with the query and the numbers above."),
+        ),
+    )
+
+
+# -- rollbacks and deadlocks rising --------------------------------------------------------------
+def rollback_deadlock_rising(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    out = []
+    for host, snaps in facts.by_host(snapshots, "postgres").items():
+        commits = facts.per_day(facts.counter_deltas(snaps, "xact_commit"))
+        rollbacks = facts.per_day(facts.counter_deltas(snaps, "xact_rollback"))
+        deadlocks = facts.per_day(facts.counter_deltas(snaps, "deadlocks"))
+        days = sorted(set(commits) & set(rollbacks))
+        if len(days) < 2:
+            continue
+        ratios = {d: rollbacks[d] / (commits[d] + rollbacks[d]) if commits[d] + rollbacks[d] else 0.0 for d in days}
+        early, late = _halves(days)
+        r_early, r_late = _mean(ratios, early), _mean(ratios, late)
+        d_early, d_late = _mean(deadlocks, early), _mean(deadlocks, late)
+        rollback_rising = r_late >= s.rollback_ratio and r_late > r_early * 1.5
+        deadlock_rising = d_late >= s.deadlocks_per_day and d_late > d_early
+        if not (rollback_rising or deadlock_rising):
+            continue
+        out.append(_rollback_recommendation(host, days, ratios, deadlocks, (r_early, r_late, d_early, d_late)))
+    return out
+
+
+def _halves(days: list[str]) -> tuple[list[str], list[str]]:
+    middle = len(days) // 2
+    return days[:middle], days[middle:]
+
+
+def _mean(values: dict[str, float], days: list[str]) -> float:
+    present = [values.get(d, 0.0) for d in days]
+    return sum(present) / len(present) if present else 0.0
+
+
+def _rollback_recommendation(host: str, days: list[str], ratios: dict[str, float],
+                             deadlocks: dict[str, float], means: tuple[float, float, float, float]) -> Recommendation:
+    r_early, r_late, d_early, d_late = means
+    return Recommendation(
+        rule="rollback_deadlock_rising", host=host, severity="warning", change_class=MAJOR,
+        evidence={"days": days, "rollback_ratio_by_day": {d: round(ratios[d], 4) for d in days},
+                  "deadlocks_by_day": {d: int(deadlocks.get(d, 0)) for d in days},
+                  "rollback_ratio_before": round(r_early, 4), "rollback_ratio_after": round(r_late, 4),
+                  "deadlocks_per_day_before": round(d_early, 2), "deadlocks_per_day_after": round(d_late, 2)},
+        texts=texts(
+            (f"Rollback/deadlock meningkat di {host}",
+             f"Rasio rollback naik dari {pct(r_early, 'id')} ke {pct(r_late, 'id')}; deadlock per hari "
+             f"dari {num(d_early, 'id', 1)} ke {num(d_late, 'id', 1)} ({days[0]} s.d. {days[-1]}).",
+             "Aktifkan log_lock_waits untuk bukti, lalu konsultasikan transaksi yang gagal ke tim ITO LKPP: "
+             "penyebabnya ada di aplikasi SPSE (perangkat lunak LKPP)."),
+            (f"Rollbacks/deadlocks rising on {host}",
+             f"Rollback ratio rose from {pct(r_early, 'en')} to {pct(r_late, 'en')}; deadlocks per day "
+             f"from {num(d_early, 'en', 1)} to {num(d_late, 'en', 1)} ({days[0]} to {days[-1]}).",
+             "Enable log_lock_waits for evidence, then consult LKPP's ITO team about the failing "
+             "transactions: the cause lies in the SPSE application (LKPP's software)."),
+        ),
+    )
+
+
+# -- autovacuum lagging --------------------------------------------------------------------------
+def autovacuum_lagging(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    out = []
+    for host, snaps in facts.by_host(snapshots, "postgres").items():
+        lagging = []
+        for table in facts.pg_tables(snaps[-1]["data"]):
+            live = facts.number(table.get("live_tuples")) or 0.0
+            dead = facts.number(table.get("dead_tuples")) or 0.0
+            ratio = facts.number(table.get("dead_ratio"))
+            ratio = ratio if ratio is not None else (dead / (live + dead) if live + dead else 0.0)
+            if dead >= s.dead_tuple_min and ratio >= s.dead_tuple_ratio:
+                name = ".".join(str(p) for p in (table.get("schema"), table.get("name")) if p)
+                lagging.append({"table": name, "dead_tuples": int(dead), "live_tuples": int(live),
+                                "dead_ratio": round(ratio, 3), "last_autovacuum": table.get("last_autovacuum")})
+        if lagging:
+            out.append(_vacuum_recommendation(host, lagging))
+    return out
+
+
+def _vacuum_recommendation(host: str, lagging: list[dict[str, Any]]) -> Recommendation:
+    def listing(lang: str) -> str:
+        return ", ".join(f"{t['table']} ({pct(t['dead_ratio'], lang, 0)} {'mati' if lang == 'id' else 'dead'}, "
+                         f"{num(t['dead_tuples'], lang)})" for t in lagging)
+
+    names = ", ".join(t["table"] for t in lagging)
+    return Recommendation(
+        rule="autovacuum_lagging", host=host, severity="warning", change_class=MINOR,
+        evidence={"tables": lagging},
+        texts=texts(
+            (f"Autovacuum tertinggal di {host}",
+             f"Tabel dengan banyak baris mati: {listing('id')}.",
+             f"Jalankan VACUUM (ANALYZE) pada {names}; turunkan autovacuum_vacuum_scale_factor "
+             "(mis. 0.05) untuk tabel tersebut atau naikkan autovacuum_max_workers."),
+            (f"Autovacuum lagging on {host}",
+             f"Tables with many dead rows: {listing('en')}.",
+             f"Run VACUUM (ANALYZE) on {names}; lower autovacuum_vacuum_scale_factor (e.g. 0.05) "
+             "for those tables or raise autovacuum_max_workers."),
+        ),
+    )
+
+
+# -- disk filling ----------------------------------------------------------------------------------
+def disk_filling(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    out = []
+    for host, snaps in facts.by_host(snapshots, "system").items():
+        for mount, points in _disk_points(snaps).items():
+            rec = _disk_recommendation(host, mount, points, s)
+            if rec:
+                out.append(rec)
+    return out
+
+
+def _disk_points(snaps: list[Snapshot]) -> dict[str, list[tuple[float, dict[str, Any]]]]:
+    mounts: dict[str, list[tuple[float, dict[str, Any]]]] = defaultdict(list)
+    for snap in snaps:
+        moment = facts.taken_at(snap).timestamp()
+        for fs in snap["data"].get("filesystems") or []:
+            if isinstance(fs, dict) and fs.get("mount") and fs.get("fstype") not in PSEUDO_FILESYSTEMS:
+                if facts.number(fs.get("total")) and facts.number(fs.get("used")) is not None:
+                    mounts[str(fs["mount"])].append((moment, fs))
+    return mounts
+
+
+def slope_per_day(points: list[tuple[float, float]]) -> float:
+    """Least-squares growth (units per day) of (unix time, value) points."""
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_v = sum(v for _, v in points) / n
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    if var == 0:
+        return 0.0
+    cov = sum((t - mean_t) * (v - mean_v) for t, v in points)
+    return cov / var * DAY
+
+
+def _disk_recommendation(host: str, mount: str, points: list[tuple[float, dict[str, Any]]],
+                         s: AnalysisSettings) -> Recommendation | None:
+    latest = points[-1][1]
+    total, used = float(latest["total"]), float(latest["used"])
+    free = facts.number(latest.get("free"))
+    free = free if free is not None else total - used
+    used_pct = facts.number(latest.get("used_percent")) or used / total * 100
+    span_hours = (points[-1][0] - points[0][0]) / 3600
+    growth = slope_per_day([(t, float(fs["used"])) for t, fs in points]) if span_hours >= s.disk_min_span_hours else 0.0
+    days_left = free / growth if growth > 0 else None
+    filling = days_left is not None and days_left <= s.disk_days_warning
+    if not filling and used_pct < s.disk_used_percent:
+        return None
+    critical = (days_left is not None and days_left <= 7) or used_pct >= 95
+    left_id = f"sekitar {num(days_left, 'id')} hari lagi penuh" if days_left is not None else "tidak bertambah"
+    left_en = f"full in about {num(days_left, 'en')} days" if days_left is not None else "not growing"
+    return Recommendation(
+        rule="disk_filling", host=host, subject=mount, severity="critical" if critical else "warning",
+        change_class=MAJOR,
+        evidence={"mount": mount, "total_bytes": int(total), "used_bytes": int(used), "free_bytes": int(free),
+                  "used_percent": round(used_pct, 1), "growth_bytes_per_day": int(growth),
+                  "days_until_full": round(days_left, 1) if days_left is not None else None,
+                  "samples": len(points), "span_hours": round(span_hours, 1)},
+        texts=texts(
+            (f"Disk {mount} di {host} hampir penuh",
+             f"Terpakai {human_bytes(used)} dari {human_bytes(total)} ({num(used_pct, 'id', 1)}%), "
+             f"bertambah {human_bytes(growth)}/hari: {left_id}.",
+             f"Tambah kapasitas disk untuk {mount} (penambahan perangkat: perubahan mayor, konsultasikan ke "
+             "tim ITO LKPP); sementara itu pindahkan log dan cadangan lama."),
+            (f"Disk {mount} on {host} filling up",
+             f"{human_bytes(used)} of {human_bytes(total)} used ({num(used_pct, 'en', 1)}%), "
+             f"growing {human_bytes(growth)}/day: {left_en}.",
+             f"Add disk capacity for {mount} (new hardware: a major change, consult LKPP's ITO team); "
+             "meanwhile move old logs and backups away."),
+        ),
+    )
+
+
+# -- memory / CPU saturated for days ---------------------------------------------------------------
+def memory_saturated(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    def saturated(data: dict[str, Any]) -> float | None:
+        mem = facts.number(facts.dig(data, "memory", "used_percent"))
+        swap = facts.number(facts.dig(data, "swap", "used_percent"))
+        if mem is None:
+            return None
+        hot = mem >= s.memory_used_percent or (swap or 0) >= s.swap_used_percent
+        return mem if hot else -mem
+
+    return _saturation(snapshots, s, "memory_saturated", saturated, "memory")
+
+
+def cpu_saturated(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    def saturated(data: dict[str, Any]) -> float | None:
+        percent = facts.number(facts.dig(data, "cpu", "percent"))
+        load = facts.number(facts.dig(data, "load", "15"))
+        cpus = facts.cpu_count(data)
+        per_cpu = load / cpus if load is not None and cpus else None
+        if percent is None and per_cpu is None:
+            return None
+        hot = (percent or 0) >= s.cpu_percent or (per_cpu or 0) >= s.load_per_cpu
+        value = percent if percent is not None else (per_cpu or 0) * 100
+        return value if hot else -value
+
+    return _saturation(snapshots, s, "cpu_saturated", saturated, "cpu")
+
+
+def _saturation(snapshots: list[Snapshot], s: AnalysisSettings, rule: str,
+                measure: Callable[[dict[str, Any]], float | None], what: str) -> list[Recommendation]:
+    """Days on which a host was saturated (a positive measure) at any sample."""
+    out = []
+    for host, snaps in facts.by_host(snapshots, "system").items():
+        days: dict[str, float] = {}
+        for snap in snaps:
+            value = measure(snap["data"])
+            if value is not None and value >= 0:
+                days[str(snap["day"])] = max(days.get(str(snap["day"]), 0.0), value)
+        if len(days) < s.saturated_days:
+            continue
+        out.append(_saturation_recommendation(rule, host, days, what, snaps[-1]["data"]))
+    return out
+
+
+def _saturation_recommendation(rule: str, host: str, days: dict[str, float], what: str,
+                               latest: dict[str, Any]) -> Recommendation:
+    peak = max(days.values())
+    listing = ", ".join(sorted(days))
+    evidence: dict[str, Any] = {"days_saturated": len(days), "days": sorted(days), "peak_percent": round(peak, 1)}
+    if what == "memory":
+        evidence["ram_bytes"] = facts.ram_bytes(latest)
+        ram = human_bytes(evidence["ram_bytes"])
+        id_ = (f"Memori {host} jenuh selama {len(days)} hari",
+               f"Pemakaian memori/swap di atas ambang pada {listing} (puncak {num(peak, 'id', 1)}%, RAM {ram}).",
+               "Tambah RAM server (perubahan perangkat: mayor, konsultasikan ke tim ITO LKPP).")
+        en = (f"Memory of {host} saturated for {len(days)} days",
+              f"Memory/swap use above the threshold on {listing} (peak {num(peak, 'en', 1)}%, RAM {ram}).",
+              "Add RAM to the server (a hardware change: major, consult LKPP's ITO team).")
+    else:
+        evidence["cpu_count"] = facts.cpu_count(latest)
+        id_ = (f"CPU {host} jenuh selama {len(days)} hari",
+               f"Pemakaian CPU/beban di atas ambang pada {listing} (puncak {num(peak, 'id', 1)}%, "
+               f"{evidence['cpu_count'] or '?'} CPU).",
+               "Tambah CPU/vCPU server atau ganti server (perubahan perangkat: mayor, konsultasikan ke tim ITO LKPP).")
+        en = (f"CPU of {host} saturated for {len(days)} days",
+              f"CPU use/load above the threshold on {listing} (peak {num(peak, 'en', 1)}%, "
+              f"{evidence['cpu_count'] or '?'} CPUs).",
+              "Add CPUs/vCPUs or replace the server (a hardware change: major, consult LKPP's ITO team).")
+    return Recommendation(rule=rule, host=host, severity="critical", change_class=MAJOR,
+                          evidence=evidence, texts=texts(id_, en))
+
+
+# -- logging not configured for monitoring ---------------------------------------------------------
+def logging_not_configured(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    problems: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for host, snaps in facts.by_host(snapshots, "postgres").items():
+        problems[host] += _postgres_logging_problems(snaps[-1])
+    for host, snaps in facts.by_host(snapshots, "system").items():
+        for log in snaps[-1]["data"].get("logs") or []:
+            if isinstance(log, dict) and log.get("exists") is False:
+                problems[host].append({"item": str(log.get("path")), "problem": "missing",
+                                       "fix_id": f"pastikan {log.get('path')} ditulis",
+                                       "fix_en": f"make sure {log.get('path')} is written"})
+            elif isinstance(log, dict) and log.get("fresh") is False:
+                problems[host].append({"item": str(log.get("path")), "problem": "stale",
+                                       "age_seconds": log.get("age_seconds"),
+                                       "fix_id": f"periksa mengapa {log.get('path')} tidak diperbarui",
+                                       "fix_en": f"find out why {log.get('path')} is not updated"})
+    return [_logging_recommendation(host, items) for host, items in sorted(problems.items()) if items]
+
+
+def _postgres_logging_problems(snap: Snapshot) -> list[dict[str, Any]]:
+    data, found = snap["data"], []
+    if (facts.pg_setting_text(data, "logging_collector") or "").lower() == "off":
+        found.append({"item": "logging_collector", "problem": "off",
+                      "fix_id": "logging_collector = on", "fix_en": "logging_collector = on"})
+    duration = facts.pg_setting_number(data, "log_min_duration_statement")
+    if duration is not None and duration < 0:
+        found.append({"item": "log_min_duration_statement", "problem": "-1 (disabled)",
+                      "fix_id": "log_min_duration_statement = 1000", "fix_en": "log_min_duration_statement = 1000"})
+    prefix = facts.pg_setting_text(data, "log_line_prefix")
+    if prefix is not None and "%t" not in prefix and "%m" not in prefix:
+        found.append({"item": "log_line_prefix", "problem": f"{prefix!r} has no timestamp",
+                      "fix_id": "log_line_prefix = '%m [%p] %q%u@%d '",
+                      "fix_en": "log_line_prefix = '%m [%p] %q%u@%d '"})
+    if "statements" in (snap.get("unavailable") or {}):
+        found.append({"item": "pg_stat_statements", "problem": "not available",
+                      "fix_id": "shared_preload_libraries = 'pg_stat_statements' dan CREATE EXTENSION",
+                      "fix_en": "shared_preload_libraries = 'pg_stat_statements' and CREATE EXTENSION"})
+    return found
+
+
+def _logging_recommendation(host: str, items: list[dict[str, Any]]) -> Recommendation:
+    what = ", ".join(f"{i['item']}: {i['problem']}" for i in items)
+    return Recommendation(
+        rule="logging_not_configured", host=host, severity="warning", change_class=MINOR,
+        evidence={"problems": [{k: v for k, v in i.items() if not k.startswith("fix_")} for i in items]},
+        texts=texts(
+            (f"Log untuk pemantauan belum lengkap di {host}",
+             f"Temuan: {what}.",
+             "Ubah konfigurasi log: " + "; ".join(i["fix_id"] for i in items) + "; lalu reload/restart layanan."),
+            (f"Logging not set up for monitoring on {host}",
+             f"Found: {what}.",
+             "Change the log settings: " + "; ".join(i["fix_en"] for i in items) + "; then reload/restart the service."),
+        ),
+    )
+
+
+# -- recurring application errors ------------------------------------------------------------------
+def app_errors_recurring(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    out = []
+    for host, snaps in facts.by_host(snapshots, "logs").items():
+        errors: dict[str, dict[str, Any]] = {}
+        for snap in snaps:
+            for summary in facts.log_summaries(snap["data"]):
+                if facts.is_spse_summary(summary):
+                    for row in summary.get("errors") or []:
+                        _merge_error(errors, row, str(snap["day"]))
+        recurring = [e for e in errors.values()
+                     if e["count"] >= s.app_error_min_count and len(e["days"]) >= s.app_error_min_days]
+        recurring.sort(key=lambda e: e["count"], reverse=True)
+        out += [_app_error_recommendation(host, e) for e in recurring[: s.app_error_max_reported]]
+    return out
+
+
+def _merge_error(errors: dict[str, dict[str, Any]], row: dict[str, Any], day: str) -> None:
+    signature = str(row.get("signature") or row.get("example") or "")
+    count = int(facts.number(row.get("count")) or 0)
+    if not signature or not count or str(row.get("severity", "ERROR")).upper() not in ("ERROR", "FATAL", "SEVERE", "PANIC"):
+        return
+    entry = errors.setdefault(signature, {"signature": signature, "count": 0, "days": set(),
+                                          "example": row.get("example") or signature})
+    entry["count"] += count
+    entry["days"].add(day)
+
+
+def _app_error_recommendation(host: str, e: dict[str, Any]) -> Recommendation:
+    subject = hashlib.sha1(e["signature"].encode()).hexdigest()[:10]  # noqa: S324 - a label
+    sig = e["signature"][:160]
+    days = sorted(e["days"])
+    return Recommendation(
+        rule="app_errors_recurring", host=host, subject=subject, severity="warning", change_class=MAJOR,
+        evidence={"signature": sig, "count": e["count"], "days": days, "example": str(e["example"])[:300]},
+        texts=texts(
+            (f"Galat aplikasi SPSE berulang di {host}",
+             f"{num(e['count'], 'id')} kali dalam {len(days)} hari ({days[0]} s.d. {days[-1]}): {sig}",
+             "Perubahan aplikasi SPSE (perangkat lunak LKPP): konsultasikan ke tim ITO LKPP dengan "
+             "contoh galat, kode error dan jumlahnya."),
+            (f"Recurring SPSE application error on {host}",
+             f"{num(e['count'], 'en')} times over {len(days)} days ({days[0]} to {days[-1]}): {sig}",
+             "An application change in SPSE (LKPP's software): consult LKPP's ITO team with the "
+             "error example, its error code and the counts."),
+        ),
+    )
+
+
+RULES: tuple[Callable[[list[Snapshot], AnalysisSettings], list[Recommendation]], ...] = (
+    memory_settings,
+    cache_hit_low,
+    temp_files_frequent,
+    connections_near_max,
+    slow_frequent_query,
+    rollback_deadlock_rising,
+    autovacuum_lagging,
+    disk_filling,
+    memory_saturated,
+    cpu_saturated,
+    logging_not_configured,
+    app_errors_recurring,
+)
+
+
+def analyze(snapshots: list[Snapshot], settings: AnalysisSettings | None = None) -> list[Recommendation]:
+    """All rules over the snapshots; major and critical findings first."""
+    settings = settings or AnalysisSettings()
+    found = [rec for rule in RULES for rec in rule(snapshots, settings)]
+    order = {"critical": 0, "warning": 1}
+    return sorted(found, key=lambda r: (r.change_class != MAJOR, order.get(r.severity, 2), r.rule, r.host, r.subject))
