@@ -177,3 +177,15 @@ def test_hosts_check_table(three_hosts, config_for, cli):
     checks = result.json()
     assert [c["host"] for c in checks] == ["spse-app", "spse-db"]
     assert all(c["reachable"] and c["host_key"] and c["auth"] and c["python"] for c in checks)
+
+
+def test_unreadable_log_is_permission_denied_not_a_crash(three_hosts, config_for, tmp_path, cli):
+    secret = Path("/tmp/lpsectl-root-only.log")
+    secret.write_text("private\n")
+    secret.chmod(0o600)  # root's; the ssh login user may not read it
+    config = config_for([three_hosts[0]], host_extra={"spse-app": {"logs": f'["{secret}"]'}})
+    result = cli("--config", config, "collect")
+    assert result.exit_code == 3
+    assert f"spse-app: log file {secret} is not readable" in result.stderr
+    report = cli("--config", config, "report", "daily", "--format", "json").json()
+    assert any(a["item"] == f"log {secret}" for a in report["alerts"])
