@@ -63,6 +63,7 @@ class RunRecord:
     exit_code: int | None  # None: the process could not be started
     catch_up: bool = False
     timed_out: bool = False
+    interrupted: bool = False  # stopped by the scheduler's own shutdown
 
     @property
     def succeeded(self) -> bool:
@@ -112,16 +113,19 @@ class RunState:
         with self._lock:
             data = self.read()
             entry = data.setdefault(run.job, {})
+            if not run.interrupted:
+                # an interrupted run did not finish its work: a restart catches it up
+                entry["last_scheduled"] = timeutil.isoformat(run.scheduled_at)
             entry.update(
-                last_scheduled=timeutil.isoformat(run.scheduled_at),
                 last_started=timeutil.isoformat(run.started_at),
                 last_finished=timeutil.isoformat(run.finished_at),
                 last_exit=run.exit_code,
                 last_catch_up=run.catch_up,
                 last_timed_out=run.timed_out,
+                last_interrupted=run.interrupted,
                 runs=int(entry.get("runs", 0)) + 1,
             )
-            if run.succeeded:
+            if run.succeeded and not run.interrupted:
                 entry["last_success"] = timeutil.isoformat(run.started_at)
             self._write(data)
 
@@ -165,6 +169,7 @@ class JobRunner:
         self._guard = threading.Lock()
         self._busy: dict[str, threading.Lock] = {}
         self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._interrupted: set[str] = set()
         self._stopping = threading.Event()
 
     def run(self, job: Job, scheduled_at: datetime | None = None, catch_up: bool = False) -> RunRecord | None:
@@ -192,6 +197,7 @@ class JobRunner:
             children = list(self._children.items())
         for name, proc in children:
             log.info("%s: interrupting (scheduler stopping)", name)
+            self._interrupted.add(name)
             _signal_group(proc, signal.SIGINT)
 
     def _run(self, job: Job, scheduled_at: datetime | None, catch_up: bool) -> RunRecord:
@@ -200,7 +206,10 @@ class JobRunner:
         argv = self.prefix + list(job.argv)
         log.info("%s: starting%s: %s", job.name, " (catch-up)" if catch_up else "", shlex.join(argv))
         exit_code, timed_out, stderr = self._execute(job, argv, self._job_env(job, scheduled_at, catch_up))
-        run = RunRecord(job.name, scheduled_at, started, timeutil.now(self.tz), exit_code, catch_up, timed_out)
+        run = RunRecord(
+            job.name, scheduled_at, started, timeutil.now(self.tz), exit_code, catch_up, timed_out,
+            interrupted=job.name in self._interrupted,
+        )
         self.state.record(run)
         _log_outcome(job, run, stderr)
         return run
@@ -261,7 +270,9 @@ def _interrupt(proc: subprocess.Popen[bytes]) -> bytes:
 def _log_outcome(job: Job, run: RunRecord, stderr: str) -> None:
     seconds = (run.finished_at - run.started_at).total_seconds()
     tail = " | ".join(stderr.strip().splitlines()[-5:])
-    if run.timed_out:
+    if run.interrupted:
+        log.warning("%s: interrupted by the scheduler's shutdown (exit %s); caught up on restart", job.name, run.exit_code)
+    elif run.timed_out:
         log.error("%s: interrupted after its %d s timeout (exit %s) %s", job.name, job.timeout, run.exit_code, tail)
     elif run.exit_code == ExitCode.LOCKED:
         log.warning("%s: skipped, another run holds the lock: %s", job.name, tail)

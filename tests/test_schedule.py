@@ -228,3 +228,28 @@ def test_nothing_enabled_is_a_config_error(tmp_path):
     result = run_cli("--config", str(config), "schedule", "run")
     assert result.exit_code == 4
     assert "every job in [schedule] is off" in result.stderr
+
+
+def test_sigterm_interrupts_a_running_job_and_its_run_is_caught_up_later(tmp_path):
+    # the job is itself a scheduler (with its own data dir): it runs until interrupted
+    (tmp_path / "inner").mkdir()
+    inner, _ = scheduler_config(
+        tmp_path / "inner",
+        '[[schedule.extra]]\nname = "idle"\ncron = "0 0 1 1 *"\nargv = ["--version"]\n',
+    )
+    config, data = scheduler_config(
+        tmp_path,
+        '[[schedule.extra]]\nname = "long"\ncron = "* * * * * *"\n'
+        f'argv = ["--config", "{inner}", "schedule", "run"]\n',
+    )
+    proc = start_scheduler(config)
+    try:
+        wait_for(lambda: (tmp_path / "inner" / "data" / STATE_FILE).exists())
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+    assert "long: interrupting (scheduler stopping)" in err
+    entry = state(data)["long"]
+    assert entry["last_interrupted"] is True
+    # the interrupted run does not count as done: its fire time stays due
+    assert "last_scheduled" not in entry and "last_success" not in entry
