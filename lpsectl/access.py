@@ -1,0 +1,993 @@
+"""Account (de)activation requests of PPK, Pokja members and procurement officials (SOP 004).
+
+The flow: a request is *received* (letter to the Kepala LPSE, assignment
+decree, personal data) → the desk *checks* completeness (10 minutes) and
+either returns it (with a notice listing exactly what is missing) or
+forwards it to the Admin Agency → the Admin Agency *acts* in SPSE (10
+minutes) → the applicant is *notified* (10 minutes) → documents and data are
+*archived* (10 minutes). At the end of each year PPK accounts may be
+deactivated (:func:`year_end_candidates`).
+
+Rules here are pure functions of their input and an injected ``now``; the
+store and file system are touched only by the ``record_*``/``write_*``/
+``archive_*`` functions. Personal data never leaves this module unmasked
+except in documents for the applicant and in ``--full`` views; every file
+written here is mode 0600 in a 0700 folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from lpsectl import nip as nip_rules
+from lpsectl.config import Config, load_section
+from lpsectl.errors import ConfigError, NotFoundError, UsageError
+from lpsectl.render import render
+from lpsectl.store import Store, decode_json
+
+ACTIVATE, DEACTIVATE = "activate", "deactivate"
+ACTIONS = (ACTIVATE, DEACTIVATE)
+ROLES = ("ppk", "pokja", "pejabat-pengadaan")
+VIAS = ("desk", "email", "letter", "year-end")
+LETTER, DECREE = "letter", "decree"
+PERSONAL_FIELDS = ("name", "nip", "rank", "position", "agency", "address", "phone", "email")
+
+# statuses: received → returned | forwarded → done | rejected; archived_at marks the archive
+RECEIVED, RETURNED, FORWARDED, DONE, REJECTED = "received", "returned", "forwarded", "done", "rejected"
+CLOSED = (RETURNED, DONE, REJECTED)
+STEPS = ("check", "action", "notify", "archive")
+
+
+@dataclass
+class AccessSettings:
+    """``[access]``: what a complete request needs, the SOP limits, where files go."""
+
+    required_documents: list[str] = field(default_factory=lambda: [LETTER, DECREE])
+    #: a decree with a date but no end date is taken as valid this many days
+    decree_validity_days: int = 365
+    check_minutes: int = 10
+    action_minutes: int = 10
+    notify_minutes: int = 10
+    archive_minutes: int = 10
+    #: default: <data_dir>/access/notices
+    notices_dir: str = ""
+    #: default: <data_dir>/access/archive
+    archive_dir: str = ""
+    year_end_roles: list[str] = field(default_factory=lambda: ["ppk"])
+
+    def limit(self, step: str) -> timedelta:
+        return timedelta(minutes=getattr(self, f"{step}_minutes"))
+
+
+def load_settings(config: Config) -> AccessSettings:
+    settings = load_section(config, "access", AccessSettings)
+    for step in STEPS:
+        if getattr(settings, f"{step}_minutes") <= 0:
+            raise ConfigError(f"{config.source}: access.{step}_minutes must be positive")
+    if settings.decree_validity_days < 0:
+        raise ConfigError(f"{config.source}: access.decree_validity_days cannot be negative")
+    for role in settings.year_end_roles:
+        if role not in ROLES:
+            raise ConfigError(
+                f"{config.source}: access.year_end_roles: unknown role {role!r} "
+                f"(expected: {', '.join(ROLES)})"
+            )
+    return settings
+
+
+def notices_dir(config: Config, settings: AccessSettings) -> Path:
+    if settings.notices_dir:
+        return Path(settings.notices_dir).expanduser()
+    return config.data_dir / "access" / "notices"
+
+
+def archive_dir(config: Config, settings: AccessSettings) -> Path:
+    if settings.archive_dir:
+        return Path(settings.archive_dir).expanduser()
+    return config.data_dir / "access" / "archive"
+
+
+# -- labels for documents and tables --------------------------------------------------
+
+LABELS: dict[str, dict[str, str]] = {
+    "id": {
+        "activate": "aktivasi",
+        "deactivate": "penonaktifan",
+        "ppk": "PPK (Pejabat Pembuat Komitmen)",
+        "pokja": "Anggota Pokja Pemilihan",
+        "pejabat-pengadaan": "Pejabat Pengadaan",
+        "name": "nama",
+        "nip": "NIP",
+        "rank": "pangkat/golongan",
+        "position": "jabatan",
+        "agency": "instansi",
+        "address": "alamat",
+        "phone": "nomor telepon",
+        "email": "alamat e-mail",
+        "letter": "surat permohonan kepada Kepala LPSE (berkop, bertanda tangan basah dan berstempel)",
+        "decree": "Surat Tugas / SK penugasan yang masih berlaku",
+    },
+    "en": {
+        "activate": "activation",
+        "deactivate": "deactivation",
+        "ppk": "PPK (commitment-making official)",
+        "pokja": "Pokja (selection working group) member",
+        "pejabat-pengadaan": "procurement official",
+        "name": "name",
+        "nip": "NIP",
+        "rank": "rank/grade",
+        "position": "position",
+        "agency": "agency",
+        "address": "address",
+        "phone": "phone number",
+        "email": "e-mail address",
+        "letter": "request letter to the Kepala LPSE (letterhead, wet signature and stamp)",
+        "decree": "valid assignment decree (Surat Tugas / SK)",
+    },
+}
+
+
+def label(key: str, lang: str = "id") -> str:
+    return LABELS.get(lang, LABELS["en"]).get(key, key)
+
+
+# -- input: one request ---------------------------------------------------------------------
+
+
+@dataclass
+class Document:
+    kind: str  # "letter", "decree" or any other name the desk uses
+    path: str
+
+
+@dataclass
+class RequestInput:
+    """What the desk records when a request arrives."""
+
+    action: str
+    role: str
+    name: str
+    nip: str = ""
+    rank: str = ""
+    position: str = ""
+    agency: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    documents: list[Document] = field(default_factory=list)
+    decree_date: date | None = None
+    decree_expires: date | None = None
+    via: str = "desk"
+    received_at: datetime | None = None
+
+
+ACTION_WORDS = {
+    "activate": ACTIVATE, "aktivasi": ACTIVATE, "aktifkan": ACTIVATE, "aktif": ACTIVATE,
+    "deactivate": DEACTIVATE, "nonaktif": DEACTIVATE, "nonaktifkan": DEACTIVATE,
+    "penonaktifan": DEACTIVATE, "deaktivasi": DEACTIVATE,
+}
+ROLE_WORDS = {
+    "ppk": "ppk", "pokja": "pokja", "pokja-pemilihan": "pokja", "pokja-ulp": "pokja",
+    "pejabat-pengadaan": "pejabat-pengadaan", "pp": "pejabat-pengadaan",
+}
+
+
+def normalize_action(text: str) -> str:
+    key = text.strip().lower()
+    if key not in ACTION_WORDS:
+        raise ValueError(f"action {text!r} is not one of: activate, deactivate")
+    return ACTION_WORDS[key]
+
+
+def normalize_role(text: str) -> str:
+    key = re.sub(r"[\s_]+", "-", text.strip().lower())
+    if key not in ROLE_WORDS:
+        raise ValueError(f"role {text!r} is not one of: {', '.join(ROLES)}")
+    return ROLE_WORDS[key]
+
+
+def parse_day(text: str) -> date:
+    """``2026-12-31``, or the Indonesian ``31-12-2026`` / ``31/12/2026``."""
+    value = text.strip()
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"date {text!r} is not YYYY-MM-DD or DD-MM-YYYY")
+
+
+def parse_moment(text: str, tz: tzinfo) -> datetime:
+    """ISO 8601 (offset optional: local LPSE time when absent) or ``YYYY-MM-DD HH:MM``."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError(f"time {text!r} is not YYYY-MM-DD HH:MM (ISO 8601)") from exc
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def validate_input(data: RequestInput) -> None:
+    """Refuse what cannot even be recorded; everything else is for :func:`check_completeness`."""
+    if data.action not in ACTIONS:
+        raise UsageError(f"action {data.action!r} is not one of: {', '.join(ACTIONS)}")
+    if data.role not in ROLES:
+        raise UsageError(f"role {data.role!r} is not one of: {', '.join(ROLES)}")
+    if not data.name.strip():
+        raise UsageError("the applicant's name is required")
+    if data.via not in VIAS:
+        raise UsageError(f"via {data.via!r} is not one of: {', '.join(VIAS)}")
+
+
+def create_request(store: Store, data: RequestInput, now: datetime, source: str = "manual") -> int:
+    validate_input(data)
+    received = data.received_at or now
+    if received > now + timedelta(minutes=1):
+        raise UsageError(f"received time {received.isoformat(timespec='minutes')} is in the future")
+    row = {
+        "action": data.action,
+        "role": data.role,
+        "name": data.name.strip(),
+        "nip": nip_rules.normalize(data.nip),
+        "rank": data.rank.strip(),
+        "position": data.position.strip(),
+        "agency": data.agency.strip(),
+        "address": data.address.strip(),
+        "phone": data.phone.strip(),
+        "email": data.email.strip(),
+        "documents": [asdict(d) for d in data.documents],
+        "decree_date": data.decree_date.isoformat() if data.decree_date else None,
+        "decree_expires": data.decree_expires.isoformat() if data.decree_expires else None,
+        "via": data.via,
+        "source": source,
+        "status": RECEIVED,
+        "received_at": _iso(received),
+        "created_at": _iso(now),
+    }
+    with store.transaction():
+        request_id = store.insert("access_requests", row)
+        add_event(store, request_id, now, "received", {"via": data.via, "source": source})
+    return request_id
+
+
+# -- batch import ---------------------------------------------------------------------------
+
+COLUMN_ALIASES = {
+    "action": ("action", "aksi", "jenis", "permohonan"),
+    "role": ("role", "peran"),
+    "name": ("name", "nama", "nama_lengkap"),
+    "nip": ("nip",),
+    "rank": ("rank", "pangkat", "golongan", "pangkat_golongan"),
+    "position": ("position", "jabatan"),
+    "agency": ("agency", "instansi", "satker"),
+    "address": ("address", "alamat"),
+    "phone": ("phone", "telepon", "telp", "hp", "no_hp"),
+    "email": ("email", "e-mail", "surel"),
+    "letter": ("letter", "surat", "surat_permohonan"),
+    "decree": ("decree", "sk", "surat_tugas"),
+    "decree_date": ("decree_date", "tanggal_sk"),
+    "decree_expires": ("decree_expires", "berlaku_sampai"),
+    "documents": ("documents", "dokumen"),
+    "via": ("via", "melalui"),
+    "received_at": ("received_at", "diterima"),
+}
+
+
+@dataclass
+class BatchError:
+    line: int
+    message: str
+
+
+@dataclass
+class BatchRow:
+    line: int
+    request: RequestInput
+
+
+def parse_batch(path: Path, tz: tzinfo) -> tuple[list[BatchRow], list[BatchError]]:
+    """Read a CSV, JSON array or JSON-lines file; bad rows come back with their line number.
+
+    Relative document paths are taken relative to the batch file's folder.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the batch file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: the batch file is not UTF-8 text") from exc
+    if path.suffix.lower() in (".json", ".jsonl", ".ndjson"):
+        entries = _json_entries(text, path)
+    else:
+        entries = _csv_entries(text, path)
+    rows: list[BatchRow] = []
+    errors: list[BatchError] = []
+    for line, mapping in entries:
+        if isinstance(mapping, str):  # a line that could not even be parsed
+            errors.append(BatchError(line, mapping))
+            continue
+        try:
+            rows.append(BatchRow(line, request_from_mapping(mapping, tz, path.parent)))
+        except ValueError as exc:
+            errors.append(BatchError(line, str(exc)))
+    return rows, errors
+
+
+def request_from_mapping(raw: Mapping[str, Any], tz: tzinfo, base: Path) -> RequestInput:
+    """One batch row (column names in English or Indonesian) → a request; ValueError says why not."""
+    row = _canonical_columns(raw)
+    for required in ("action", "role", "name"):
+        if not row.get(required):
+            raise ValueError(f"column {required!r} is empty")
+    documents = []
+    for kind in (LETTER, DECREE):
+        if row.get(kind):
+            documents.append(Document(kind, _resolve(row[kind], base)))
+    for item in filter(None, (row.get("documents") or "").split(";")):
+        kind, sep, doc_path = item.partition("=")
+        if not sep or not kind.strip() or not doc_path.strip():
+            raise ValueError(f"document {item!r} is not KIND=PATH")
+        documents.append(Document(kind.strip(), _resolve(doc_path.strip(), base)))
+    via = (row.get("via") or "desk").lower()
+    if via not in VIAS:
+        raise ValueError(f"via {via!r} is not one of: {', '.join(VIAS)}")
+    return RequestInput(
+        action=normalize_action(row["action"]),
+        role=normalize_role(row["role"]),
+        name=row["name"],
+        **{key: row.get(key, "") for key in PERSONAL_FIELDS if key != "name"},
+        documents=documents,
+        decree_date=parse_day(row["decree_date"]) if row.get("decree_date") else None,
+        decree_expires=parse_day(row["decree_expires"]) if row.get("decree_expires") else None,
+        via=via,
+        received_at=parse_moment(row["received_at"], tz) if row.get("received_at") else None,
+    )
+
+
+def _canonical_columns(raw: Mapping[str, Any]) -> dict[str, str]:
+    lookup = {alias: key for key, aliases in COLUMN_ALIASES.items() for alias in aliases}
+    row: dict[str, str] = {}
+    for column, value in raw.items():
+        key = lookup.get(str(column).strip().lower().replace(" ", "_"))
+        if key is None:
+            raise ValueError(f"unknown column {column!r}")
+        row[key] = "" if value is None else str(value).strip()
+    return row
+
+
+def _json_entries(text: str, path: Path) -> list[tuple[int, Any]]:
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+        # an array gives no line per item; number the items instead (1-based)
+        return [(i, item if isinstance(item, dict) else "entry is not an object")
+                for i, item in enumerate(items, start=1)]
+    entries: list[tuple[int, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            entries.append((number, f"invalid JSON: {exc.msg}"))
+            continue
+        entries.append((number, item if isinstance(item, dict) else "entry is not an object"))
+    return entries
+
+
+def _csv_entries(text: str, path: Path) -> list[tuple[int, Any]]:
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    known = {alias for aliases in COLUMN_ALIASES.values() for alias in aliases}
+    for column in reader.fieldnames or []:
+        if column.strip().lower().replace(" ", "_") not in known:
+            raise UsageError(f"{path}: unknown column {column!r} in the header "
+                             f"(known: {', '.join(COLUMN_ALIASES)})")
+    entries: list[tuple[int, Any]] = []
+    for row in reader:
+        line = reader.line_num  # header is line 1
+        if None in row:
+            entries.append((line, "more fields than the header has columns"))
+            continue
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        entries.append((line, row))
+    return entries
+
+
+def _resolve(text: str, base: Path) -> str:
+    path = Path(text).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+# -- completeness check (pure) -----------------------------------------------------------
+
+
+PROBLEM_MESSAGES = {
+    "id": {
+        "missing_field": "{field} belum diisi",
+        "nip_invalid": "NIP {value} tidak valid: {reasons}",
+        "phone_invalid": "nomor telepon {value} tidak sesuai format Indonesia (08... atau +62...)",
+        "email_invalid": "alamat e-mail {value} tidak sesuai format",
+        "document_missing": "{document} belum dilampirkan",
+        "document_file_missing": "berkas {document} tidak ditemukan ({path})",
+        "decree_date_missing": "tanggal Surat Tugas / SK belum diisi",
+        "decree_not_yet_valid": "Surat Tugas / SK baru berlaku mulai {date}",
+        "decree_expired": "Surat Tugas / SK sudah tidak berlaku sejak {date}",
+    },
+    "en": {
+        "missing_field": "{field} is missing",
+        "nip_invalid": "NIP {value} is not valid: {reasons}",
+        "phone_invalid": "phone number {value} is not an Indonesian number (08... or +62...)",
+        "email_invalid": "e-mail address {value} is not well formed",
+        "document_missing": "{document} is missing",
+        "document_file_missing": "the file of the {document} was not found ({path})",
+        "decree_date_missing": "the date of the assignment decree is missing",
+        "decree_not_yet_valid": "the assignment decree is only valid from {date}",
+        "decree_expired": "the assignment decree expired on {date}",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that makes a request incomplete: a code, the field, and message values."""
+
+    code: str
+    field: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, lang: str = "id") -> str:
+        params = dict(self.params)
+        if "document" in params:
+            params["document"] = label(params["document"], lang)
+        if self.code == "missing_field":
+            params["field"] = label(self.field, lang)
+        if self.code == "nip_invalid":
+            info = nip_rules.validate(params["value"], date.fromisoformat(params["as_of"]))
+            params["reasons"] = "; ".join(info.reasons(lang))
+        if "date" in params:
+            params["date"] = date.fromisoformat(params["date"]).strftime("%d-%m-%Y")
+        table = PROBLEM_MESSAGES.get(lang, PROBLEM_MESSAGES["en"])
+        return table[self.code].format(**params)
+
+    def as_json(self, lang: str = "en") -> dict[str, Any]:
+        return {"code": self.code, "field": self.field, "message": self.message(lang)}
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()]")
+_MOBILE = re.compile(r"08[1-9]\d{7,10}")
+_LANDLINE = re.compile(r"0[2-7]\d{7,10}")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+
+
+def normalize_phone(text: str) -> str:
+    """To the national form ``08...``/``0274...``: ``+62 812-3456-7890`` → ``081234567890``."""
+    digits = _PHONE_SEPARATORS.sub("", text or "")
+    if digits.startswith("+62"):
+        return "0" + digits[3:]
+    if digits.startswith("62"):
+        return "0" + digits[2:]
+    return digits
+
+
+def phone_is_valid(text: str) -> bool:
+    """Indonesian mobile (08…, 10–13 digits) or landline with area code (02…–07…)."""
+    number = normalize_phone(text)
+    return bool(_MOBILE.fullmatch(number) or _LANDLINE.fullmatch(number))
+
+
+def email_is_valid(text: str) -> bool:
+    return bool(_EMAIL.fullmatch(text or "")) and ".." not in text
+
+
+def decree_end(request: Mapping[str, Any], settings: AccessSettings) -> date | None:
+    """The last day the decree is valid: its own end date, else date + the configured validity."""
+    if request.get("decree_expires"):
+        return date.fromisoformat(request["decree_expires"])
+    if request.get("decree_date"):
+        return date.fromisoformat(request["decree_date"]) + timedelta(days=settings.decree_validity_days)
+    return None
+
+
+def check_completeness(
+    request: Mapping[str, Any],
+    settings: AccessSettings,
+    today: date,
+    file_exists: Callable[[str], bool] = os.path.isfile,
+) -> list[Problem]:
+    """Everything that makes ``request`` incomplete, in the order the applicant should fix it."""
+    given = {f: (request.get(f) or "").strip() for f in PERSONAL_FIELDS}
+    problems = [Problem("missing_field", f) for f in PERSONAL_FIELDS if not given[f]]
+    if given["nip"] and not nip_rules.validate(given["nip"], today).valid:
+        problems.append(Problem("nip_invalid", "nip", {"value": given["nip"], "as_of": today.isoformat()}))
+    if given["phone"] and not phone_is_valid(given["phone"]):
+        problems.append(Problem("phone_invalid", "phone", {"value": given["phone"]}))
+    if given["email"] and not email_is_valid(given["email"]):
+        problems.append(Problem("email_invalid", "email", {"value": given["email"]}))
+    problems.extend(_document_problems(request, settings, file_exists))
+    problems.extend(_decree_problems(request, settings, today))
+    return problems
+
+
+def _document_problems(
+    request: Mapping[str, Any], settings: AccessSettings, file_exists: Callable[[str], bool]
+) -> list[Problem]:
+    documents = _documents(request)
+    problems = []
+    for kind in settings.required_documents:
+        if not any(d["kind"] == kind for d in documents):
+            problems.append(Problem("document_missing", kind, {"document": kind}))
+    for doc in documents:
+        if not file_exists(doc["path"]):
+            problems.append(Problem("document_file_missing", doc["kind"],
+                                    {"document": doc["kind"], "path": doc["path"]}))
+    return problems
+
+
+def _decree_problems(request: Mapping[str, Any], settings: AccessSettings, today: date) -> list[Problem]:
+    has_decree = any(d["kind"] == DECREE for d in _documents(request))
+    if not has_decree and DECREE not in settings.required_documents:
+        return []
+    if not has_decree:
+        return []  # already reported as a missing document
+    if not request.get("decree_date") and not request.get("decree_expires"):
+        return [Problem("decree_date_missing", "decree_date")]
+    problems = []
+    if request.get("decree_date") and date.fromisoformat(request["decree_date"]) > today:
+        problems.append(Problem("decree_not_yet_valid", "decree_date", {"date": request["decree_date"]}))
+    end = decree_end(request, settings)
+    if end is not None and end < today:
+        problems.append(Problem("decree_expired", "decree_expires", {"date": end.isoformat()}))
+    return problems
+
+
+def _documents(request: Mapping[str, Any]) -> list[dict[str, str]]:
+    docs = request.get("documents") or []
+    return decode_json(docs, []) if isinstance(docs, str) else list(docs)
+
+
+# -- reading requests -------------------------------------------------------------------------
+
+
+def get_request(store: Store, request_id: int) -> dict[str, Any]:
+    row = store.query_one("SELECT * FROM access_requests WHERE id = ?", [request_id])
+    if row is None:
+        raise NotFoundError(f"access request {request_id} does not exist (see `lpsectl access list`)")
+    return _decoded(row)
+
+
+def list_requests(store: Store, status: str | None = None, open_only: bool = False) -> list[dict[str, Any]]:
+    sql = "SELECT * FROM access_requests"
+    params: list[Any] = []
+    if status:
+        sql += " WHERE status = ?"
+        params.append(status)
+    elif open_only:
+        sql += " WHERE archived_at IS NULL"
+    rows = store.query(sql + " ORDER BY received_at, id", params)
+    return [_decoded(r) for r in rows]
+
+
+def events(store: Store, request_id: int) -> list[dict[str, Any]]:
+    rows = store.query("SELECT at, step, detail FROM access_events WHERE request_id = ? ORDER BY id",
+                       [request_id])
+    return [{**r, "detail": decode_json(r["detail"], {})} for r in rows]
+
+
+def add_event(store: Store, request_id: int, at: datetime, step: str, detail: dict[str, Any]) -> None:
+    store.insert("access_events", {"request_id": request_id, "at": _iso(at), "step": step,
+                                   "detail": detail})
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["documents"] = decode_json(row.get("documents"), [])
+    row["check_problems"] = decode_json(row.get("check_problems"), None)
+    row["archive_manifest"] = decode_json(row.get("archive_manifest"), None)
+    return row
+
+
+def stored_problems(request: Mapping[str, Any]) -> list[Problem]:
+    return [Problem(p["code"], p["field"], p.get("params", {})) for p in request.get("check_problems") or []]
+
+
+# -- recording the steps ----------------------------------------------------------------------
+
+
+def record_check(store: Store, request: Mapping[str, Any], problems: list[Problem], now: datetime) -> str:
+    """Record the completeness check; the first check time is the one the SOP timer uses."""
+    if request["status"] not in (RECEIVED, RETURNED):
+        raise UsageError(
+            f"access request {request['id']} was already checked and is {request['status']}; "
+            "only received or returned requests can be checked"
+        )
+    status = FORWARDED if not problems else RETURNED
+    values = {
+        "status": status,
+        "check_problems": [asdict(p) for p in problems],
+        "checked_at": request.get("checked_at") or _iso(now),
+    }
+    with store.transaction():
+        store.update("access_requests", request["id"], values)
+        add_event(store, request["id"], now, "check",
+                  {"result": "complete" if not problems else "incomplete",
+                   "problems": [p.code for p in problems]})
+    return status
+
+
+def record_decision(
+    store: Store, request: Mapping[str, Any], decision: str, reason: str, acted_at: datetime, now: datetime
+) -> None:
+    """The Admin Agency's action in SPSE (``done``) or its refusal (``rejected``)."""
+    if request["status"] != FORWARDED:
+        hint = " (run `lpsectl access check` first)" if request["status"] == RECEIVED else ""
+        raise UsageError(
+            f"access request {request['id']} is {request['status']}, not forwarded to the Admin Agency{hint}"
+        )
+    if decision not in (DONE, REJECTED):
+        raise UsageError(f"decision {decision!r} is not one of: done, rejected")
+    if decision == REJECTED and not reason.strip():
+        raise UsageError("a rejection needs --reason (it is told to the applicant)")
+    if acted_at > now + timedelta(minutes=1):
+        raise UsageError(f"action time {acted_at.isoformat(timespec='minutes')} is in the future")
+    checked = datetime.fromisoformat(request["checked_at"])
+    if acted_at < checked:
+        raise UsageError(f"action time {acted_at.isoformat(timespec='minutes')} is before the check "
+                         f"({checked.isoformat(timespec='minutes')})")
+    with store.transaction():
+        store.update("access_requests", request["id"],
+                     {"status": decision, "decision": decision, "reason": reason.strip() or None,
+                      "decided_at": _iso(acted_at)})
+        add_event(store, request["id"], now, "decide", {"decision": decision, "acted_at": _iso(acted_at)})
+
+
+def record_notice(store: Store, request: Mapping[str, Any], kind: str, where: str, now: datetime) -> None:
+    """A notice went to the applicant (a file written, printed, or queued as e-mail)."""
+    values = {}
+    if kind in ("return", "result") and not request.get("notified_at"):
+        values["notified_at"] = _iso(now)
+    with store.transaction():
+        if values:
+            store.update("access_requests", request["id"], values)
+        add_event(store, request["id"], now, "notice", {"kind": kind, "to": where})
+
+
+# -- the SOP timers ----------------------------------------------------------------------
+
+
+@dataclass
+class StepTimer:
+    step: str
+    start: datetime | None
+    end: datetime | None
+    elapsed: timedelta | None
+    limit: timedelta
+    state: str  # "done" | "running" | "waiting" | "n/a"
+    breach: bool
+
+
+def step_timers(request: Mapping[str, Any], settings: AccessSettings, now: datetime) -> list[StepTimer]:
+    """Each SOP step's elapsed time against its limit; a running step counts up to ``now``."""
+    at = {k: _moment(request.get(k)) for k in ("received_at", "checked_at", "decided_at",
+                                                  "notified_at", "archived_at")}
+    returned = request["status"] == RETURNED
+    spans = {
+        "check": (at["received_at"], at["checked_at"]),
+        "action": (None, None) if returned else (at["checked_at"], at["decided_at"]),
+        "notify": (at["checked_at"] if returned else at["decided_at"], at["notified_at"]),
+        "archive": (at["notified_at"], at["archived_at"]),
+    }
+    timers = []
+    for step in STEPS:
+        start, end = spans[step]
+        limit = settings.limit(step)
+        if step == "action" and returned:
+            timers.append(StepTimer(step, None, None, None, limit, "n/a", False))
+        elif start is None:
+            timers.append(StepTimer(step, None, end, None, limit, "waiting", False))
+        else:
+            elapsed = (end or now) - start
+            timers.append(StepTimer(step, start, end, elapsed, limit, "done" if end else "running",
+                                    elapsed > limit))
+    return timers
+
+
+def breaches(timers: Iterable[StepTimer]) -> list[str]:
+    return [t.step for t in timers if t.breach]
+
+
+# -- archive ---------------------------------------------------------------------------------
+
+
+def archive_request(
+    store: Store,
+    request: Mapping[str, Any],
+    root: Path,
+    now: datetime,
+    copy_to: Path | None = None,
+) -> Path:
+    """Write the archive record (and copies of the documents when asked); nothing is deleted."""
+    if request["status"] not in CLOSED:
+        raise UsageError(
+            f"access request {request['id']} is still {request['status']}: "
+            "it can be archived once returned, done or rejected"
+        )
+    if request.get("archived_at"):
+        raise UsageError(f"access request {request['id']} was already archived at "
+                         f"{request['archived_at']} ({request['archive_path']})")
+    folder = (copy_to or root) / f"request-{request['id']}"
+    make_private_dir(folder)
+    manifest = [_manifest_entry(doc, folder if copy_to else None) for doc in request["documents"]]
+    record = {**request, "archived_at": _iso(now), "archive_manifest": manifest,
+              "events": events(store, request["id"])}
+    write_private(folder / "record.json", json.dumps(record, ensure_ascii=False, indent=2, default=str))
+    with store.transaction():
+        store.update("access_requests", request["id"],
+                     {"archived_at": _iso(now), "archive_path": str(folder), "archive_manifest": manifest})
+        add_event(store, request["id"], now, "archive",
+                  {"path": str(folder), "copied": bool(copy_to), "documents": len(manifest)})
+    return folder
+
+
+def _manifest_entry(doc: Mapping[str, str], copy_into: Path | None) -> dict[str, Any]:
+    source = Path(doc["path"])
+    entry: dict[str, Any] = {"kind": doc["kind"], "path": doc["path"]}
+    if not source.is_file():
+        return {**entry, "present": False}
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    entry.update(present=True, size=source.stat().st_size, sha256=digest)
+    if copy_into is not None:
+        target = copy_into / f"{doc['kind']}-{source.name}"
+        shutil.copyfile(source, target)
+        os.chmod(target, 0o600)
+        entry["copy"] = str(target)
+    return entry
+
+
+# -- year end -------------------------------------------------------------------------------
+
+
+@dataclass
+class YearEndAccount:
+    nip: str
+    name: str
+    role: str
+    agency: str = ""
+    email: str = ""
+    sources: list[str] = field(default_factory=list)  # "register", "accounts"
+    decree_end: date | None = None
+    request_id: int | None = None  # the register request that activated it
+
+
+ACCOUNT_COLUMNS = {
+    "nip": ("nip", "nip_user", "username"),
+    "name": ("name", "nama", "nama_lengkap", "nama_pegawai"),
+    "role": ("role", "peran", "jabatan_pengadaan", "user_role"),
+    "email": ("email", "e-mail", "surel"),
+    "agency": ("agency", "instansi", "satker"),
+    "status": ("status", "active", "aktif", "status_akun"),
+    "decree_expires": ("decree_expires", "berlaku_sampai"),
+}
+INACTIVE_WORDS = {"0", "false", "no", "tidak", "nonaktif", "non-aktif", "inactive", "disabled"}
+
+
+def read_accounts_csv(path: Path) -> list[dict[str, str]]:
+    """An account export from SPSE (column names configurable by alias, English or Indonesian)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the account export: {exc.strerror}") from exc
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    lookup = {alias: key for key, aliases in ACCOUNT_COLUMNS.items() for alias in aliases}
+    columns = {c: lookup.get(c.strip().lower().replace(" ", "_")) for c in reader.fieldnames or []}
+    for needed in ("nip", "name", "role"):
+        if needed not in columns.values():
+            raise UsageError(f"{path}: the account export has no {needed!r} column "
+                             f"(accepted names: {', '.join(ACCOUNT_COLUMNS[needed])})")
+    return [{key: (row.get(col) or "").strip() for col, key in columns.items() if key} for row in reader]
+
+
+def year_end_candidates(
+    store: Store, year: int, settings: AccessSettings, accounts: list[dict[str, str]] | None = None
+) -> list[YearEndAccount]:
+    """Active accounts of the year-end roles (PPK by default), from the register and/or an export."""
+    found: dict[str, YearEndAccount] = {}
+    for row in _register_active(store, settings.year_end_roles):
+        found[row["nip"]] = YearEndAccount(
+            nip=row["nip"], name=row["name"], role=row["role"], agency=row["agency"], email=row["email"],
+            sources=["register"], decree_end=decree_end(row, settings), request_id=row["id"])
+    for row in accounts or []:
+        _merge_account(found, row, settings)
+    return sorted(found.values(), key=lambda a: (a.agency.lower(), a.name.lower()))
+
+
+def _register_active(store: Store, roles: list[str]) -> list[dict[str, Any]]:
+    """The latest carried-out request per NIP decides whether its account is active."""
+    rows = store.query("SELECT * FROM access_requests WHERE decision = ? ORDER BY decided_at, id", [DONE])
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["nip"]:
+            latest[row["nip"]] = row
+    return [r for r in latest.values() if r["action"] == ACTIVATE and r["role"] in roles]
+
+
+def _merge_account(found: dict[str, YearEndAccount], row: dict[str, str], settings: AccessSettings) -> None:
+    try:
+        role = normalize_role(row.get("role", ""))
+    except ValueError:
+        return  # other SPSE roles (auditor, vendor, ...) are not ours to deactivate
+    if role not in settings.year_end_roles or row.get("status", "").lower() in INACTIVE_WORDS:
+        return
+    key = nip_rules.normalize(row["nip"])
+    account = found.get(key)
+    if account is None:
+        account = found[key] = YearEndAccount(nip=key, name=row["name"], role=role)
+    account.sources.append("accounts")
+    account.agency = account.agency or row.get("agency", "")
+    account.email = account.email or row.get("email", "")
+    if row.get("decree_expires"):
+        try:
+            account.decree_end = parse_day(row["decree_expires"])
+        except ValueError:
+            pass  # an unreadable date in an export is not a reason to skip the account
+
+
+def record_year_end(
+    store: Store, year: int, accounts: list[YearEndAccount], now: datetime
+) -> list[tuple[YearEndAccount, int, bool]]:
+    """One deactivation request per account, forwarded to the Admin Agency; re-runs add nothing."""
+    source = f"year-end:{year}"
+    existing = {r["nip"]: r["id"] for r in
+                store.query("SELECT id, nip FROM access_requests WHERE source = ?", [source])}
+    results = []
+    with store.transaction():
+        for account in accounts:
+            if account.nip in existing:
+                results.append((account, existing[account.nip], False))
+                continue
+            request_id = store.insert("access_requests", {
+                "action": DEACTIVATE, "role": account.role, "name": account.name, "nip": account.nip,
+                "agency": account.agency, "email": account.email, "via": "year-end", "source": source,
+                "status": FORWARDED, "received_at": _iso(now), "checked_at": _iso(now),
+                "check_problems": [], "created_at": _iso(now),
+            })
+            add_event(store, request_id, now, "year-end", {"year": year, "sources": account.sources})
+            results.append((account, request_id, True))
+    return results
+
+
+# -- documents for people ------------------------------------------------------------------
+
+
+NOTICE_TEMPLATES = {
+    "ack": "access_ack.txt.j2",
+    "return": "access_return.txt.j2",
+    "result": "access_result.txt.j2",
+    "year-end": "access_year_end_notice.txt.j2",
+}
+
+
+def render_notice(
+    kind: str, request: Mapping[str, Any], config: Config, settings: AccessSettings, lang: str,
+    now: datetime, **extra: Any,
+) -> str:
+    """The applicant's notice: acknowledgement, return (what is missing), result, or year-end."""
+    tz = config.tz
+    context = {
+        "lpse": config.lpse,
+        "request": request,
+        "action_label": label(request["action"], lang),
+        "role_label": label(request["role"], lang),
+        "received_at": _local(request.get("received_at"), tz),
+        "decided_at": _local(request.get("decided_at"), tz),
+        "now": now.astimezone(tz),
+        "problems": [p.message(lang) for p in stored_problems(request)],
+        "documents": [{"label": label(d["kind"], lang), **d} for d in request.get("documents") or []],
+        "limits": {step: int(settings.limit(step).total_seconds() // 60) for step in STEPS},
+        **extra,
+    }
+    return render(NOTICE_TEMPLATES[kind], lang, config.lpse.templates_dir, **context)
+
+
+def render_year_end_list(
+    accounts: list[YearEndAccount], year: int, config: Config, lang: str, fmt: str, now: datetime,
+    recorded: dict[str, int] | None = None, full: bool = False,
+) -> str:
+    rows = [{**asdict(a), "nip": a.nip if full else nip_rules.mask(a.nip),
+             "role_label": label(a.role, lang), "request": (recorded or {}).get(a.nip)}
+            for a in accounts]
+    return render(f"access_year_end_list.{fmt}.j2", lang, config.lpse.templates_dir,
+                  lpse=config.lpse, year=year, accounts=rows, now=now.astimezone(config.tz),
+                  year_end=date(year, 12, 31))
+
+
+# -- files with personal data -------------------------------------------------------------
+
+
+def make_private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write atomically with mode 0600 (created so, never briefly readable by others)."""
+    make_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def unused_path(path: Path) -> Path:
+    """``path``, or ``name-2.ext``, ``name-3.ext``... so an earlier notice is never overwritten."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
+def too_open(path: Path) -> bool:
+    """True when ``path`` exists and group or others may read it."""
+    return path.exists() and bool(path.stat().st_mode & 0o077)
+
+
+# -- masking for listings ----------------------------------------------------------------
+
+
+def mask_phone(text: str) -> str:
+    number = normalize_phone(text)
+    if len(number) <= 6:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 7) + number[-3:]
+
+
+def mask_email(text: str) -> str:
+    local, sep, domain = (text or "").partition("@")
+    if not sep:
+        return "*" * len(local)
+    return (local[:1] + "***" if local else "") + "@" + domain
+
+
+def view(request: Mapping[str, Any], full: bool = False) -> dict[str, Any]:
+    """The request as shown in listings: NIP, phone and e-mail masked unless ``full``."""
+    shown = dict(request)
+    if not full:
+        shown["nip"] = nip_rules.mask(request.get("nip") or "") if request.get("nip") else ""
+        shown["phone"] = mask_phone(request.get("phone") or "") if request.get("phone") else ""
+        shown["email"] = mask_email(request.get("email") or "") if request.get("email") else ""
+        shown["address"] = "***" if request.get("address") else ""
+    return shown
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime where an aware one is required")
+    return moment.isoformat(timespec="seconds")
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _local(text: str | None, tz: tzinfo) -> datetime | None:
+    moment = _moment(text)
+    return moment.astimezone(tz) if moment else None
