@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from lpsectl.collect import postgres
@@ -88,9 +90,9 @@ def test_top_queries_are_those_of_the_last_snapshot(history):
 
 def test_alerts_follow_thresholds(history):
     store, _ = history
-    config = parse_config({"thresholds": {"db_connections_max_percent": 0.5,
-                                          "db_cache_hit_min_percent": 0.0,
-                                          "disk_used_max_percent": 90}})
+    config = parse_config({"thresholds": {"database": {"connections_max_percent": 0.5,
+                                                       "cache_hit_min_percent": 0.0},
+                                          "host": {"disk_warning_percent": 80.0}}})
     section = daily_database.build(store, config, DAY, "en")
     items = {(a["host"], a["item"]): a for a in section["alerts"]}
     assert items[("spse-db", "connections")]["severity"] == "critical"
@@ -108,14 +110,14 @@ def test_text_reads_in_indonesian_and_english(history):
     section = daily_database.build(store, parse_config({}), DAY, "id")
     text_id = daily_database.text(section, "id")
     assert "Basis Data (PostgreSQL)" in text_id
-    assert "Sejak snapshot terakhir kemarin (Jumat, 20 November 2026 pukul 23.00 WIB):" in text_id
+    assert "Sejak Jumat, 20 November 2026 pukul 23.00 WIB:" in text_id
     assert f"Transaksi gagal (rollback): {expected['rollbacks']}" in text_id
     assert "Deadlock: 1" in text_id
     assert "UPDATE pgbench_accounts SET abalance" in text_id
     assert "Server spse-db2 (per Sabtu, 21 November 2026 pukul 20.00 WIB)\n  GAGAL: psql not found" in text_id
     section_en = daily_database.build(store, parse_config({}), DAY, "en")
     text_en = daily_database.text(section_en, "en")
-    assert "Since yesterday's last snapshot (Friday, 20 November 2026 at 23:00 WIB):" in text_en
+    assert "Since Friday, 20 November 2026 at 23:00 WIB:" in text_en
     assert f"Failed transactions (rollback): {expected['rollbacks']}" in text_en
     assert "Most frequent queries (pg_stat_statements, since " in text_en
 
@@ -153,11 +155,13 @@ def test_statements_advice_is_translated(pg_cluster, tmp_path):
 
 
 def test_threshold_of_wrong_type_names_the_key():
-    config = parse_config({"thresholds": {"db_long_query_seconds": "lama"}}, "lpsectl.toml")
+    config = parse_config({"thresholds": {"database": {"long_query_seconds": "lama"}}},
+                          "lpsectl.toml")
     with pytest.raises(ConfigError) as info:
         daily_database.load_thresholds(config)
     assert info.value.message == (
-        "lpsectl.toml: thresholds.db_long_query_seconds: expected a number, got a string ('lama')")
+        "lpsectl.toml: thresholds.database.long_query_seconds: expected a number, "
+        "got a string ('lama')")
 
 
 # -- pure ------------------------------------------------------------------------------
@@ -208,9 +212,9 @@ def test_section_serialises_to_json_with_offsets(history):
     from lpsectl.commands._common import dump_json
 
     store, _ = history
-    section = daily_database.build(store, parse_config({}), DAY, "en")
+    section = daily_database.build(store, parse_config({}), date(2026, 11, 21), "en")
     decoded = json.loads(dump_json(section))
     host = next(h for h in decoded["hosts"] if h["host"] == "spse-db")
     assert host["since"] == "2026-11-20T23:00:00+07:00"
     assert host["taken_at"] == "2026-11-21T20:00:00+07:00"
-    assert decoded["thresholds"]["db_cache_hit_min_percent"] == 99.0
+    assert decoded["thresholds"]["cache_hit_min_percent"] == 99.0

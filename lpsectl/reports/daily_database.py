@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from tabulate import tabulate
@@ -24,38 +24,36 @@ from lpsectl.store import Store, decode_json
 
 KIND = "postgres"
 TOP_QUERIES = 10
+THRESHOLDS_SECTION = "thresholds.database"
 
 
 @dataclass
 class DatabaseThresholds:
-    """``[thresholds]`` keys for the database (defaults like pgHero's)."""
+    """``[thresholds.database]``: when the section raises alerts (defaults like pgHero's)."""
 
-    db_cache_hit_min_percent: float = 99.0
-    db_long_query_seconds: float = 60.0
+    cache_hit_min_percent: float = 99.0
+    long_query_seconds: float = 60.0
     #: an idle-in-transaction session older than this raises an alert (0: any)
-    db_idle_in_transaction_seconds: float = 0.0
-    db_connections_max_percent: float = 90.0
-    db_dead_tuples_max_percent: float = 20.0
+    idle_in_transaction_seconds: float = 0.0
+    connections_max_percent: float = 90.0
+    dead_tuples_max_percent: float = 20.0
     #: tables smaller than this are not judged on their dead-tuple share
-    db_dead_tuples_min_rows: int = 10000
-    db_wraparound_max_percent: float = 50.0
+    dead_tuples_min_rows: int = 10000
+    wraparound_max_percent: float = 50.0
     #: deadlocks in one day before an alert
-    db_deadlocks_max: int = 0
+    deadlocks_max: int = 0
 
 
 def load_thresholds(config: Config) -> DatabaseThresholds:
-    """Read our keys of the shared ``[thresholds]`` section (other features own the rest)."""
-    ours = {f.name for f in dataclasses.fields(DatabaseThresholds)}
-    raw = config.sections.get("thresholds", {})
-    mine = {k: v for k, v in raw.items() if k in ours}
-    view = dataclasses.replace(config, sections={"thresholds": mine})
-    return load_section(view, "thresholds", DatabaseThresholds)
+    """``[thresholds.database]`` (other features own the other sub-tables)."""
+    return load_section(config, THRESHOLDS_SECTION, DatabaseThresholds)
 
 
 # -- building ------------------------------------------------------------------------
 
-def build(store: Store, config: Config, day: str, lang: str) -> dict | None:
-    """The section for ``day`` (YYYY-MM-DD), or None when no db host was collected."""
+def build(store: Store, config: Config, day: date | str, lang: str) -> dict | None:
+    """The section for ``day`` (a date or YYYY-MM-DD), or None when no db host was collected."""
+    day = day.isoformat() if isinstance(day, date) else day
     rows = store.query(
         "SELECT * FROM snapshots WHERE kind = ? AND day = ? ORDER BY host, taken_at, id",
         [KIND, day],
@@ -112,13 +110,13 @@ def host_summary(name: str, rows: list[dict], baseline: dict | None,
         "unavailable": decode_json(latest["unavailable"], {}),
         "database": data.get("database"),
         "server": _server(data, tz),
-        "since": moment(baseline["taken_at"], tz) if baseline and totals["steps"] else None,
+        "since": moment((baseline or good[0])["taken_at"], tz) if totals["steps"] else None,
         "since_yesterday": totals["counters"] or None,
         "stats_resets": totals["resets"],
         "cache_hit_ratio": _cache_hit(data, totals["counters"]),
         "size_bytes": (data.get("database_stats") or {}).get("size_bytes"),
         "connections": _connections(data),
-        "long_queries": _long_queries(data, limits.db_long_query_seconds),
+        "long_queries": _long_queries(data, limits.long_query_seconds),
         "idle_in_transaction": _idle_in_transaction(data),
         "statements": _statements(data, tz),
         "wraparound_percent": (data.get("wraparound") or {}).get("percent_of_limit"),
@@ -190,8 +188,8 @@ def _statements(data: dict, tz: tzinfo) -> dict[str, Any]:
 def _bloated_tables(data: dict, limits: DatabaseThresholds) -> list[dict]:
     return [
         t for t in data.get("tables") or []
-        if (t.get("live_tuples") or 0) + (t.get("dead_tuples") or 0) >= limits.db_dead_tuples_min_rows
-        and (t.get("dead_ratio") or 0) * 100 > limits.db_dead_tuples_max_percent
+        if (t.get("live_tuples") or 0) + (t.get("dead_tuples") or 0) >= limits.dead_tuples_min_rows
+        and (t.get("dead_ratio") or 0) * 100 > limits.dead_tuples_max_percent
     ]
 
 
@@ -270,25 +268,25 @@ def host_alerts(host: dict, limits: DatabaseThresholds, lang: str) -> list[dict]
     pct = _percent(lang)
     cache = host.get("cache_hit_ratio") or {}
     ratio = cache.get("day") if cache.get("day") is not None else cache.get("cumulative")
-    if ratio is not None and ratio * 100 < limits.db_cache_hit_min_percent:
+    if ratio is not None and ratio * 100 < limits.cache_hit_min_percent:
         add("warning", "cache_hit_ratio", "cache", value=pct(ratio * 100),
-            limit=pct(limits.db_cache_hit_min_percent))
+            limit=pct(limits.cache_hit_min_percent))
     conn = host.get("connections") or {}
     if conn.get("usage_ratio") is not None \
-            and conn["usage_ratio"] * 100 > limits.db_connections_max_percent:
+            and conn["usage_ratio"] * 100 > limits.connections_max_percent:
         add("critical", "connections", "connections", value=pct(conn["usage_ratio"] * 100),
-            limit=pct(limits.db_connections_max_percent))
+            limit=pct(limits.connections_max_percent))
     _session_alerts(host, limits, lang, add)
     deadlocks = (host.get("since_yesterday") or {}).get("deadlocks", 0)
-    if deadlocks > limits.db_deadlocks_max:
+    if deadlocks > limits.deadlocks_max:
         add("warning", "deadlocks", "deadlocks", count=deadlocks)
     wrap = host.get("wraparound_percent")
-    if wrap is not None and wrap > limits.db_wraparound_max_percent:
+    if wrap is not None and wrap > limits.wraparound_max_percent:
         add("critical", "wraparound", "wraparound", value=pct(wrap),
-            limit=pct(limits.db_wraparound_max_percent))
+            limit=pct(limits.wraparound_max_percent))
     for table in host.get("bloated_tables") or []:
         add("warning", "dead_tuples", "bloat", table=f"{table['schema']}.{table['name']}",
-            value=pct(table["dead_ratio"] * 100), limit=pct(limits.db_dead_tuples_max_percent))
+            value=pct(table["dead_ratio"] * 100), limit=pct(limits.dead_tuples_max_percent))
     return out
 
 
@@ -297,9 +295,9 @@ def _session_alerts(host: dict, limits: DatabaseThresholds, lang: str, add: Any)
     if long:
         longest = max(s.get("query_seconds") or 0 for s in long)
         add("warning", "long_queries", "long", count=len(long),
-            limit=_seconds(limits.db_long_query_seconds, lang), longest=_seconds(longest, lang))
+            limit=_seconds(limits.long_query_seconds, lang), longest=_seconds(longest, lang))
     idle = [s for s in host.get("idle_in_transaction") or []
-            if (s.get("state_seconds") or 0) >= limits.db_idle_in_transaction_seconds]
+            if (s.get("state_seconds") or 0) >= limits.idle_in_transaction_seconds]
     if idle:
         longest = max(s.get("state_seconds") or 0 for s in idle)
         add("warning", "idle_in_transaction", "idle", count=len(idle),
@@ -322,8 +320,8 @@ LABELS = {
     "id": {
         "title": "Basis Data (PostgreSQL)", "host": "Server", "at": "per",
         "error": "GAGAL", "version": "Versi", "uptime": "aktif selama",
-        "since": "Sejak snapshot terakhir kemarin ({since})", "no_baseline":
-        "Belum ada snapshot kemarin: angka di bawah kumulatif sejak statistik di-reset.",
+        "since": "Sejak {since}", "no_baseline":
+        "Belum ada snapshot sebelumnya untuk menghitung selisih hari ini.",
         "reset": "Statistik di-reset {n} kali hari ini; angka adalah batas bawah.",
         "commits": "Transaksi berhasil (commit)", "rollbacks": "Transaksi gagal (rollback)",
         "deadlocks": "Deadlock", "temp_files": "File sementara", "temp_bytes": "ukuran",
@@ -340,8 +338,8 @@ LABELS = {
     "en": {
         "title": "Database (PostgreSQL)", "host": "Server", "at": "as of",
         "error": "FAILED", "version": "Version", "uptime": "up for",
-        "since": "Since yesterday's last snapshot ({since})", "no_baseline":
-        "No snapshot from yesterday: figures below are cumulative since the statistics reset.",
+        "since": "Since {since}", "no_baseline":
+        "No earlier snapshot yet to count today's changes from.",
         "reset": "Statistics were reset {n} time(s) today; figures are a lower bound.",
         "commits": "Committed transactions", "rollbacks": "Failed transactions (rollback)",
         "deadlocks": "Deadlocks", "temp_files": "Temporary files", "temp_bytes": "size",
