@@ -1,0 +1,1251 @@
+"""Streaming summariser for PostgreSQL (stderr, csvlog, jsonlog) and SPSE logs.
+
+This one module is both the local parser (imported by ``lpsectl logs
+summarize``) and the script shipped to the servers: ``python3 - ARGS_JSON``
+with this file on stdin prints a JSON document with the summaries and the new
+read cursors. It must therefore stay stdlib-only and run on Python 3.6 (no
+dataclasses, no walrus, no ``from __future__ import annotations``); the test
+suite checks it with ``vermin --target=3.6-``.
+
+Design notes (why it looks the way it does):
+- lines are bytes, read in big blocks; a cheap ``startswith``/``find`` runs
+  before any regex, because the hot path (a ``duration:`` line) is most of a
+  busy log;
+- query fingerprints follow pgBadger's ``normalize_query`` so both tools agree
+  on "the same query"; they are cached by the statement with its digits
+  removed, which is safe whenever no digit is glued to an identifier;
+- memory is bounded: per-entry and per-table caps, never the whole file.
+"""
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+VERSION = 1
+BLOCK = 4 * 1024 * 1024
+HEAD_BYTES = 1024
+#: longest line kept; longer ones are counted as unparsed and skipped
+MAX_LINE = 16 * 1024 * 1024
+MAX_ENTRY_LINES = 400
+MAX_EXAMPLE = 2000
+MAX_FINGERPRINTS = 20000
+MAX_SIGNATURES = 5000
+MAX_CODES = 1000
+MAX_CACHE = 50000
+DEFAULT_TOP = 50
+
+PG_SEVERITIES = (
+    "DEBUG5", "DEBUG4", "DEBUG3", "DEBUG2", "DEBUG1", "DEBUG", "INFO", "NOTICE",
+    "WARNING", "ERROR", "LOG", "FATAL", "PANIC", "DETAIL", "HINT", "CONTEXT",
+    "STATEMENT", "QUERY", "LOCATION",
+)
+ERROR_SEVERITIES = ("WARNING", "ERROR", "FATAL", "PANIC")
+ATTACHED = ("DETAIL", "HINT", "CONTEXT", "STATEMENT", "QUERY", "LOCATION")
+SPSE_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+SPSE_ERROR_LEVELS = {"WARN": "WARNING", "ERROR": "ERROR", "FATAL": "FATAL"}
+FORMATS = ("stderr", "csvlog", "jsonlog", "spse")
+
+# ---------------------------------------------------------------------------
+# normalisation
+
+
+_COMMENT_BLOCK = re.compile(r"/\*(.*?)\*/", re.S)
+_DQUOTED = re.compile(r'("[^"]+")')
+_OBJNAME = re.compile(r"%%objname(\d+)%%")
+_STRING = re.compile(r"'[^']*'")
+_QMARKS = re.compile(r"\?(\?)+")
+_LINE_COMMENT = re.compile(r"\s*--[^\n]+[\n]")
+_SPACES = re.compile(r"\s+")
+_LEADING_BEGIN = re.compile(r"^\s*begin\s*;\s*")
+_ONLY_BEGIN = re.compile(r"^\s*begin\s*;\s*$")
+_QUOTED_ALIAS = re.compile(r'AS\s+"([^"]+)"', re.I | re.S)
+_EQ_NULL = re.compile(r"=\s*null")
+_IDENT = re.compile(r'"([^"]+)"')
+_SQLIDENT = re.compile(r"%sqlident(\d+)%")
+_NUMBER = re.compile(r"([^a-z0-9_\$\-])-?\d+")
+_HEX = re.compile(r"([^a-z_\$-])0x[0-9a-f]{1,10}")
+_BIND = re.compile(r"\$\d+")
+_IN_LIST = re.compile(r"\bin\s*\([\'0x,\s\?]*\)")
+_CURSOR_NAMES = re.compile(r'\b(declare|in|deallocate|close)\s+"[^"]+"')
+_DECLARE = re.compile(r'\bdeclare\s+[^"\s]+\s+cursor')
+_FETCH = re.compile(r"\b(fetch\s+next\s+from)\s+[^\s]+")
+_DEALLOC = re.compile(r'\b(deallocate|close)\s+[^"\s]+')
+_SPACE_SEMI = re.compile(r"\s+;")
+
+
+def fingerprint(query):
+    """pgBadger's ``normalize_query`` (v12), ported: the query's shape, literals gone."""
+    q = _COMMENT_BLOCK.sub("", query)
+    names = []
+
+    def keep_name(match):
+        names.append(match.group(1))
+        return "%%OBJNAME" + str(len(names) - 1) + "%%"
+
+    q = _DQUOTED.sub(keep_name, q).lower()
+    q = _OBJNAME.sub(lambda m: names[int(m.group(1))], q)
+    q = q.replace("\\'", "")
+    q = _STRING.sub("?", q)
+    q = _QMARKS.sub("?", q)
+    q = _LINE_COMMENT.sub("\n", q)
+    q = _SPACES.sub(" ", q)
+    if not _ONLY_BEGIN.match(q):
+        q = _LEADING_BEGIN.sub("", q)
+    q = _QUOTED_ALIAS.sub(lambda m: 'AS "' + m.group(1).replace("'", "") + '"', q)
+    q = _EQ_NULL.sub("= ?", q)
+    idents = []
+
+    def keep_ident(match):
+        idents.append(match.group(1))
+        return "%sqlident" + str(len(idents) - 1) + "%"
+
+    q = _IDENT.sub(keep_ident, q)
+    q = _NUMBER.sub(r"\1?", q)
+    q = _HEX.sub(r"\1?", q)
+    q = _BIND.sub("?", q)
+    q = _SQLIDENT.sub(lambda m: '"' + idents[int(m.group(1))] + '"', q)
+    q = _IN_LIST.sub("in (...)", q)
+    q = _CURSOR_NAMES.sub(r'\1 "..."', q)
+    q = _DECLARE.sub('declare "..." cursor', q)
+    q = _FETCH.sub(r'\1 "..."', q)
+    q = _DEALLOC.sub(r'\1 "..."', q)
+    return _SPACE_SEMI.sub(";", q.strip(), count=1)
+
+
+_DIGITS = b"0123456789"
+_DIGIT_BYTES = frozenset(bytes([d]) for d in _DIGITS)
+
+
+def _class_table():
+    table = bytearray(b" " * 256)
+    for char in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_":
+        table[char] = ord("a")
+    for char in _DIGITS:
+        table[char] = ord("0")
+    table[ord('"')] = ord("a")
+    for char in b"-$":
+        table[char] = char
+    return bytes(table)
+
+
+# letters, '_' and '"' → 'a', digits → '0': a digit glued to a name (t1, "1", x-1,
+# 0x1f) shows up as a plain substring, which C-level searches spot faster than a regex
+_CLASSES = _class_table()
+
+
+class FingerprintCache(object):
+    """Fingerprints keyed by the statement without its digits.
+
+    Safe whenever no digit is glued to a name: then pgBadger replaces every
+    digit run, so statements that differ only in digits share a fingerprint,
+    and pgbench-like traffic costs two ``translate`` calls per statement.
+    """
+
+    def __init__(self):
+        self.by_shape = {}
+        self.by_text = {}
+
+    def get(self, statement):
+        classes = statement.translate(_CLASSES)
+        if (
+            b"a0" not in classes
+            and b"$" not in classes
+            and classes[:1] != b"0"
+            and (b"-0" not in classes or classes.count(b"-0") == classes.count(b" -0"))
+        ):
+            key = statement.translate(None, _DIGITS)
+            cache = self.by_shape
+        else:
+            key = statement
+            cache = self.by_text
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= MAX_CACHE:
+                cache.clear()
+            found = cache[key] = fingerprint(statement.decode("utf-8", "replace"))
+        return found
+
+
+_SIG_DQUOTED = re.compile(r'"[^"]*"')
+_SIG_SQUOTED = re.compile(r"'[^']*'")
+_SIG_AT_CHAR = re.compile(r" at character \d+$")
+# a number glued to the front of a word (sql2o) is part of a name, not a value
+_SIG_NUMBER = re.compile(r"(?<!\d)(?:0x[0-9a-fA-F]+|\d+(?:[.,]\d+)*)(?![\dA-Za-z_])")
+
+
+def error_signature(message):
+    """Group messages that differ only by names and numbers: 'relation "..." does not exist'."""
+    text = message.strip().split("\n", 1)[0]
+    text = _SIG_AT_CHAR.sub("", text)
+    text = _SIG_DQUOTED.sub('"..."', text)
+    text = _SIG_SQUOTED.sub("'...'", text)
+    text = _SIG_NUMBER.sub("?", text)
+    return text[:300]
+
+
+# ---------------------------------------------------------------------------
+# timestamps
+
+ZONE_OFFSETS = {"UTC": 0, "GMT": 0, "Z": 0, "WIB": 7 * 60, "WITA": 8 * 60, "WIT": 9 * 60}
+_PG_TS = re.compile(
+    r"^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d+)?\s*([A-Za-z]+|[+-]\d\d(?::?\d\d)?)?$"
+)
+
+
+_EPOCH = re.compile(r"^\d{9,}\.\d+$")
+
+
+def _zone(name):
+    if not name:
+        return None
+    if name[0] in "+-":
+        digits = name[1:].replace(":", "")
+        minutes = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) >= 4 else 0)
+        return timezone(timedelta(minutes=minutes if name[0] == "+" else -minutes))
+    if name.upper() in ZONE_OFFSETS:
+        return timezone(timedelta(minutes=ZONE_OFFSETS[name.upper()]))
+    return None
+
+
+def pg_timestamp(text):
+    """'2026-11-21 05:36:01.433 UTC' → ISO 8601 with offset (without one when the zone is unknown)."""
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    if _EPOCH.match(text):
+        return epoch_timestamp(text)
+    m = _PG_TS.match(text.strip())
+    if m is None:
+        return text.strip() or None
+    y, mo, d, h, mi, s, frac, zone = m.groups()
+    micro = int((frac[1:] + "000000")[:6]) if frac else 0
+    moment = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), micro, _zone(zone))
+    return moment.isoformat()
+
+
+def epoch_timestamp(text):
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return datetime.fromtimestamp(value, timezone.utc).isoformat()
+
+
+def spse_timestamp(text):
+    """'011026 07:00:21' (ddMMyy, server-local time) → ISO 8601 with the server's offset."""
+    try:
+        moment = datetime.strptime(text, "%d%m%y %H:%M:%S")
+    except ValueError:
+        return None
+    stamp = time.mktime(moment.timetuple())
+    offset = time.localtime(stamp).tm_gmtoff
+    return moment.replace(tzinfo=timezone(timedelta(seconds=offset))).isoformat()
+
+
+# ---------------------------------------------------------------------------
+# the summary being built
+
+
+class Summary(object):
+    """Counters for one log format; ``result()`` gives the JSON-ready dict."""
+
+    def __init__(self, fmt, top=DEFAULT_TOP):
+        self.format = fmt
+        self.top = top
+        self.lines = 0
+        self.bytes = 0
+        self.unparsed = 0
+        self.unparsed_example = None
+        self.start = None
+        self.end = None
+        self.queries = {}
+        self.queries_dropped = 0
+        self.errors = {}
+        self.errors_dropped = 0
+        self.deadlocks = 0
+        self.lock_waits = 0
+        self.temp_files = {"count": 0, "total_bytes": 0, "max_bytes": 0}
+        self.checkpoints = {"count": 0, "buffers_written": 0, "max_total_s": 0.0, "warnings": 0}
+        self.connections = {"received": 0, "authorized": 0, "disconnections": 0}
+        self.exceptions = {}
+        self.error_codes = {}
+        self.levels = {}
+
+    # -- recording ---------------------------------------------------------------
+    def seen_range(self, first, last):
+        if first is not None and self.start is None:
+            self.start = first
+        if last is not None:
+            self.end = last
+
+    def seen(self, stamp):
+        if stamp is None:
+            return
+        if self.start is None:
+            self.start = stamp
+        self.end = stamp
+
+    def bad_line(self, line):
+        self.unparsed += 1
+        if self.unparsed_example is None:
+            self.unparsed_example = line[:200].decode("utf-8", "replace")
+
+    def query(self, fp, duration_ms, statement):
+        entry = self.queries.get(fp)
+        if entry is None:
+            if len(self.queries) >= MAX_FINGERPRINTS:
+                self.queries_dropped += 1
+                return
+            example = statement[:MAX_EXAMPLE].decode("utf-8", "replace").strip()
+            self.queries[fp] = [1, duration_ms, duration_ms, example]
+            return
+        entry[0] += 1
+        entry[1] += duration_ms
+        if duration_ms > entry[2]:
+            entry[2] = duration_ms
+
+    def error(self, severity, message, stamp, example=None):
+        """Count one error event; returns its entry so DETAIL/STATEMENT can enrich the example."""
+        key = (severity, error_signature(message))
+        entry = self.errors.get(key)
+        if entry is None:
+            if len(self.errors) >= MAX_SIGNATURES:
+                self.errors_dropped += 1
+                return None
+            entry = {
+                "severity": severity,
+                "signature": key[1],
+                "count": 0,
+                "example": (example or message)[:MAX_EXAMPLE],
+                "first": stamp,
+                "last": stamp,
+            }
+            self.errors[key] = entry
+        entry["count"] += 1
+        entry["last"] = stamp
+        if severity == "ERROR" and key[1] == "deadlock detected":
+            self.deadlocks += 1
+        return entry
+
+    # -- output --------------------------------------------------------------------
+    def result(self, timestamp=pg_timestamp):
+        queries = [
+            {
+                "fingerprint": fp,
+                "count": e[0],
+                "total_ms": round(e[1], 3),
+                "mean_ms": round(e[1] / e[0], 3),
+                "max_ms": round(e[2], 3),
+                "example": e[3],
+            }
+            for fp, e in self.queries.items()
+        ]
+        queries.sort(key=lambda q: (-q["count"], -q["total_ms"], q["fingerprint"]))
+        errors = []
+        for entry in self.errors.values():
+            item = dict(entry)
+            item["first"] = timestamp(item["first"])
+            item["last"] = timestamp(item["last"])
+            errors.append(item)
+        errors.sort(key=lambda e: (-e["count"], e["severity"], e["signature"]))
+        out = {
+            "format": self.format,
+            "lines": self.lines,
+            "bytes": self.bytes,
+            "start": timestamp(self.start),
+            "end": timestamp(self.end),
+            "query_count": sum(q["count"] for q in queries),
+            "queries": queries[: self.top],
+            "error_count": sum(e["count"] for e in errors),
+            "errors": errors[: self.top],
+            "unparsed": self.unparsed,
+            "unparsed_example": self.unparsed_example,
+            "truncated": {
+                "queries": max(0, len(queries) - self.top) + self.queries_dropped,
+                "errors": max(0, len(errors) - self.top) + self.errors_dropped,
+            },
+        }
+        if self.format == "spse":
+            out["levels"] = dict(sorted(self.levels.items()))
+            exceptions = sorted(self.exceptions.items(), key=lambda kv: (-kv[1], kv[0]))
+            out["exceptions"] = [{"class": k, "count": v} for k, v in exceptions[: self.top]]
+            codes = sorted(self.error_codes.items(), key=lambda kv: kv[1]["time"] or "")
+            out["error_codes"] = [
+                dict(v, code=k, time=timestamp(v["time"])) for k, v in codes
+            ]
+        else:
+            out["deadlocks"] = self.deadlocks
+            out["lock_waits"] = self.lock_waits
+            out["temp_files"] = dict(self.temp_files)
+            out["checkpoints"] = dict(self.checkpoints)
+            out["connections"] = dict(self.connections)
+        return out
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL events (shared by stderr, csvlog and jsonlog)
+
+_TEMP_SIZE = re.compile(rb"size (\d+)")
+_CKPT_BUFFERS = re.compile(rb"wrote (\d+) buffers")
+_CKPT_TOTAL = re.compile(rb"total=([\d.]+) s")
+
+
+class PgEvents(object):
+    """Turns (timestamp, pid, severity, message) records into summary counts."""
+
+    def __init__(self, summary):
+        self.summary = summary
+        self.fingerprints = FingerprintCache()
+        self.last_error = None
+        self.last_error_pid = None
+        self.statements = {}
+
+    def record(self, stamp, pid, severity, message):
+        """``message`` is bytes: the text after 'SEVERITY:  ', continuation lines joined by \\n."""
+        summary = self.summary
+        if severity == "LOG":
+            if message.startswith(b"duration: "):
+                self.duration(pid, message)
+            else:
+                self.log_event(pid, message)
+            return
+        if severity in ATTACHED:
+            self.attach(pid, severity, message)
+            return
+        if severity in ERROR_SEVERITIES:
+            text = message.decode("utf-8", "replace")
+            self.last_error = summary.error(severity, text, stamp)
+            self.last_error_pid = pid
+            return
+        if severity is None:
+            summary.bad_line(message)
+
+    def duration(self, pid, message):
+        """'duration: 1.2 ms  statement: ...' (or execute/parse/bind, or no text at all)."""
+        end = message.find(b" ms", 10)
+        try:
+            duration_ms = float(message[10:end])
+        except ValueError:
+            self.summary.bad_line(message)
+            return
+        if message.startswith(b"  statement: ", end + 3):
+            statement = message[end + 16:]
+        else:
+            statement = self.other_duration(pid, message[end + 3:])
+            if statement is None:
+                return
+        if not statement:
+            return
+        fingerprint_of = self.fingerprints.get(statement)
+        entry = self.summary.queries.get(fingerprint_of)
+        if entry is None:
+            self.summary.query(fingerprint_of, duration_ms, statement)
+            return
+        entry[0] += 1
+        entry[1] += duration_ms
+        if duration_ms > entry[2]:
+            entry[2] = duration_ms
+
+    def other_duration(self, pid, rest):
+        """The statement timed by a duration line that is not 'statement:' (None: not a query)."""
+        if not rest.strip():
+            # log_duration without the text: the statement came on its own line before
+            return self.statements.pop(pid, None)
+        rest = rest.lstrip()
+        if rest.startswith(b"parse ") or rest.startswith(b"bind "):
+            return None  # pgBadger times only statement/execute as queries
+        colon = rest.find(b": ")
+        if not rest.startswith(b"execute ") or colon < 0:
+            self.summary.bad_line(rest)
+            return None
+        return rest[colon + 2:]
+
+    def log_event(self, pid, message):
+        summary = self.summary
+        head = message[:24]
+        if head.startswith(b"statement: ") or head.startswith(b"execute "):
+            if len(self.statements) > 10000:
+                self.statements.clear()
+            self.statements[pid] = message[message.find(b":") + 1:].strip()
+        elif head.startswith(b"temporary file: "):
+            m = _TEMP_SIZE.search(message)
+            size = int(m.group(1)) if m else 0
+            temp = summary.temp_files
+            temp["count"] += 1
+            temp["total_bytes"] += size
+            temp["max_bytes"] = max(temp["max_bytes"], size)
+        elif head.startswith(b"checkpoint complete"):
+            ckpt = summary.checkpoints
+            ckpt["count"] += 1
+            m = _CKPT_BUFFERS.search(message)
+            ckpt["buffers_written"] += int(m.group(1)) if m else 0
+            m = _CKPT_TOTAL.search(message)
+            if m:
+                ckpt["max_total_s"] = max(ckpt["max_total_s"], float(m.group(1)))
+        elif head.startswith(b"checkpoints are occurring"):
+            summary.checkpoints["warnings"] += 1
+        elif head.startswith(b"connection received"):
+            summary.connections["received"] += 1
+        elif head.startswith(b"connection authorized"):
+            summary.connections["authorized"] += 1
+        elif head.startswith(b"disconnection"):
+            summary.connections["disconnections"] += 1
+        elif head.startswith(b"process ") and b" still waiting for " in message:
+            summary.lock_waits += 1
+
+    def attach(self, pid, severity, message):
+        """DETAIL/HINT/CONTEXT/STATEMENT belong to the error just before them (same process)."""
+        entry = self.last_error
+        if entry is None or pid != self.last_error_pid or entry["count"] != 1:
+            return
+        if len(entry["example"]) < MAX_EXAMPLE:
+            text = message.decode("utf-8", "replace")
+            entry["example"] = (entry["example"] + "\n" + severity + ": " + text)[:MAX_EXAMPLE]
+
+
+# ---------------------------------------------------------------------------
+# reading: blocks → lines with offsets
+
+
+def open_log(path):
+    """Binary file object; gzip-compressed rotated files are read transparently."""
+    handle = open(path, "rb")
+    magic = handle.read(2)
+    handle.seek(0)
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=handle, mode="rb")
+    return handle
+
+
+class Reader(object):
+    """Iterates lines of one file and knows the offset where each starts.
+
+    The last line is only a complete line if it ends with a newline; for a
+    live file (``final=False``) an unterminated last line is left for next time.
+    """
+
+    def __init__(self, handle, offset, final):
+        self.handle = handle
+        self.start = offset
+        self.final = final
+        self.end = offset
+        self.bytes = 0
+
+    def lines(self):
+        """Yield (line, start_offset)."""
+        for body, pos in self.blocks():
+            for line in body:
+                yield line, pos
+                pos += len(line) + 1
+
+    def blocks(self):
+        """Yield (complete lines, offset of the first): big blocks, few Python steps."""
+        handle = self.handle
+        if self.start:
+            handle.seek(self.start)
+        pos = self.start  # offset of data[0]
+        tail = b""
+        skipping = False  # inside an overlong line whose head was already yielded
+        while True:
+            block = handle.read(BLOCK)
+            if not block:
+                break
+            data = tail + block if tail else block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                if len(data) > MAX_LINE:
+                    if not skipping:
+                        yield [data[:MAX_LINE]], pos
+                    skipping = True
+                    pos += len(data)
+                    tail = b""
+                else:
+                    tail = data
+                continue
+            tail = data[cut + 1:]
+            body = data[:cut].split(b"\n")
+            first = pos
+            if skipping:
+                first += len(body[0]) + 1
+                body = body[1:]
+                skipping = False
+            if body:
+                yield body, first
+            pos += cut + 1
+        if tail and self.final and not skipping:
+            yield [tail], pos
+            pos += len(tail)
+        elif skipping:
+            pos += len(tail)
+        self.end = pos
+        self.bytes = pos - self.start
+
+
+# ---------------------------------------------------------------------------
+# parsers: each consumes a Reader, feeds a Summary, returns the safe offset
+# (everything before it is fully counted; a pending entry starts there)
+
+_PREFIX_ESCAPES = {
+    "m": r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?: [A-Za-z]+| ?[+-]\d\d(?::?\d\d)?)?)",
+    "t": r"(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z]+| ?[+-]\d\d(?::?\d\d)?)?)",
+    "n": r"(?P<epoch>\d+\.\d+)",
+    "p": r"(?P<pid>\d+)",
+    "c": r"(?:[0-9a-f]+\.[0-9a-f]+)",
+    "l": r"(?:\d+)",
+    "s": r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z]+| ?[+-]\d\d(?::?\d\d)?)?)",
+    "v": r"(?:[\d/]*)",
+    "x": r"(?:\d*)",
+    "e": r"(?:[0-9A-Z]{5})",
+    "i": r"(?:[^\s]*)",
+    "u": r"(?:\S*?)",
+    "d": r"(?:\S*?)",
+    "a": r"(?:.*?)",
+    "r": r"(?:[^\s]*)",
+    "h": r"(?:[^\s]*)",
+    "b": r"(?:[^\s]*)",
+    "Q": r"(?:-?\d*)",
+    "%": "%",
+}
+_SEVERITY_GROUP = "(?P<sev>" + "|".join(PG_SEVERITIES) + "):  "
+
+
+def prefix_regex(prefix):
+    """A log_line_prefix ('%m [%p] %q%u@%d ') → bytes regex with ts/pid/sev groups."""
+    parts = []
+    optional = False
+    seen = set()
+    i = 0
+    while i < len(prefix):
+        char = prefix[i]
+        if char == "%" and i + 1 < len(prefix):
+            code = prefix[i + 1]
+            i += 2
+            if code == "q":
+                # %q: what follows is only written for session processes
+                parts.append("(?:")
+                optional = True
+                continue
+            pattern = _PREFIX_ESCAPES.get(code, r"(?:\S*)")
+            if "?P<" in pattern:
+                name = pattern[4:pattern.index(">")]
+                if name in seen:
+                    pattern = pattern.replace("?P<" + name + ">", "?:")
+                seen.add(name)
+            parts.append(pattern)
+            continue
+        parts.append(re.escape(char))
+        i += 1
+    if optional:
+        parts.append(")?")
+    body = "".join(parts).rstrip()
+    if body.endswith("\\ "):
+        body = body[:-2]
+    return re.compile(("^" + body + r"\s*" + _SEVERITY_GROUP).encode())
+
+
+#: common prefixes tried (in order) when none is given; pgBadger's list plus distro defaults
+KNOWN_PREFIXES = (
+    "%m [%p] %q%u@%d ",
+    "%m [%p] ",
+    "%t [%p] %q%u@%d ",
+    "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%t [%p]: [%l-1] user=%u,db=%d ",
+    "%t [%p]: [%l-1] ",
+    "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%t [%p]: ",
+    "%m [%p]: ",
+    "%t [%p-%l] %q%u@%d ",
+    "%m [%p-%l] %q%u@%d ",
+    "%m %u@%d [%p] ",
+    "%t %u@%d [%p] ",
+    "%m [%p] %q[user=%u,db=%d,app=%a] ",
+    "%m ",
+    "%t ",
+    "%n [%p] ",
+    "",
+)
+#: last resort: anything, then a severity, with a timestamp and a [pid] if present
+_GENERIC = re.compile(
+    rb"^(?P<pre>.{0,300}?)\b(?P<sev>" + "|".join(PG_SEVERITIES).encode() + rb"):  "
+)
+_GENERIC_TS = re.compile(
+    rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [A-Za-z]+| ?[+-]\d\d(?::?\d\d)?)?"
+)
+_GENERIC_PID = re.compile(rb"\[(\d+)(?:-\d+)?\]")
+
+
+def detect_prefix(sample_lines):
+    """The first known prefix that parses most of the sample's prefixed lines."""
+    candidates = [line for line in sample_lines if line[:1] not in (b"\t", b" ") and line.strip()]
+    if not candidates:
+        return None
+    best = None
+    best_hits = 0
+    for prefix in KNOWN_PREFIXES:
+        regex = prefix_regex(prefix)
+        hits = sum(1 for line in candidates if regex.match(line))
+        if hits > best_hits:
+            best, best_hits = prefix, hits
+        if hits == len(candidates):
+            return prefix
+    if best is not None and best_hits * 10 >= len(candidates) * 9:
+        return best
+    return None
+
+
+_SEVERITY_NAMES = dict((name.encode("ascii"), name) for name in PG_SEVERITIES)
+
+
+def parse_stderr(reader, summary, prefix=None):
+    """PostgreSQL stderr log: prefixed lines, continuation lines start with a tab.
+
+    The loop is the hot path of the whole tool, hence the local names and the
+    inlined duration check.
+    """
+    regex = prefix_regex(prefix) if prefix is not None else _GENERIC
+    groups = regex.groupindex
+    ts_name = "ts" if "ts" in groups else ("epoch" if "epoch" in groups else None)
+    has_pid = "pid" in groups
+    names = (ts_name or "sev", "pid" if has_pid else "sev", "sev")
+    generic = regex is _GENERIC
+    match = regex.match
+    severities = _SEVERITY_NAMES
+    events = PgEvents(summary)
+    record = events.record
+    duration = events.duration
+    # Fast path: a "duration: ... statement:" line needs neither its time (only the
+    # first and last line's are kept) nor its pid, so the prefix regex is skipped
+    # when the prefix starts with a timestamp and the line starts with a digit.
+    fast = prefix is not None and prefix[:2] in ("%m", "%t", "%n")
+    digits = _DIGIT_BYTES
+    first = last_line = None
+    # the entry being assembled (its continuation lines may follow); p_msg None: none
+    p_stamp = p_pid = p_sev = p_msg = None
+    p_offset = p_lines = 0
+    lines = 0
+    for block, pos in reader.blocks():
+        lines += len(block)
+        for line in block:
+            offset = pos
+            pos += len(line) + 1
+            if line[:1] == b"\t" and p_msg is not None:
+                p_lines += 1
+                if p_lines < MAX_ENTRY_LINES:
+                    p_msg = p_msg + b"\n" + line[1:]
+                continue
+            if fast and line[:1] in digits and first is not None:
+                at = line.find(b"LOG:  duration: ")
+                if at > 0 and line.find(b" ms  statement: ", at + 16) > 0:
+                    if p_msg is not None:
+                        if p_sev == "LOG" and p_msg[:10] == b"duration: ":
+                            duration(p_pid, p_msg)
+                        else:
+                            record(p_stamp, p_pid, p_sev, p_msg)
+                    p_stamp = p_pid = None
+                    p_sev = "LOG"
+                    p_msg = line[at + 6:]
+                    p_offset = offset
+                    p_lines = 1
+                    last_line = line
+                    continue
+            m = match(line)
+            if p_msg is not None:
+                if p_sev == "LOG" and p_msg[:10] == b"duration: ":
+                    duration(p_pid, p_msg)
+                else:
+                    record(p_stamp, p_pid, p_sev, p_msg)
+                p_msg = None
+            if m is None:
+                if line.strip():
+                    summary.bad_line(line)
+                continue
+            if generic:
+                p_stamp, p_pid = _generic_prefix(m.group("pre"))
+                p_sev = severities[m.group("sev")]
+            else:
+                values = m.group(*names)
+                p_stamp = values[0] if ts_name else None
+                p_pid = values[1] if has_pid else None
+                p_sev = severities[values[2]]
+            if p_stamp is not None:
+                last_line = line
+                if first is None:
+                    first = p_stamp
+            p_msg = line[m.end():]
+            p_offset = offset
+            p_lines = 1
+    summary.lines += lines
+    pending = None if p_msg is None else [p_stamp, p_pid, p_sev, p_msg, p_offset, p_lines]
+    safe = _finish(reader, summary, pending, record)
+    last = None
+    if last_line is not None:
+        m = match(last_line)
+        if m is not None:
+            last = _generic_prefix(m.group("pre"))[0] if generic else (m.group(ts_name) if ts_name else None)
+    summary.seen_range(first, last)
+    return safe
+
+
+def _generic_prefix(pre):
+    ts_match = _GENERIC_TS.search(pre)
+    pid_match = _GENERIC_PID.search(pre)
+    return (ts_match.group(0) if ts_match else None), (pid_match.group(1) if pid_match else None)
+
+
+def _finish(reader, summary, pending, record):
+    """Count the last entry when the file is complete; otherwise leave it for next time."""
+    safe = reader.end
+    if pending is not None:
+        if reader.final:
+            record(pending[0], pending[1], pending[2], pending[3])
+        else:
+            safe = pending[4]
+            summary.lines -= pending[5]
+    return safe
+
+
+_CSV_FIELDS = (
+    "log_time", "user_name", "database_name", "process_id", "connection_from",
+    "session_id", "session_line_num", "command_tag", "session_start_time",
+    "virtual_transaction_id", "transaction_id", "error_severity", "sql_state_code",
+    "message", "detail", "hint", "internal_query", "internal_query_pos", "context",
+    "query", "query_pos", "location", "application_name",
+)
+
+
+def parse_csvlog(reader, summary):
+    """PostgreSQL csvlog: one CSV record per event; quoted fields may span lines."""
+    events = PgEvents(summary)
+    parts = []
+    quotes = 0
+    start = None
+    lines = 0
+    for line, offset in reader.lines():
+        lines += 1
+        if not parts:
+            start = offset
+        parts.append(line)
+        quotes += line.count(b'"')
+        if quotes % 2:
+            if len(parts) > MAX_ENTRY_LINES * 10:
+                summary.bad_line(parts[0])
+                parts, quotes = [], 0
+            continue
+        _csv_record(events, summary, b"\n".join(parts))
+        parts, quotes = [], 0
+    summary.lines += lines
+    if parts:
+        if reader.final:
+            _csv_record(events, summary, b"\n".join(parts))
+        else:
+            summary.lines -= len(parts)
+            return start
+    return reader.end
+
+
+def _csv_record(events, summary, raw):
+    try:
+        row = next(csv.reader([raw.decode("utf-8", "replace")]))
+    except (csv.Error, StopIteration):
+        summary.bad_line(raw)
+        return
+    if len(row) < 14 or row[11] not in PG_SEVERITIES:
+        summary.bad_line(raw)
+        return
+    _structured_record(events, row[0], row[3], row[11], row[13], row[14], row[19] if len(row) > 19 else "")
+
+
+def _structured_record(events, stamp, pid, severity, message, detail, statement):
+    events.summary.seen(stamp or None)
+    events.record(stamp or None, pid, severity, message.encode("utf-8", "surrogateescape"))
+    if severity in ERROR_SEVERITIES:
+        if detail:
+            events.attach(pid, "DETAIL", detail.encode("utf-8", "surrogateescape"))
+        if statement:
+            events.attach(pid, "STATEMENT", statement.encode("utf-8", "surrogateescape"))
+
+
+def parse_jsonlog(reader, summary):
+    """PostgreSQL 15+ jsonlog: one JSON object per line."""
+    events = PgEvents(summary)
+    lines = 0
+    for line, _offset in reader.lines():
+        lines += 1
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line.decode("utf-8", "replace"))
+        except ValueError:
+            summary.bad_line(line)
+            continue
+        if not isinstance(item, dict) or item.get("error_severity") not in PG_SEVERITIES:
+            summary.bad_line(line)
+            continue
+        message = item.get("message")
+        if not isinstance(message, str):
+            summary.bad_line(line)
+            continue
+        _structured_record(
+            events,
+            _text(item.get("timestamp")),
+            _text(item.get("pid")),
+            item["error_severity"],
+            message,
+            _text(item.get("detail")),
+            _text(item.get("statement")),
+        )
+    summary.lines += lines
+    return reader.end
+
+
+def _text(value):
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+_SPSE_HEAD = re.compile(rb"^(\d{6} \d\d:\d\d:\d\d) (TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\s* ~ ?")
+_SPSE_CODE = re.compile(r"^@([0-9a-z]{9})\s*$")
+_SPSE_REQUEST = re.compile(r"for request (\S+ \S+)")
+_JAVA_EXCEPTION = re.compile(
+    r"^(?:Caused by: )?((?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable)[\w$]*)(?::\s?(.*))?$"
+)
+
+
+def parse_spse(reader, summary):
+    """SPSE (log4j2 '%d{ddMMyy HH:mm:ss} %-5p ~ %m%n'): stack traces belong to the entry above."""
+    pending = None  # [stamp, level, [lines], start_offset, line_count]
+    lines = 0
+    for line, offset in reader.lines():
+        lines += 1
+        m = _SPSE_HEAD.match(line) if line[:1].isdigit() else None
+        if m is None:
+            if pending is not None:
+                pending[4] += 1
+                if len(pending[2]) < MAX_ENTRY_LINES:
+                    pending[2].append(line)
+            elif line.strip():
+                summary.bad_line(line)
+            continue
+        if pending is not None:
+            _spse_entry(summary, pending)
+        pending = [m.group(1).decode("ascii"), m.group(2).decode("ascii"), [line[m.end():]], offset, 1]
+    summary.lines += lines
+    if pending is not None:
+        if reader.final:
+            _spse_entry(summary, pending)
+        else:
+            summary.lines -= pending[4]
+            return pending[3]
+    return reader.end
+
+
+def _spse_entry(summary, entry):
+    stamp, level, raw_lines = entry[0], entry[1], entry[2]
+    summary.levels[level] = summary.levels.get(level, 0) + 1
+    summary.seen(stamp)
+    severity = SPSE_ERROR_LEVELS.get(level)
+    if severity is None:
+        return
+    text_lines = [line.decode("utf-8", "replace").rstrip("\r") for line in raw_lines]
+    code = None
+    request = None
+    root = None
+    for text in text_lines:
+        if code is None:
+            m = _SPSE_CODE.match(text)
+            if m:
+                code = m.group(1)
+                continue
+        if request is None and "for request " in text:
+            m = _SPSE_REQUEST.search(text)
+            request = m.group(1) if m else None
+        if text[:1] not in ("\t", " ") and ("Exception" in text or "Error" in text):
+            m = _JAVA_EXCEPTION.match(text.strip())
+            if m:
+                root = (m.group(1), m.group(2) or "")
+    headline = text_lines[0].strip() if text_lines else ""
+    if root is not None:
+        summary.exceptions[root[0]] = summary.exceptions.get(root[0], 0) + 1
+        message = root[0] + ": " + root[1] if root[1] else root[0]
+    else:
+        message = headline or next((t.strip() for t in text_lines if t.strip()), "")
+    example = "\n".join(t for t in text_lines if t.strip())[:MAX_EXAMPLE]
+    item = summary.error(severity, message, stamp, example=example)
+    if code is not None:
+        if len(summary.error_codes) >= MAX_CODES:
+            summary.error_codes.pop(next(iter(summary.error_codes)))
+        summary.error_codes[code] = {
+            "time": stamp,
+            "request": request,
+            "signature": item["signature"] if item else error_signature(message),
+        }
+
+
+# ---------------------------------------------------------------------------
+# detection
+
+_CSV_START = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [A-Za-z]+| ?[+-]\d\d(?::?\d\d)?)?,")
+
+
+def sample_lines(path, limit=200):
+    try:
+        handle = open_log(path)
+    except (IOError, OSError):
+        return []
+    with handle:
+        try:
+            data = handle.read(256 * 1024)
+        except (IOError, OSError, EOFError):
+            return []
+    return data.split(b"\n")[:limit]
+
+
+def detect_format(lines):
+    """'jsonlog' | 'csvlog' | 'spse' | 'stderr' from the first lines of a file."""
+    votes = {"jsonlog": 0, "csvlog": 0, "spse": 0, "stderr": 0}
+    for line in lines:
+        if not line.strip():
+            continue
+        if line[:1] == b"{" and b'"error_severity"' in line:
+            votes["jsonlog"] += 1
+        elif _CSV_START.match(line):
+            votes["csvlog"] += 1
+        elif _SPSE_HEAD.match(line):
+            votes["spse"] += 1
+        elif _GENERIC.match(line):
+            votes["stderr"] += 1
+    best = max(FORMATS, key=lambda name: votes[name])
+    return best if votes[best] else "stderr"
+
+
+# ---------------------------------------------------------------------------
+# one file, from an offset
+
+
+def summarize_handle(handle, fmt, summary, offset=0, final=True, prefix=None):
+    """Parse ``handle`` from ``offset``; returns the offset the next run starts at."""
+    reader = Reader(handle, offset, final)
+    if fmt == "stderr":
+        safe = parse_stderr(reader, summary, prefix)
+    elif fmt == "csvlog":
+        safe = parse_csvlog(reader, summary)
+    elif fmt == "jsonlog":
+        safe = parse_jsonlog(reader, summary)
+    elif fmt == "spse":
+        safe = parse_spse(reader, summary)
+    else:
+        raise ValueError("unknown log format: " + str(fmt))
+    summary.bytes += safe - offset
+    return safe
+
+
+def resolve_format(path, fmt=None, prefix=None):
+    """(format, prefix) for ``path``: given values win, else detection from its first lines."""
+    lines = None
+    if not fmt:
+        lines = sample_lines(path)
+        fmt = detect_format(lines)
+    if fmt == "stderr" and prefix is None:
+        if lines is None:
+            lines = sample_lines(path)
+        prefix = detect_prefix(lines)
+    return fmt, prefix
+
+
+def summarize_files(paths, fmt=None, prefix=None, top=DEFAULT_TOP):
+    """Whole files (plain or gzip), one summary per format found: {format: Summary}."""
+    summaries = {}
+    for path in paths:
+        file_fmt, file_prefix = resolve_format(path, fmt, prefix)
+        summary = summaries.get(file_fmt)
+        if summary is None:
+            summary = summaries[file_fmt] = Summary(file_fmt, top)
+        with open_log(path) as handle:
+            summarize_handle(handle, file_fmt, summary, 0, True, file_prefix)
+    return summaries
+
+
+def result_of(summary):
+    return summary.result(spse_timestamp if summary.format == "spse" else pg_timestamp)
+
+
+# ---------------------------------------------------------------------------
+# incremental cursors: survive rotation, truncation and deletion
+
+
+def head_hash(path, length):
+    """sha1 of the first ``length`` bytes (decompressed for .gz) — a file's identity."""
+    try:
+        with open_log(path) as handle:
+            data = handle.read(length)
+    except (IOError, OSError, EOFError):
+        return None
+    if len(data) < length:
+        return None
+    return hashlib.sha1(data).hexdigest()
+
+
+def make_cursor(path, offset):
+    st = os.stat(path)
+    length = min(HEAD_BYTES, offset if offset else HEAD_BYTES, st.st_size)
+    return {
+        "dev": st.st_dev,
+        "ino": st.st_ino,
+        "offset": offset,
+        "head_len": length,
+        "head": head_hash(path, length) if length else None,
+    }
+
+
+def rotated_candidates(path):
+    """Files logrotate / PostgreSQL may have moved ``path`` to, newest first."""
+    folder = os.path.dirname(path) or "."
+    base = os.path.basename(path)
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    found = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    for name in names:
+        if name == base:
+            continue
+        if name.startswith(base + ".") or name.startswith(base + "-") or name.startswith(stem + "-"):
+            full = os.path.join(folder, name)
+            try:
+                found.append((os.stat(full).st_mtime, full))
+            except OSError:
+                continue
+    found.sort(reverse=True)
+    return [full for _mtime, full in found]
+
+
+def is_same_file(candidate, cursor):
+    """Same inode (a rename) or same first bytes (a copy, or a compressed copy)."""
+    try:
+        st = os.stat(candidate)
+    except OSError:
+        return False
+    if st.st_dev == cursor.get("dev") and st.st_ino == cursor.get("ino") and not candidate.endswith(".gz"):
+        return head_hash(candidate, cursor.get("head_len") or 0) == cursor.get("head") or not cursor.get("head")
+    if not cursor.get("head"):
+        return False
+    return head_hash(candidate, cursor["head_len"]) == cursor["head"]
+
+
+def summarize_incremental(path, cursor, fmt, summary, prefix=None):
+    """Read what is new in ``path`` since ``cursor``; returns (new_cursor, warnings).
+
+    Rotation (the inode changed): the rotated file is finished from the saved
+    offset, files rotated after it are read whole, then the new file from 0.
+    Truncation (same file, now shorter or different first bytes): from 0.
+    """
+    warnings = []
+    if not os.path.exists(path):
+        if cursor:
+            old = _find_rotated(path, cursor)
+            if old is not None:
+                _read_rotated(old, cursor, fmt, summary, prefix, path, warnings)
+            warnings.append(path + ": file no longer exists (deleted or rotated away)")
+            return None, warnings
+        raise IOError(2, "No such file or directory", path)
+    st = os.stat(path)
+    offset = 0
+    if cursor:
+        same_inode = st.st_dev == cursor.get("dev") and st.st_ino == cursor.get("ino")
+        head_ok = not cursor.get("head") or head_hash(path, cursor["head_len"]) == cursor["head"]
+        if same_inode and head_ok and st.st_size >= cursor.get("offset", 0):
+            offset = cursor.get("offset", 0)
+        elif same_inode:
+            old = _find_rotated(path, cursor)
+            if old is not None:
+                # copytruncate: the copy holds what we had not read yet
+                _read_rotated(old, cursor, fmt, summary, prefix, path, warnings)
+            warnings.append(path + ": file was truncated; reading it again from the start")
+        else:
+            old = _find_rotated(path, cursor)
+            if old is None:
+                warnings.append(
+                    path + ": file was rotated and the previous file was not found; "
+                    "lines written to it after the last run are missing"
+                )
+            else:
+                _read_rotated(old, cursor, fmt, summary, prefix, path, warnings)
+    with open_log(path) as handle:
+        safe = summarize_handle(handle, fmt, summary, offset, False, prefix)
+    return make_cursor(path, safe), warnings
+
+
+def _find_rotated(path, cursor):
+    for candidate in rotated_candidates(path):
+        if is_same_file(candidate, cursor):
+            return candidate
+    return None
+
+
+def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings):
+    """Finish ``old`` from the saved offset, then anything rotated after it, oldest first."""
+    newer = []
+    old_mtime = os.stat(old).st_mtime
+    for candidate in rotated_candidates(path):
+        if candidate != old and os.stat(candidate).st_mtime > old_mtime:
+            newer.append(candidate)
+    with open_log(old) as handle:
+        summarize_handle(handle, fmt, summary, cursor.get("offset", 0), True, prefix)
+    for candidate in reversed(newer):
+        with open_log(candidate) as handle:
+            summarize_handle(handle, fmt, summary, 0, True, prefix)
+        warnings.append(path + ": also read " + candidate + " (rotated more than once since the last run)")
+
+
+# ---------------------------------------------------------------------------
+# the server side entry point
+
+
+def run_request(request):
+    """{"files": [{"path", "format"?, "prefix"?}], "cursors": {path: cursor}, "top": n}
+    → {"version", "files": {path: {"summary", "cursor", "warnings", "error"}}}.
+    """
+    cursors = request.get("cursors") or {}
+    top = int(request.get("top") or DEFAULT_TOP)
+    out = {"version": VERSION, "files": {}}
+    for spec in request.get("files") or []:
+        path = spec["path"]
+        item = {"summary": None, "cursor": cursors.get(path), "warnings": [], "error": None}
+        try:
+            fmt, prefix = resolve_format(path, spec.get("format") or None, spec.get("prefix"))
+            summary = Summary(fmt, top)
+            cursor, warnings = summarize_incremental(path, cursors.get(path), fmt, summary, prefix)
+            item["summary"] = result_of(summary)
+            item["cursor"] = cursor
+            item["warnings"] = warnings
+        except (IOError, OSError) as exc:
+            item["error"] = path + ": " + (exc.strerror or str(exc))
+        out["files"][path] = item
+    return out
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.stderr.write("usage: python3 - REQUEST_JSON  (the summariser on stdin)\n")
+        return 2
+    request = json.loads(argv[1])
+    result = run_request(request)
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8") if hasattr(sys.stdout, "buffer") else sys.stdout
+    json.dump(result, out, ensure_ascii=False)
+    out.write("\n")
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
