@@ -96,13 +96,13 @@ def test_alerts_follow_thresholds(history):
     section = daily_database.build(store, config, DAY, "en")
     items = {(a["host"], a["item"]): a for a in section["alerts"]}
     assert items[("spse-db", "connections")]["severity"] == "critical"
-    assert items[("spse-db", "deadlocks")]["message"] == "Deadlocks since yesterday: 1"
+    assert items[("spse-db", "deadlocks")]["message"] == "Deadlocks today: 1"
     assert ("spse-db", "cache_hit_ratio") not in items
     assert items[("spse-db2", "postgres")]["message"] == (
         "Database statistics could not be collected: psql not found on spse-db2 (...)")
     default = daily_database.build(store, parse_config({}), DAY, "id")
     assert not any(a["item"] == "connections" for a in default["alerts"])
-    assert any(a["message"] == "1 deadlock sejak kemarin" for a in default["alerts"])
+    assert any(a["message"] == "1 deadlock tercatat hari ini" for a in default["alerts"])
 
 
 def test_text_reads_in_indonesian_and_english(history):
