@@ -17,7 +17,7 @@ from lpsectl.config import load_config_file
 from lpsectl.reports import charts
 from lpsectl.reports.monthly import build_monthly, render_monthly, table_exists
 from lpsectl.store import Store, open_store
-from tests.fixtures.common import run_cli
+from tests.fixtures.common import free_port, run_cli
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = Path(__file__).parent / "golden"
@@ -373,3 +373,55 @@ def test_report_from_a_real_collection_of_this_machine(tmp_path):
     html = render_monthly(report, "html", "id")
     assert html.count("data:image/png") == 1  # resources only: no tickets, no database here
     assert date.fromisoformat(day["day"]).month == now.month
+
+
+# -- e-mail to the Kepala LPSE (real SMTP server) ---------------------------------------
+
+
+def test_email_goes_to_the_head_through_the_outbox(history, smtp_server):
+    config, store, tmp_path = history
+    store.close()
+    path = Path(config.source)
+    path.write_text(path.read_text(encoding="utf-8") + smtp_server.mail_toml(), encoding="utf-8")
+    with freeze_time(FROZEN):
+        first = run_cli("--config", str(path), "report", "monthly", "--month", "2026-10", "--email",
+                        "--output", str(tmp_path / "r.txt"))
+        again = run_cli("--config", str(path), "report", "monthly", "--month", "2026-10", "--email",
+                        "--output", str(tmp_path / "r.txt"))
+    assert first.exit_code == 0, first.stderr
+    assert again.exit_code == 0, again.stderr
+    [received] = smtp_server.received  # the same day's re-run is not sent twice
+    assert received.rcpt_tos == ["kepala@uji.example"]
+    message = received.message
+    assert message["Subject"] == "Laporan Kinerja Aplikasi SPSE Oktober 2026 — LPSE Kabupaten Contoh"
+    assert "Rekap penanganan permasalahan" in message.get_body(("plain",)).get_content()
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "laporan-kinerja-spse-2026-10.html"
+    assert attachment.get_content().count("data:image/png") == 3
+    outbox = open_store(load_config_file(path)).query("SELECT status, purpose FROM outbox")
+    assert outbox == [{"status": "sent", "purpose": "monthly-report"}]
+
+
+def test_email_when_smtp_is_down_stays_in_the_outbox(history):
+    config, store, tmp_path = history
+    store.close()
+    path = Path(config.source)
+    path.write_text(path.read_text(encoding="utf-8")
+                    + f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {free_port()}\n'
+                      'head = ["kepala@uji.example"]\ntimeout = 2\n', encoding="utf-8")
+    with freeze_time(FROZEN):
+        result = run_cli("--config", str(path), "report", "monthly", "--month", "2026-10", "--email",
+                         "--output", str(tmp_path / "r.txt"))
+    assert result.exit_code == 5
+    assert "outbox" in result.stderr
+    assert (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("Laporan Kinerja Aplikasi SPSE")
+    pending = open_store(load_config_file(path)).query("SELECT status FROM outbox")
+    assert pending == [{"status": "pending"}]
+
+
+def test_email_without_a_head_address_is_a_config_error(history):
+    config, store, _ = history
+    store.close()
+    result = run_cli("--config", str(config.source), "report", "monthly", "--month", "2026-10", "--email")
+    assert result.exit_code == 4
+    assert "mail.head is empty" in result.stderr

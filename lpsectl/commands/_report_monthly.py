@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from lpsectl.commands._common import dump_json, emit, format_option, output_option, pass_app
+from lpsectl.commands._common import dump_json, emit, format_option, info, output_option, pass_app
 from lpsectl.context import AppContext
-from lpsectl.reports.monthly import build_monthly, render_monthly
+from lpsectl.errors import ConfigError
+from lpsectl.reports.monthly import build_monthly, month_label, render_monthly
 from lpsectl.tickets import parse_month, previous_month
+
+SUBJECTS = {
+    "id": "Laporan Kinerja Aplikasi SPSE {month} — {lpse}",
+    "en": "SPSE Application Performance Report {month} — {lpse}",
+}
 
 
 @click.command("monthly")
 @click.option("--month", metavar="YYYY-MM", help="Month to report (default: last month, LPSE time).")
 @format_option("text", "md", "html", "json")
 @output_option
+@click.option("--email", "send_email", is_flag=True,
+              help="Also e-mail the report to the Kepala LPSE ([mail] head): text in the body, "
+                   "the HTML document with charts attached; kept in the outbox until sent.")
 @pass_app
-def monthly(app: AppContext, month: str | None, fmt: str, output: str | None) -> None:
+def monthly(app: AppContext, month: str | None, fmt: str, output: str | None, send_email: bool) -> None:
     """The monthly report (Laporan Kinerja Aplikasi SPSE), SOP 003 steps 3-4.
 
     \b
@@ -33,6 +44,7 @@ def monthly(app: AppContext, month: str | None, fmt: str, output: str | None) ->
       lpsectl report monthly --month 2026-10 --format html -o laporan-2026-10.html
       lpsectl --lang en report monthly --month 2026-10 --format md
       lpsectl report monthly --month 2026-10 --format json
+      lpsectl report monthly --email          # cron, on the 1st of each month
     """
     now = app.now()
     wanted = parse_month(month) if month else previous_month(now)
@@ -41,3 +53,35 @@ def monthly(app: AppContext, month: str | None, fmt: str, output: str | None) ->
         emit(dump_json(report), output)
     else:
         emit(render_monthly(report, fmt, app.lang, app.templates_dir), output)
+    if send_email:
+        _email_to_head(app, report)
+
+
+def _email_to_head(app: AppContext, report: dict[str, Any]) -> None:
+    # imported only when asked: the outbox belongs to the mail feature
+    from lpsectl import mail
+    from lpsectl.commands.outbox import raise_if_unsent
+
+    head = app.config.mail.head
+    if not head:
+        raise ConfigError(f"{app.config.source}: mail.head is empty: no Kepala LPSE address "
+                          "to send the monthly report to")
+    month = report["month"]
+    subject = SUBJECTS.get(app.lang, SUBJECTS["en"]).format(
+        month=month_label(month, app.lang), lpse=report["lpse"])
+    html = render_monthly(report, "html", app.lang, app.templates_dir)
+    message = mail.build_message(
+        app.config, to=head, subject=subject,
+        text=render_monthly(report, "text", app.lang, app.templates_dir),
+        attachments=[mail.Attachment(f"laporan-kinerja-spse-{month}.html", html.encode("utf-8"),
+                                     "text/html", {"charset": "utf-8"})],
+        # one message per month and day: a re-run the same day is not sent twice
+        message_id=mail.deterministic_message_id(app.config, "monthly-report", month,
+                                                 report["generated_at"].date()),
+        now=report["generated_at"],
+    )
+    outbox_id = mail.enqueue(app.store, message, purpose="monthly-report", ref=f"report:{month}",
+                             now=report["generated_at"])
+    result = mail.flush(app.store, app.config, report["generated_at"], ids=[outbox_id])
+    raise_if_unsent(result)
+    info(app, f"monthly report {month} e-mailed to {', '.join(head)} (outbox {outbox_id})")
