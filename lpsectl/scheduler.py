@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -302,7 +303,19 @@ def build_scheduler(
     for job in jobs:
         trigger = CronTrigger(timezone=tz, **trigger_fields(job.cron))
         scheduler.add_job(runner.run, trigger, args=[job], id=job.name, name=job.name)
+    # apscheduler logs these itself, but under its own name and level; say them in ours
+    scheduler.add_listener(_log_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
     return scheduler
+
+
+def _log_skipped(event: JobEvent) -> None:
+    # a submission event carries a list of run times, an execution event one
+    times = getattr(event, "scheduled_run_times", None) or [getattr(event, "scheduled_run_time", None)]
+    when = ", ".join(timeutil.isoformat(t) for t in times if t is not None)
+    if event.code == EVENT_JOB_MAX_INSTANCES:
+        log.warning("%s: the previous run is still going; the %s run is skipped", event.job_id, when)
+    else:
+        log.warning("%s: the %s run was missed by more than the grace time; skipped", event.job_id, when)
 
 
 def add_catch_ups(

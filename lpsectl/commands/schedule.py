@@ -71,7 +71,7 @@ def _log_to_stderr(level: str, verbosity: int) -> None:
     logger.propagate = False
     logger.setLevel(level.upper())
     # apscheduler's own chatter only when debugging
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbosity >= 2 else logging.ERROR)
 
 
 @command.command("list")
