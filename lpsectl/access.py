@@ -116,6 +116,8 @@ LABELS: dict[str, dict[str, str]] = {
         "email": "alamat e-mail",
         "letter": "surat permohonan kepada Kepala LPSE (berkop, bertanda tangan basah dan berstempel)",
         "decree": "Surat Tugas / SK penugasan yang masih berlaku",
+        "register": "register LPSE",
+        "accounts": "ekspor akun SPSE",
     },
     "en": {
         "activate": "activation",
@@ -133,6 +135,8 @@ LABELS: dict[str, dict[str, str]] = {
         "email": "e-mail address",
         "letter": "request letter to the Kepala LPSE (letterhead, wet signature and stamp)",
         "decree": "valid assignment decree (Surat Tugas / SK)",
+        "register": "LPSE register",
+        "accounts": "SPSE account export",
     },
 }
 
@@ -906,7 +910,8 @@ def render_year_end_list(
     recorded: dict[str, int] | None = None, full: bool = False,
 ) -> str:
     rows = [{**asdict(a), "nip": a.nip if full else nip_rules.mask(a.nip),
-             "role_label": label(a.role, lang), "request": (recorded or {}).get(a.nip)}
+             "role_label": label(a.role, lang), "request": (recorded or {}).get(a.nip),
+             "sources": [label(source, lang) for source in a.sources]}
             for a in accounts]
     return render(f"access_year_end_list.{fmt}.j2", lang, config.lpse.templates_dir,
                   lpse=config.lpse, year=year, accounts=rows, now=now.astimezone(config.tz),

@@ -108,11 +108,16 @@ def _deliver_notice(
     return where
 
 
+def _require_email(request: dict[str, Any], send_email: bool) -> None:
+    """Refuse --email up front, before anything is recorded, when there is nowhere to send."""
+    if send_email and not core.email_is_valid(request.get("email") or ""):
+        raise UsageError(f"access request {request['id']} has no valid e-mail address to send the notice to")
+
+
 def _queue_email(app: AppContext, request: dict[str, Any], text: str, kind: str) -> str:
     from lpsectl import mail  # imported only when asked: the outbox belongs to the mail feature
 
-    if not core.email_is_valid(request.get("email") or ""):
-        raise UsageError(f"access request {request['id']} has no valid e-mail address to send the notice to")
+    _require_email(request, True)
     subject, _, body = text.partition("\n")
     subject = subject.split(":", 1)[1].strip() if ":" in subject else subject
     message = mail.build_message(
@@ -287,10 +292,10 @@ def _prompt_missing(given: dict[str, Any], today: date) -> dict[str, Any]:
         value = given.get(key)
         if value:
             answers[key] = value
-        elif required:
-            answers[key] = click.prompt(text, type=kind)
+        elif required:  # prompts go to stderr so --format json output stays clean
+            answers[key] = click.prompt(text, type=kind, err=True)
         else:
-            answers[key] = click.prompt(text, default="", show_default=False).strip()
+            answers[key] = click.prompt(text, default="", show_default=False, err=True).strip()
         if key == "nip" and answers[key]:
             result = nip_rules.validate(answers[key], today)
             if not result.valid:
@@ -353,6 +358,7 @@ def check(app: AppContext, request_id: int, notice_to: str | None, send_email: b
     settings = _settings(app)
     store = _store(app)
     request = core.get_request(store, request_id)
+    _require_email(request, send_email)
     now = app.now()
     problems = core.check_completeness(request, settings, now.date())
     status = core.record_check(store, request, problems, now)
@@ -401,6 +407,7 @@ def decide(app: AppContext, request_id: int, decision: str | None, reason: str, 
     settings = _settings(app)
     store = _store(app)
     request = core.get_request(store, request_id)
+    _require_email(request, send_email)
     now = app.now()
     when = _parse_time(acted_at, app, "--at") or now
     core.record_decision(store, request, decision, reason, when, now)
