@@ -116,6 +116,12 @@ def cron_settings(config: Config) -> CronSettings:
     settings = load_section(config, "cron", CronSettings)
     if settings.executable and not Path(settings.executable).is_absolute():
         raise ConfigError(f"{config.source}: cron.executable must be an absolute path")
+    # each value lands on a cron.d line: a line break would smuggle in a job
+    if settings.user and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", settings.user):
+        raise ConfigError(f"{config.source}: cron.user {settings.user!r} is not a user name")
+    for key in ("mailto", "executable", "path"):
+        if re.search(r"[\x00-\x1f]", getattr(settings, key)):
+            raise ConfigError(f"{config.source}: cron.{key} must not contain line breaks or control characters")
     return settings
 
 
@@ -276,7 +282,7 @@ def cron_file_for(config: Config) -> CronFile:
         config_path=config_file(config),
         user=settings.user or getpass.getuser(),
         mailto=settings.mailto,
-        lpse_name=config.lpse.name,
+        lpse_name=" ".join(config.lpse.name.split()),  # one comment line, whatever the name
         environment=env,
     )
 

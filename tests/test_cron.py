@@ -256,3 +256,25 @@ def test_duplicate_extra_job_is_refused(tmp_path):
 
     with pytest.raises(ConfigError, match="'collect' is already taken"):
         load_jobs(load_config(str(config)))
+
+
+@pytest.mark.parametrize(
+    ("cron_section", "key"),
+    [
+        ('mailto = "root\\n* * * * * root rm -rf /"', "cron.mailto"),
+        ('user = "root x"', "cron.user"),
+        ('executable = "lpsectl"', "cron.executable"),
+    ],
+)
+def test_cron_settings_cannot_break_the_file(tmp_path, cron_section, key):
+    config = write_config(tmp_path / "c.toml", f"[cron]\n{cron_section}\n")
+    result = run_cli("--config", str(config), "cron", "print")
+    assert result.exit_code == 4
+    assert key in result.stderr
+
+
+def test_a_multi_line_lpse_name_stays_one_comment(tmp_path):
+    config = write_config(tmp_path / "c.toml", '[lpse]\nname = "LPSE\\n* * * * * root evil"\n')
+    result = run_cli("--config", str(config), "cron", "print")
+    assert result.exit_code == 0
+    assert all("evil" not in line for line in job_lines(result.stdout))
