@@ -218,3 +218,11 @@ def test_section_serialises_to_json_with_offsets(history):
     assert host["since"] == "2026-11-20T23:00:00+07:00"
     assert host["taken_at"] == "2026-11-21T20:00:00+07:00"
     assert decoded["thresholds"]["cache_hit_min_percent"] == 99.0
+
+
+def test_psql_argv_adds_user_port_and_options():
+    host = HostConfig(name="db1", role=["db"], postgres=PostgresSettings(
+        database="epns_prod", psql=["sudo", "-n", "-u", "postgres", "psql"], user="lpsemon", port=5433))
+    assert postgres.psql_argv(host) == [
+        "sudo", "-n", "-u", "postgres", "psql", "-U", "lpsemon", "-p", "5433",
+        "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", "epns_prod"]

@@ -215,8 +215,11 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
 
 
 def psql_argv(host: HostConfig) -> list[str]:
-    assert host.postgres is not None
-    return [*host.postgres.psql, *PSQL_OPTIONS, "-d", host.postgres.database]
+    """The configured psql argv, plus [hosts.postgres] user/port when given, plus our options."""
+    pg = host.postgres
+    assert pg is not None
+    extra = (["-U", pg.user] if pg.user else []) + (["-p", str(pg.port)] if pg.port else [])
+    return [*pg.psql, *extra, *PSQL_OPTIONS, "-d", pg.database]
 
 
 def run_json(runner: Runner, host: HostConfig, sql: str) -> Any:
