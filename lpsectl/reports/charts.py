@@ -82,6 +82,7 @@ def database_chart(databases: list[dict[str, Any]], lang: str) -> str | None:
         right.plot([c[0] for c in cache], [c[1] for c in cache], marker=".", label=db["host"])
     left.set_title(labels["transactions"], fontsize=10)
     right.set_title(labels["cache"], fontsize=10)
+    right.set_ylim(top=100.5)  # a ratio: nothing above 100 %
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)

@@ -401,6 +401,9 @@ def ticket_section(store: Store, config: Config, month: str, now: datetime, note
         notes.append(_note("no_tickets", lang))
     elif summary["sla"]["data_reply"]["judged"] == 0:
         notes.append(_note("no_data_reply", lang))
+    # the head reads the worst first: unresolved/late resolutions, then the longest overrun
+    summary["breaches"].sort(key=lambda b: (b["check"] != "resolution",
+                                            -((b["actual_minutes"] or 0) - (b["target_minutes"] or 0))))
     labels = tickets.GROUP_LABELS.get(lang, tickets.GROUP_LABELS["en"])
     summary["groups"] = [{"code": g, "label": labels[g], "count": summary["by_group"][g]}
                          for g in tickets.GROUPS]
