@@ -270,9 +270,12 @@ def _reminder_items(window: Window, offsets: list[str], now: datetime,
             plan.append(PlannedNotice(kind, due, "skip"))
         else:
             plan.append(PlannedNotice(kind, due, "later"))
-    due_items = [p for p in plan if p.state == "due"]
-    for superseded in due_items[:-1]:
-        superseded.state = "skip"
+    # a reminder is superseded once a later one is due or went out
+    later_went = False
+    for item in reversed(plan):
+        if item.state == "due" and later_went:
+            item.state = "skip"
+        later_went = later_went or item.state in ("due", "sent")
     return plan
 
 
@@ -698,6 +701,7 @@ def complete(store: Store, config: Config, window_id: int, now: datetime, lang: 
 
 def _finish(env: _Env, window: Window, dry_run: bool) -> tuple[Window, Delivery]:
     announced = window.status in (ANNOUNCED, STARTED)
+    window.completed_at = env.now  # the notice says since when SPSE is back
     delivery = Delivery()
     if announced:
         delivery.messages = [_notice_message(env, window, "finished", delivery)]

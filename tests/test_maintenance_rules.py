@@ -203,3 +203,10 @@ def test_tender_columns_are_configurable(tmp_path):
     assert stage.code == "77" and stage.end == datetime(2026, 12, 7, 23, 0, tzinfo=WIB)
     with pytest.raises(ConfigError, match="unknown field 'kode'"):
         read_tender_schedule(export, WIB, {"kode": "id"})
+
+
+def test_an_older_reminder_is_not_sent_after_a_later_one_went_out():
+    now = datetime(2026, 12, 7, 21, 40, tzinfo=WIB)
+    done = {"reminder-1h": now - timedelta(minutes=10)}
+    plan = m.reminder_plan(window(START, announced_at=START - timedelta(days=10)), OFFSETS, now, done)
+    assert states(plan)["reminder-1d"] == "skip" and states(plan)["reminder-3d"] == "skip"

@@ -1,0 +1,332 @@
+"""`lpsectl maintenance` end to end: real SMTP server, e-mails parsed back, time frozen."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+from icalendar import Calendar
+
+from tests.fixtures.common import run_cli
+
+DATA = Path(__file__).parent / "data"
+#: the SMTP server runs in another thread on asyncio: leave its clock alone
+REAL_CLOCK = ["asyncio", "aiosmtpd", "smtplib", "ssl", "socket", "selectors"]
+
+
+@contextmanager
+def at(moment: str):
+    with freeze_time(moment, ignore=REAL_CLOCK):
+        yield
+
+
+def write_config(tmp_path: Path, server, timezone: str = "Asia/Jakarta", maintenance: str = "") -> str:
+    path = tmp_path / "lpsectl.toml"
+    path.write_text(
+        "[lpse]\n"
+        'name = "LPSE Kabupaten Uji"\n'
+        f'timezone = "{timezone}"\n'
+        f'data_dir = "{tmp_path / "data"}"\n\n'
+        + server.mail_toml(extra=f'committees_file = "{DATA / "pokja.csv"}"\n')
+        + "\n[maintenance]\n"
+        f'tender_schedule_file = "{DATA / "tender-schedule.csv"}"\n'
+        f'output_dir = "{tmp_path / "out"}"\n' + maintenance,
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def lpsectl(config: str, *args: str):
+    return run_cli("--config", config, *args)
+
+
+def schedule(config: str, start: str = "2026-12-08 07:00", duration: str = "4h",
+             reason: str = "Pembaruan PostgreSQL 15", *extra: str) -> int:
+    result = lpsectl(config, "maintenance", "schedule", "--start", start, "--duration", duration,
+                     "--reason", reason, "--format", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return result.json()["id"]
+
+
+def calendar_of(message) -> tuple[str, object]:
+    (ics,) = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    calendar = Calendar.from_ical(ics.get_content())
+    return str(calendar["METHOD"]), calendar.walk("VEVENT")[0]
+
+
+NOW = "2026-12-01 02:00:00+00:00"  # Selasa, 1 Desember 2026 pukul 09.00 WIB
+
+
+def test_scheduling_two_days_ahead_is_refused_with_the_earliest_allowed_start(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        result = lpsectl(config, "maintenance", "schedule", "--start", "2026-12-03 09:00",
+                         "--duration", "2h", "--reason", "x")
+    assert result.exit_code == 2
+    assert "earliest allowed start is Friday, 4 December 2026 at 09:00 WIB (2026-12-04 09:00)" in result.stderr
+    with at(NOW):
+        listed = lpsectl(config, "maintenance", "list", "--format", "json")
+    assert listed.json() == []
+
+
+def test_overlaps_are_refused_and_emergencies_recorded(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        first = schedule(config)
+        clash = lpsectl(config, "maintenance", "schedule", "--start", "2026-12-08 10:00",
+                        "--duration", "2h", "--reason", "x")
+        urgent = lpsectl(config, "maintenance", "schedule", "--start", "2026-12-01 20:00",
+                         "--duration", "1h", "--reason", "Ganti disk", "--emergency",
+                         "--why", "disk RAID rusak", "--format", "json")
+        shown = lpsectl(config, "maintenance", "show", str(urgent.json()["id"]), "--format", "json")
+    assert clash.exit_code == 2 and f"overlaps maintenance window {first}" in clash.stderr
+    assert urgent.exit_code == 0 and urgent.json()["emergency"] is True
+    history = shown.json()["history"]
+    assert history[0]["kind"] == "scheduled" and history[0]["detail"]["why"] == "disk RAID rusak"
+
+
+def test_announce_sends_helpdesk_and_one_mail_per_committee_with_a_valid_ics(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        result = lpsectl(config, "maintenance", "announce", str(window_id), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    out = result.json()
+    assert out["flush"]["sent"] == out["outbox_ids"] and len(out["outbox_ids"]) == 6
+
+    received = smtp_server.received
+    assert len(received) == 6
+    helpdesk = received[0].message
+    assert sorted(received[0].rcpt_tos) == ["helpdesk@uji.example", "kepala@uji.example"]
+    assert str(helpdesk["Cc"]) == "kepala@uji.example"
+    committees = {r.rcpt_tos[0]: r.message for r in received[1:]}
+    assert sorted(committees) == [f"pokja{i}@contoh.example" for i in range(1, 6)]
+
+    uids = set()
+    for message in [helpdesk, *committees.values()]:
+        types = [p.get_content_type() for p in message.walk() if not p.is_multipart()]
+        assert types == ["text/plain", "text/html", "text/calendar"]
+        assert "Selasa, 8 Desember 2026 pukul 07.00 WIB" in message.get_body(("plain",)).get_content()
+        method, event = calendar_of(message)
+        assert method == "PUBLISH" and int(event["SEQUENCE"]) == 0
+        assert event.decoded("DTSTART") == datetime(2026, 12, 8, 0, 0, tzinfo=UTC)
+        assert event.decoded("DTEND") == datetime(2026, 12, 8, 4, 0, tzinfo=UTC)
+        uids.add(str(event["UID"]))
+    assert len(uids) == 1  # one calendar entry, whoever receives it
+
+    pokja3 = committees["pokja3@contoh.example"].get_body(("plain",)).get_content()
+    assert "Yth. Pokja Pemilihan 3 (Dinas Pendidikan)" in pokja3
+    assert "10001373 Paket Rehab Gedung 1: Pengumuman Pascakualifikasi" in pokja3
+    assert "Pokja Pemilihan 2" not in pokja3
+
+    files = {Path(f).name: Path(f) for f in out["files"]}
+    running = files[f"maintenance-{window_id}-running-text.txt"].read_text().strip()
+    assert running == out["running_text"] and len(running) <= 300
+    assert "Selasa, 8 Desember 2026 pukul 07.00 WIB s.d. 11.00 WIB (4 jam)" in running
+    assert "Pembaruan PostgreSQL 15" in files[f"maintenance-{window_id}-announcement.html"].read_text()
+
+
+def test_send_times_and_the_30_minute_checks_are_shown(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        lpsectl(config, "maintenance", "announce", str(window_id))
+        shown = lpsectl(config, "maintenance", "show", str(window_id), "--format", "json").json()
+        text = lpsectl(config, "maintenance", "show", str(window_id)).stdout
+    assert all(m["status"] == "sent" and m["sent_at"].startswith("2026-12-01T09:00")
+               for m in shown["mails"])
+    checks = {c["check"]: c for c in shown["sop"]}
+    assert checks["helpdesk within 30 minutes"]["ok"] is True
+    assert checks["committee within 30 minutes"]["actual_minutes"] == 0
+    assert checks["notice"]["ok"] is True
+    assert "helpdesk within 30 minutes" in text and "NOT MET" not in text
+
+
+def test_smtp_down_loses_nothing_and_flush_delivers_each_exactly_once(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        smtp_server.stop()
+        first = lpsectl(config, "maintenance", "announce", str(window_id))
+        again = lpsectl(config, "maintenance", "announce", str(window_id))
+        waiting = lpsectl(config, "outbox", "list", "--format", "json").json()
+    assert first.exit_code == 5 and again.exit_code == 5
+    assert "6 message(s) wait in the outbox" in first.stderr
+    assert "cannot use the SMTP server" in first.stderr
+    assert len(waiting) == 6 and all(w["status"] == "pending" for w in waiting)
+    assert all(w["attempts"] == 2 and "Connection refused" in w["last_error"] for w in waiting)
+
+    smtp_server.start()
+    with at("2026-12-01 02:20:00+00:00"):
+        flushed = lpsectl(config, "outbox", "flush", "--format", "json")
+        flushed_again = lpsectl(config, "outbox", "flush", "--format", "json")
+        empty = lpsectl(config, "outbox", "list", "--format", "json").json()
+    assert flushed.exit_code == 0 and len(flushed.json()["sent"]) == 6
+    assert flushed_again.json()["sent"] == [] and empty == []
+    message_ids = [r.message["Message-ID"] for r in smtp_server.received]
+    assert len(message_ids) == 6 and len(set(message_ids)) == 6
+
+
+def test_markup_in_the_reason_is_escaped_in_html_and_harmless_in_running_text(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    reason = 'Upgrade <script>alert("x")</script> & <b>DB</b>'
+    with at(NOW):
+        window_id = schedule(config, "2026-12-08 07:00", "4h", reason)
+        out = lpsectl(config, "maintenance", "announce", str(window_id), "--format", "json").json()
+    html = Path(next(f for f in out["files"] if f.endswith(".html"))).read_text()
+    assert "<script>" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp;" in html
+    assert "<" not in out["running_text"] and ">" not in out["running_text"]
+    assert 'alert("x")' in out["running_text"]
+    mail_html = smtp_server.received[0].message.get_body(("html",)).get_content()
+    assert "<script>" not in mail_html and "&lt;script&gt;" in mail_html
+    assert reason in smtp_server.received[0].message.get_body(("plain",)).get_content()
+
+
+def test_dry_run_shows_every_mail_and_sends_nothing(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        dry = lpsectl(config, "maintenance", "announce", str(window_id), "--dry-run", "--format", "json")
+        text = lpsectl(config, "maintenance", "announce", str(window_id), "--dry-run")
+        listed = lpsectl(config, "maintenance", "list", "--format", "json").json()
+        outbox = lpsectl(config, "outbox", "list", "--all", "--format", "json").json()
+    messages = dry.json()["messages"]
+    assert [m["to"] for m in messages][:2] == [["helpdesk@uji.example"], ["pokja1@contoh.example"]]
+    assert messages[0]["cc"] == ["kepala@uji.example"]
+    assert all(m["attachments"] == [f"maintenance-{window_id}.ics"] for m in messages)
+    assert dry.json()["files"] == [] and not (tmp_path / "out").exists()
+    assert "Would send 6 e-mail(s)" in text.stdout and "Subject: Pemberitahuan pemeliharaan" in text.stdout
+    assert smtp_server.received == [] and outbox == [] and listed[0]["status"] == "scheduled"
+
+
+def test_reminders_h3_h1_one_hour_started_and_finished(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        lpsectl(config, "maintenance", "announce", str(window_id))
+    announced = len(smtp_server.received)
+
+    def remind(moment: str) -> list[str]:
+        with at(moment):
+            result = lpsectl(config, "maintenance", "remind", "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        return [s["kind"] for s in result.json()["sent"]]
+
+    assert remind("2026-12-04 23:00:00+00:00") == []                 # before H-3 (00:00 WIB on the 5th)
+    assert remind("2026-12-05 00:05:00+00:00") == ["reminder-3d"]
+    assert remind("2026-12-05 00:20:00+00:00") == []                 # not twice
+    assert remind("2026-12-07 00:05:00+00:00") == ["reminder-1d"]
+    assert remind("2026-12-07 23:10:00+00:00") == ["reminder-1h"]
+    assert remind("2026-12-08 00:05:00+00:00") == ["started"]
+    with at("2026-12-08 03:40:00+00:00"):
+        done = lpsectl(config, "maintenance", "complete", str(window_id))
+        shown = lpsectl(config, "maintenance", "show", str(window_id), "--format", "json").json()
+    assert done.exit_code == 0, done.stderr
+
+    notices = smtp_server.received[announced:]
+    subjects = [str(r.message["Subject"]) for r in notices]
+    assert [s.split(":")[0] for s in subjects[:3]] == ["Pengingat"] * 3
+    assert subjects[3].startswith("Pemeliharaan SPSE LPSE Kabupaten Uji sedang berlangsung")
+    assert subjects[4] == "Pemeliharaan selesai: SPSE LPSE Kabupaten Uji dapat diakses kembali"
+    for notice in notices:
+        assert notice.message["Bcc"] is None
+        assert "pokja5@contoh.example" in notice.rcpt_tos and "helpdesk@uji.example" in notice.rcpt_tos
+    finished = notices[4].message.get_body(("plain",)).get_content()
+    assert "sejak Selasa, 8 Desember 2026 pukul 10.40 WIB" in finished
+    kinds = [e["kind"] for e in shown["history"]]
+    assert kinds == ["scheduled", "announced", "reminder-3d", "reminder-1d", "reminder-1h",
+                     "started", "finished", "completed"]
+    assert shown["window"]["status"] == "completed"
+
+
+def test_reminders_missed_by_cron_are_not_all_sent(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        lpsectl(config, "maintenance", "announce", str(window_id))
+    with at("2026-12-07 23:30:00+00:00"):  # 30 minutes before the start, cron was down
+        result = lpsectl(config, "maintenance", "remind", "--format", "json").json()
+        again = lpsectl(config, "maintenance", "remind", "--format", "json").json()
+    assert [s["kind"] for s in result["sent"]] == ["reminder-1h"]
+    assert [s["kind"] for s in result["skipped"]] == ["reminder-3d", "reminder-1d"]
+    assert again["sent"] == [] and again["skipped"] == []
+
+
+def test_reschedule_and_cancel_update_the_same_calendar_entry(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        lpsectl(config, "maintenance", "announce", str(window_id))
+        moved = lpsectl(config, "maintenance", "reschedule", str(window_id), "--start",
+                        "2026-12-09 21:00", "--duration", "3h")
+        too_soon = lpsectl(config, "maintenance", "reschedule", str(window_id), "--start",
+                           "2026-12-02 21:00")
+        cancelled = lpsectl(config, "maintenance", "cancel", str(window_id), "--reason",
+                            "vendor menunda")
+    assert moved.exit_code == 0 and cancelled.exit_code == 0, (moved.stderr, cancelled.stderr)
+    assert too_soon.exit_code == 2 and "earliest allowed start" in too_soon.stderr
+    original_uid = str(calendar_of(smtp_server.received[0].message)[1]["UID"])
+
+    update = smtp_server.received[6].message
+    assert str(update["Subject"]).startswith("Perubahan jadwal pemeliharaan SPSE")
+    assert "Jadwal lama : Selasa, 8 Desember 2026 pukul 07.00 WIB" in update.get_body(("plain",)).get_content()
+    method, event = calendar_of(update)
+    assert (method, str(event["UID"]), int(event["SEQUENCE"])) == ("PUBLISH", original_uid, 1)
+    assert event.decoded("DTSTART") == datetime(2026, 12, 9, 14, 0, tzinfo=UTC)
+
+    cancel = smtp_server.received[-1].message
+    method, event = calendar_of(cancel)
+    assert (method, str(event["UID"]), int(event["SEQUENCE"])) == ("CANCEL", original_uid, 2)
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert "vendor menunda" in cancel.get_body(("plain",)).get_content()
+    assert len(smtp_server.received) == 6 + 6 + 1
+
+
+def test_english_documents_and_wita_times(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server, timezone="Asia/Makassar")
+    with at(NOW):
+        window_id = schedule(config)
+        result = lpsectl(config, "--lang", "en", "maintenance", "announce", str(window_id),
+                         "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    subject = str(smtp_server.received[0].message["Subject"])
+    assert subject == "SPSE maintenance notice, LPSE Kabupaten Uji: Tuesday, 8 December 2026 at 07:00 WITA"
+    assert result.json()["running_text"].startswith(
+        "NOTICE: SPSE LPSE Kabupaten Uji will be unavailable from Tuesday, 8 December 2026 at 07:00 WITA to 11:00 WITA"
+    )
+    _, event = calendar_of(smtp_server.received[0].message)
+    assert event.decoded("DTSTART") == datetime(2026, 12, 7, 23, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("timezone,label", [("Asia/Jayapura", "WIT"), ("Asia/Jakarta", "WIB")])
+def test_indonesian_dates_in_each_zone(smtp_server, tmp_path, timezone, label):
+    config = write_config(tmp_path, smtp_server, timezone=timezone)
+    with at(NOW):
+        window_id = schedule(config, "2026-12-07 22:00")
+        lpsectl(config, "maintenance", "announce", str(window_id))
+    text = smtp_server.received[0].message.get_body(("plain",)).get_content()
+    assert f"Mulai     : Senin, 7 Desember 2026 pukul 22.00 {label}" in text
+    assert f"Selesai   : Selasa, 8 Desember 2026 pukul 02.00 {label}" in text
+
+
+def test_late_first_announcement_is_refused_unless_emergency(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config, "2026-12-05 07:00")
+    with at("2026-12-03 02:00:00+00:00"):
+        late = lpsectl(config, "maintenance", "announce", str(window_id))
+    assert late.exit_code == 2 and "too late" in late.stderr
+    assert smtp_server.received == []
+
+
+def test_unknown_window_and_bad_config_are_named(smtp_server, tmp_path):
+    config = write_config(tmp_path, smtp_server, maintenance="min_notice_days = -1\n")
+    result = lpsectl(config, "maintenance", "schedule", "--start", "2030-01-01 10:00",
+                     "--duration", "1h", "--reason", "x")
+    assert result.exit_code == 4 and "maintenance.min_notice_days" in result.stderr
+    config = write_config(tmp_path, smtp_server)
+    missing = lpsectl(config, "maintenance", "show", "42")
+    assert missing.exit_code == 2 and "maintenance window 42 does not exist" in missing.stderr
