@@ -832,12 +832,16 @@ def _merge_account(found: dict[str, YearEndAccount], row: dict[str, str], settin
         role = normalize_role(row.get("role", ""))
     except ValueError:
         return  # other SPSE roles (auditor, vendor, ...) are not ours to deactivate
-    if role not in settings.year_end_roles or row.get("status", "").lower() in INACTIVE_WORDS:
+    if role not in settings.year_end_roles:
         return
-    key = nip_rules.normalize(row["nip"])
+    key = nip_rules.normalize(row["nip"]) or f"name:{row['name'].strip().lower()}"
+    if row.get("status", "").strip().lower() in INACTIVE_WORDS:
+        # SPSE itself says the account is already inactive: nothing to deactivate
+        found.pop(key, None)
+        return
     account = found.get(key)
     if account is None:
-        account = found[key] = YearEndAccount(nip=key, name=row["name"], role=role)
+        account = found[key] = YearEndAccount(nip=nip_rules.normalize(row["nip"]), name=row["name"], role=role)
     account.sources.append("accounts")
     account.agency = account.agency or row.get("agency", "")
     account.email = account.email or row.get("email", "")

@@ -312,6 +312,7 @@ def test_year_end_lists_active_ppk_from_register_and_export(store, docs, tmp_pat
     gone = complete_input(docs, name="Joko", nip="197001012000031001")
     _carried_out(store, gone, T0 - timedelta(days=250))
     _carried_out(store, replace(gone, action="deactivate"), T0 - timedelta(days=100))
+    _carried_out(store, complete_input(docs, name="Gita", nip="199002022015032004"), T0 - timedelta(days=90))
     export = tmp_path / "akun.csv"
     export.write_text(
         "NIP,Nama,Peran,Email,Instansi,Status\n"
@@ -319,14 +320,19 @@ def test_year_end_lists_active_ppk_from_register_and_export(store, docs, tmp_pat
         "198811112015032002,Citra Lestari,PPK,citra@contoh.go.id,Dinas Kesehatan,aktif\n"
         "198811112015031003,Dodi,PPK,dodi@contoh.go.id,Dinas Kesehatan,nonaktif\n"
         "198811112015031004,Eka,Auditor,eka@contoh.go.id,Inspektorat,aktif\n"
-        "198811112015031005,Fajar,Pokja,fajar@contoh.go.id,Setda,aktif\n",
+        "198811112015031005,Fajar,Pokja,fajar@contoh.go.id,Setda,aktif\n"
+        "199002022015032004,Gita,PPK,gita@contoh.go.id,Setda,Nonaktif\n"
+        ",Hadi Tanpa NIP,PPK,hadi@contoh.go.id,Setda,aktif\n",
         encoding="utf-8")
     found = access.year_end_candidates(store, 2026, SETTINGS, access.read_accounts_csv(export))
+    # Gita is active in the register but SPSE says her account is already inactive
     assert [(a.name, a.nip, a.sources) for a in found] == [
         ("Citra Lestari", "198811112015032002", ["accounts"]),
         ("Budi Santoso", "198503122010011003", ["register", "accounts"]),
+        ("Hadi Tanpa NIP", "", ["accounts"]),
     ]
     assert found[1].request_id == budi and found[1].decree_end == date(2027, 1, 5)
+    found = found[:2]
 
     first = access.record_year_end(store, 2026, found, T0)
     assert [created for _, _, created in first] == [True, True]
@@ -336,8 +342,9 @@ def test_year_end_lists_active_ppk_from_register_and_export(store, docs, tmp_pat
     assert (request["action"], request["status"], request["source"]) == ("deactivate", "forwarded",
                                                                         "year-end:2026")
     # once the Admin Agency deactivates Budi, the register no longer lists him
+    # (Gita stays: without the export, the register is all that is known)
     access.record_decision(store, request, "done", "", T0 + timedelta(days=2), T0 + timedelta(days=2))
-    assert [a.name for a in access.year_end_candidates(store, 2026, SETTINGS)] == []
+    assert [a.name for a in access.year_end_candidates(store, 2026, SETTINGS)] == ["Gita"]
 
 
 def test_account_export_without_a_nip_column_is_refused(tmp_path):

@@ -101,6 +101,7 @@ def test_new_interactive_prompts_for_what_is_missing(env):
         "activate", "pokja", "Ani Lestari", "199105172022212001", "+62 811 2233 4455")
     assert [d["kind"] for d in shown["documents"]] == ["letter", "decree"]
     assert shown["decree_date"] == "2026-02-01" and shown["decree_expires"] is None
+    assert (shown["nip_valid"], shown["nip_kind"]) == (True, "pppk")
     assert not notices(env).exists()  # --no-ack
     checked = cli(env, "access", "check", str(result.json()["id"]), "--format", "json").json()
     assert checked["complete"] is True, checked["problems"]

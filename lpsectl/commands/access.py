@@ -443,8 +443,11 @@ def _timers_json(timers: list[core.StepTimer]) -> dict[str, Any]:
             for t in timers}
 
 
-def _public(request: dict[str, Any], full: bool) -> dict[str, Any]:
+def _public(request: dict[str, Any], full: bool, today: date) -> dict[str, Any]:
     shown = core.view(request, full)
+    checked = nip_rules.validate(request["nip"], today) if request.get("nip") else None
+    shown["nip_valid"] = checked.valid if checked else False
+    shown["nip_kind"] = checked.kind if checked and checked.valid else None
     shown["check_problems"] = [p.as_json("en") for p in core.stored_problems(request)]
     return shown
 
@@ -483,7 +486,7 @@ def list_(app: AppContext, status: str | None, show_all: bool, breaches_only: bo
             continue
         rows.append((request, timers))
     if fmt == "json":
-        emit(dump_json([{**_public(r, full), "timers": _timers_json(t), "breaches": core.breaches(t)}
+        emit(dump_json([{**_public(r, full, now.date()), "timers": _timers_json(t), "breaches": core.breaches(t)}
                         for r, t in rows]), output)
     else:
         body = table(
@@ -519,7 +522,7 @@ def show(app: AppContext, request_id: int, full: bool, fmt: str, output: str | N
     timers = core.step_timers(request, settings, app.now())
     history = core.events(store, request_id)
     if fmt == "json":
-        emit(dump_json({**_public(request, full), "timers": _timers_json(timers),
+        emit(dump_json({**_public(request, full, app.now().date()), "timers": _timers_json(timers),
                         "breaches": core.breaches(timers), "events": history}), output)
         return
     shown = core.view(request, full)
