@@ -54,10 +54,8 @@ class LpsectlGroup(click.Group):
         except click.ClickException as exc:
             exc.show()
             sys.exit(int(ExitCode.USAGE) if isinstance(exc, click.UsageError) else exc.exit_code)
-        except click.exceptions.Abort:
-            click.echo("lpsectl: aborted", err=True)
-            sys.exit(int(ExitCode.USAGE))
-        except KeyboardInterrupt:
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            # click turns Ctrl-C (and cron's or the scheduler's SIGINT timeout) into Abort
             click.echo("lpsectl: interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:

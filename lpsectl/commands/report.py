@@ -10,6 +10,7 @@ from lpsectl.commands._common import dump_json, emit, format_option, output_opti
 from lpsectl.commands._report_monthly import monthly
 from lpsectl.context import AppContext
 from lpsectl.errors import UsageError
+from lpsectl.lock import job_lock
 from lpsectl.render import render
 from lpsectl.reports import DAILY_SECTIONS
 from lpsectl.reports.daily import build_daily
@@ -51,7 +52,8 @@ def daily(app: AppContext, day: str | None, fmt: str, output: str | None) -> Non
       lpsectl --lang en report daily --format json
     """
     now = app.now()
-    report = build_daily(app.store, app.config, parse_day(day, now.date()), app.lang, now)
+    with job_lock(app.config.data_dir, "report-daily"):
+        report = build_daily(app.store, app.config, parse_day(day, now.date()), app.lang, now)
     if fmt == "json":
         emit(dump_json(report), output)
     elif fmt == "html":
