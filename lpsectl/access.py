@@ -452,7 +452,8 @@ class Problem:
     field: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    def message(self, lang: str = "id") -> str:
+    def message(self, lang: str = "id", masked: bool = False) -> str:
+        """Readable text; ``masked`` hides the NIP/phone/e-mail quoted in it (for listings)."""
         params = dict(self.params)
         if "document" in params:
             params["document"] = label(params["document"], lang)
@@ -463,11 +464,14 @@ class Problem:
             params["reasons"] = "; ".join(info.reasons(lang))
         if "date" in params:
             params["date"] = date.fromisoformat(params["date"]).strftime("%d-%m-%Y")
+        if masked and "value" in params:
+            hide = {"nip": nip_rules.mask, "phone": mask_phone, "email": mask_email}[self.field]
+            params["value"] = hide(params["value"])
         table = PROBLEM_MESSAGES.get(lang, PROBLEM_MESSAGES["en"])
         return table[self.code].format(**params)
 
-    def as_json(self, lang: str = "en") -> dict[str, Any]:
-        return {"code": self.code, "field": self.field, "message": self.message(lang)}
+    def as_json(self, lang: str = "en", masked: bool = False) -> dict[str, Any]:
+        return {"code": self.code, "field": self.field, "message": self.message(lang, masked)}
 
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-.()]")

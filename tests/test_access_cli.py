@@ -130,7 +130,12 @@ def test_check_to_stdout_and_a_second_check_keeps_the_first_notice(env):
     assert first.stdout.startswith("Perihal: Pengembalian permohonan penonaktifan akun SPSE (nomor 1)")
     second = cli(env, "access", "check", request_id)
     assert "incomplete and was returned" in second.stdout
-    assert "  - NIP 198502292010012003 is not valid: birth date 19850229" in second.stdout
+    assert "  - NIP 1985**********2003 is not valid: birth date 19850229" in second.stdout
+    assert "198502292010012003" not in second.stdout and "12345 " not in second.stdout
+    listed = cli(env, "access", "list", "--format", "json").json()
+    assert "198502292010012003" not in json.dumps(listed)
+    full = cli(env, "access", "show", request_id, "--full").stdout
+    assert "  - NIP 198502292010012003 is not valid" in full
     assert sorted(p.name for p in notices(env).iterdir()) == ["request-1-return.txt"]
     third = cli(env, "access", "check", request_id)
     assert third.exit_code == 0

@@ -369,11 +369,11 @@ def check(app: AppContext, request_id: int, notice_to: str | None, send_email: b
         notice = _deliver_notice(app, request, "return", text, notice_to, send_email, settings)
     if fmt == "json":
         emit(dump_json({"id": request_id, "status": status, "complete": not problems,
-                        "problems": [p.as_json("en") for p in problems], "notice": notice}))
+                        "problems": [p.as_json("en", masked=True) for p in problems], "notice": notice}))
     elif notice_to != "-":
         if problems:
             lines = [f"access request {request_id} is incomplete and was returned:"]
-            lines += [f"  - {p.message('en')}" for p in problems]
+            lines += [f"  - {p.message('en', masked=True)}" for p in problems]
         else:
             lines = [f"access request {request_id} is complete and was forwarded to the Admin Agency"]
         emit("\n".join(lines))
@@ -448,7 +448,7 @@ def _public(request: dict[str, Any], full: bool, today: date) -> dict[str, Any]:
     checked = nip_rules.validate(request["nip"], today) if request.get("nip") else None
     shown["nip_valid"] = checked.valid if checked else False
     shown["nip_kind"] = checked.kind if checked and checked.valid else None
-    shown["check_problems"] = [p.as_json("en") for p in core.stored_problems(request)]
+    shown["check_problems"] = [p.as_json("en", masked=not full) for p in core.stored_problems(request)]
     return shown
 
 
@@ -502,6 +502,10 @@ def list_(app: AppContext, status: str | None, show_all: bool, breaches_only: bo
         click.get_current_context().exit(int(ExitCode.PROBLEMS))
 
 
+FIELD_TITLES = {"name": "Name", "nip": "NIP", "rank": "Rank/grade", "position": "Position",
+                "agency": "Agency", "address": "Address", "phone": "Phone", "email": "E-mail"}
+
+
 @command.command("show")
 @click.argument("request_id", metavar="ID", type=int)
 @click.option("--full", is_flag=True, help="Show NIP, phone, e-mail and address unmasked.")
@@ -527,7 +531,7 @@ def show(app: AppContext, request_id: int, full: bool, fmt: str, output: str | N
         return
     shown = core.view(request, full)
     fields = [("Action", shown["action"]), ("Role", shown["role"]), ("Status", shown["status"])]
-    fields += [(key.capitalize(), shown[key] or "-") for key in core.PERSONAL_FIELDS]
+    fields += [(FIELD_TITLES[key], shown[key] or "-") for key in core.PERSONAL_FIELDS]
     fields += [("Decree date", shown["decree_date"] or "-"),
                ("Decree expires", shown["decree_expires"] or "-"),
                ("Via", shown["via"]), ("Source", shown["source"]),
@@ -542,7 +546,7 @@ def show(app: AppContext, request_id: int, full: bool, fmt: str, output: str | N
     problems = core.stored_problems(request)
     if problems:
         lines.append("Missing at check:")
-        lines += [f"  - {p.message('en')}" for p in problems]
+        lines += [f"  - {p.message('en', masked=not full)}" for p in problems]
     lines.append("Timers:")
     lines += [f"  {t.step:<8} {_elapsed(t):<10} limit {int(t.limit.total_seconds() // 60)} min"
               for t in timers]
