@@ -133,6 +133,7 @@ def host_sections(
 
 def _host_notes(section: dict, rows: list[dict], days: list[date], notes: list, lang: str) -> None:
     name = section["name"]
+    section["days_without_data"] = []
     if not rows:
         notes.append(_note("host_no_data", lang, host=name))
         return
