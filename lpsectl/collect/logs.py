@@ -1,17 +1,82 @@
-"""Log summaries (placeholder until the log engine lands)."""
+"""Log summaries, made on the host itself: only what is new since the last run.
+
+The stdlib-only summariser (``lpsectl/logs/summarize_remote.py``) is sent as
+the standard input of ``python3 - REQUEST_JSON`` and answers with the
+summary of each file plus its new read cursor. Cursors travel in the
+snapshot ``data`` (``previous`` gives the last successful one back), so a
+failed run never advances them and nothing is counted twice or skipped.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from lpsectl.collect.base import Collected
 from lpsectl.config import HostConfig
-from lpsectl.remote.runner import Runner
+from lpsectl.logs.summary import remote_script
+from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
 
 KIND = "logs"
+#: queries and errors kept per file per run (the daily report merges runs)
+TOP = 50
 
 
 def applies(host: HostConfig) -> bool:
-    return False
+    return bool(host.logs)
+
+
+def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
+    cursors = (previous or {}).get("cursors") or {}
+    return {
+        "files": [
+            {"path": path, "format": host.log_format or None, "prefix": host.log_line_prefix or None}
+            for path in host.logs
+        ],
+        "cursors": {path: cursors[path] for path in host.logs if cursors.get(path)},
+        "top": TOP,
+    }
 
 
 def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collected:
-    return Collected(KIND, error="log collection is not available in this version")
+    request = build_request(host, previous)
+    python = host.python or "python3"
+    result = runner.run([python, "-", json.dumps(request)], stdin=remote_script())
+    if result.returncode == COMMAND_NOT_FOUND:
+        return Collected(KIND, error=(
+            f"{python} is not installed on {host.name}; log summaries need Python 3.6 or newer "
+            "there (set hosts.python to its path if it is elsewhere)"))
+    if not result.ok:
+        return Collected(KIND, error=_failure(python, result.error_text))
+    try:
+        answer = json.loads(result.text)
+    except ValueError:
+        return Collected(KIND, error=f"the log summariser on {host.name} answered with something that is not JSON")
+    return from_answer(answer, request)
+
+
+def _failure(python: str, stderr: str) -> str:
+    last = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
+    if "SyntaxError" in stderr:
+        return f"{python} is too old for the log summariser (Python 3.6 or newer needed): {last}"
+    return f"the log summariser failed: {last}"
+
+
+def from_answer(answer: dict[str, Any], request: dict[str, Any]) -> Collected:
+    """Pure: the summariser's answer → snapshot data (summaries, cursors, warnings)."""
+    data: dict[str, Any] = {"files": {}, "cursors": {}, "warnings": []}
+    unavailable: dict[str, str] = {}
+    for path, item in (answer.get("files") or {}).items():
+        if item.get("cursor"):
+            data["cursors"][path] = item["cursor"]
+        if item.get("error"):
+            unavailable[path] = item["error"]
+            continue
+        summary = item.get("summary") or {}
+        data["files"][path] = {"format": summary.get("format"), "summary": summary}
+        data["warnings"] += item.get("warnings") or []
+    asked = [spec["path"] for spec in request["files"]]
+    if asked and all(path in unavailable for path in asked):
+        reasons = "; ".join(unavailable[p] for p in asked)
+        return Collected(KIND, data=data, unavailable=unavailable, error=f"no log file could be read: {reasons}")
+    return Collected(KIND, data=data, unavailable=unavailable)

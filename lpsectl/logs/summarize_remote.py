@@ -56,6 +56,7 @@ FORMATS = ("stderr", "csvlog", "jsonlog", "spse")
 # normalisation
 
 
+_ENDS_WITH_SEMICOLON = re.compile(r";\s*$")
 _COMMENT_BLOCK = re.compile(r"/\*(.*?)\*/", re.S)
 _DQUOTED = re.compile(r'("[^"]+")')
 _OBJNAME = re.compile(r"%%objname(\d+)%%")
@@ -82,6 +83,8 @@ _SPACE_SEMI = re.compile(r"\s+;")
 
 def fingerprint(query):
     """pgBadger's ``normalize_query`` (v12), ported: the query's shape, literals gone."""
+    if not _ENDS_WITH_SEMICOLON.search(query):
+        query += ";"  # pgBadger terminates every query before normalising it
     q = _COMMENT_BLOCK.sub("", query)
     names = []
 
@@ -176,8 +179,12 @@ class FingerprintCache(object):
 _SIG_DQUOTED = re.compile(r'"[^"]*"')
 _SIG_SQUOTED = re.compile(r"'[^']*'")
 _SIG_AT_CHAR = re.compile(r" at character \d+$")
-# a number glued to the front of a word (sql2o) is part of a name, not a value
-_SIG_NUMBER = re.compile(r"(?<!\d)(?:0x[0-9a-fA-F]+|\d+(?:[.,]\d+)*)(?![\dA-Za-z_])")
+# Numbers are values, except inside a name: "sql2o", "eproc4" stay; a run of 2+
+# digits ending a word ("penyedia882", "pokja01") is an id and is replaced.
+_SIG_NUMBER = re.compile(
+    r"(?<![\dA-Za-z_])(?:0x[0-9a-fA-F]+|\d+(?:[.,]\d+)*)(?![\dA-Za-z_])"
+    r"|(?<=[A-Za-z_])\d{2,}(?![\dA-Za-z_])"
+)
 
 
 def error_signature(message):
@@ -623,6 +630,8 @@ def prefix_regex(prefix):
     optional = False
     seen = set()
     i = 0
+    # trailing blanks separate the prefix from the severity: matched by \s* below
+    prefix = prefix.rstrip()
     while i < len(prefix):
         char = prefix[i]
         if char == "%" and i + 1 < len(prefix):
@@ -645,9 +654,7 @@ def prefix_regex(prefix):
         i += 1
     if optional:
         parts.append(")?")
-    body = "".join(parts).rstrip()
-    if body.endswith("\\ "):
-        body = body[:-2]
+    body = "".join(parts)
     return re.compile(("^" + body + r"\s*" + _SEVERITY_GROUP).encode())
 
 

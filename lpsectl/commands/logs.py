@@ -1,0 +1,66 @@
+"""`lpsectl logs summarize` — PostgreSQL and SPSE log summaries, no config needed."""
+
+from __future__ import annotations
+
+import click
+
+from lpsectl.commands._common import dump_json, emit, format_option, output_option
+from lpsectl.logs.summary import DEFAULT_TOP, LOG_FORMATS, summarize_local, text_summary
+
+
+@click.group("logs")
+def command() -> None:
+    """Summarise PostgreSQL and SPSE application logs."""
+
+
+@command.command("summarize")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--format-log",
+    "log_format",
+    type=click.Choice(list(LOG_FORMATS)),
+    help="Log format (default: detected from the first lines).",
+)
+@click.option(
+    "--prefix",
+    metavar="PREFIX",
+    help="PostgreSQL log_line_prefix of a stderr log, e.g. '%m [%p] %q%u@%d ' "
+    "(default: detected).",
+)
+@click.option("--top", type=click.IntRange(1, 10000), default=DEFAULT_TOP, show_default=True,
+              help="How many queries and errors to list.")
+@format_option("text", "json")
+@output_option
+def summarize(files: tuple[str, ...], log_format: str | None, prefix: str | None, top: int,
+              fmt: str, output: str | None) -> None:
+    """Summarise log FILEs: top queries by count, top errors, deadlocks, and more.
+
+    \b
+    Reads PostgreSQL logs (stderr with any log_line_prefix, csvlog, jsonlog)
+    and SPSE application logs (log4j2 'ddMMyy HH:mm:ss LEVEL ~ message', with
+    stack traces and the 9-character error code "Kode Error"). Rotated files
+    compressed with gzip are read as they are. Several files of the same
+    format (e.g. today's log and yesterday's .1.gz) make one summary.
+    Works without any lpsectl configuration.
+
+    \b
+    Queries are grouped by fingerprint (literals, numbers and IN-lists
+    replaced, like pgBadger), errors by signature (quoted names and numbers
+    replaced). JSON fields: format, lines, bytes, start, end, query_count,
+    queries[fingerprint, count, total_ms, mean_ms, max_ms, example],
+    error_count, errors[severity, signature, count, example, first, last],
+    unparsed; PostgreSQL: deadlocks, lock_waits, temp_files, checkpoints,
+    connections; SPSE: levels, exceptions, error_codes.
+
+    \b
+    Examples:
+      lpsectl logs summarize /var/log/postgresql/postgresql-15-main.log
+      lpsectl logs summarize --prefix '%m [%p] %q%u@%d ' pg.log pg.log.1.gz
+      lpsectl logs summarize --format-log spse logs/application.log --format json
+      lpsectl logs summarize postgresql.csv --format json -o summary.json
+    """
+    result = summarize_local(list(files), log_format, prefix, top)
+    if fmt == "json":
+        emit(dump_json(result), output)
+    else:
+        emit(text_summary(result, top=min(top, 20)), output)
