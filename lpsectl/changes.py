@@ -167,7 +167,7 @@ def create_change(
         recommendation = get_recommendation(store, recommendation_id)
         texts = recommendation["texts"].get(lang) or recommendation["texts"].get("en", {})
         title = title or texts.get("title", recommendation["rule"])
-        description = description or f"{texts.get('finding', '')}\n\n{texts.get('proposal', '')}".strip()
+        description = description or texts.get("finding", "")
         host = host or recommendation["host"]
         plan = plan or texts.get("proposal", "")
     if not title.strip():
