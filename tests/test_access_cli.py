@@ -267,6 +267,11 @@ def test_year_end_lists_records_and_notifies(env):
     forwarded = cli(env, "access", "list", "--status", "forwarded", "--format", "json").json()
     assert [(r["id"], r["action"], r["source"]) for r in forwarded] == [
         (2, "deactivate", "year-end:2026"), (3, "deactivate", "year-end:2026")]
+    done = cli(env, "access", "decide", "3", "--done", "--notice", "-")
+    assert "Sesuai pemberitahuan penonaktifan akun akhir tahun anggaran 2026,\n" in done.stdout
+    assert "telah dinonaktifkan\noleh Admin Agency pada Senin, 23 November 2026 pukul 08.30 WIB." in done.stdout
+    after = cli(env, "access", "year-end", "--year", "2026", "--format", "json").json()
+    assert [a["name"] for a in after["accounts"]] == []  # Budi's deactivation is done
 
 
 @freeze_time(START)
