@@ -76,6 +76,8 @@ def command(app: AppContext, day: datetime | None, month: str | None, fail_on_fi
 
 def render_text(recs: list[Recommendation], lang: str, first: str, last: str, count: int) -> str:
     head = f"Analysis of {first} .. {last} ({count} snapshots): {len(recs)} recommendation(s)"
+    if not count:
+        return head + "\nno snapshots in this period: run `lpsectl collect` first\n"
     if not recs:
         return head + "\n"
     rows = [[r.id, r.host, r.change_class, r.route, r.severity, r.to_dict(lang)["title"]] for r in recs]
