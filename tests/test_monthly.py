@@ -425,3 +425,25 @@ def test_email_without_a_head_address_is_a_config_error(history):
     result = run_cli("--config", str(config.source), "report", "monthly", "--month", "2026-10", "--email")
     assert result.exit_code == 4
     assert "mail.head is empty" in result.stderr
+
+
+def test_errors_from_a_real_log_summary(tmp_path):
+    """A logs snapshot shaped as the collector stores it, from the real summariser."""
+    summary = run_cli("logs", "summarize", str(DATA / "spse-application.log"), "--format", "json").json()
+    path = write_config(tmp_path)
+    config = load_config_file(path)
+    store = open_store(config)
+    log_path = "/home/appserv/spse/logs/application.log"
+    data = {"files": {log_path: {"format": summary["format"], "summary": summary}},
+            "cursors": {}, "warnings": []}
+    for hour in (7, 8):  # two collections: counts add up
+        moment = datetime(2026, 10, 5, hour, 0, tzinfo=WIB)
+        run_id = store.insert("runs", {"job": "collect", "started_at": moment.isoformat(), "status": "ok"})
+        insert_snapshot(store, run_id, "spse-app", "logs", moment, data)
+    with freeze_time(FROZEN):
+        report = build_monthly(store, config, "2026-10", "id", datetime.now(WIB))
+    top = report["errors"]["application"][0]
+    assert top["signature"] == summary["errors"][0]["signature"]
+    assert top["count"] == 2 * summary["errors"][0]["count"]
+    assert report["errors"]["database"] == []
+    assert len(report["errors"]["application"]) == min(10, len(summary["errors"]))

@@ -349,7 +349,7 @@ def summaries_in(data: Any) -> list[dict[str, Any]]:
     found = []
     if isinstance(data, dict):
         if isinstance(data.get("errors"), list):
-            found.append(data)
+            return [data]  # a summary's own parts are not further summaries
         for value in data.values():
             if isinstance(value, dict | list):
                 found += summaries_in(value)
