@@ -11,6 +11,7 @@ text with offset, structured data as JSON text).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -50,7 +51,11 @@ class Store:
     @classmethod
     def open_sqlite(cls, path: Path) -> Store:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # the history holds personal data (account requests): owner only
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
             conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise UnavailableError(f"{path}: cannot open the history database: {exc}") from exc

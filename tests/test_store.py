@@ -38,3 +38,17 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path):
     with pytest.raises(UnavailableError) as err:
         Store.open_sqlite(blocker / "sub" / "h.sqlite3")
     assert "cannot open the history database" in err.value.message
+
+
+def test_history_file_is_private(tmp_path):
+    path = tmp_path / "data" / "h.sqlite3"
+    store = Store.open_sqlite(path)
+    store.insert("runs", {"job": "x", "started_at": "2026-11-21T06:00:00+07:00"})
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert (path.parent.stat().st_mode & 0o777) == 0o700
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_mode & 0o077 == 0
+    store.close()
+    path.chmod(0o644)  # an older installation
+    Store.open_sqlite(path).close()
+    assert path.stat().st_mode & 0o777 == 0o600
