@@ -183,3 +183,20 @@ def test_cli_missing_change_is_one_sentence(config):
     result = run_cli("--config", config, "change", "show", "99")
     assert result.exit_code == 2
     assert result.stderr.strip() == "lpsectl: change request 99 does not exist (see `lpsectl change list`)"
+
+
+# -- the same on a PostgreSQL history database -------------------------------------------------
+def test_lifecycle_on_postgresql(pg_cluster_factory):
+    cluster = pg_cluster_factory(preload=False, workload=False, dbname="lpsectl_changes")
+    url = f"postgresql://postgres@{cluster.host}:{cluster.port}/{cluster.dbname}"
+    with Store.open_url(url) as pg:
+        recs = analyze(week(7, system=lambda i, at: system_data(disk_used=150 * GIB + int(i * GIB / 2))))
+        save_recommendations(pg, "2026-11-21", recs, NOW)
+        save_recommendations(pg, "2026-11-21", recs, later(1))  # same ids the second time
+        change = changes.create_change(pg, NOW, recommendation_id=recs[0].id)
+        change = changes.decide(pg, change.id, "lkpp", later(2), "ITO membantu")
+        change = changes.set_status(pg, change.id, "approved", later(3))
+        assert (change.route, change.status) == ("lkpp_assistance", "approved")
+        assert [h.status for h in change.history] == ["recorded", "analysed", "consulted", "approved"]
+        assert changes.get_change(pg, change.id).recommendation["evidence"]["mount"] == "/"
+        assert pg.query_one("SELECT count(*) AS n FROM recommendations")["n"] == len(recs)
