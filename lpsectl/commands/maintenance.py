@@ -226,7 +226,7 @@ def _warn(app: AppContext, delivery: core.Delivery) -> None:
 @pass_app
 def reschedule_cmd(app: AppContext, window_id: int, start: str, duration: str | None,
                    emergency: bool, why: str | None, dry_run: bool, fmt: str) -> None:
-    """Move a window. If it was announced, everyone gets the update (.ics SEQUENCE+1).
+    """Move a window; if announced, everyone gets the update (.ics SEQUENCE+1).
 
     \b
     Examples:
