@@ -485,9 +485,12 @@ def _message(env: _Env, window: Window, purpose: str, to: list[str], subject: st
     message_id = mail.deterministic_message_id(
         env.config, "maintenance", window.id, f"s{window.sequence}", purpose, key
     )
-    return mail.build_message(env.config, to=to, subject=subject, text=text, html=html,
-                              attachments=[attach] if attach else [], cc=cc or [], bcc=bcc or [],
-                              message_id=message_id, now=env.now)
+    message = mail.build_message(env.config, to=to, subject=subject, text=text, html=html,
+                                 attachments=[attach] if attach else [], cc=cc or [],
+                                 bcc=bcc or [], message_id=message_id, now=env.now)
+    # recorded in the outbox and handy for the helpdesk's mail filters
+    message["X-Lpsectl-Purpose"] = f"maintenance-{purpose}"
+    return message
 
 
 def _announcement_messages(env: _Env, window: Window, delivery: Delivery, kind: str,
@@ -535,10 +538,7 @@ def _spool_and_send(env: _Env, window: Window, delivery: Delivery, dry_run: bool
 
 
 def _purpose_of(message: EmailMessage) -> str:
-    # the purpose is the fourth dot-separated part of our deterministic Message-ID
-    local = str(message["Message-ID"]).strip("<>").split("@")[0]
-    parts = local.split(".")
-    return f"maintenance-{parts[3]}" if len(parts) > 3 else "maintenance"
+    return str(message["X-Lpsectl-Purpose"] or "maintenance")
 
 
 # -- announcement --------------------------------------------------------------------
