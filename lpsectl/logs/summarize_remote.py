@@ -40,6 +40,8 @@ MAX_SIGNATURES = 5000
 MAX_CODES = 1000
 MAX_CACHE = 50000
 DEFAULT_TOP = 50
+#: a live log unchanged this long is complete: its last entry is counted
+QUIET_SECONDS = 120
 
 PG_SEVERITIES = (
     "DEBUG5", "DEBUG4", "DEBUG3", "DEBUG2", "DEBUG1", "DEBUG", "INFO", "NOTICE",
@@ -1149,12 +1151,14 @@ def is_same_file(candidate, cursor):
     return head_hash(candidate, cursor["head_len"]) == cursor["head"]
 
 
-def summarize_incremental(path, cursor, fmt, summary, prefix=None):
+def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds=QUIET_SECONDS):
     """Read what is new in ``path`` since ``cursor``; returns (new_cursor, warnings).
 
     Rotation (the inode changed): the rotated file is finished from the saved
     offset, files rotated after it are read whole, then the new file from 0.
     Truncation (same file, now shorter or different first bytes): from 0.
+    The last entry of a live file waits for its continuation lines, unless the
+    file has not changed for ``quiet_seconds`` (then it is complete).
     """
     warnings = []
     if not os.path.exists(path):
@@ -1187,8 +1191,9 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None):
                 )
             else:
                 _read_rotated(old, cursor, fmt, summary, prefix, path, warnings)
+    quiet = time.time() - st.st_mtime >= quiet_seconds
     with open_log(path) as handle:
-        safe = summarize_handle(handle, fmt, summary, offset, False, prefix)
+        safe = summarize_handle(handle, fmt, summary, offset, quiet, prefix)
     return make_cursor(path, safe), warnings
 
 
@@ -1219,7 +1224,8 @@ def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings):
 
 
 def run_request(request):
-    """{"files": [{"path", "format"?, "prefix"?}], "cursors": {path: cursor}, "top": n}
+    """{"files": [{"path", "format"?, "prefix"?}], "cursors": {path: cursor}, "top": n,
+    "quiet_seconds": s}
     → {"version", "files": {path: {"summary", "cursor", "warnings", "error"}}}.
     """
     cursors = request.get("cursors") or {}
@@ -1231,7 +1237,10 @@ def run_request(request):
         try:
             fmt, prefix = resolve_format(path, spec.get("format") or None, spec.get("prefix"))
             summary = Summary(fmt, top)
-            cursor, warnings = summarize_incremental(path, cursors.get(path), fmt, summary, prefix)
+            cursor, warnings = summarize_incremental(
+                path, cursors.get(path), fmt, summary, prefix,
+                float(request.get("quiet_seconds", QUIET_SECONDS)),
+            )
             item["summary"] = result_of(summary)
             item["cursor"] = cursor
             item["warnings"] = warnings
