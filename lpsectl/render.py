@@ -65,15 +65,16 @@ def human_duration(delta: timedelta | float, lang: str = "id") -> str:
     return " ".join(parts) or f"0 {words[5]}"
 
 
-def human_bytes(value: float | None) -> str:
+def human_bytes(value: float | None, lang: str = "en") -> str:
+    """'4.8 MiB' / '4,8 MiB' (binary units, locale decimals)."""
     if value is None:
         return "-"
     size = float(value)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(size) < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+            return f"{size:.0f} B" if unit == "B" else f"{number(size, lang, 1)} {unit}"
         size /= 1024
-    return f"{size:.1f} TiB"
+    raise AssertionError("unreachable")
 
 
 def number(value: float | None, lang: str = "id", digits: int = 1) -> str:
@@ -120,7 +121,7 @@ def environment(lang: str = "id", override_dir: str = "") -> jinja2.Environment:
     env.filters["long_datetime"] = lambda v: long_datetime(v, lang)
     env.filters["clock"] = lambda v: clock(v, lang)
     env.filters["duration"] = lambda v: human_duration(v, lang)
-    env.filters["bytes"] = human_bytes
+    env.filters["bytes"] = lambda v: human_bytes(v, lang)
     env.filters["number"] = lambda v, digits=1: number(v, lang, digits)
     env.globals["lang"] = lang
     return env

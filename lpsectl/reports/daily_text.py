@@ -156,7 +156,7 @@ def log_rows(report: dict[str, Any], t: dict[str, str], lang: str) -> list[list[
                 continue
             age = lg.get("age_seconds")
             when = f"{human_duration(age, lang)} {t['ago']}" if age is not None else "-"
-            rows.append([h["name"], lg["path"], human_bytes(lg.get("size")), when, "ok" if lg.get("fresh") else t["stale"]])
+            rows.append([h["name"], lg["path"], human_bytes(lg.get("size"), lang), when, "ok" if lg.get("fresh") else t["stale"]])
     return rows
 
 
