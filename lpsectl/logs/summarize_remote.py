@@ -250,6 +250,8 @@ def epoch_timestamp(text):
 
 def spse_timestamp(text):
     """'011026 07:00:21' (ddMMyy, server-local time) → ISO 8601 with the server's offset."""
+    if not text:
+        return None
     try:
         moment = datetime.strptime(text, "%d%m%y %H:%M:%S")
     except ValueError:
@@ -819,15 +821,6 @@ def _finish(reader, summary, pending, record):
             safe = pending[4]
             summary.lines -= pending[5]
     return safe
-
-
-_CSV_FIELDS = (
-    "log_time", "user_name", "database_name", "process_id", "connection_from",
-    "session_id", "session_line_num", "command_tag", "session_start_time",
-    "virtual_transaction_id", "transaction_id", "error_severity", "sql_state_code",
-    "message", "detail", "hint", "internal_query", "internal_query_pos", "context",
-    "query", "query_pos", "location", "application_name",
-)
 
 
 def parse_csvlog(reader, summary):
