@@ -107,3 +107,26 @@ def test_bad_date_is_a_usage_error(history, cli):
     result = cli("--config", history, "report", "daily", "--date", "20-11-2026")
     assert result.exit_code == 2
     assert "--date '20-11-2026' is not a date" in result.stderr
+
+
+@freeze_time("2026-11-21 00:30:00")
+def test_daily_email_goes_through_the_outbox_and_survives_smtp_down(history, smtp_server, cli):
+    config = Path(history)
+    config.write_text(config.read_text() + smtp_server.mail_toml())
+    smtp_server.stop()
+    down = cli("--config", history, "report", "daily", "--date", "2026-11-20", "--email", "-o", os.devnull)
+    assert down.exit_code == 5
+    assert "outbox" in down.stderr
+    assert smtp_server.received == []
+    smtp_server.start()
+    assert cli("--config", history, "outbox", "flush").exit_code == 0
+    again = cli("--config", history, "outbox", "flush")
+    assert again.exit_code == 0
+    assert len(smtp_server.received) == 1  # delivered exactly once
+    message = smtp_server.received[0].message
+    assert message["To"] == "kepala@uji.example"
+    assert message["Subject"] == "Laporan Monitoring Kinerja — LPSE Kabupaten Uji — Jumat, 20 November 2026"
+    assert "tidak terjangkau" in message.get_body(("plain",)).get_content()
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "laporan-monitoring-kinerja-2026-11-20.html"
+    assert "<h1>Laporan Monitoring Kinerja</h1>" in attachment.get_content()

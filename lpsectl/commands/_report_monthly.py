@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from lpsectl.commands._common import dump_json, emit, format_option, info, output_option, pass_app
+from lpsectl.commands._common import dump_json, emit, format_option, output_option, pass_app
+from lpsectl.commands._report_mail import email_report
 from lpsectl.context import AppContext
-from lpsectl.errors import ConfigError
 from lpsectl.reports.monthly import build_monthly, month_label, render_monthly
 from lpsectl.tickets import parse_month, previous_month
 
@@ -58,30 +58,15 @@ def monthly(app: AppContext, month: str | None, fmt: str, output: str | None, se
 
 
 def _email_to_head(app: AppContext, report: dict[str, Any]) -> None:
-    # imported only when asked: the outbox belongs to the mail feature
-    from lpsectl import mail
-    from lpsectl.commands.outbox import raise_if_unsent
-
-    head = app.config.mail.head
-    if not head:
-        raise ConfigError(f"{app.config.source}: mail.head is empty: no Kepala LPSE address "
-                          "to send the monthly report to")
     month = report["month"]
-    subject = SUBJECTS.get(app.lang, SUBJECTS["en"]).format(
-        month=month_label(month, app.lang), lpse=report["lpse"])
-    html = render_monthly(report, "html", app.lang, app.templates_dir)
-    message = mail.build_message(
-        app.config, to=head, subject=subject,
+    email_report(
+        app,
+        purpose="monthly-report",
+        key=month,
+        subject=SUBJECTS.get(app.lang, SUBJECTS["en"]).format(month=month_label(month, app.lang), lpse=report["lpse"]),
         text=render_monthly(report, "text", app.lang, app.templates_dir),
-        attachments=[mail.Attachment(f"laporan-kinerja-spse-{month}.html", html.encode("utf-8"),
-                                     "text/html", {"charset": "utf-8"})],
-        # one message per month and day: a re-run the same day is not sent twice
-        message_id=mail.deterministic_message_id(app.config, "monthly-report", month,
-                                                 report["generated_at"].date()),
-        now=report["generated_at"],
+        html=render_monthly(report, "html", app.lang, app.templates_dir),
+        attachment_name=f"laporan-kinerja-spse-{month}.html",
+        to=app.config.mail.head,
+        generated_at=report["generated_at"],
     )
-    outbox_id = mail.enqueue(app.store, message, purpose="monthly-report", ref=f"report:{month}",
-                             now=report["generated_at"])
-    result = mail.flush(app.store, app.config, report["generated_at"], ids=[outbox_id])
-    raise_if_unsent(result)
-    info(app, f"monthly report {month} e-mailed to {', '.join(head)} (outbox {outbox_id})")

@@ -7,11 +7,12 @@ from datetime import date
 import click
 
 from lpsectl.commands._common import dump_json, emit, format_option, output_option, pass_app
+from lpsectl.commands._report_mail import email_report
 from lpsectl.commands._report_monthly import monthly
 from lpsectl.context import AppContext
 from lpsectl.errors import UsageError
 from lpsectl.lock import job_lock
-from lpsectl.render import render
+from lpsectl.render import long_date, render
 from lpsectl.reports import DAILY_SECTIONS
 from lpsectl.reports.daily import build_daily
 from lpsectl.reports.daily_text import labels, log_rows, render_text, server_rows, service_rows
@@ -35,8 +36,13 @@ def parse_day(text: str | None, today: date) -> date:
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="Day to report (default: today, LPSE time).")
 @format_option("text", "html", "json")
 @output_option
+@click.option("--email", "send_email", is_flag=True,
+              help="Also e-mail it (text body, HTML attached) to [mail] head, through the outbox.")
+@click.option("--to", "recipients", multiple=True, metavar="ADDR",
+              help="With --email: send to ADDR instead of [mail] head (repeatable).")
 @pass_app
-def daily(app: AppContext, day: str | None, fmt: str, output: str | None) -> None:
+def daily(app: AppContext, day: str | None, fmt: str, output: str | None, send_email: bool,
+          recipients: tuple[str, ...]) -> None:
     """The daily performance report (Laporan Monitoring Kinerja), SOP 003 step 1.
 
     \b
@@ -50,6 +56,7 @@ def daily(app: AppContext, day: str | None, fmt: str, output: str | None) -> Non
       lpsectl report daily
       lpsectl report daily --date 2026-11-20 --format html -o laporan.html
       lpsectl --lang en report daily --format json
+      lpsectl report daily --email -o /var/lib/lpsectl/laporan-harian.txt   # cron
     """
     now = app.now()
     with job_lock(app.config.data_dir, "report-daily"):
@@ -60,6 +67,18 @@ def daily(app: AppContext, day: str | None, fmt: str, output: str | None) -> Non
         emit(render_daily_html(report, app.lang, app.templates_dir), output)
     else:
         emit(render_text(report, app.lang), output)
+    if send_email:
+        email_report(
+            app,
+            purpose="daily-report",
+            key=report["date"].isoformat(),
+            subject=f"{labels(app.lang)['title']} — {report['lpse']} — {long_date(report['date'], app.lang)}",
+            text=render_text(report, app.lang),
+            html=render_daily_html(report, app.lang, app.templates_dir),
+            attachment_name=f"laporan-monitoring-kinerja-{report['date'].isoformat()}.html",
+            to=list(recipients) or app.config.mail.head,
+            generated_at=now,
+        )
 
 
 def render_daily_html(report: dict, lang: str, templates_dir: str) -> str:
