@@ -52,6 +52,11 @@ def emit(text: str, output: str | None = None) -> None:
         click.echo(text, nl=False)
         return
     path = Path(output)
+    if path.exists() and not path.is_file():
+        # a device or FIFO (/dev/null, a pipe): write into it, never replace it
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
