@@ -367,6 +367,9 @@ class Summary(object):
             item["last"] = timestamp(item["last"])
             errors.append(item)
         errors.sort(key=lambda e: (-e["count"], e["severity"], e["signature"]))
+        by_severity = {}
+        for entry in errors:
+            by_severity[entry["severity"]] = by_severity.get(entry["severity"], 0) + entry["count"]
         out = {
             "format": self.format,
             "lines": self.lines,
@@ -377,6 +380,7 @@ class Summary(object):
             "queries": queries[: self.top],
             "error_count": sum(e["count"] for e in errors),
             "errors": errors[: self.top],
+            "by_severity": by_severity,
             "unparsed": self.unparsed,
             "unparsed_example": self.unparsed_example,
             "truncated": {

@@ -100,7 +100,7 @@ def merge_summaries(summaries: Iterable[dict[str, Any]], top: int = DEFAULT_TOP)
         for exc in item.get("exceptions", []):
             exceptions[exc["class"]] = exceptions.get(exc["class"], 0) + exc["count"]
         codes += item.get("error_codes", [])
-        for key in COUNTER_KEYS:
+        for key in COUNTER_KEYS + ("by_severity",):
             _merge_counters(counters.setdefault(key, {}), item.get(key) or {})
     merged["queries"] = sorted(queries.values(), key=lambda q: (-q["count"], -q["total_ms"]))[:top]
     merged["errors"] = sorted(errors.values(), key=lambda e: (-e["count"], e["severity"], e["signature"]))[:top]

@@ -1,0 +1,286 @@
+"""Daily report section "logs": most frequent errors (database and application) and queries.
+
+Built from the ``logs`` snapshots of the day: each holds, per log file, the
+summary of what was new since the previous run, so the day's figures are the
+sum of its runs (:func:`lpsectl.logs.summary.merge_summaries`). A host's
+PostgreSQL logs make its "database" part, SPSE application logs its
+"application" part. Alerts follow the ``[logs]`` keys of :class:`LogsSettings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from tabulate import tabulate
+
+from lpsectl.config import Config, load_section
+from lpsectl.logs.summary import DATABASE_FORMATS, merge_summaries
+from lpsectl.render import number
+from lpsectl.store import Store, decode_json
+
+KIND = "logs"
+PARTS = ("database", "application")
+
+
+@dataclass
+class LogsSettings:
+    """``[logs]``: how much of the summaries the report shows and when it raises alerts."""
+
+    #: queries and errors listed per host and part
+    top: int = 10
+    #: ERROR/FATAL/PANIC events in one day in the database log before a warning
+    database_errors_warning: int = 100
+    #: ERROR/FATAL events in one day in the SPSE application log before a warning
+    application_errors_warning: int = 50
+    #: deadlocks in one day before a warning
+    deadlocks_warning: int = 1
+
+
+def load_settings(config: Config) -> LogsSettings:
+    return load_section(config, "logs", LogsSettings)
+
+
+def build(store: Store, config: Config, day: date | str, lang: str) -> dict | None:
+    """The section for ``day``, or None when no host had its logs summarised that day."""
+    day = day.isoformat() if isinstance(day, date) else day
+    rows = store.query(
+        "SELECT host, taken_at, ok, error, data, unavailable FROM snapshots "
+        "WHERE kind = ? AND day = ? ORDER BY host, taken_at, id",
+        [KIND, day],
+    )
+    if not rows:
+        return None
+    settings = load_settings(config)
+    hosts = []
+    for name in dict.fromkeys(r["host"] for r in rows):
+        of_host = [r for r in rows if r["host"] == name]
+        hosts.append(host_summary(name, of_host, settings.top, config.tz))
+    alerts = [alert for host in hosts for alert in host_alerts(host, settings, lang)]
+    return {"day": day, "hosts": hosts, "alerts": alerts, "settings": dataclasses.asdict(settings)}
+
+
+def host_summary(name: str, rows: list[dict], top: int, tz: tzinfo) -> dict[str, Any]:
+    """Pure: one host's day from its ``logs`` snapshot rows (oldest first)."""
+    good = [r for r in rows if r["ok"]]
+    by_part: dict[str, list[dict]] = {part: [] for part in PARTS}
+    warnings: list[str] = []
+    for row in good:
+        data = decode_json(row["data"], {})
+        warnings += data.get("warnings") or []
+        for entry in (data.get("files") or {}).values():
+            summary = entry.get("summary") or {}
+            by_part[part_of(summary.get("format"))].append(summary)
+    latest = rows[-1]
+    host: dict[str, Any] = {
+        "host": name,
+        "runs": len(rows),
+        "error": None if latest["ok"] else latest["error"],
+        "unavailable": decode_json(latest["unavailable"], {}),
+        "warnings": list(dict.fromkeys(warnings)),
+    }
+    for part in PARTS:
+        host[part] = _part(by_part[part], top, tz) if by_part[part] else None
+    return host
+
+
+def part_of(log_format: str | None) -> str:
+    return "database" if log_format in DATABASE_FORMATS else "application"
+
+
+def _part(summaries: list[dict], top: int, tz: tzinfo) -> dict[str, Any]:
+    merged = merge_summaries(summaries, top=max(top, 1) * 5)
+    merged["queries"] = merged["queries"][:top]
+    merged["errors"] = [
+        dict(e, first=moment(e.get("first"), tz), last=moment(e.get("last"), tz)) for e in merged["errors"][:top]
+    ]
+    merged["exceptions"] = merged["exceptions"][:top]
+    merged["error_codes"] = merged["error_codes"][-top:]
+    merged["start"] = moment(merged["start"], tz)
+    merged["end"] = moment(merged["end"], tz)
+    return merged
+
+
+def moment(value: str | None, tz: tzinfo) -> datetime | None:
+    """ISO text → aware datetime in the LPSE zone (a log time without offset is taken as LPSE time)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed.astimezone(tz)
+
+
+# -- alerts ---------------------------------------------------------------------------
+
+MESSAGES = {
+    "id": {
+        "failed": "ringkasan log tidak tersedia: {error}",
+        "file": "berkas log tidak terbaca: {reason}",
+        "warning": "{warning}",
+        "panic": "{n} kejadian PANIC di log basis data",
+        "fatal": "{n} kejadian FATAL di log basis data",
+        "deadlocks": "{n} deadlock di log basis data",
+        "db_errors": "{n} error di log basis data (batas {limit})",
+        "app_errors": "{n} error di log aplikasi SPSE (batas {limit})",
+    },
+    "en": {
+        "failed": "log summary not available: {error}",
+        "file": "log file not readable: {reason}",
+        "warning": "{warning}",
+        "panic": "{n} PANIC events in the database log",
+        "fatal": "{n} FATAL events in the database log",
+        "deadlocks": "{n} deadlocks in the database log",
+        "db_errors": "{n} errors in the database log (limit {limit})",
+        "app_errors": "{n} errors in the SPSE application log (limit {limit})",
+    },
+}
+
+
+def host_alerts(host: dict[str, Any], settings: LogsSettings, lang: str) -> list[dict[str, str]]:
+    say = MESSAGES["en" if lang == "en" else "id"]
+    name = host["host"]
+    alerts = []
+
+    def add(severity: str, item: str, key: str, **values: Any) -> None:
+        alerts.append({"severity": severity, "host": name, "item": item, "message": say[key].format(**values)})
+
+    if host["error"]:
+        add("warning", "logs", "failed", error=host["error"])
+    for path, reason in host["unavailable"].items():
+        add("warning", f"log {path}", "file", reason=reason)
+    for warning in host["warnings"]:
+        add("warning", "logs", "warning", warning=warning)
+    db = host.get("database")
+    if db:
+        severities = db["by_severity"]
+        if severities.get("PANIC"):
+            add("critical", "database log", "panic", n=severities["PANIC"])
+        if severities.get("FATAL"):
+            add("warning", "database log", "fatal", n=severities["FATAL"])
+        if db["deadlocks"] >= settings.deadlocks_warning > 0:
+            add("warning", "database log", "deadlocks", n=db["deadlocks"])
+        db_errors = sum(severities.get(s, 0) for s in ("ERROR", "FATAL", "PANIC"))
+        if db_errors >= settings.database_errors_warning > 0:
+            add("warning", "database log", "db_errors", n=db_errors, limit=settings.database_errors_warning)
+    app = host.get("application")
+    if app:
+        app_errors = sum(app["by_severity"].get(s, 0) for s in ("ERROR", "FATAL"))
+        if app_errors >= settings.application_errors_warning > 0:
+            add("warning", "application log", "app_errors", n=app_errors, limit=settings.application_errors_warning)
+    return alerts
+
+
+# -- text -------------------------------------------------------------------------------
+
+LABELS = {
+    "id": {
+        "title": "Log basis data dan aplikasi",
+        "host": "Server", "runs": "pengumpulan", "failed": "Gagal diringkas",
+        "database": "Log basis data (PostgreSQL)", "application": "Log aplikasi SPSE",
+        "lines": "baris", "queries": "Query paling sering (dengan durasi)", "errors": "Error paling sering",
+        "count": "Jumlah", "total": "Total (ms)", "mean": "Rata-rata (ms)", "max": "Maks (ms)",
+        "query": "Query", "severity": "Tingkat", "signature": "Pesan", "last": "Terakhir",
+        "deadlocks": "Deadlock", "lock_waits": "Menunggu lock", "temp_files": "File sementara",
+        "checkpoints": "Checkpoint", "connections": "Koneksi", "exceptions": "Kelas exception",
+        "codes": "Kode Error terakhir", "unavailable": "Tidak terbaca", "none": "(tidak ada)",
+        "unparsed": "baris tak dikenali",
+    },
+    "en": {
+        "title": "Database and application logs",
+        "host": "Server", "runs": "collections", "failed": "Could not be summarised",
+        "database": "Database log (PostgreSQL)", "application": "SPSE application log",
+        "lines": "lines", "queries": "Most frequent queries (with a duration)", "errors": "Most frequent errors",
+        "count": "Count", "total": "Total (ms)", "mean": "Mean (ms)", "max": "Max (ms)",
+        "query": "Query", "severity": "Severity", "signature": "Message", "last": "Last",
+        "deadlocks": "Deadlocks", "lock_waits": "Lock waits", "temp_files": "Temporary files",
+        "checkpoints": "Checkpoints", "connections": "Connections", "exceptions": "Exception classes",
+        "codes": "Latest error codes", "unavailable": "Not readable", "none": "(none)",
+        "unparsed": "unparsed lines",
+    },
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    return LABELS["en" if lang == "en" else "id"]
+
+
+def text(section: dict, lang: str) -> str:
+    lab = labels(lang)
+    lines = [f"== {lab['title']} =="]
+    for host in section["hosts"]:
+        lines += [""] + _host_text(host, lang, lab)
+    return "\n".join(lines) + "\n"
+
+
+def _host_text(host: dict, lang: str, lab: dict) -> list[str]:
+    lines = [f"{lab['host']} {host['host']} ({host['runs']} {lab['runs']})"]
+    if host["error"]:
+        lines.append(f"  {lab['failed']}: {host['error']}")
+    for path, reason in host["unavailable"].items():
+        lines.append(f"  {lab['unavailable']} ({path}): {reason}")
+    for warning in host["warnings"]:
+        lines.append(f"  ! {warning}")
+    for part in PARTS:
+        summary = host.get(part)
+        if summary:
+            lines += _part_text(part, summary, lang, lab)
+    return lines
+
+
+def _part_text(part: str, summary: dict, lang: str, lab: dict) -> list[str]:
+    n = lambda v: number(v, lang, 0)  # noqa: E731 - local shorthand
+    lines = ["", f"  {lab[part]}: {n(summary['lines'])} {lab['lines']}, "
+                 f"{n(summary['unparsed'])} {lab['unparsed']}"]
+    if part == "database":
+        temp = summary.get("temp_files") or {}
+        lines.append(
+            f"  {lab['deadlocks']}: {n(summary['deadlocks'])}, {lab['lock_waits']}: {n(summary['lock_waits'])}, "
+            f"{lab['temp_files']}: {n(temp.get('count', 0))}, "
+            f"{lab['checkpoints']}: {n((summary.get('checkpoints') or {}).get('count', 0))}, "
+            f"{lab['connections']}: {n((summary.get('connections') or {}).get('authorized', 0))}")
+        if summary["queries"]:
+            lines += ["", f"  {lab['queries']}:"]
+            lines += _indent(queries_table(summary["queries"], lang))
+    lines += ["", f"  {lab['errors']}:"]
+    lines += _indent(errors_table(summary["errors"], lang) if summary["errors"] else lab["none"])
+    if part == "application" and summary.get("exceptions"):
+        lines.append(f"  {lab['exceptions']}: " + ", ".join(
+            f"{e['class']} ({n(e['count'])})" for e in summary["exceptions"]))
+    if part == "application" and summary.get("error_codes"):
+        lines.append(f"  {lab['codes']}: " + ", ".join(c["code"] for c in summary["error_codes"]))
+    return lines
+
+
+def queries_table(rows: list[dict], lang: str) -> str:
+    lab = labels(lang)
+    body = [[number(r["count"], lang, 0), number(r["total_ms"], lang, 1), number(r["mean_ms"], lang, 2),
+             number(r["max_ms"], lang, 1), shorten(r["fingerprint"], 70)] for r in rows]
+    return tabulate(body, headers=[lab["count"], lab["total"], lab["mean"], lab["max"], lab["query"]],
+                    disable_numparse=True, colalign=("right",) * 4 + ("left",))
+
+
+def errors_table(rows: list[dict], lang: str) -> str:
+    lab = labels(lang)
+    body = [[r["severity"], number(r["count"], lang, 0), _clock(r.get("last"), lang), shorten(r["signature"], 70)]
+            for r in rows]
+    return tabulate(body, headers=[lab["severity"], lab["count"], lab["last"], lab["signature"]],
+                    disable_numparse=True, colalign=("left", "right", "left", "left"))
+
+
+def _clock(value: datetime | None, lang: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:%H.%M}" if lang != "en" else f"{value:%H:%M}"
+
+
+def shorten(text_: str, width: int) -> str:
+    flat = " ".join(text_.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _indent(block: str) -> list[str]:
+    return ["    " + line for line in block.splitlines()]
