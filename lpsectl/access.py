@@ -955,11 +955,6 @@ def unused_path(path: Path) -> Path:
     return candidate
 
 
-def too_open(path: Path) -> bool:
-    """True when ``path`` exists and group or others may read it."""
-    return path.exists() and bool(path.stat().st_mode & 0o077)
-
-
 # -- masking for listings ----------------------------------------------------------------
 
 

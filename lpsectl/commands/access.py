@@ -79,12 +79,8 @@ def _settings(app: AppContext) -> core.AccessSettings:
 
 
 def _store(app: AppContext) -> Any:
-    store = app.store
-    if store.engine == "sqlite" and core.too_open(Path(store.location)):
-        # a warning about exposed personal data is shown even under -q / cron
-        click.echo(f"lpsectl: warning: {store.location} holds personal data but other users may read it; "
-                   "run: chmod 600 " + store.location, err=True)
-    return store
+    # the store itself keeps the history file at mode 0600: it holds personal data
+    return app.store
 
 
 def _deliver_notice(
