@@ -196,8 +196,10 @@ def test_fingerprints_agree_with_pgbadger(tmp_path):
     log = tmp_path / "pg.log"
     log.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out.json"
-    subprocess.run([shutil.which("pgbadger") or "/usr/bin/pgbadger", "-q", "-j", "1", "-f", "stderr",
-                    "--prefix", PREFIX, "-o", str(out), str(log)], check=True, capture_output=True)
+    proc = subprocess.run([shutil.which("pgbadger") or "/usr/bin/pgbadger", "-q", "-j", "1", "-f", "stderr",
+                           "--prefix", PREFIX, "-o", str(out), str(log)], capture_output=True, text=True,
+                          check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
     normalized = json.loads(out.read_text())["normalyzed_info"]["postgres"]  # per database
     theirs = {query: info["count"] for query, info in normalized.items()}
     assert len(theirs) == 9

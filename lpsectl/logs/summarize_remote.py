@@ -837,6 +837,12 @@ def parse_csvlog(reader, summary):
     for line, offset in reader.lines():
         lines += 1
         if not parts:
+            if not _CSV_START.match(line):
+                # a record starts with its timestamp; anything else is junk, and must not
+                # open a quoted field that would swallow the records after it
+                if line.strip():
+                    summary.bad_line(line)
+                continue
             start = offset
         parts.append(line)
         quotes += line.count(b'"')
@@ -1173,21 +1179,22 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
         head_ok = not cursor.get("head") or head_hash(path, cursor["head_len"]) == cursor["head"]
         if same_inode and head_ok and st.st_size >= cursor.get("offset", 0):
             offset = cursor.get("offset", 0)
-        elif same_inode:
+        else:
+            # rotated (renamed, maybe compressed; the inode number may even be reused)
+            # or copied then truncated: the old content is finished from the saved offset
             old = _find_rotated(path, cursor)
             if old is not None:
-                # copytruncate: the copy holds what we had not read yet
                 _read_rotated(old, cursor, fmt, summary, prefix, path, warnings)
-            warnings.append(path + ": file was truncated; reading it again from the start")
-        else:
-            old = _find_rotated(path, cursor)
-            if old is None:
+            elif same_inode:
+                warnings.append(
+                    path + ": file was truncated and no copy of it was found; reading it again "
+                    "from the start (lines written just before the truncation are missing)"
+                )
+            else:
                 warnings.append(
                     path + ": file was rotated and the previous file was not found; "
                     "lines written to it after the last run are missing"
                 )
-            else:
-                _read_rotated(old, cursor, fmt, summary, prefix, path, warnings)
     quiet = time.time() - st.st_mtime >= quiet_seconds
     with open_log(path) as handle:
         safe = summarize_handle(handle, fmt, summary, offset, quiet, prefix)
