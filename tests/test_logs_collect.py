@@ -57,7 +57,7 @@ def logs_rows(tmp_path: Path) -> list[dict]:
 
 
 def test_collect_over_ssh_across_rotation_then_daily_report(sshd_factory, ssh_client_key, log_dir, tmp_path, cli):
-    host = sshd_factory.start("logs-both")
+    host = sshd_factory.start("logs-both", address="127.0.0.41")  # leave .2-.4 to three_hosts
     pg, app = log_dir / "postgresql.log", log_dir / "application.log"
     half = len(PG_LINES) // 2
     write(pg, b"".join(PG_LINES[:half]))
@@ -111,7 +111,8 @@ def test_collect_over_ssh_across_rotation_then_daily_report(sshd_factory, ssh_cl
 
 
 def test_host_without_python_is_reported_not_crashed(sshd_factory, ssh_client_key, log_dir, tmp_path, cli):
-    bare = sshd_factory.start("logs-nopy", path=make_path_without_python(Path(sshd_factory.root)))
+    bare = sshd_factory.start("logs-nopy", address="127.0.0.42",
+                            path=make_path_without_python(Path(sshd_factory.root)))
     write(log_dir / "application.log", SPSE.read_bytes())
     extra = {"logs-nopy": {"role": "[]", "logs": f'["{log_dir / "application.log"}"]'}}
     config = config_file(tmp_path, [bare], ssh_client_key, extra)
@@ -137,7 +138,8 @@ def test_local_collector_carries_cursors_and_reports_unreadable_files(tmp_path):
     again = logs_collector.collect(runner, host, first.data)
     assert again.data["files"][str(log)]["summary"]["lines"] == 0  # nothing new, nothing twice
     assert again.data["cursors"][str(log)] == first.data["cursors"][str(log)]
-    nothing = HostConfig(name="none", logs=[str(tmp_path / "missing.log")])
+    # the summariser cannot run at all: that is an error of the whole kind
+    nothing = HostConfig(name="none", logs=[str(log)], python=str(tmp_path / "no-such-python"))
     failed = logs_collector.collect(LocalRunner(nothing), nothing, None)
-    assert not failed.ok and "no log file could be read" in failed.error
+    assert not failed.ok and "no-such-python is not installed on none" in failed.error
     assert logs_collector.applies(host) and not logs_collector.applies(HostConfig(name="x"))

@@ -52,7 +52,7 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
         answer = json.loads(result.text)
     except ValueError:
         return Collected(KIND, error=f"the log summariser on {host.name} answered with something that is not JSON")
-    return from_answer(answer, request)
+    return from_answer(answer)
 
 
 def _failure(python: str, stderr: str) -> str:
@@ -62,7 +62,7 @@ def _failure(python: str, stderr: str) -> str:
     return f"the log summariser failed: {last}"
 
 
-def from_answer(answer: dict[str, Any], request: dict[str, Any]) -> Collected:
+def from_answer(answer: dict[str, Any]) -> Collected:
     """Pure: the summariser's answer → snapshot data (summaries, cursors, warnings)."""
     data: dict[str, Any] = {"files": {}, "cursors": {}, "warnings": []}
     unavailable: dict[str, str] = {}
@@ -75,8 +75,6 @@ def from_answer(answer: dict[str, Any], request: dict[str, Any]) -> Collected:
         summary = item.get("summary") or {}
         data["files"][path] = {"format": summary.get("format"), "summary": summary}
         data["warnings"] += item.get("warnings") or []
-    asked = [spec["path"] for spec in request["files"]]
-    if asked and all(path in unavailable for path in asked):
-        reasons = "; ".join(unavailable[p] for p in asked)
-        return Collected(KIND, data=data, unavailable=unavailable, error=f"no log file could be read: {reasons}")
+    # a missing or unreadable file is an unavailable item, not a failed host: the
+    # snapshot stays successful so the other files' cursors (and its own) carry on
     return Collected(KIND, data=data, unavailable=unavailable)
