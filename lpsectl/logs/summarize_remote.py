@@ -744,6 +744,9 @@ def parse_stderr(reader, summary, prefix=None):
     fast = prefix is not None and prefix[:2] in ("%m", "%t", "%n")
     digits = _DIGIT_BYTES
     fingerprint_of = events.fingerprints.get
+    by_shape = events.fingerprints.by_shape
+    char_classes = _CLASSES
+    digit_chars = _DIGITS
     queries = summary.queries
     first = last_line = None
     # the entry being assembled (its continuation lines may follow); p_msg None: none.
@@ -770,7 +773,15 @@ def parse_stderr(reader, summary, prefix=None):
                         summary.bad_line(p_msg)
                     statement = p_msg[p_ms + 16:]
                     if duration_ms is not None and statement:
-                        key = fingerprint_of(statement)
+                        # FingerprintCache.get inlined for its common case
+                        classes = statement.translate(char_classes)
+                        key = None
+                        if (b"a0" not in classes and b"$" not in classes and classes[:1] != b"0"
+                                and (b"-0" not in classes
+                                     or classes.count(b"-0") == classes.count(b" -0"))):
+                            key = by_shape.get(statement.translate(None, digit_chars))
+                        if key is None:
+                            key = fingerprint_of(statement)
                         entry = queries.get(key)
                         if entry is None:
                             summary.query(key, duration_ms, statement)

@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
 
-from tabulate import tabulate
-
 from lpsectl.errors import NotFoundError, UsageError
 from lpsectl.logs import summarize_remote as engine
 
@@ -209,6 +207,8 @@ def _last_codes(codes: list[dict[str, Any]]) -> str:
 def _table(rows: list[list[Any]], headers: list[str]) -> str:
     if not rows:
         return "  (none)"
+    from tabulate import tabulate  # only text output needs it: JSON runs start faster
+
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
 
 
