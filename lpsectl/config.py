@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lpsectl.errors import ConfigError
+from lpsectl.errors import ConfigError, UsageError
 
 ROLES = ("app", "db")
 LANGUAGES = ("id", "en")
@@ -131,7 +131,7 @@ class Config:
             if host.name == name:
                 return host
         known = ", ".join(h.name for h in self.hosts) or "none"
-        raise ConfigError(f"{self.source}: no host named {name!r} (known hosts: {known})")
+        raise UsageError(f"no host named {name!r} in {self.source} (known hosts: {known})")
 
     @property
     def data_dir(self) -> Path:

@@ -65,7 +65,7 @@ class _JobSpec:
 JOB_TABLE: tuple[_JobSpec, ...] = (
     _JobSpec("collect", "collect", ("collect",), "snapshot of every host", 30 * 60),
     _JobSpec(
-        "report-daily", "report_daily", ("report", "daily", "--email"),
+        "report-daily", "report_daily", ("report", "daily", "--date", "yesterday", "--email"),
         "Laporan Monitoring Kinerja by e-mail", 30 * 60,
     ),
     _JobSpec(

@@ -189,3 +189,9 @@ def test_unreadable_log_is_permission_denied_not_a_crash(three_hosts, config_for
     assert f"spse-app: log file {secret} is not readable" in result.stderr
     report = cli("--config", config, "report", "daily", "--format", "json").json()
     assert any(a["item"] == f"log {secret}" for a in report["alerts"])
+
+
+def test_unknown_host_name_is_a_usage_error(three_hosts, config_for, cli):
+    result = cli("--config", config_for(three_hosts[:1]), "collect", "--host", "nope")
+    assert result.exit_code == 2
+    assert "no host named 'nope'" in result.stderr and "known hosts: spse-app" in result.stderr

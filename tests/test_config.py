@@ -85,3 +85,25 @@ def test_init_writes_example_and_refuses_to_overwrite(tmp_path, cli):
     assert second.exit_code == 2
     assert "already exists" in second.stderr
     assert cli("init", "--path", str(target), "--force").exit_code == 0
+
+
+def test_every_feature_section_of_the_example_is_valid():
+    from lpsectl.access import AccessSettings
+    from lpsectl.analysis.rules import AnalysisSettings
+    from lpsectl.cronjobs import CronSettings, ScheduleSettings
+    from lpsectl.maintenance import MaintenanceSettings
+    from lpsectl.reports.daily_database import DatabaseThresholds
+    from lpsectl.reports.daily_logs import LogsSettings
+    from lpsectl.tickets import TicketSettings
+
+    config = parse_config(tomllib.loads(example_config()), "example")
+    sections = {
+        "maintenance": MaintenanceSettings, "tickets": TicketSettings, "access": AccessSettings,
+        "analysis": AnalysisSettings, "schedule": ScheduleSettings, "cron": CronSettings,
+        "logs": LogsSettings, "thresholds.database": DatabaseThresholds,
+    }
+    for name, cls in sections.items():
+        top = name.split(".")[0]
+        assert top in config.sections, name
+        assert isinstance(load_section(config, name, cls), cls)
+    assert load_section(config, "tickets", TicketSettings).resolution_hours["Tinggi"] == 4

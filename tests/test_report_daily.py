@@ -106,7 +106,25 @@ def test_daily_json_alerts(history, cli):
 def test_bad_date_is_a_usage_error(history, cli):
     result = cli("--config", history, "report", "daily", "--date", "20-11-2026")
     assert result.exit_code == 2
-    assert "--date '20-11-2026' is not a date" in result.stderr
+    assert "--date '20-11-2026' is not a valid date" in result.stderr
+    impossible = cli("--config", history, "report", "daily", "--date", "2026-02-30")
+    assert impossible.exit_code == 2 and "is not a valid date" in impossible.stderr
+
+
+@freeze_time("2026-11-21 00:30:00")
+def test_yesterday_and_a_day_without_data(history, cli):
+    doc = cli("--config", history, "report", "daily", "--date", "yesterday", "--format", "json").json()
+    assert doc["date"] == "2026-11-20"
+    empty = cli("--config", history, "report", "daily", "--date", "2020-01-01", "--format", "json").json()
+    assert {h["status"] for h in empty["hosts"]} == {"no-data"}
+    assert {(a["severity"], a["item"]) for a in empty["alerts"]} == {("warning", "host")}
+    assert "tidak ada data" in empty["alerts"][0]["message"]
+
+
+def test_unwritable_output_is_a_clear_usage_error(history, cli):
+    result = cli("--config", history, "report", "daily", "-o", "/nonexistent/dir/x.html")
+    assert result.exit_code == 2
+    assert result.stderr == "lpsectl: --output /nonexistent/dir/x.html: cannot write there: No such file or directory\n"
 
 
 @freeze_time("2026-11-21 00:30:00")

@@ -31,14 +31,15 @@ class HostResult:
         if self.error:
             return [self.error]
         found = []
+        bad_logs = {entry["path"]: _log_problem(entry) for item in self.items if item.kind == "system"
+                    for entry in item.data.get("logs", []) if _log_problem(entry)}
         for item in self.items:
             if item.error:
                 found.append(f"{item.kind}: {item.error}")
             for name, reason in item.unavailable.items():
-                found.append(f"{item.kind} {name} not collected: {reason}")
-            if item.kind == "system":
-                found += [_log_problem(entry) for entry in item.data.get("logs", []) if _log_problem(entry)]
-        return found
+                if not (item.kind == "logs" and name in bad_logs):  # already said once, below
+                    found.append(f"{item.kind} {name} not collected: {reason}")
+        return found + list(bad_logs.values())
 
 
 @dataclass

@@ -16,6 +16,7 @@ import click
 from tabulate import tabulate
 
 from lpsectl.context import AppContext
+from lpsectl.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,14 +53,17 @@ def emit(text: str, output: str | None = None) -> None:
         click.echo(text, nl=False)
         return
     path = Path(output)
-    if path.exists() and not path.is_file():
-        # a device or FIFO (/dev/null, a pipe): write into it, never replace it
-        with path.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-        return
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        if path.exists() and not path.is_file():
+            # a device or FIFO (/dev/null, a pipe): write into it, never replace it
+            with path.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"--output {output}: cannot write there: {exc.strerror}") from None
 
 
 def to_jsonable(value: Any) -> Any:

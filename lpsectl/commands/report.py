@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import click
 
@@ -24,16 +24,21 @@ def command() -> None:
 
 
 def parse_day(text: str | None, today: date) -> date:
+    """YYYY-MM-DD, 'today' (default) or 'yesterday' (what a morning cron job reports)."""
     if not text or text == "today":
         return today
+    if text == "yesterday":
+        return today - timedelta(days=1)
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"--date {text!r} is not a date in the form YYYY-MM-DD") from None
+        raise UsageError(
+            f"--date {text!r} is not a valid date (YYYY-MM-DD, 'today' or 'yesterday')"
+        ) from None
 
 
 @command.command("daily")
-@click.option("--date", "day", metavar="YYYY-MM-DD", help="Day to report (default: today, LPSE time).")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="Day to report: a date, 'today' (default, LPSE time) or 'yesterday'.")
 @format_option("text", "html", "json")
 @output_option
 @click.option("--email", "send_email", is_flag=True,
@@ -49,14 +54,15 @@ def daily(app: AppContext, day: str | None, fmt: str, output: str | None, send_e
     For each host: was it reachable, its resources, whether SPSE and
     PostgreSQL ran, whether the log system is alive; then alerts (disk,
     memory, load, service down, stale log) — from the snapshots that
-    `lpsectl collect` stored that day. Indonesian by default (--lang en).
+    `lpsectl collect` stored that day. Indonesian by default
+    (`lpsectl --lang en report daily` for English).
 
     \b
     Examples:
       lpsectl report daily
       lpsectl report daily --date 2026-11-20 --format html -o laporan.html
       lpsectl --lang en report daily --format json
-      lpsectl report daily --email -o /var/lib/lpsectl/laporan-harian.txt   # cron
+      lpsectl report daily --date yesterday --email -o /dev/null   # cron, 06:00
     """
     now = app.now()
     with job_lock(app.config.data_dir, "report-daily"):

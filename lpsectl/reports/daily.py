@@ -51,18 +51,14 @@ def build_daily(store: Store, config: Config, day: date, lang: str, now: datetim
         "timezone": config.lpse.timezone,
         "generated_at": now,
         "hosts": hosts,
-        "alerts": sorted(alerts, key=lambda a: (a["severity"] != "critical", a["host"], a["item"])),
+        "alerts": sorted(unique_alerts(alerts), key=lambda a: (a["severity"] != "critical", a["host"], a["item"])),
         "sections": sections,
     }
 
 
 def host_names(store: Store, config: Config, day: date) -> list[str]:
-    """Configured hosts first (in config order), then any other host seen that day."""
-    seen = [r["host"] for r in store.query(
-        "SELECT DISTINCT host FROM snapshots WHERE day = ? ORDER BY host", [day.isoformat()]
-    )]
-    names = [h.name for h in config.hosts]
-    return names + [h for h in seen if h not in names]
+    """The configured hosts, in config order (a host no longer configured is not reported)."""
+    return [h.name for h in config.hosts]
 
 
 def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, Any]:
@@ -79,7 +75,7 @@ def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, 
         "reachable": sum(1 for r in runs if r["ok"]),
     }
     if not runs:
-        return entry | {"status": "no-data", "error": "no collection on this day"}
+        return entry | {"status": "no-data", "error": None}
     last = runs[-1]
     if not last["ok"]:
         return entry | {"status": "down", "taken_at": last["taken_at"], "error": last["error"]}
@@ -92,6 +88,7 @@ def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, 
 MESSAGES = {
     "id": {
         "down": "tidak terjangkau: {error}",
+        "no_data": "tidak ada data: belum ada pengumpulan (collect) pada tanggal ini",
         "used": "terpakai {pct:.0f}%",
         "load": "load {load:.2f} melebihi jumlah core ({cores})",
         "not_running": "tidak berjalan ({detail})",
@@ -101,6 +98,7 @@ MESSAGES = {
     },
     "en": {
         "down": "not reachable: {error}",
+        "no_data": "no data: nothing was collected on this date",
         "used": "{pct:.0f}% used",
         "load": "load {load:.2f} above the number of cores ({cores})",
         "not_running": "not running ({detail})",
@@ -114,7 +112,9 @@ MESSAGES = {
 def host_alerts(entry: dict[str, Any], limits: HostThresholds, lang: str = "id") -> list[dict[str, str]]:
     say = MESSAGES.get(lang, MESSAGES["en"])
     name = entry["name"]
-    if entry["status"] in ("down", "no-data"):
+    if entry["status"] == "no-data":
+        return [_alert("warning", name, "host", say["no_data"])]
+    if entry["status"] == "down":
         return [_alert("critical", name, "host", say["down"].format(error=entry.get("error")))]
     alerts = []
     for fs in entry.get("filesystems", []):
@@ -150,6 +150,18 @@ def _log_alerts(host: str, logfile: dict[str, Any], say: dict[str, str]) -> list
     if not logfile.get("fresh"):
         return [_alert("warning", host, item, say["log_stale"].format(minutes=(logfile.get("age_seconds") or 0) / 60))]
     return []
+
+
+def unique_alerts(alerts: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One alert per host and item: the first one raised (host checks come before sections)."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for alert in alerts:
+        key = (alert["host"], alert["item"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(alert)
+    return kept
 
 
 def _alert(severity: str, host: str, item: str, message: str) -> dict[str, str]:
