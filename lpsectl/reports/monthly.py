@@ -14,6 +14,7 @@ from statistics import mean
 from typing import Any
 
 from lpsectl import tickets
+from lpsectl.collect.postgres import counter_delta
 from lpsectl.config import Config
 from lpsectl.render import long_date, render
 from lpsectl.store import Store, decode_json
@@ -263,29 +264,19 @@ def database_section(snapshots: dict, notes: list, lang: str) -> list[dict[str, 
     return [database_host(host, rows, notes, lang) for host, rows in sorted(postgres.items())]
 
 
-def counter_change(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, int] | None:
-    """Counters' change between two pg_stat_database rows; after a reset, the new values."""
-    if before is None:
-        return None
-    reset = before.get("stats_reset") != after.get("stats_reset") or any(
-        (after.get(c) or 0) < (before.get(c) or 0) for c in DB_COUNTERS
-    )
-    return {c: int(after.get(c) or 0) - (0 if reset else int(before.get(c) or 0)) for c in DB_COUNTERS}
-
-
 def database_host(host: str, rows: list[dict[str, Any]], notes: list, lang: str) -> dict[str, Any]:
     good = [row for row in rows if row["ok"]]
     daily: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(DB_COUNTERS, 0))
     previous = None
     for row in good:
-        stats = row["data"].get("database_stats")
-        if not stats:
+        if not row["data"].get("database_stats"):
             continue
-        change = counter_change(previous, stats)
-        previous = stats
-        if change:
-            for counter, value in change.items():
-                daily[row["day"]][counter] += value
+        # the collector's delta: a reset, a restart or a counter going down is not negative
+        change = counter_delta(previous, row["data"])["counters"]
+        previous = row["data"]
+        for counter in DB_COUNTERS:
+            if counter in change:
+                daily[row["day"]][counter] += change[counter]
     missing = sorted({item for row in rows for item in row["unavailable"]})
     if missing:
         reason = next((r["unavailable"][missing[-1]] for r in reversed(rows)
