@@ -497,7 +497,14 @@ def phone_is_valid(text: str) -> bool:
 
 
 def email_is_valid(text: str) -> bool:
-    return bool(_EMAIL.fullmatch(text or "")) and ".." not in text
+    """One plain address (no display name), as :mod:`lpsectl.addresses` accepts it for mail."""
+    from lpsectl.addresses import AddressError, parse_address
+
+    try:
+        address = parse_address(text or "")
+    except AddressError:
+        return False
+    return not address.display_name and bool(_EMAIL.fullmatch(text or "")) and ".." not in text
 
 
 def decree_end(request: Mapping[str, Any], settings: AccessSettings) -> date | None:

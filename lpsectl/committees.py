@@ -1,7 +1,11 @@
 """Procurement committees (Pokja) and their tender schedules, read from CSV exports.
 
 ``committees_file`` (``[mail]``): ``name,email[,satker]`` with a header line;
-several addresses in one cell may be separated by ``;``.
+several addresses in one cell may be separated by ``;``. A row that cannot be
+used (no name, a bad address) is skipped and named in ``problems`` with its
+file and line, so one bad row never stops the others from being told.
+A committee's identity is its name, case- and space-folded (:func:`fold_name`),
+never its row: the file may be re-ordered or grow between announcements.
 
 ``tender_schedule_file`` (``[maintenance]``): one tender stage per line. The
 column names differ between exports, so they are configurable
@@ -16,9 +20,10 @@ import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from email.utils import parseaddr
+from email.headerregistry import Address
 from pathlib import Path
 
+from lpsectl.addresses import AddressError, describe, parse_address
 from lpsectl.errors import ConfigError
 
 DEFAULT_TENDER_COLUMNS = {
@@ -39,6 +44,41 @@ class Committee:
     emails: list[str]
     satker: str = ""
 
+    @property
+    def key(self) -> str:
+        return fold_name(self.name)
+
+    @property
+    def addresses(self) -> list[Address]:
+        return [parse_address(e) for e in self.emails]
+
+
+@dataclass
+class Committees:
+    """What a committees file gave: the usable committees, and every row skipped (with why)."""
+
+    committees: list[Committee]
+    problems: list[str] = field(default_factory=list)
+    #: names of committees whose row was skipped (they are not e-mailed)
+    skipped: list[str] = field(default_factory=list)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.committees)
+
+    def __len__(self) -> int:
+        return len(self.committees)
+
+    def __getitem__(self, index: int) -> Committee:
+        return self.committees[index]
+
+    def keys(self) -> set[str]:
+        return {c.key for c in self.committees}
+
+
+def fold_name(name: str) -> str:
+    """A committee name as identity: case-folded, runs of white space made one space."""
+    return " ".join(name.split()).casefold()
+
 
 @dataclass
 class TenderStage:
@@ -52,22 +92,45 @@ class TenderStage:
     deadline_inside: bool = field(default=False)
 
 
-def read_committees(path: str | Path) -> list[Committee]:
-    """Committees from a CSV; every error names the file and line."""
+def read_committees(path: str | Path) -> Committees:
+    """Committees from a CSV.
+
+    Raises :class:`ConfigError` only when the file as a whole is unusable
+    (missing, unreadable, not CSV, no ``name``/``email`` column). A bad row is
+    skipped and described in ``Committees.problems`` as ``"FILE:LINE: ..."``;
+    a name seen twice keeps its first row.
+    """
     rows = _read_csv(path, required=("name", "email"))
-    committees = []
+    result = Committees([])
+    seen: set[str] = set()
     for line, row in rows:
-        name = (row.get("name") or "").strip()
-        emails = [e.strip() for e in (row.get("email") or "").split(";") if e.strip()]
+        where = f"{path}:{line}"
+        name = " ".join((row.get("name") or "").split())
+        cells = [e.strip() for e in (row.get("email") or "").split(";") if e.strip()]
         if not name:
-            raise ConfigError(f"{path}:{line}: the committee has no name")
-        if not emails:
-            raise ConfigError(f"{path}:{line}: committee {name!r} has no e-mail address")
-        for email in emails:
-            if not _looks_like_address(email):
-                raise ConfigError(f"{path}:{line}: {email!r} is not an e-mail address")
-        committees.append(Committee(name, emails, (row.get("satker") or "").strip()))
-    return committees
+            result.problems.append(f"{where}: the committee has no name; row skipped")
+            continue
+        if not cells:
+            result.problems.append(f"{where}: committee {name!r} has no e-mail address; row skipped")
+            result.skipped.append(name)
+            continue
+        if fold_name(name) in seen:
+            result.problems.append(f"{where}: committee {name!r} appears again; the first row is used")
+            continue
+        emails, bad = [], ""
+        for cell in cells:
+            try:
+                emails.append(str(parse_address(cell)))
+            except AddressError as exc:
+                bad = f"{describe(cell)} is not one e-mail address: it {exc}"
+                break
+        if bad:
+            result.problems.append(f"{where}: committee {name!r}: {bad}; row skipped")
+            result.skipped.append(name)
+            continue
+        seen.add(fold_name(name))
+        result.committees.append(Committee(name, emails, " ".join((row.get("satker") or "").split())))
+    return result
 
 
 def read_tender_schedule(path: str | Path, tz: tzinfo,
@@ -97,10 +160,10 @@ def read_tender_schedule(path: str | Path, tz: tzinfo,
 def stages_in_window(stages: Iterable[TenderStage], committee: str, start: datetime,
                      end: datetime) -> list[TenderStage]:
     """The committee's stages that overlap ``[start, end)``, by start time."""
-    key = committee.strip().casefold()
+    key = fold_name(committee)
     found = []
     for stage in stages:
-        if stage.committee.casefold() != key:
+        if fold_name(stage.committee) != key:
             continue
         if stage.start < end and stage.end > start:
             stage.deadline_inside = start <= stage.end <= end
@@ -125,12 +188,6 @@ def parse_local_time(text: str, tz: tzinfo, where: str) -> datetime:
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
 
 
-def _looks_like_address(text: str) -> bool:
-    address = parseaddr(text)[1]
-    local, _, domain = address.rpartition("@")
-    return bool(local) and "." in domain and " " not in address
-
-
 def _read_csv(path: str | Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     path = Path(path).expanduser()
     try:
@@ -143,7 +200,13 @@ def _read_csv(path: str | Path, required: tuple[str, ...]) -> list[tuple[int, di
                 raise ConfigError(
                     f"{path}: column {missing[0]!r} is missing (header: {', '.join(header) or 'empty'})"
                 )
-            return [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))]
+            rows, start = [], reader.line_num + 1
+            for row in reader:
+                # the line a row starts on: a quoted cell may span several lines
+                if any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                    rows.append((start, row))
+                start = reader.line_num + 1
+            return rows
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:

@@ -102,9 +102,15 @@ class MailSettings:
     smtp_port: int = 25
     starttls: bool = False
     ssl: bool = False
+    #: AUTH over an unencrypted connection only when this is set explicitly
+    allow_plain_auth: bool = False
     username: str = ""
     password_file: str = ""
+    #: PEM file of the CA (or the self-signed certificate) the mail server's TLS is checked against
+    ca_file: str = ""
     timeout: float = 30.0
+    #: a message the server keeps deferring (4xx) is given up (``failed``) after this many hours
+    retry_hours: float = 72.0
     sender: str = "lpsectl <lpsectl@localhost>"
     helpdesk: list[str] = field(default_factory=list)
     head: list[str] = field(default_factory=list)
@@ -199,6 +205,7 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     config.mail = _build(MailSettings, raw.get("mail", {}), source, "mail")
     _check_lpse(config.lpse, source)
     _check_ssh(config.ssh, source)
+    _check_mail(config.mail, source)
     hosts_raw = raw.get("hosts", None)
     if hosts_raw is None:
         config.hosts = embedded_default().hosts
@@ -296,6 +303,39 @@ def _check_ssh(ssh: SshSettings, source: str) -> None:
         raise ConfigError(f"{source}: ssh.parallel must be at least 1")
     if ssh.connect_timeout <= 0:
         raise ConfigError(f"{source}: ssh.connect_timeout must be positive")
+
+
+def _check_mail(mail: MailSettings, source: str) -> None:
+    from lpsectl.addresses import AddressError, describe, parse_address
+
+    for key in ("sender", "helpdesk", "head"):
+        value = getattr(mail, key)
+        for index, text in enumerate(value if isinstance(value, list) else [value]):
+            where = f"mail.{key}" + (f"[{index}]" if isinstance(value, list) else "")
+            try:
+                parse_address(text)
+            except AddressError as exc:
+                raise ConfigError(f"{source}: {where}: {describe(text)} is not one e-mail address: it {exc}") from exc
+    if mail.ca_file:
+        path = Path(mail.ca_file).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{source}: mail.ca_file: {path} is not a readable file "
+                              "(a PEM certificate of the CA that signed the mail server's certificate)")
+    if mail.ssl and mail.starttls:
+        raise ConfigError(f"{source}: mail.ssl and mail.starttls are both true; "
+                          "use ssl for port 465 or starttls for port 587, not both")
+    if mail.username and not (mail.ssl or mail.starttls or mail.allow_plain_auth):
+        raise ConfigError(
+            f"{source}: mail.username is set but neither mail.starttls nor mail.ssl is: the SMTP "
+            "password would cross the network in clear text; set starttls = true (port 587) or "
+            "ssl = true (port 465), or allow_plain_auth = true if the server is on this machine"
+        )
+    if not 0 < mail.timeout <= 600:
+        raise ConfigError(f"{source}: mail.timeout must be between 0 and 600 seconds")
+    if not 0 < mail.retry_hours <= 24 * 30:
+        raise ConfigError(f"{source}: mail.retry_hours must be between 0 and 720")
+    if not 1 <= mail.smtp_port <= 65535:
+        raise ConfigError(f"{source}: mail.smtp_port: {mail.smtp_port} is not a port number (1-65535)")
 
 
 def _build(cls: type[S], raw: Any, source: str, where: str, skip: set[str] = frozenset()) -> S:

@@ -83,3 +83,9 @@ class HostKeyError(RemoteError):
 
 class AuthenticationError(RemoteError):
     """The server refused our key."""
+
+
+class ProblemsError(LpsectlError):
+    """The run completed but found something the admin must act on (exit 1)."""
+
+    exit_code = ExitCode.PROBLEMS

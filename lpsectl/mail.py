@@ -1,33 +1,46 @@
 """E-mail: building MIME messages, the outbox spool, and SMTP delivery.
 
 Nothing is ever sent straight away: every message is first written to the
-``outbox`` table (in the same store as the history), then :func:`flush`
-delivers what is pending. A failed send stays in the outbox with its error
-and is retried by the next flush (``lpsectl outbox flush``, run by cron).
+``outbox`` table (in the same store as the history) by :func:`queue_message`,
+then :func:`flush` delivers what is due. Delivery is judged **per recipient**
+from the SMTP replies (RFC 5321 §4.2.1):
 
-API for other features (e.g. ``report daily --email``)::
+* 2xx — ``sent`` for that recipient;
+* 4xx, a lost connection, a timeout — ``deferred``: tried again after a
+  back-off (:data:`BACKOFF`), given up as ``failed`` after ``mail.retry_hours``;
+* 5xx — ``failed`` for that recipient, with the server's reply kept.
+
+One refused recipient or message never holds up the others: the flush goes
+on with the next recipient, the next message, and after a dropped
+connection a new one. The message's own status sums its recipients up:
+``queued``, ``sending`` (claimed), ``deferred``, ``sent``, ``partial`` (some
+sent, some failed), ``failed`` (dead letter: nobody got it) or ``dropped``
+(``outbox drop``; kept for the record, never deleted).
+
+API for other features::
 
     from lpsectl import mail
     message = mail.build_message(config, to=config.mail.head, subject="Laporan ...",
-                                 text=text, html=html,
-                                 attachments=[mail.Attachment("laporan.pdf", data, "application/pdf")])
-    mail.enqueue(store, message, purpose="report-daily", ref="report:2026-12-07")
-    result = mail.flush(store, config, now)     # -> FlushResult
-    if result.error or result.failed: ...       # messages stay in the outbox
+                                 text=text, html=html, message_id=mail.message_key(...))
+    queued = mail.queue_message(store, message, purpose="report-daily", ref="report:2026-12-07")
+    result = mail.flush(store, config, now, ids=[queued.id])   # -> FlushResult
+    result.raise_for_status()   # ProblemsError (exit 1) / UnavailableError (5) / ConfigError (4)
 
-"Never sent twice": every message has a Message-ID; enqueueing a message
-whose Message-ID is already in the outbox returns the existing row instead
-of adding a copy (so callers can make Message-IDs deterministic and re-run
-safely), and a flush claims each row atomically (``pending`` → ``sending``)
-before handing it to the server, then marks it ``sent``. A row left in
-``sending`` by a run that died mid-send is given back to ``pending`` after
-``STALE_CLAIM`` and re-sent with the same Message-ID (receiving mail clients
-fold duplicates with one Message-ID); this is the only case of a repeat.
+"Never sent twice": a message's identity is its Message-ID, built by
+:func:`message_key` from what the message *is* (purpose, subject object,
+recipient identity), never from a position in a file. Queueing a Message-ID
+that is already in the outbox returns the existing row. A flush claims each
+row atomically before talking to the server; a row left ``sending`` by a run
+that died mid-send is given back after :data:`STALE_CLAIM` and sent again to
+the recipients not yet marked ``sent``, with the same Message-ID (mail
+clients fold duplicates with one Message-ID): the only case of a repeat.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import re
 import smtplib
 import socket
 import ssl
@@ -38,19 +51,40 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
 from lpsectl import timeutil
+from lpsectl.addresses import AddressError, is_ascii, parse_address
+from lpsectl.addresses import describe as describe_value
 from lpsectl.config import Config, MailSettings
-from lpsectl.errors import ConfigError, ExitCode, UsageError
+from lpsectl.errors import (
+    ConfigError,
+    ExitCode,
+    LpsectlError,
+    ProblemsError,
+    UnavailableError,
+    UsageError,
+)
 from lpsectl.store import Store, decode_json
 
 #: a claim older than this is from a run that died while sending
 STALE_CLAIM = timedelta(minutes=15)
 
-PENDING, SENDING, SENT = "pending", "sending", "sent"
+#: wait after the n-th deferral (the last value repeats), like an MTA's queue runs
+BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=30),
+           timedelta(hours=1), timedelta(hours=2), timedelta(hours=4))
+
+QUEUED, SENDING, DEFERRED, SENT, PARTIAL, FAILED, DROPPED = (
+    "queued", "sending", "deferred", "sent", "partial", "failed", "dropped")
+#: MAIL FROM replies that say the sender or session is wrong (RFC 4954, 3207, 5321),
+#: not the message: the flush stops and nothing is marked failed
+SENDER_CONFIG_CODES = (530, 535, 550, 553, 554)
+#: message states a flush picks up
+WAITING = (QUEUED, DEFERRED)
+#: message states that are over (nothing more will be tried)
+FINAL = (SENT, PARTIAL, FAILED, DROPPED)
 
 
 @dataclass
@@ -63,19 +97,122 @@ class Attachment:
 
 
 @dataclass
-class FlushResult:
-    """What one flush did. ``error`` is set when the server could not be used at all."""
+class Outcome:
+    """What happened to one recipient of one message in one flush."""
 
-    sent: list[int] = field(default_factory=list)
-    failed: dict[int, str] = field(default_factory=dict)
+    outbox_id: int
+    address: str
+    status: str  # sent | deferred | failed
+    reply: str = ""
+
+
+@dataclass
+class FlushResult:
+    """What one flush did.
+
+    ``error`` is set when the server could not be used at all (nothing was
+    tried, or the rest was not tried after a connection could not be made
+    again); ``outcomes`` has one entry per recipient tried.
+    """
+
+    outcomes: list[Outcome] = field(default_factory=list)
     remaining: int = 0
     error: str | None = None
     error_exit: int = int(ExitCode.UNAVAILABLE)
     released: list[int] = field(default_factory=list)
 
+    def _ids(self, status: str) -> list[int]:
+        return sorted({o.outbox_id for o in self.outcomes if o.status == status})
+
+    @property
+    def sent(self) -> list[int]:
+        """Messages that reached at least one recipient in this flush."""
+        return self._ids(SENT)
+
+    @property
+    def failed(self) -> dict[int, str]:
+        """Messages with a recipient refused for good in this flush → the first reason."""
+        out: dict[int, str] = {}
+        for o in self.outcomes:
+            if o.status == FAILED:
+                out.setdefault(o.outbox_id, f"{o.address}: {o.reply}")
+        return out
+
+    @property
+    def deferred(self) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for o in self.outcomes:
+            if o.status == DEFERRED:
+                out.setdefault(o.outbox_id, f"{o.address}: {o.reply}")
+        return out
+
+    def recipients(self, status: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
     @property
     def ok(self) -> bool:
-        return self.error is None and not self.failed
+        return self.error is None and not self.failed and not self.deferred
+
+    @property
+    def exit_code(self) -> int:
+        """0 all delivered; 1 a recipient refused for good; 5 server unusable or deferred; 4 login."""
+        if self.error is not None:
+            return self.error_exit
+        if self.failed:
+            return int(ExitCode.PROBLEMS)
+        if self.deferred:
+            return int(ExitCode.UNAVAILABLE)
+        return int(ExitCode.OK)
+
+    def merge(self, other: FlushResult) -> None:
+        self.outcomes.extend(other.outcomes)
+        self.released.extend(other.released)
+        self.remaining = other.remaining
+        if other.error is not None:
+            self.error, self.error_exit = other.error, other.error_exit
+
+    def summary(self) -> str:
+        """One sentence: what was sent, what failed (with the first reason), what waits."""
+        parts = [f"{len(self.recipients(SENT))} recipient(s) accepted"]
+        failed = self.recipients(FAILED)
+        if failed:
+            parts.append(f"{len(failed)} refused for good ({failed[0].address}: {failed[0].reply}"
+                         + (", …" if len(failed) > 1 else "") + ")")
+        deferred = self.recipients(DEFERRED)
+        if deferred:
+            parts.append(f"{len(deferred)} deferred ({deferred[0].address}: {deferred[0].reply})")
+        if self.error:
+            parts.append(self.error)
+        return "; ".join(parts) + f"; {self.remaining} message(s) wait in the outbox"
+
+    def raise_for_status(self) -> None:
+        """Raise the error cron acts on (see :attr:`exit_code`); return when all was delivered."""
+        code = self.exit_code
+        if code == ExitCode.OK:
+            return
+        message = self.summary()
+        if self.remaining:
+            message += " (`lpsectl outbox list`; `lpsectl outbox flush` sends them when due)"
+        if code == ExitCode.PROBLEMS:
+            message += "; see `lpsectl outbox show N` for the server's replies"
+        error: LpsectlError
+        if code == ExitCode.CONFIG:
+            error = ConfigError(message)
+        elif code == ExitCode.PROBLEMS:
+            error = ProblemsError(message)
+        else:
+            error = UnavailableError(message)
+        raise error
+
+
+@dataclass
+class Queued:
+    """The outbox row a message is in; ``new`` is False when it was there already."""
+
+    id: int
+    new: bool
+    status: str
+    sent_at: str | None = None
 
 
 # -- building ------------------------------------------------------------------
@@ -85,32 +222,46 @@ def sender_domain(sender: str) -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
+def addresses(values: Iterable[str | Address], where: str = "e-mail address") -> list[Address]:
+    """Parse each value as one mailbox; :class:`UsageError` naming ``where`` and the value."""
+    out = []
+    for value in values:
+        if isinstance(value, Address):
+            out.append(value)
+            continue
+        try:
+            out.append(parse_address(value))
+        except AddressError as exc:
+            raise UsageError(f"{where}: {describe_value(value)} is not one e-mail address: it {exc}") from exc
+    return out
+
+
 def build_message(
     config: Config,
-    to: Sequence[str],
+    to: Sequence[str | Address],
     subject: str,
     text: str,
     html: str | None = None,
     attachments: Iterable[Attachment] = (),
-    cc: Sequence[str] = (),
-    bcc: Sequence[str] = (),
+    cc: Sequence[str | Address] = (),
+    bcc: Sequence[str | Address] = (),
     message_id: str | None = None,
     now: datetime | None = None,
 ) -> EmailMessage:
     """A message from ``mail.sender``: text part, optional HTML alternative, attachments.
 
-    Text parts are quoted-printable so the stored message is 7-bit clean.
-    ``message_id`` (without angle brackets is fine) makes re-enqueueing idempotent.
+    Each of ``to``/``cc``/``bcc`` is a list of single addresses (``addr`` or
+    ``Name <addr>``, a name may hold commas), parsed by
+    :func:`lpsectl.addresses.parse_address`; a bad one raises
+    :class:`UsageError`. Text parts are quoted-printable so the stored message
+    is 7-bit clean. ``message_id`` makes re-queueing idempotent.
     """
     message = EmailMessage()
-    message["From"] = config.mail.sender
-    if to:
-        message["To"] = ", ".join(to)
-    if cc:
-        message["Cc"] = ", ".join(cc)
-    if bcc:
-        message["Bcc"] = ", ".join(bcc)
-    message["Subject"] = subject
+    message["From"] = addresses([config.mail.sender], "mail.sender")[0]
+    for header, values in (("To", to), ("Cc", cc), ("Bcc", bcc)):
+        if values:
+            message[header] = addresses(values, header)
+    message["Subject"] = " ".join(subject.split())  # a header never carries a line break
     message["Date"] = format_datetime(now or timeutil.now(config.tz))
     message["Message-ID"] = _bracket(message_id) if message_id else make_msgid(
         domain=sender_domain(config.mail.sender)
@@ -127,10 +278,34 @@ def build_message(
     return message
 
 
-def deterministic_message_id(config: Config, *parts: object) -> str:
-    """``<part1.part2...@sender-domain>``: the same inputs always give the same id."""
-    local = ".".join(str(p).replace("@", "-at-").replace(" ", "_") for p in parts)
-    return f"<{local}@{sender_domain(config.mail.sender)}>"
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+
+
+def message_key(config: Config, *parts: object) -> str:
+    """A stable Message-ID ``<part1.part2...@sender-domain>`` from what a message is.
+
+    Pass the purpose, the subject object (window, report day) and the
+    recipient identity (a committee's folded name, the set of addresses) —
+    never a row number. Unsafe characters are folded to ``_``; a part longer
+    than 40 characters, or one that had to be folded, is shortened and
+    followed by 10 hex digits of its SHA-256, so different inputs never share
+    an id.
+    """
+    pieces = []
+    for part in parts:
+        text = str(part)
+        safe = _UNSAFE_ID.sub("_", text).strip("._") or "x"
+        if safe != text or len(safe) > 40:
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+            safe = f"{safe[:40].rstrip('._')}-{digest}"
+        pieces.append(safe)
+    return f"<{'.'.join(pieces)}@{sender_domain(config.mail.sender)}>"
+
+
+def recipients_key(values: Iterable[str | Address]) -> str:
+    """The recipient identity of a list of addresses: sorted, lower-cased addr-specs."""
+    specs = sorted({a.addr_spec.lower() for a in addresses(values)})
+    return hashlib.sha256("\n".join(specs).encode("utf-8")).hexdigest()[:12]
 
 
 def _bracket(message_id: str) -> str:
@@ -138,12 +313,14 @@ def _bracket(message_id: str) -> str:
 
 
 def recipients_of(message: EmailMessage) -> list[str]:
-    """Envelope recipients: To + Cc + Bcc, each address once, in order."""
-    values = [str(v) for key in ("To", "Cc", "Bcc") for v in message.get_all(key, [])]
+    """Envelope recipients: To + Cc + Bcc addr-specs, each once (case-insensitively), in order."""
     seen: list[str] = []
-    for _, address in getaddresses(values):
-        if address and address not in seen:
-            seen.append(address)
+    for key in ("To", "Cc", "Bcc"):
+        for header in message.get_all(key, []):
+            for address in getattr(header, "addresses", ()):
+                spec = address.addr_spec
+                if spec and spec.lower() not in {s.lower() for s in seen}:
+                    seen.append(spec)
     return seen
 
 
@@ -166,51 +343,115 @@ def describe(message: EmailMessage) -> dict[str, Any]:
 
 
 def _header_list(message: EmailMessage, name: str) -> list[str]:
-    values = [str(v) for v in message.get_all(name, [])]
-    return [address for _, address in getaddresses(values) if address]
+    return [a.addr_spec for h in message.get_all(name, []) for a in getattr(h, "addresses", ())]
 
 
 def parse_raw(raw: str) -> EmailMessage:
     return BytesParser(policy=policy.default).parsebytes(raw.encode("utf-8"))  # type: ignore[return-value]
 
 
+def _serialise(message: EmailMessage) -> str:
+    """The message as stored: SMTP line endings; UTF-8 headers only where an address needs them.
+
+    With an address whose local part is not ASCII the headers are written as
+    UTF-8 (RFC 6532); :func:`flush` then needs the server's SMTPUTF8.
+    """
+    specs = recipients_of(message) + [a.addr_spec for a in message["From"].addresses]
+    utf8 = not all(is_ascii(spec) for spec in specs)
+    return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP).decode("utf-8")
+
+
 # -- the outbox ------------------------------------------------------------------
 
-def enqueue(store: Store, message: EmailMessage, purpose: str, ref: str | None = None,
-            now: datetime | None = None) -> int:
-    """Spool ``message``; return its outbox id (the existing one if already spooled)."""
+def queue_message(store: Store, message: EmailMessage, purpose: str, ref: str | None = None,
+                  now: datetime | None = None) -> Queued:
+    """Spool ``message`` with one ``queued`` row per envelope recipient.
+
+    Returns the row, ``new=False`` (and its status) when the Message-ID was
+    already spooled — the caller can tell "sent before" from "queued now".
+    Raises :class:`UsageError` for a message without recipients.
+    """
     if not message["Message-ID"]:
         message["Message-ID"] = make_msgid(domain=sender_domain(str(message["From"] or "")))
     message_id = str(message["Message-ID"]).strip()
-    existing = store.query_one("SELECT id FROM outbox WHERE message_id = ?", [message_id])
+    existing = store.query_one("SELECT id, status, sent_at FROM outbox WHERE message_id = ?", [message_id])
     if existing:
-        return int(existing["id"])
+        return Queued(int(existing["id"]), False, existing["status"], existing["sent_at"])
     recipients = recipients_of(message)
     if not recipients:
         raise UsageError(f"e-mail {str(message['Subject'])!r} has no recipients")
     stored = copy.deepcopy(message)
     del stored["Bcc"]  # Bcc addresses travel in the envelope only
-    return store.insert("outbox", {
-        "message_id": message_id,
-        "purpose": purpose,
-        "ref": ref,
-        "sender": parseaddr(str(message["From"] or ""))[1],
-        "recipients": recipients,
-        "subject": str(message["Subject"] or ""),
-        "raw": stored.as_bytes(policy=policy.SMTP).decode("utf-8"),
-        "status": PENDING,
-        "attempts": 0,
-        "created_at": timeutil.isoformat(now or timeutil.now()),
-    })
+    stamp = timeutil.isoformat(now or timeutil.now())
+    with store.transaction():
+        outbox_id = store.insert("outbox", {
+            "message_id": message_id,
+            "purpose": purpose,
+            "ref": ref,
+            "sender": message["From"].addresses[0].addr_spec,
+            "recipients": recipients,
+            "subject": str(message["Subject"] or ""),
+            "raw": _serialise(stored),
+            "status": QUEUED,
+            "attempts": 0,
+            "created_at": stamp,
+        })
+        _add_recipients(store, outbox_id, recipients, stamp)
+    return Queued(outbox_id, True, QUEUED)
 
 
-def outbox_rows(store: Store, include_sent: bool = False, ref: str | None = None,
+def enqueue(store: Store, message: EmailMessage, purpose: str, ref: str | None = None,
+            now: datetime | None = None) -> int:
+    """:func:`queue_message`, returning only the outbox id."""
+    return queue_message(store, message, purpose, ref, now).id
+
+
+def _add_recipients(store: Store, outbox_id: int, recipients: Sequence[str], stamp: str) -> None:
+    for address in recipients:
+        store.execute(
+            "INSERT INTO outbox_recipients (outbox_id, address, status, attempts, updated_at) "
+            "VALUES (?, ?, ?, 0, ?)", [outbox_id, address, QUEUED, stamp])
+
+
+def recipient_rows(store: Store, outbox_id: int) -> list[dict[str, Any]]:
+    """Per-recipient state of one message, in envelope order.
+
+    Messages spooled before per-recipient delivery existed get their rows
+    here, with the message's own state.
+    """
+    rows = store.query("SELECT address, status, attempts, reply, updated_at FROM outbox_recipients "
+                       "WHERE outbox_id = ? ORDER BY id", [outbox_id])
+    if rows:
+        return rows
+    message = store.query_one("SELECT recipients, status, last_error, created_at FROM outbox WHERE id = ?",
+                              [outbox_id])
+    if message is None:
+        return []
+    status = {"pending": QUEUED, SENDING: QUEUED}.get(message["status"], message["status"])
+    with store.transaction():
+        for address in decode_json(message["recipients"], []):
+            store.execute(
+                "INSERT INTO outbox_recipients (outbox_id, address, status, attempts, reply, updated_at) "
+                "VALUES (?, ?, ?, 0, ?, ?)",
+                [outbox_id, address, status, message["last_error"], message["created_at"]])
+    return store.query("SELECT address, status, attempts, reply, updated_at FROM outbox_recipients "
+                       "WHERE outbox_id = ? ORDER BY id", [outbox_id])
+
+
+def outbox_rows(store: Store, include_done: bool = False, ref: str | None = None,
                 ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    """Outbox rows (without the raw message), oldest first; recipients decoded."""
-    where, params = [], []
-    if not include_sent:
-        where.append("status <> ?")
-        params.append(SENT)
+    """Outbox rows (without the raw message), oldest first, each with ``recipients``
+    as a list of ``{"address", "status", "attempts", "reply", "updated_at"}``.
+
+    By default only messages still to be delivered (``queued``, ``sending``,
+    ``deferred``) and those that failed (``failed``, ``partial``): what an
+    admin has to look at. ``include_done`` adds ``sent`` and ``dropped``.
+    """
+    where: list[str] = []
+    params: list[Any] = []
+    if not include_done:
+        where.append("status NOT IN (?, ?)")
+        params += [SENT, DROPPED]
     if ref is not None:
         where.append("ref = ?")
         params.append(ref)
@@ -218,19 +459,21 @@ def outbox_rows(store: Store, include_sent: bool = False, ref: str | None = None
         where.append(f"id IN ({', '.join('?' for _ in ids)})")
         params.extend(ids)
     sql = (
-        "SELECT id, message_id, purpose, ref, sender, recipients, subject, status, attempts, "
-        "created_at, last_attempt_at, last_error, sent_at FROM outbox"
+        "SELECT id, message_id, purpose, ref, sender, subject, status, attempts, "
+        "created_at, last_attempt_at, next_attempt_at, last_error, sent_at FROM outbox"
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + " ORDER BY id"
     )
     rows = store.query(sql, params)
     for row in rows:
-        row["recipients"] = decode_json(row["recipients"], [])
+        row["recipients"] = recipient_rows(store, row["id"])
     return rows
 
 
 def pending_count(store: Store) -> int:
-    row = store.query_one("SELECT count(*) AS n FROM outbox WHERE status <> ?", [SENT])
+    """Messages still to be delivered (queued, sending or deferred)."""
+    row = store.query_one("SELECT count(*) AS n FROM outbox WHERE status IN (?, ?, ?)",
+                          [QUEUED, SENDING, DEFERRED])
     return int(row["n"]) if row else 0
 
 
@@ -242,23 +485,82 @@ def raw_message(store: Store, outbox_id: int) -> EmailMessage:
 
 
 def release_stale_claims(store: Store, now: datetime) -> list[int]:
-    """Give rows claimed by a run that died mid-send back to ``pending``."""
-    cutoff = timeutil.isoformat(now - STALE_CLAIM)
-    rows = store.query(
-        "SELECT id, last_attempt_at FROM outbox WHERE status = ?", [SENDING]
-    )
-    stale = [r["id"] for r in rows if not r["last_attempt_at"] or _before(r["last_attempt_at"], cutoff)]
+    """Give rows claimed by a run that died mid-send back to ``queued``."""
+    cutoff = now - STALE_CLAIM
+    rows = store.query("SELECT id, last_attempt_at FROM outbox WHERE status = ?", [SENDING])
+    stale = [r["id"] for r in rows
+             if not r["last_attempt_at"] or timeutil.parse_iso(r["last_attempt_at"]) < cutoff]
     for row_id in stale:
         store.execute(
             "UPDATE outbox SET status = ?, last_error = ? WHERE id = ? AND status = ?",
-            [PENDING, "a previous send was interrupted; sending again with the same Message-ID",
+            [QUEUED, "a previous send was interrupted; sending again with the same Message-ID",
              row_id, SENDING],
         )
     return stale
 
 
-def _before(stamp: str, cutoff: str) -> bool:
-    return timeutil.parse_iso(stamp) < timeutil.parse_iso(cutoff)
+def retry(store: Store, ids: Sequence[int], now: datetime) -> list[int]:
+    """Make messages due now: their ``deferred``, ``failed`` and ``dropped`` recipients
+    go back to ``queued`` (sent ones stay sent). Returns the ids changed.
+
+    Raises :class:`UsageError` for an id that does not exist or was fully sent.
+    """
+    changed = []
+    for outbox_id in ids:
+        row = _existing(store, outbox_id)
+        if row["status"] == SENT:
+            raise UsageError(f"outbox message {outbox_id} was sent to every recipient; nothing to retry")
+        if row["status"] == SENDING:
+            raise UsageError(f"outbox message {outbox_id} is being sent right now")
+        recipient_rows(store, outbox_id)
+        with store.transaction():
+            store.execute("UPDATE outbox_recipients SET status = ?, updated_at = ? "
+                          "WHERE outbox_id = ? AND status IN (?, ?, ?)",
+                          [QUEUED, timeutil.isoformat(now), outbox_id, DEFERRED, FAILED, DROPPED])
+            store.execute("UPDATE outbox SET status = ?, next_attempt_at = NULL WHERE id = ?",
+                          [QUEUED, outbox_id])
+        changed.append(outbox_id)
+    return changed
+
+
+def drop(store: Store, ids: Sequence[int], now: datetime, reason: str = "") -> list[int]:
+    """Take messages out of the queue (``dropped``), kept for the record; sent recipients stay sent."""
+    note = f"dropped by the administrator{': ' + reason if reason else ''}"
+    for outbox_id in ids:
+        row = _existing(store, outbox_id)
+        if row["status"] in (SENT, DROPPED):
+            raise UsageError(f"outbox message {outbox_id} is already {row['status']}")
+        if row["status"] == SENDING:
+            raise UsageError(f"outbox message {outbox_id} is being sent right now")
+    for outbox_id in ids:
+        recipient_rows(store, outbox_id)
+        with store.transaction():
+            store.execute("UPDATE outbox_recipients SET status = ?, reply = ?, updated_at = ? "
+                          "WHERE outbox_id = ? AND status <> ?",
+                          [DROPPED, note, timeutil.isoformat(now), outbox_id, SENT])
+            store.execute("UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = NULL "
+                          "WHERE id = ?", [DROPPED, note, outbox_id])
+    return list(ids)
+
+
+def not_delivered_error(row: dict[str, Any]) -> LpsectlError:
+    """The error for an :func:`outbox_rows` row that is not (fully) sent: exit 5 while it
+    waits, exit 1 when a recipient was refused for good or it was dropped."""
+    problems = [f"{r['address']}: {r['status']}" + (f" ({r['reply']})" if r["reply"] else "")
+                for r in row["recipients"] if r["status"] != SENT]
+    text = f"outbox message {row['id']} is {row['status']}: " + "; ".join(problems)
+    if row["status"] in WAITING or row["status"] == SENDING:
+        when = f", next try after {row['next_attempt_at']}" if row.get("next_attempt_at") else ""
+        return UnavailableError(f"{text}{when} (`lpsectl outbox flush` sends it when due)")
+    return ProblemsError(f"{text} (`lpsectl outbox show {row['id']}`; `lpsectl outbox retry {row['id']}` "
+                         "sends it again)")
+
+
+def _existing(store: Store, outbox_id: int) -> dict[str, Any]:
+    row = store.query_one("SELECT id, status FROM outbox WHERE id = ?", [outbox_id])
+    if row is None:
+        raise UsageError(f"outbox message {outbox_id} does not exist (`lpsectl outbox list --all`)")
+    return row
 
 
 # -- SMTP ----------------------------------------------------------------------------
@@ -273,11 +575,30 @@ def read_password(mail: MailSettings) -> str:
         return path.read_text(encoding="utf-8").rstrip("\r\n")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mail.password_file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: mail.password_file is not UTF-8 text") from exc
+
+
+def tls_context(mail: MailSettings) -> ssl.SSLContext:
+    """The system's CAs, or ``mail.ca_file`` for an internal CA / self-signed certificate."""
+    cafile = str(Path(mail.ca_file).expanduser()) if mail.ca_file else None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"mail.ca_file: {cafile}: not a PEM certificate lpsectl can read "
+                          f"({getattr(exc, 'strerror', None) or exc})") from exc
 
 
 def connect(mail: MailSettings) -> smtplib.SMTP:
-    """An SMTP session, with STARTTLS/SSL and login as the config says."""
-    context = ssl.create_default_context(cafile=getattr(mail, "ca_file", "") or None)
+    """An SMTP session, with STARTTLS/SSL and login as the config says.
+
+    AUTH is only sent over TLS unless ``mail.allow_plain_auth`` (the config
+    loader refuses the combination too; this is the last guard).
+    """
+    if mail.username and not (mail.ssl or mail.starttls or mail.allow_plain_auth):
+        raise ConfigError("mail.username is set but neither mail.starttls nor mail.ssl: "
+                          "the password would cross the network in clear text")
+    context = tls_context(mail)
     if mail.ssl:
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
             mail.smtp_host, mail.smtp_port, timeout=mail.timeout, context=context
@@ -287,6 +608,9 @@ def connect(mail: MailSettings) -> smtplib.SMTP:
     try:
         smtp.ehlo()
         if mail.starttls and not mail.ssl:
+            if not smtp.has_extn("starttls"):
+                raise smtplib.SMTPNotSupportedError(
+                    "the server does not offer STARTTLS (mail.starttls = true)")
             smtp.starttls(context=context)
             smtp.ehlo()
         if mail.username:
@@ -298,115 +622,248 @@ def connect(mail: MailSettings) -> smtplib.SMTP:
 
 
 def flush(store: Store, config: Config, now: datetime, ids: Sequence[int] | None = None) -> FlushResult:
-    """Send pending outbox messages (all, or only ``ids``); never raises for SMTP trouble.
+    """Deliver the messages that are due (all, or only ``ids``); never raises for SMTP trouble.
 
-    A connection or login failure leaves every message pending with that error
-    recorded (``FlushResult.error``); a message the server refuses stays pending
-    with its own error (``FlushResult.failed``) while the others go out.
+    Each recipient's outcome comes from the server's reply (see the module
+    docstring). A connection that cannot be made leaves every message as it
+    was, with the reason in ``FlushResult.error``; a connection lost in the
+    middle is made again once for the remaining messages.
     """
     result = FlushResult(released=release_stale_claims(store, now))
-    rows = _pending_rows(store, ids)
+    rows = _due_rows(store, now, ids)
     if not rows:
+        result.remaining = pending_count(store)
         return result
     where = f"{config.mail.smtp_host}:{config.mail.smtp_port}"
+    session = _Session(config.mail, where)
     try:
-        smtp = connect(config.mail)
-    except ConfigError as exc:
-        return _fail_all(store, rows, now, result, exc.message, int(ExitCode.CONFIG))
-    except smtplib.SMTPAuthenticationError as exc:
-        return _fail_all(store, rows, now, result,
-                         f"{where}: the SMTP server refused the login of mail.username "
-                         f"{config.mail.username!r} ({_smtp_text(exc)})", int(ExitCode.CONFIG))
-    except (OSError, smtplib.SMTPException) as exc:
-        return _fail_all(store, rows, now, result,
-                         f"{where}: cannot use the SMTP server: {_error_text(exc)}",
-                         int(ExitCode.UNAVAILABLE))
-    try:
-        _send_rows(store, smtp, rows, now, result, where)
+        for row in rows:
+            if not _claim(store, row["id"], now):
+                continue  # another flush took it
+            if not session.open(result):
+                _release(store, row["id"], result.error or "")
+                for later in rows[rows.index(row) + 1:]:
+                    _record_error(store, later["id"], now, result.error or "")
+                break
+            _send_one(store, config, session, row, now, result)
     finally:
-        try:
-            smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            smtp.close()
+        session.close()
     result.remaining = pending_count(store)
     return result
 
 
-def _pending_rows(store: Store, ids: Sequence[int] | None) -> list[dict[str, Any]]:
-    sql = "SELECT id, sender, recipients, raw FROM outbox WHERE status = ?"
-    params: list[Any] = [PENDING]
+class _Session:
+    """One SMTP connection, made when first needed and again after it was lost."""
+
+    def __init__(self, mail: MailSettings, where: str) -> None:
+        self.mail, self.where = mail, where
+        self.smtp: smtplib.SMTP | None = None
+        self.tries = 0
+        #: the server refused our sender: nothing more is tried this flush
+        self.refused = False
+
+    def open(self, result: FlushResult) -> bool:
+        if self.refused:
+            return False
+        if self.smtp is not None:
+            return True
+        if self.tries >= 2:  # the first connection and one after a loss
+            result.error = result.error or f"{self.where}: the connection was lost twice; the rest waits"
+            return False
+        self.tries += 1
+        try:
+            self.smtp = connect(self.mail)
+            return True
+        except ConfigError as exc:
+            result.error, result.error_exit = exc.message, int(ExitCode.CONFIG)
+        except smtplib.SMTPAuthenticationError as exc:
+            result.error = (f"{self.where}: the SMTP server refused the login of mail.username "
+                            f"{self.mail.username!r} ({_smtp_text(exc)})")
+            result.error_exit = int(ExitCode.CONFIG)
+        except ssl.SSLCertVerificationError as exc:
+            result.error = (f"{self.where}: the mail server's certificate is not trusted "
+                            f"({exc.verify_message}); name its CA in mail.ca_file")
+            result.error_exit = int(ExitCode.CONFIG)
+        except (OSError, smtplib.SMTPException) as exc:
+            result.error = f"{self.where}: cannot use the SMTP server: {_error_text(exc)}"
+            result.error_exit = int(ExitCode.UNAVAILABLE)
+        return False
+
+    def lost(self) -> None:
+        if self.smtp is not None:
+            self.smtp.close()
+        self.smtp = None
+
+    def close(self) -> None:
+        if self.smtp is None:
+            return
+        try:
+            self.smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            self.smtp.close()
+        self.smtp = None
+
+
+def _due_rows(store: Store, now: datetime, ids: Sequence[int] | None) -> list[dict[str, Any]]:
+    sql = "SELECT id, sender, raw, created_at, next_attempt_at FROM outbox WHERE status IN (?, ?)"
+    params: list[Any] = list(WAITING)
     if ids:
         sql += f" AND id IN ({', '.join('?' for _ in ids)})"
         params.extend(ids)
-    return store.query(sql + " ORDER BY id", params)
+    rows = store.query(sql + " ORDER BY id", params)
+    return [r for r in rows
+            if not r["next_attempt_at"] or timeutil.parse_iso(r["next_attempt_at"]) <= now]
 
 
-def _send_rows(store: Store, smtp: smtplib.SMTP, rows: list[dict[str, Any]], now: datetime,
-               result: FlushResult, where: str) -> None:
-    for index, row in enumerate(rows):
-        if not _claim(store, row["id"], now):
-            continue  # another flush took it
+def _send_one(store: Store, config: Config, session: _Session, row: dict[str, Any], now: datetime,
+              result: FlushResult) -> None:
+    """One message to its waiting recipients; every outcome recorded, the row's status settled."""
+    assert session.smtp is not None
+    smtp = session.smtp
+    waiting = [r["address"] for r in recipient_rows(store, row["id"]) if r["status"] in WAITING]
+    outcomes: dict[str, tuple[str, str]] = {}
+    raw = row["raw"]
+    needs_utf8 = not raw.isascii()
+    wide = [a for a in waiting if not is_ascii(a)]
+    if (wide or not is_ascii(row["sender"])) and not smtp.has_extn("smtputf8"):
+        reason = (f"{session.where} does not offer SMTPUTF8, which an address with non-ASCII "
+                  "letters before the '@' needs")
+        for address in wide:
+            outcomes[address] = (FAILED, reason)
+        waiting = [a for a in waiting if is_ascii(a)]
+        if needs_utf8:  # the ASCII recipients get headers the old server can carry
+            raw = _ascii_headers(raw)
+            needs_utf8 = False
+    if waiting:
+        options = ["SMTPUTF8"] if needs_utf8 else []
+        if needs_utf8 and smtp.has_extn("8bitmime"):
+            options.append("BODY=8BITMIME")
         try:
-            refused = smtp.sendmail(row["sender"], decode_json(row["recipients"], []),
-                                    row["raw"].encode("utf-8"))
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            message = f"{where}: connection lost while sending: {_error_text(exc)}"
-            _unclaim(store, row["id"], message)
-            result.failed[row["id"]] = message
-            for later in rows[index + 1:]:
-                _record_error(store, later["id"], now, message)
-                result.failed[later["id"]] = message
-            return
-        except smtplib.SMTPException as exc:
-            message = f"{where}: the SMTP server refused the message: {_smtp_text(exc)}"
-            _unclaim(store, row["id"], message)
-            result.failed[row["id"]] = message
+            refused = smtp.sendmail(row["sender"], waiting, raw.encode("utf-8"), mail_options=options)
+            for address in waiting:
+                outcomes[address] = _reply_outcome(refused[address]) if address in refused else (SENT, "250")
+        except smtplib.SMTPRecipientsRefused as exc:
+            for address in waiting:
+                reply = exc.recipients.get(address)
+                outcomes[address] = _reply_outcome(reply) if reply else (DEFERRED, "not tried")
+        except smtplib.SMTPSenderRefused as exc:
+            if exc.smtp_code in SENDER_CONFIG_CODES:
+                # about us, not this message (TLS or login required, sender not allowed):
+                # every message would get it, so none is marked; the admin fixes the config
+                result.error = (f"{session.where}: the server refused the sender {row['sender']}: "
+                                f"{_smtp_text(exc)}; check mail.sender, mail.starttls and mail.username")
+                result.error_exit = int(ExitCode.CONFIG)
+                session.refused = True
+                _release(store, row["id"], result.error)
+                return
+            outcome = _reply_outcome((exc.smtp_code, exc.smtp_error), "MAIL FROM refused: ")
+            outcomes.update({a: outcome for a in waiting})
+        except smtplib.SMTPDataError as exc:
+            outcome = _reply_outcome((exc.smtp_code, exc.smtp_error), "message refused at DATA: ")
+            outcomes.update({a: outcome for a in waiting})
+        except smtplib.SMTPResponseException as exc:
+            outcome = _reply_outcome((exc.smtp_code, exc.smtp_error))
+            outcomes.update({a: outcome for a in waiting})
+            session.lost()
+        except (smtplib.SMTPException, OSError) as exc:
+            # the connection broke (or timed out) mid-conversation: whether the
+            # server kept the message is unknown; try again later, same Message-ID
+            reason = f"connection lost while sending: {_error_text(exc)}"
+            outcomes.update({a: (DEFERRED, reason) for a in waiting})
+            session.lost()
+        except Exception as exc:  # noqa: BLE001 - one broken message must not stop the queue
+            reason = f"lpsectl could not send this message ({type(exc).__name__}: {exc}); please report it"
+            outcomes.update({a: (FAILED, reason) for a in waiting})
+    _settle(store, config, row, outcomes, now, result)
+
+
+def _ascii_headers(raw: str) -> str:
+    """``raw`` with its address headers re-encoded (RFC 2047) for a server without SMTPUTF8."""
+    message = parse_raw(raw)
+    for name in ("From", "To", "Cc", "Reply-To"):
+        header = message[name]
+        if header is None:
             continue
-        _mark_sent(store, row["id"], refused)
-        result.sent.append(row["id"])
+        found = [Address(a.display_name, a.username, a.domain) for a in header.addresses]
+        del message[name]
+        message[name] = found
+    return message.as_bytes(policy=policy.SMTP).decode("ascii", "replace")
+
+
+def _reply_outcome(reply: tuple[int, Any] | Any, prefix: str = "") -> tuple[str, str]:
+    """(status, text) from an SMTP reply: 5xx failed, anything else not 2xx deferred."""
+    try:
+        code, text = int(reply[0]), _decode(reply[1])
+    except (TypeError, ValueError, IndexError):
+        return DEFERRED, f"{prefix}unexpected reply {reply!r}"
+    line = f"{prefix}{code} {' '.join(text.split())}".strip()
+    if 200 <= code < 300:
+        return SENT, line
+    return (FAILED if 500 <= code < 600 else DEFERRED), line
+
+
+def _settle(store: Store, config: Config, row: dict[str, Any], outcomes: dict[str, tuple[str, str]],
+            now: datetime, result: FlushResult) -> None:
+    stamp = timeutil.isoformat(now)
+    give_up = timeutil.parse_iso(row["created_at"]) + timedelta(hours=config.mail.retry_hours) <= now
+    with store.transaction():
+        for address, (status, reply) in outcomes.items():
+            if status == DEFERRED and give_up:
+                status = FAILED
+                reply = f"gave up after {config.mail.retry_hours:g} hours of deferrals; last: {reply}"
+            store.execute(
+                "UPDATE outbox_recipients SET status = ?, reply = ?, attempts = attempts + 1, "
+                "updated_at = ? WHERE outbox_id = ? AND address = ?",
+                [status, reply, stamp, row["id"], address])
+            result.outcomes.append(Outcome(row["id"], address, status, reply))
+        recipients = recipient_rows(store, row["id"])
+        states = [r["status"] for r in recipients]
+        # back-off counts the server's deferrals, not the flushes that could not connect
+        attempts = max([int(r["attempts"]) for r in recipients if r["status"] in WAITING] or [1])
+        errors = [f"{a}: {reply}" for a, (s, reply) in outcomes.items() if s != SENT]
+        values: dict[str, Any] = {"last_error": "; ".join(errors)[:2000] or None, "next_attempt_at": None}
+        if any(s in WAITING for s in states):
+            values["status"] = DEFERRED
+            values["next_attempt_at"] = timeutil.isoformat(now + BACKOFF[min(attempts, len(BACKOFF)) - 1])
+        elif all(s == SENT for s in states):
+            values["status"] = SENT
+        elif any(s == SENT for s in states):
+            values["status"] = PARTIAL
+        else:
+            values["status"] = FAILED if any(s == FAILED for s in states) else DROPPED
+        if SENT in states and not _sent_before(store, row["id"]):
+            values["sent_at"] = stamp  # when the first recipient got it
+        store.update("outbox", row["id"], values)
+
+
+def _sent_before(store: Store, outbox_id: int) -> bool:
+    row = store.query_one("SELECT sent_at FROM outbox WHERE id = ?", [outbox_id])
+    return bool(row and row["sent_at"])
 
 
 def _claim(store: Store, row_id: int, now: datetime) -> bool:
     changed = store.execute(
         "UPDATE outbox SET status = ?, attempts = attempts + 1, last_attempt_at = ? "
-        "WHERE id = ? AND status = ?",
-        [SENDING, timeutil.isoformat(now), row_id, PENDING],
+        "WHERE id = ? AND status IN (?, ?)",
+        [SENDING, timeutil.isoformat(now), row_id, *WAITING],
     )
     return changed == 1
 
 
-def _unclaim(store: Store, row_id: int, error: str) -> None:
-    store.execute("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?", [PENDING, error, row_id])
-
-
-def _mark_sent(store: Store, row_id: int, refused: dict[str, Any]) -> None:
-    note = None
-    if refused:
-        note = "refused recipients: " + ", ".join(
-            f"{addr} ({_decode(reply[1])})" for addr, reply in refused.items()
-        )
-    store.execute(
-        "UPDATE outbox SET status = ?, sent_at = ?, last_error = ? WHERE id = ?",
-        [SENT, timeutil.isoformat(timeutil.now()), note, row_id],
-    )
+def _release(store: Store, row_id: int, error: str) -> None:
+    """Give a claimed row back untried (the connection could not be made)."""
+    store.execute("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?", [QUEUED, error, row_id])
+    # a deferred row keeps its recipients' states; it is simply due again
+    store.execute("UPDATE outbox SET status = ? WHERE id = ? AND EXISTS (SELECT 1 FROM outbox_recipients "
+                  "WHERE outbox_id = ? AND status = ?)", [DEFERRED, row_id, row_id, DEFERRED])
 
 
 def _record_error(store: Store, row_id: int, now: datetime, error: str) -> None:
     store.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?, last_error = ? "
-        "WHERE id = ? AND status = ?",
-        [timeutil.isoformat(now), error, row_id, PENDING],
+        "WHERE id = ? AND status IN (?, ?)",
+        [timeutil.isoformat(now), error, row_id, *WAITING],
     )
-
-
-def _fail_all(store: Store, rows: list[dict[str, Any]], now: datetime, result: FlushResult,
-              error: str, exit_code: int) -> FlushResult:
-    for row in rows:
-        _record_error(store, row["id"], now, error)
-    result.error = error
-    result.error_exit = exit_code
-    result.remaining = pending_count(store)
-    return result
 
 
 def _error_text(exc: BaseException) -> str:

@@ -26,14 +26,15 @@ from typing import Any
 
 from lpsectl import mail, timeutil
 from lpsectl.committees import (
-    Committee,
+    Committees,
     TenderStage,
+    fold_name,
     read_committees,
     read_tender_schedule,
     stages_in_window,
 )
 from lpsectl.config import Config, load_section
-from lpsectl.errors import ConfigError, NotFoundError, UsageError
+from lpsectl.errors import ConfigError, NotFoundError, ProblemsError, UsageError
 from lpsectl.render import long_datetime, render
 from lpsectl.store import Store, decode_json
 
@@ -417,6 +418,17 @@ class Delivery:
     outbox_ids: list[int] = field(default_factory=list)
     flush: mail.FlushResult | None = None
     warnings: list[str] = field(default_factory=list)
+    #: committees that could not be told by e-mail (bad row, not in committees_file):
+    #: the helpdesk mail lists them so the helpdesk can phone them (SOP 000 step 4)
+    problems: list[str] = field(default_factory=list)
+
+    def raise_for_status(self) -> None:
+        """The flush's error (4/5/1), else :class:`ProblemsError` (exit 1) for ``problems``."""
+        if self.flush is not None:
+            self.flush.raise_for_status()
+        if self.problems:
+            raise ProblemsError(f"{len(self.problems)} committee(s) could not be e-mailed: "
+                                + "; ".join(self.problems))
 
     @property
     def unsent(self) -> int:
@@ -446,13 +458,43 @@ def _helpdesk(env: _Env) -> list[str]:
     return list(env.config.mail.helpdesk)
 
 
-def _committees(env: _Env, delivery: Delivery) -> list[Committee]:
+def _committees(env: _Env, delivery: Delivery) -> Committees:
     if not env.settings.notify_committees:
-        return []
+        return Committees([])
     if not env.config.mail.committees_file:
         delivery.warnings.append("mail.committees_file is not set: no committee was e-mailed")
+        return Committees([])
+    found = read_committees(env.config.mail.committees_file)
+    for problem in found.problems:
+        if problem not in delivery.problems:
+            delivery.problems.append(problem)
+    return found
+
+
+def _unlisted(committees: Committees, stages: list[TenderStage] | None, window: Window,
+              delivery: Delivery, env: _Env) -> list[dict[str, Any]]:
+    """Committees with tender stages in the window that get no e-mail of their own:
+    missing from ``committees_file``, or their row there was skipped."""
+    if stages is None or not env.settings.notify_committees:
         return []
-    return read_committees(env.config.mail.committees_file)
+    known = committees.keys()
+    names: dict[str, str] = {}
+    for stage in stages:
+        key = fold_name(stage.committee)
+        if stage.committee.strip() and key not in known:
+            names.setdefault(key, " ".join(stage.committee.split()))
+    unlisted = []
+    for name in names.values():
+        affected = stages_in_window(stages, name, window.start, window.end)
+        if not affected:
+            continue
+        unlisted.append({"name": name, "stages": affected})
+        problem = (f"committee {name!r} has {len(affected)} tender stage(s) in the window but no "
+                   f"usable row in {env.config.mail.committees_file or 'mail.committees_file'}; "
+                   "the helpdesk e-mail lists them so the helpdesk can phone")
+        if problem not in delivery.problems:
+            delivery.problems.append(problem)
+    return unlisted
 
 
 def _tender_stages(env: _Env) -> list[TenderStage] | None:
@@ -482,7 +524,7 @@ def _message(env: _Env, window: Window, purpose: str, to: list[str], subject: st
              attach: mail.Attachment | None = None, **context: Any) -> EmailMessage:
     text = env.render(f"{template}.txt.j2", w=window, **context)
     html = env.render(f"{template}.html.j2", w=window, **context)
-    message_id = mail.deterministic_message_id(
+    message_id = mail.message_key(
         env.config, "maintenance", window.id, f"s{window.sequence}", purpose, key
     )
     message = mail.build_message(env.config, to=to, subject=subject, text=text, html=html,
@@ -501,17 +543,20 @@ def _announcement_messages(env: _Env, window: Window, delivery: Delivery, kind: 
     stages = _tender_stages(env)
     running = running_text(env, window)
     cc = list(env.config.mail.head) if env.settings.cc_head else []
+    unlisted = _unlisted(committees, stages, window, delivery, env)
     messages = [_message(
         env, window, f"{kind}-helpdesk", helpdesk, _subject(env, f"{kind}-helpdesk", window),
         "maintenance_helpdesk", "helpdesk", cc=cc, attach=_calendar(env, window),
         committees=committees, running_text=running, previous=previous,
+        unlisted=unlisted, skipped=committees.skipped,
     )]
-    for index, committee in enumerate(committees):
+    for committee in committees:
         affected = stages_in_window(stages, committee.name, window.start, window.end) if stages is not None else None
         messages.append(_message(
             env, window, f"{kind}-committee", committee.emails,
             _subject(env, f"{kind}-committee", window), "maintenance_committee",
-            f"committee{index}", attach=_calendar(env, window), committee=committee,
+            # identity is the committee's folded name, never its row in the file
+            f"committee-{committee.key}", attach=_calendar(env, window), committee=committee,
             stages=affected, helpdesk=helpdesk, previous=previous,
         ))
     return messages
@@ -787,14 +832,11 @@ def _merge(total: Delivery, part: Delivery) -> None:
     total.messages.extend(part.messages)
     total.outbox_ids.extend(part.outbox_ids)
     total.warnings.extend(w for w in part.warnings if w not in total.warnings)
+    total.problems.extend(p for p in part.problems if p not in total.problems)
     if part.flush is not None:
         if total.flush is None:
             total.flush = mail.FlushResult()
-        total.flush.sent.extend(part.flush.sent)
-        total.flush.failed.update(part.flush.failed)
-        total.flush.remaining = part.flush.remaining
-        total.flush.error = part.flush.error or total.flush.error
-        total.flush.error_exit = part.flush.error_exit
+        total.flush.merge(part.flush)
 
 
 # -- what happened: for `maintenance show` ---------------------------------------------
@@ -807,7 +849,7 @@ def details(store: Store, config: Config, window_id: int, now: datetime) -> dict
     """The window, its full history, its e-mails with send times, and the SOP checks."""
     settings = settings_from(config)
     window = get(store, config, window_id)
-    mails = mail.outbox_rows(store, include_sent=True, ref=window.ref)
+    mails = mail.outbox_rows(store, include_done=True, ref=window.ref)
     for row in mails:
         for key in ("created_at", "last_attempt_at", "sent_at"):
             if row[key]:
@@ -848,6 +890,8 @@ def sop_checks(window: Window, mails: list[dict[str, Any]], min_notice_days: int
         ok: bool | None = delay is not None and delay <= SOP_LIMIT
         if delay is None and now - window.announced_at <= SOP_LIMIT:
             ok = None
+        if any(m["status"] in (mail.FAILED, mail.PARTIAL, mail.DROPPED) for m in sent):
+            ok = False  # somebody will never get it by e-mail: the helpdesk must phone
         checks.append({
             "check": f"{audience} within 30 minutes", "limit": "30m",
             "actual_minutes": int(delay.total_seconds() // 60) if delay is not None else None,

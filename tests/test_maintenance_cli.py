@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,7 +157,7 @@ def test_smtp_down_loses_nothing_and_flush_delivers_each_exactly_once(smtp_serve
     assert first.exit_code == 5 and again.exit_code == 5
     assert "6 message(s) wait in the outbox" in first.stderr
     assert "cannot use the SMTP server" in first.stderr
-    assert len(waiting) == 6 and all(w["status"] == "pending" for w in waiting)
+    assert len(waiting) == 6 and all(w["status"] == "queued" for w in waiting)
     assert all(w["attempts"] == 2 and "Connection refused" in w["last_error"] for w in waiting)
 
     smtp_server.start()
@@ -330,3 +331,66 @@ def test_unknown_window_and_bad_config_are_named(smtp_server, tmp_path):
     config = write_config(tmp_path, smtp_server)
     missing = lpsectl(config, "maintenance", "show", "42")
     assert missing.exit_code == 2 and "maintenance window 42 does not exist" in missing.stderr
+
+
+def test_hostile_committees_file_every_other_committee_gets_exactly_one_mail(scripted_smtp, tmp_path):
+    """Issue 12, done-when: a refused address, a non-ASCII one on a server without
+    SMTPUTF8, a CR/LF row, a committee missing from the file, and a committee
+    inserted in the middle after the first announce."""
+    server = scripted_smtp(rcpt_replies={"pokja2@contoh.example": "550 5.1.1 mailbox unavailable"},
+                           smtputf8=False)
+    committees = tmp_path / "pokja.csv"
+    rows = [
+        "name,email,satker",
+        "Pokja Pemilihan 1,pokja1@contoh.example,Dinas PU",
+        "Pokja Pemilihan 2,pokja2@contoh.example,Dinas Kesehatan",
+        "Pokja Pemilihan 3,pokjā3@contoh.example,Dinas Pendidikan",
+        '"Pokja Jahat","jahat@contoh.example\r\nBcc: curi@evil.example",Tidak ada',
+        # Pokja Pemilihan 5 has four stages in the window but no row at all
+    ]
+    committees.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+    config = write_config(tmp_path, server)
+    Path(config).write_text(Path(config).read_text().replace(str(DATA / "pokja.csv"), str(committees)))
+    with at(NOW):
+        window_id = schedule(config)
+        first = lpsectl(config, "maintenance", "announce", str(window_id), "--format", "json")
+    assert first.exit_code == 1, first.stderr
+    got = sorted(a for r in server.received for a in r.rcpt_tos)
+    assert got == ["helpdesk@uji.example", "kepala@uji.example", "pokja1@contoh.example"]
+    assert "curi@evil.example" not in str(server.handler.rcpt_seen)
+    assert "pokja.csv:5: committee 'Pokja Jahat'" in first.stderr and "control character" in first.stderr
+    with (DATA / "tender-schedule.csv").open(newline="") as handle:  # an independent count
+        in_window = [r for r in csv.DictReader(handle)
+                     if r["mulai"] < "2026-12-08 11:00" and r["selesai"] > "2026-12-08 07:00"]
+    fives = [r for r in in_window if r["pokja"] == "Pokja Pemilihan 5"]
+    fours = [r for r in in_window if r["pokja"] == "Pokja Pemilihan 4"]
+    assert f"'Pokja Pemilihan 5' has {len(fives)} tender stage(s) in the window" in first.stderr
+    helpdesk_text = server.received[0].message.get_body(("plain",)).get_content()
+    assert "PERLU DIHUBUNGI LEWAT TELEPON" in helpdesk_text and "Pokja Jahat" in helpdesk_text
+    assert helpdesk_text.count("Pokja Pemilihan 5:") == 1
+    stage_lines = [line.strip() for line in helpdesk_text.splitlines() if line.startswith("      ")]
+    assert len(stage_lines) == len(fives) + len(fours) > 0
+    assert all(any(line.startswith(f"{r['kode_tender']} {r['nama_paket']}: {r['tahap']}") for line in stage_lines)
+               for r in fives)
+
+    outcomes = {r["address"]: (r["status"], r["reply"])
+                for m in first.json()["flush"]["recipients"] for r in [m]}
+    assert outcomes["pokja2@contoh.example"] == ("failed", "550 5.1.1 mailbox unavailable")
+    assert outcomes["pokjā3@contoh.example"][0] == "failed" and "SMTPUTF8" in outcomes["pokjā3@contoh.example"][1]
+
+    # a committee inserted in the middle of the file; the announcement is made again
+    rows.insert(2, "Pokja Pemilihan 4,pokja4@contoh.example,Setda")
+    committees.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+    with at("2026-12-01 02:10:00+00:00"):
+        again = lpsectl(config, "maintenance", "announce", str(window_id))
+        flushed = lpsectl(config, "outbox", "flush")
+        listed = lpsectl(config, "outbox", "list", "--all", "--format", "json").json()
+        shown = lpsectl(config, "maintenance", "show", str(window_id), "--format", "json").json()
+    new = sorted(a for r in server.received[1 + 1:] for a in r.rcpt_tos)
+    assert new == ["pokja4@contoh.example"]  # exactly the missing mail, nobody twice
+    assert len(server.received) == 3
+    assert again.exit_code == 1 and flushed.exit_code == 0
+    assert not [m for m in listed if m["status"] in ("sending", "queued", "deferred")]
+    assert {m["status"] for m in listed} == {"sent", "failed"}
+    checks = {c["check"]: c["ok"] for c in shown["sop"]}
+    assert checks["committee within 30 minutes"] is False  # two committees were never told by e-mail

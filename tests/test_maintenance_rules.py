@@ -181,11 +181,14 @@ def test_a_stage_whose_deadline_falls_inside_is_marked():
     assert marks["Download Dokumen Pemilihan"] is False
 
 
-def test_bad_committee_file_names_file_and_line(tmp_path):
+def test_a_bad_committee_row_is_skipped_naming_file_and_line(tmp_path):
     bad = tmp_path / "pokja.csv"
-    bad.write_text("name,email\nPokja A,a@x.example\nPokja B,not-an-address\n")
-    with pytest.raises(ConfigError, match=r"pokja.csv:3: 'not-an-address'"):
-        read_committees(bad)
+    bad.write_text("name,email\nPokja A,a@x.example\nPokja B,not-an-address\nPokja C,c@x.example\n")
+    found = read_committees(bad)
+    assert [c.name for c in found] == ["Pokja A", "Pokja C"]
+    (problem,) = found.problems
+    assert problem.startswith(f"{bad}:3: committee 'Pokja B': 'not-an-address'") and "no '@'" in problem
+    assert found.skipped == ["Pokja B"]
     missing = tmp_path / "nocol.csv"
     missing.write_text("nama,surel\nA,a@x.example\n")
     with pytest.raises(ConfigError, match="column 'name' is missing"):

@@ -416,7 +416,7 @@ def test_email_when_smtp_is_down_stays_in_the_outbox(history):
     assert "outbox" in result.stderr
     assert (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("Laporan Kinerja Aplikasi SPSE")
     pending = open_store(load_config_file(path)).query("SELECT status FROM outbox")
-    assert pending == [{"status": "pending"}]
+    assert pending == [{"status": "queued"}]
 
 
 def test_email_without_a_head_address_is_a_config_error(history):

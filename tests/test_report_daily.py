@@ -148,3 +148,20 @@ def test_daily_email_goes_through_the_outbox_and_survives_smtp_down(history, smt
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "laporan-monitoring-kinerja-2026-11-20.html"
     assert "<h1>Laporan Monitoring Kinerja</h1>" in attachment.get_content()
+
+
+@freeze_time("2026-11-21 00:30:00")
+def test_email_to_another_address_after_the_day_was_sent_is_a_new_message(history, smtp_server, cli):
+    config = Path(history)
+    config.write_text(config.read_text() + smtp_server.mail_toml())
+    args = ("--config", history, "-v", "report", "daily", "--date", "2026-11-20", "--email", "-o", os.devnull)
+    first = cli(*args)
+    same = cli(*args)
+    other = cli(*args, "--to", "Bapak Wiryo Santoso, S.Kom. <wakil@uji.example>")
+    bad = cli(*args, "--to", "wakil@uji.example\nBcc: x@evil.example")
+    assert first.exit_code == same.exit_code == other.exit_code == 0, other.stderr
+    assert [r.rcpt_tos for r in smtp_server.received] == [["kepala@uji.example"], ["wakil@uji.example"]]
+    assert "not sent again" in same.stderr
+    assert "e-mailed to wakil@uji.example" in other.stderr
+    assert bad.exit_code == 2 and "--to" in bad.stderr and "control character" in bad.stderr
+    assert len(smtp_server.received) == 2

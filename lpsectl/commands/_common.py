@@ -104,3 +104,8 @@ def info(app: AppContext, message: str) -> None:
     """A progress/info line on stderr, silenced by -q."""
     if app.verbosity >= 0:
         click.echo(message, err=True)
+
+
+def warn(message: str) -> None:
+    """``warning: ...`` on stderr, never silenced: what could not be done is always said."""
+    click.echo(f"warning: {message}", err=True)

@@ -118,7 +118,7 @@ def _queue_email(app: AppContext, request: dict[str, Any], text: str, kind: str)
     subject = subject.split(":", 1)[1].strip() if ":" in subject else subject
     message = mail.build_message(
         app.config, to=[request["email"]], subject=subject, text=body.lstrip("\n"),
-        message_id=mail.deterministic_message_id(app.config, "access", request["id"], kind),
+        message_id=mail.message_key(app.config, "access", request["id"], kind),
         now=app.now(),
     )
     outbox_id = mail.enqueue(app.store, message, purpose=f"access-{kind}", ref=f"access:{request['id']}",

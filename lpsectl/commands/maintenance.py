@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from lpsectl import maintenance as core
-from lpsectl.commands._common import dump_json, emit, format_option, info, pass_app, table
-from lpsectl.commands.outbox import delivery_dict, describe_text, raise_if_unsent
+from lpsectl.commands._common import dump_json, emit, format_option, info, pass_app, table, warn
+from lpsectl.commands.outbox import delivery_dict, describe_text, recipients_text
 from lpsectl.context import AppContext
 from lpsectl.lock import job_lock
 from lpsectl.mail import describe
@@ -137,7 +137,7 @@ def _show_text(data: dict[str, Any]) -> str:
               ["at", "event", "seq", "detail"]),
         "",
         "E-mails:",
-        table([[m["id"], m["purpose"], _short(", ".join(m["recipients"]), 40), m["status"],
+        table([[m["id"], m["purpose"], _short(recipients_text(m["recipients"]), 40), m["status"],
                 _stamp(m["created_at"]), _stamp(m["sent_at"]), _short(m["last_error"] or "", 40)]
                for m in data["mails"]],
               ["outbox", "purpose", "to", "status", "queued", "sent", "last error"]),
@@ -182,7 +182,7 @@ def announce_cmd(app: AppContext, window_id: int, dry_run: bool, fmt: str) -> No
     else:
         emit(_announce_text(result, dry_run))
     _warn(app, result.delivery)
-    raise_if_unsent(result.delivery.flush)
+    result.delivery.raise_for_status()
 
 
 def _announce_text(result: core.Announcement, dry_run: bool) -> str:
@@ -206,13 +206,16 @@ def _delivery_text(delivery: core.Delivery, dry_run: bool) -> str:
         return "\n\n".join(parts)
     flush = delivery.flush
     sent = len(flush.sent) if flush else 0
-    return (f"E-mails: {len(delivery.messages)} spooled (outbox {_ids(delivery.outbox_ids)}), "
+    line = (f"E-mails: {len(delivery.messages)} spooled (outbox {_ids(delivery.outbox_ids)}), "
             f"{sent} sent now, {flush.remaining if flush else 0} waiting in the outbox.")
+    if flush and flush.failed:
+        line += f" Refused for good: {len(flush.failed)} (`lpsectl outbox list`)."
+    return line
 
 
 def _warn(app: AppContext, delivery: core.Delivery) -> None:
-    for warning in delivery.warnings:
-        info(app, f"warning: {warning}")
+    for warning in delivery.warnings + delivery.problems:
+        warn(warning)
 
 
 @command.command("reschedule")
@@ -310,7 +313,7 @@ def remind_cmd(app: AppContext, dry_run: bool, fmt: str) -> None:
             text += "\n\n" + _delivery_text(result.delivery, dry_run)
         emit(text)
     _warn(app, result.delivery)
-    raise_if_unsent(result.delivery.flush)
+    result.delivery.raise_for_status()
 
 
 def _emit_change(app: AppContext, fmt: str, window: core.Window, delivery: core.Delivery,
@@ -320,7 +323,7 @@ def _emit_change(app: AppContext, fmt: str, window: core.Window, delivery: core.
     else:
         emit(headline + "\n" + _delivery_text(delivery, dry_run))
     _warn(app, delivery)
-    raise_if_unsent(delivery.flush)
+    delivery.raise_for_status()
 
 
 def _minutes(value: float | None) -> str:
