@@ -59,7 +59,12 @@ class SshSettings:
     key_file: str = ""
     user: str = ""
     connect_timeout: float = 10.0
+    #: a command with no output for this long is given up (idle timeout, seconds)
     command_timeout: float = 120.0
+    #: the whole conversation with one host in one run, connect included (deadline, seconds)
+    host_timeout: float = 300.0
+    #: a command's stdout (and its stderr, each) may not exceed this many bytes
+    max_output_bytes: int = 32 * 1024 * 1024
     parallel: int = 16
     ssh_config: str = "~/.ssh/config"
 
@@ -303,6 +308,10 @@ def _check_ssh(ssh: SshSettings, source: str) -> None:
         raise ConfigError(f"{source}: ssh.parallel must be at least 1")
     if ssh.connect_timeout <= 0:
         raise ConfigError(f"{source}: ssh.connect_timeout must be positive")
+    if ssh.command_timeout <= 0 or ssh.host_timeout <= 0:
+        raise ConfigError(f"{source}: ssh.command_timeout and ssh.host_timeout must be positive")
+    if not 64 * 1024 <= ssh.max_output_bytes <= 1024 ** 3:
+        raise ConfigError(f"{source}: ssh.max_output_bytes must be between 65536 and 1073741824")
 
 
 def _check_mail(mail: MailSettings, source: str) -> None:

@@ -82,7 +82,19 @@ class HostKeyError(RemoteError):
 
 
 class AuthenticationError(RemoteError):
-    """The server refused our key."""
+    """The server refused our key (or the key could not be used, e.g. encrypted)."""
+
+
+class CommandTimeoutError(RemoteError):
+    """A command went silent for longer than ``ssh.command_timeout`` (the host answers)."""
+
+
+class HostTimeoutError(RemoteError):
+    """The host's deadline (``ssh.host_timeout``) passed; nothing more is tried on it this run."""
+
+
+class OutputTooLargeError(RemoteError):
+    """A command wrote more than ``ssh.max_output_bytes``; it was stopped."""
 
 
 class ProblemsError(LpsectlError):

@@ -38,7 +38,7 @@ def system_data(ram: int = 16 * GIB, mem_pct: float = 55.0, cpu_pct: float = 20.
         "top_cpu": [], "top_mem": [],
         "services": {"postgres": {"expected": True, "running": True, "pid": 900, "detail": ""}},
         "logs": [{"path": "/var/log/postgresql/postgresql.log", "exists": True, "size": 1000,
-                  "mtime": "2026-11-21T00:00:00+07:00", "age_seconds": 60.0, "fresh": logs_fresh}],
+                  "mtime": 1795194000.0, "age_seconds": 60.0, "fresh": logs_fresh}],
         "probe": "psutil",
     }
 
@@ -95,11 +95,13 @@ def postgres_data(step: int, *, settings: dict[str, Any] | None = None, hit_per_
 
 
 def spse_errors(count: int) -> dict[str, Any]:
-    return {"files": [{"path": "/home/appserv/spse/logs/application.log", "format": "spse", "lines": 1000,
-                       "queries": [],
-                       "errors": [{"severity": "ERROR", "signature": "NullPointerException at LelangCtr.view",
-                                   "count": count, "example": "@7a1b2c3d4 NullPointerException",
-                                   "first": "2026-11-15T08:00:00+07:00", "last": "2026-11-15T17:00:00+07:00"}]}]}
+    # the shape lpsectl.collect.logs.from_answer stores: files keyed by path
+    path = "/home/appserv/spse/logs/application.log"
+    summary = {"format": "spse", "lines": 1000, "queries": [],
+               "errors": [{"severity": "ERROR", "signature": "NullPointerException at LelangCtr.view",
+                           "count": count, "example": "@7a1b2c3d4 NullPointerException",
+                           "first": "2026-11-15T08:00:00+07:00", "last": "2026-11-15T17:00:00+07:00"}]}
+    return {"files": {path: {"format": "spse", "summary": summary}}, "cursors": {}, "warnings": []}
 
 
 def week(days: int = 7, *, system: Any = None, postgres: Any = None, logs: Any = None,

@@ -113,7 +113,9 @@ def logs_data(source: str) -> dict:
             {"severity": "ERROR", "signature": "deadlock detected", "count": 1, "example": "...",
              "first": None, "last": None},
         ]}
-    return {"files": [{"path": "/var/log/x.log", "summary": summary}]}
+    # the shape lpsectl.collect.logs.from_answer stores: files keyed by path
+    return {"files": {"/var/log/x.log": {"format": summary["format"], "summary": summary}},
+            "cursors": {}, "warnings": []}
 
 
 def insert_snapshot(store: Store, run_id: int, host: str, kind: str, moment: datetime, data: dict,

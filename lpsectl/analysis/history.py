@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from lpsectl.analysis.rules import Recommendation
+from lpsectl.collect.schemas import query_snapshots
 from lpsectl.errors import NotFoundError
 from lpsectl.store import Store, decode_json
 from lpsectl.timeutil import isoformat
@@ -24,7 +25,8 @@ def period_days(day: date | None, month: str | None, today: date, window_days: i
 
 def load_snapshots(store: Store, first: date, last: date) -> list[dict[str, Any]]:
     """Snapshots taken on LPSE-local days ``first`` .. ``last``, JSON decoded."""
-    rows = store.query(
+    rows = query_snapshots(
+        store,
         "SELECT host, kind, taken_at, day, ok, error, data, unavailable FROM snapshots "
         "WHERE day >= ? AND day <= ? ORDER BY taken_at, id",
         [first.isoformat(), last.isoformat()],

@@ -19,6 +19,8 @@ class Collected:
     data: dict[str, Any] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    #: the exception class behind ``error`` (as fabric keeps the exception), e.g. "HostTimeoutError"
+    error_type: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from lpsectl.collect.base import Collected
+from lpsectl.collect.schemas import LOGS, LOGS_ANSWER, problem
 from lpsectl.config import HostConfig
 from lpsectl.logs.summary import remote_script
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
@@ -52,7 +53,14 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
         answer = json.loads(result.text)
     except ValueError:
         return Collected(KIND, error=f"the log summariser on {host.name} answered with something that is not JSON")
-    return from_answer(answer)
+    shape = problem(answer, LOGS_ANSWER)
+    if shape is not None:
+        return Collected(KIND, error=f"the log summariser's answer was refused: {shape}")
+    collected = from_answer(answer)
+    shape = problem(collected.data, LOGS)
+    if shape is not None:
+        return Collected(KIND, error=f"the log summariser's answer was refused: {shape}")
+    return collected
 
 
 def _failure(python: str, stderr: str) -> str:

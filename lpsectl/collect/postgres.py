@@ -19,6 +19,7 @@ from itertools import pairwise
 from typing import Any
 
 from lpsectl.collect.base import Collected
+from lpsectl.collect.schemas import POSTGRES_GROUPS, problem
 from lpsectl.config import HostConfig
 from lpsectl.errors import RemoteError
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
@@ -195,23 +196,45 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
     except PsqlFailed as exc:
         result.error = str(exc)
         return result
+    shape = problem(server, POSTGRES_GROUPS["server"])
+    if shape is not None:
+        result.error = f"psql's answer about the server was refused: {shape}"
+        return result
     result.data["server"] = server
-    version_num = int(server.get("version_num") or 0)
-    groups: list[tuple[str, Callable[[], Any]]] = [
-        ("settings", lambda: add_setting_values(query(SETTINGS_SQL))),
-        ("database_stats", lambda: add_cache_hit_ratio(query(DATABASE_STATS_SQL))),
-        ("statements", lambda: query(statements_sql(version_num))),
-        ("activity", lambda: summarize_activity(query(ACTIVITY_SQL))),
-        ("replication", lambda: query(REPLICATION_SQL)),
-        ("wraparound", lambda: summarize_wraparound(query(WRAPAROUND_SQL))),
-        ("tables", lambda: add_dead_ratio(query(TABLES_SQL))),
+    try:
+        version_num = int(server.get("version_num") or 0)
+    except ValueError:
+        result.error = f"psql reported a server version that is not a number: {server.get('version_num')!r}"
+        return result
+    groups: list[tuple[str, str, Callable[[Any], Any]]] = [
+        ("settings", SETTINGS_SQL, add_setting_values),
+        ("database_stats", DATABASE_STATS_SQL, add_cache_hit_ratio),
+        ("statements", statements_sql(version_num), _same),
+        ("activity", ACTIVITY_SQL, summarize_activity),
+        ("replication", REPLICATION_SQL, _same),
+        ("wraparound", WRAPAROUND_SQL, summarize_wraparound),
+        ("tables", TABLES_SQL, add_dead_ratio),
     ]
-    for name, fetch in groups:
+    for name, sql, finish in groups:
         try:
-            result.data[name] = fetch()
+            raw = query(sql)
         except PsqlFailed as exc:
             result.unavailable[name] = str(exc)
+            continue
+        shape = problem(raw, POSTGRES_GROUPS[name])
+        if shape is not None:
+            result.unavailable[name] = f"psql's answer was refused: {shape}"
+            continue
+        try:
+            result.data[name] = finish(raw)
+        except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as exc:
+            # a field of the wrong type inside a well-formed answer: this group only
+            result.unavailable[name] = f"psql's answer could not be used ({type(exc).__name__}: {exc})"
     return result
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def psql_argv(host: HostConfig) -> list[str]:

@@ -10,8 +10,16 @@ from types import ModuleType
 
 from lpsectl.collect import COLLECTOR_MODULES
 from lpsectl.collect.base import Collected
+from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, HostConfig
-from lpsectl.errors import RemoteError
+from lpsectl.errors import (
+    AuthenticationError,
+    HostKeyError,
+    HostTimeoutError,
+    LpsectlError,
+    RemoteError,
+    UnreachableError,
+)
 from lpsectl.remote.fanout import on_hosts
 from lpsectl.remote.runner import Runner
 from lpsectl.store import Store, decode_json
@@ -25,6 +33,7 @@ class HostResult:
     host: str
     items: list[Collected] = field(default_factory=list)
     error: str | None = None
+    error_type: str | None = None
 
     def problems(self) -> list[str]:
         """One sentence per thing that went wrong on this host."""
@@ -81,28 +90,56 @@ def previous_data(store: Store, hosts: list[HostConfig]) -> dict[tuple[str, str]
     """Last successful snapshot data per (host, kind)."""
     found: dict[tuple[str, str], dict] = {}
     for host in hosts:
-        rows = store.query(
-            "SELECT kind, data FROM snapshots s WHERE host = ? AND ok = 1 AND id = "
+        rows = query_snapshots(
+            store,
+            "SELECT kind, ok, data FROM snapshots s WHERE host = ? AND ok = 1 AND id = "
             "(SELECT max(id) FROM snapshots WHERE host = s.host AND kind = s.kind AND ok = 1)",
             [host.name],
         )
         for row in rows:
-            found[(host.name, row["kind"])] = decode_json(row["data"], {})
+            if row["ok"]:
+                found[(host.name, row["kind"])] = decode_json(row["data"], {})
     return found
 
 
+#: failures that mean the host itself could not be used: reported once, for the host
+HOST_FAILURES = (UnreachableError, HostKeyError, AuthenticationError)
+
+
 def collect_host(runner: Runner, modules: list[ModuleType], previous: dict[tuple[str, str], dict]) -> list[Collected]:
+    """Every collector that applies, each isolated: a failure is that item's error.
+
+    Raises only a :data:`HOST_FAILURES` error (connect, host key, login), and
+    only from the first collector, so the host is "unreachable" only when it
+    was. After the host's deadline passes, the remaining items are marked
+    with that reason without being tried.
+    """
     host = runner.host
-    items = []
+    items: list[Collected] = []
+    stopped: LpsectlError | None = None
     for module in modules:
         if not module.applies(host):
             continue
+        if stopped is not None:
+            items.append(Collected(module.KIND, error=stopped.reason if isinstance(stopped, RemoteError)
+                                   else stopped.message, error_type=type(stopped).__name__))
+            continue
         try:
-            items.append(module.collect(runner, host, previous.get((host.name, module.KIND))))
+            item = module.collect(runner, host, previous.get((host.name, module.KIND)))
+        except HOST_FAILURES:
+            if not items:
+                raise
+            item = Collected(module.KIND, error="the connection to the host was lost", error_type="RemoteError")
+        except HostTimeoutError as exc:
+            stopped = exc
+            item = Collected(module.KIND, error=exc.reason, error_type=type(exc).__name__)
         except RemoteError as exc:
-            if module.KIND == "system":
-                raise  # the host itself is unreachable: reported once for the host
-            items.append(Collected(module.KIND, error=exc.reason))
+            item = Collected(module.KIND, error=exc.reason, error_type=type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - one collector's bug must not hide the host
+            log.debug("%s: collector %s failed", host.name, module.KIND, exc_info=True)
+            item = Collected(module.KIND, error=f"lpsectl's {module.KIND} collector failed "
+                             f"({type(exc).__name__}: {exc}); please report it", error_type=type(exc).__name__)
+        items.append(item)
     return items
 
 
@@ -111,7 +148,8 @@ def run_collection(config: Config, store: Store, now: datetime, host_names: list
     modules = collectors()
     previous = previous_data(store, hosts)
     outcomes = on_hosts(hosts, config.ssh, lambda runner: collect_host(runner, modules, previous))
-    results = [HostResult(o.host.name, items=o.value or [], error=o.error) for o in outcomes]
+    results = [HostResult(o.host.name, items=o.value or [], error=o.error, error_type=o.error_type)
+               for o in outcomes]
     run_id = save_run(store, now, results)
     return CollectRun(run_id, now, results)
 

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from lpsectl.collect.base import Collected
+from lpsectl.collect.schemas import SYSTEM, problem
 from lpsectl.config import HostConfig
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
 
@@ -37,6 +38,11 @@ echo @postgres; for c in /proc/[0-9]*/comm; do read -r n < "$c" 2>/dev/null || c
 for f in "$@"; do echo @log; printf '%s\n' "$f"; stat -c '%s %Y' -- "$f" 2>&1; done
 """
 
+PROBE_ANSWER = {"type": "object", "required": ["data"],
+                "properties": {"data": {"type": "object"},
+                               "unavailable": {"type": ["object", "null"],
+                                               "additionalProperties": {"type": "string"}}}}
+
 FALLBACK_ONLY_PSEUDO = {"tmpfs", "devtmpfs", "udev", "none", "overlay", "shm"}
 
 
@@ -58,9 +64,14 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
     if result.ok:
         try:
             payload = json.loads(result.text)
-            return Collected(KIND, data=payload["data"], unavailable=payload.get("unavailable", {}))
-        except (ValueError, KeyError):
-            reason = f"the probe's output was not valid JSON ({result.text[:80]!r})"
+        except ValueError:
+            return Collected(KIND, error=f"the probe's output was not valid JSON ({result.text[:80]!r})")
+        shape = problem(payload, PROBE_ANSWER)
+        if shape is None:
+            shape = problem(payload["data"], SYSTEM)
+        if shape is not None:
+            return Collected(KIND, error=f"the probe's answer was refused: {shape}")
+        return Collected(KIND, data=payload["data"], unavailable=payload.get("unavailable") or {})
     elif result.returncode == COMMAND_NOT_FOUND:
         reason = f"{host.python} not found on the host"
     else:

@@ -60,7 +60,10 @@ def run_as_json(run: CollectRun) -> dict:
                 "host": h.host,
                 "reachable": h.error is None,
                 "error": h.error,
+                "error_type": h.error_type,
                 "collected": [i.kind for i in h.items if i.ok],
+                "failed": [{"kind": i.kind, "error": i.error, "error_type": i.error_type}
+                           for i in h.items if not i.ok],
                 "problems": h.problems(),
             }
             for h in run.hosts

@@ -26,6 +26,8 @@ class HostOutcome(Generic[T]):
     value: T | None = None
     error: str | None = None
     detail: str | None = None
+    #: the exception class behind ``error`` (kept as fabric keeps the exception)
+    error_type: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -46,10 +48,11 @@ def on_hosts(
             return HostOutcome(host, value=task(runner))
         except LpsectlError as exc:
             reason = getattr(exc, "reason", exc.message)
-            return HostOutcome(host, error=reason, detail=exc.detail)
+            return HostOutcome(host, error=reason, detail=exc.detail, error_type=type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - one broken host must not stop the others
             log.debug("%s: unexpected failure", host.name, exc_info=True)
-            return HostOutcome(host, error=f"unexpected error: {exc.__class__.__name__}: {exc}")
+            return HostOutcome(host, error=f"unexpected error: {exc.__class__.__name__}: {exc}",
+                               error_type=type(exc).__name__)
         finally:
             runner.close()
 

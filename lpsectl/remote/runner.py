@@ -3,21 +3,45 @@
 Commands are always an argv list. Locally no shell is involved; over SSH the
 remote side always has a shell, so the argv is joined with ``shlex.join`` —
 every element quoted — and never concatenated from raw strings.
+
+Every command is bounded, whatever the host sends:
+
+* **time** — an idle timeout per command (``ssh.command_timeout``: no byte
+  for that long) and a deadline for the whole host (``ssh.host_timeout``,
+  connect included), counted from the runner's creation; on expiry the
+  channel (or local process group) is closed and
+  :class:`~lpsectl.errors.CommandTimeoutError` /
+  :class:`~lpsectl.errors.HostTimeoutError` raised;
+* **memory** — stdout and stderr are read concurrently (no deadlock when one
+  fills its pipe) and each is capped at ``ssh.max_output_bytes``; over the
+  cap the command is stopped and :class:`~lpsectl.errors.OutputTooLargeError`
+  raised, so memory stays bounded by twice the cap.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import select
 import shlex
+import signal
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from lpsectl.config import HostConfig, SshSettings
-from lpsectl.errors import AuthenticationError, HostKeyError, RemoteError, UnreachableError
+from lpsectl.errors import (
+    AuthenticationError,
+    CommandTimeoutError,
+    HostKeyError,
+    HostTimeoutError,
+    OutputTooLargeError,
+    RemoteError,
+    UnreachableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +66,32 @@ class CommandResult:
         return self.stderr.decode("utf-8", errors="replace").strip()
 
 
+class Deadline:
+    """An absolute end time on the monotonic clock (wall-clock jumps do not move it)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+    def check(self, host: str) -> float:
+        """Seconds left; :class:`HostTimeoutError` when none are."""
+        left = self.remaining()
+        if left <= 0:
+            raise HostTimeoutError(host, f"did not finish within ssh.host_timeout ({self.seconds:g} s); "
+                                         "the rest of this host was not collected this run")
+        return left
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1048576:g} MiB"
+
+
 class Runner(Protocol):
     host: HostConfig
+    deadline: Deadline
 
     def run(
         self, argv: list[str], stdin: bytes | None = None, timeout: float | None = None
@@ -57,35 +105,103 @@ COMMAND_NOT_FOUND = 127
 
 
 class LocalRunner:
-    """This machine, no SSH, no shell."""
+    """This machine, no SSH, no shell; same bounds as over SSH."""
 
-    def __init__(self, host: HostConfig, command_timeout: float = 120.0) -> None:
+    def __init__(self, host: HostConfig, command_timeout: float = 120.0, host_timeout: float = 300.0,
+                 max_output_bytes: int = 32 * 1024 * 1024) -> None:
         self.host = host
         self.command_timeout = command_timeout
+        self.max_output_bytes = max_output_bytes
+        self.deadline = Deadline(host_timeout)
 
     def run(
         self, argv: list[str], stdin: bytes | None = None, timeout: float | None = None
     ) -> CommandResult:
+        left = self.deadline.check(self.host.name)
+        limit = min(timeout or self.command_timeout, left)
         try:
-            proc = subprocess.run(  # noqa: S603 - argv list, no shell
-                argv,
-                input=stdin if stdin is not None else b"",
-                capture_output=True,
-                timeout=timeout or self.command_timeout,
-                check=False,
+            proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True,  # its own process group: stopped as a whole
             )
         except FileNotFoundError:
             return CommandResult(argv, COMMAND_NOT_FOUND, b"", f"{argv[0]}: not found".encode())
         except PermissionError as exc:
             return CommandResult(argv, 126, b"", str(exc).encode())
-        except subprocess.TimeoutExpired as exc:
-            raise RemoteError(
-                self.host.name, f"command {argv[0]!r} did not finish within {exc.timeout:.0f} s"
-            ) from exc
-        return CommandResult(argv, proc.returncode, proc.stdout, proc.stderr)
+        readers = [_CappedReader(proc.stdout, self.max_output_bytes),
+                   _CappedReader(proc.stderr, self.max_output_bytes)]
+        writer = threading.Thread(target=_feed, args=(proc.stdin, stdin or b""), daemon=True)
+        writer.start()
+        end = time.monotonic() + limit
+        while proc.poll() is None:
+            if any(r.too_large.is_set() for r in readers):
+                _kill_group(proc)
+                break
+            if time.monotonic() >= end:
+                _kill_group(proc)
+                if limit >= left:
+                    self.deadline.check(self.host.name)  # raises HostTimeoutError
+                raise CommandTimeoutError(
+                    self.host.name, f"command {argv[0]!r} did not finish within {limit:.0f} s")
+            try:
+                proc.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                pass
+        for reader in readers:
+            reader.join()
+        if any(r.exceeded for r in readers):
+            raise OutputTooLargeError(
+                self.host.name, f"command {argv[0]!r}: output exceeds {_mib(self.max_output_bytes)} "
+                                "(ssh.max_output_bytes); it was stopped")
+        return CommandResult(argv, proc.returncode, bytes(readers[0].data), bytes(readers[1].data))
 
     def close(self) -> None:
         pass
+
+
+class _CappedReader(threading.Thread):
+    """Reads a pipe to its end in the background, keeping at most ``cap`` bytes."""
+
+    def __init__(self, pipe: Any, cap: int) -> None:
+        super().__init__(daemon=True)
+        self.pipe, self.cap = pipe, cap
+        self.data = bytearray()
+        self.exceeded = False
+        self.too_large = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while True:
+            chunk = self.pipe.read1(65536)
+            if not chunk:
+                break
+            if len(self.data) + len(chunk) > self.cap:
+                self.exceeded = True
+                self.too_large.set()
+                break
+            self.data += chunk
+        self.pipe.close()
+
+
+def _feed(pipe: Any, data: bytes) -> None:
+    try:
+        if data:
+            pipe.write(data)
+    except (BrokenPipeError, OSError):
+        pass  # the command exited without reading it all (e.g. not found)
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
+
+
+def _kill_group(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
 
 
 class SshRunner:
@@ -94,8 +210,9 @@ class SshRunner:
     def __init__(self, host: HostConfig, ssh: SshSettings) -> None:
         self.host = host
         self.ssh = ssh
-        self._client = None
+        self._client: Any = None
         self._lock = threading.Lock()
+        self.deadline = Deadline(ssh.host_timeout)
 
     # -- connection --------------------------------------------------------------
     def connect(self) -> None:
@@ -111,15 +228,16 @@ class SshRunner:
                 raise RemoteError(self.host.name, f"cannot read known_hosts {known_hosts}: {exc}") from exc
         # Never auto-accept: an unknown key may be a man in the middle.
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        wait = min(self.ssh.connect_timeout, max(0.1, self.deadline.remaining()))
         try:
             client.connect(
                 hostname=target["hostname"],
                 port=target["port"],
                 username=target["user"] or None,
                 key_filename=target["key_files"] or None,
-                timeout=self.ssh.connect_timeout,
-                banner_timeout=self.ssh.connect_timeout,
-                auth_timeout=self.ssh.connect_timeout,
+                timeout=wait,
+                banner_timeout=wait,
+                auth_timeout=wait,
                 allow_agent=True,
                 look_for_keys=not target["key_files"],
             )
@@ -194,51 +312,84 @@ class SshRunner:
     def run(
         self, argv: list[str], stdin: bytes | None = None, timeout: float | None = None
     ) -> CommandResult:
+        self.deadline.check(self.host.name)
         with self._lock:
             if self._client is None:
                 self.connect()
         assert self._client is not None
         command = shlex.join(argv)
-        timeout = timeout or self.ssh.command_timeout
+        idle = timeout or self.ssh.command_timeout
         try:
-            chan_in, chan_out, chan_err = self._client.exec_command(command, timeout=timeout)
-            _send_input(chan_in, stdin)
-            out = _read_all(chan_out, timeout)
-            err = _read_all(chan_err, timeout)
-            code = chan_out.channel.recv_exit_status()
-        except TimeoutError as exc:
-            raise RemoteError(
-                self.host.name, f"command {argv[0]!r} did not finish within {timeout:g} s"
-            ) from exc
+            transport = self._client.get_transport()
+            if transport is None or not transport.is_active():
+                raise RemoteError(self.host.name, "the SSH connection was closed")
+            channel = transport.open_session(timeout=min(idle, self.deadline.check(self.host.name)))
         except Exception as exc:
             import paramiko
 
             if isinstance(exc, paramiko.SSHException | EOFError | OSError):
                 raise RemoteError(self.host.name, f"SSH session failed: {exc}") from exc
             raise
-        return CommandResult(argv, code, out, err)
+        try:
+            return self._converse(channel, argv, command, stdin or b"", idle)
+        except Exception as exc:
+            import paramiko
+
+            if isinstance(exc, paramiko.SSHException | EOFError | OSError):
+                raise RemoteError(self.host.name, f"SSH session failed: {exc}") from exc
+            raise
+        finally:
+            channel.close()  # on every path: a stopped command gets EOF/SIGPIPE on its pipes
+
+    def _converse(self, channel: Any, argv: list[str], command: str, data: bytes,
+                  idle: float) -> CommandResult:
+        """exec ``command``; feed ``data``; read both streams to the end, within every bound."""
+        cap = self.ssh.max_output_bytes
+        channel.settimeout(0.0)
+        channel.exec_command(command)
+        out, err = bytearray(), bytearray()
+        sent, last_heard = 0, time.monotonic()
+        if not data:
+            channel.shutdown_write()
+        while True:
+            progressed = False
+            if sent < len(data) and channel.send_ready():
+                try:
+                    sent += channel.send(data[sent:sent + 32768])
+                except OSError:  # the command exited without reading it all
+                    sent = len(data)
+                if sent >= len(data):
+                    channel.shutdown_write()
+                progressed = True
+            while channel.recv_ready():
+                out += channel.recv(65536)
+                progressed = True
+            while channel.recv_stderr_ready():
+                err += channel.recv_stderr(65536)
+                progressed = True
+            if len(out) > cap or len(err) > cap:
+                raise OutputTooLargeError(
+                    self.host.name, f"command {argv[0]!r}: {'output' if len(out) > cap else 'error output'} "
+                                    f"exceeds {_mib(cap)} (ssh.max_output_bytes); it was stopped")
+            if channel.exit_status_ready() and channel.eof_received \
+                    and not channel.recv_ready() and not channel.recv_stderr_ready():
+                break
+            now = time.monotonic()
+            if progressed:
+                last_heard = now
+                continue
+            if now - last_heard > idle:
+                raise CommandTimeoutError(
+                    self.host.name, f"command {argv[0]!r} sent nothing for {idle:g} s "
+                                    "(ssh.command_timeout); it was stopped")
+            left = self.deadline.check(self.host.name)
+            select.select([channel], [], [], min(0.05, left))
+        return CommandResult(argv, channel.recv_exit_status(), bytes(out), bytes(err))
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
-
-
-def _send_input(chan_in, data: bytes | None) -> None:  # type: ignore[no-untyped-def]
-    """Write stdin; a command that exits without reading it (e.g. not found) is not an error."""
-    import paramiko
-
-    try:
-        if data:
-            chan_in.write(data)
-        chan_in.channel.shutdown_write()
-    except (OSError, EOFError, paramiko.SSHException):
-        pass
-
-
-def _read_all(stream, timeout: float) -> bytes:  # type: ignore[no-untyped-def]
-    stream.channel.settimeout(timeout)
-    return stream.read()
 
 
 def _known_hosts_name(target: dict) -> str:
@@ -258,5 +409,5 @@ def _login_name() -> str:
 
 def make_runner(host: HostConfig, ssh: SshSettings) -> Runner:
     if host.is_local:
-        return LocalRunner(host, ssh.command_timeout)
+        return LocalRunner(host, ssh.command_timeout, ssh.host_timeout, ssh.max_output_bytes)
     return SshRunner(host, ssh)

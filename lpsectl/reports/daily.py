@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, load_section
 from lpsectl.reports import DAILY_SECTIONS
 from lpsectl.store import Store, decode_json
@@ -62,10 +63,11 @@ def host_names(store: Store, config: Config, day: date) -> list[str]:
 
 
 def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, Any]:
-    runs = store.query(
+    runs = query_snapshots(
+        store,
         "SELECT taken_at, ok, error, data, unavailable FROM snapshots "
         "WHERE host = ? AND kind = 'system' AND day = ? ORDER BY id",
-        [name, day.isoformat()],
+        [name, day.isoformat()], "system",
     )
     roles = next((h.role for h in config.hosts if h.name == name), [])
     entry: dict[str, Any] = {

@@ -18,6 +18,7 @@ from typing import Any
 from tabulate import tabulate
 
 from lpsectl.collect.postgres import cache_hit_ratio, sum_deltas
+from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, load_section
 from lpsectl.render import human_bytes, human_duration, long_datetime, number
 from lpsectl.store import Store, decode_json
@@ -54,8 +55,8 @@ def load_thresholds(config: Config) -> DatabaseThresholds:
 def build(store: Store, config: Config, day: date | str, lang: str) -> dict | None:
     """The section for ``day`` (a date or YYYY-MM-DD), or None when no db host was collected."""
     day = day.isoformat() if isinstance(day, date) else day
-    rows = store.query(
-        "SELECT * FROM snapshots WHERE kind = ? AND day = ? ORDER BY host, taken_at, id",
+    rows = query_snapshots(
+        store, "SELECT * FROM snapshots WHERE kind = ? AND day = ? ORDER BY host, taken_at, id",
         [KIND, day],
     )
     if not rows:
@@ -76,11 +77,13 @@ def build(store: Store, config: Config, day: date | str, lang: str) -> dict | No
 
 
 def _baseline(store: Store, host: str, day: str) -> dict | None:
-    return store.query_one(
+    rows = query_snapshots(
+        store,
         "SELECT * FROM snapshots WHERE kind = ? AND host = ? AND ok = 1 AND day < ? "
         "ORDER BY taken_at DESC, id DESC LIMIT 1",
         [KIND, host, day],
     )
+    return rows[0] if rows and rows[0]["ok"] else None
 
 
 def host_summary(name: str, rows: list[dict], baseline: dict | None,

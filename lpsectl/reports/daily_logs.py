@@ -16,6 +16,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, load_section
 from lpsectl.logs.summary import DATABASE_FORMATS, merge_summaries
 from lpsectl.render import number
@@ -46,10 +47,11 @@ def load_settings(config: Config) -> LogsSettings:
 def build(store: Store, config: Config, day: date | str, lang: str) -> dict | None:
     """The section for ``day``, or None when no host had its logs summarised that day."""
     day = day.isoformat() if isinstance(day, date) else day
-    rows = store.query(
+    rows = query_snapshots(
+        store,
         "SELECT host, taken_at, ok, error, data, unavailable FROM snapshots "
         "WHERE kind = ? AND day = ? ORDER BY host, taken_at, id",
-        [KIND, day],
+        [KIND, day], KIND,
     )
     if not rows:
         return None

@@ -15,6 +15,7 @@ from typing import Any
 
 from lpsectl import tickets
 from lpsectl.collect.postgres import counter_delta
+from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
 from lpsectl.render import long_date, render
 from lpsectl.store import Store, decode_json
@@ -96,7 +97,8 @@ def _days(first: date, last_exclusive: date) -> list[date]:
 
 def load_snapshots(store: Store, first: date, last: date) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """kind -> host -> snapshots of the month, oldest first, with data decoded."""
-    rows = store.query(
+    rows = query_snapshots(
+        store,
         "SELECT host, kind, taken_at, day, ok, error, data, unavailable FROM snapshots "
         "WHERE day >= ? AND day <= ?",
         [first.isoformat(), last.isoformat()],
