@@ -332,6 +332,9 @@ class SshRunner:
             raise
         try:
             return self._converse(channel, argv, command, stdin or b"", idle)
+        except RemoteError:
+            _signal_kill(channel)  # stopped by a bound: the remote command must not live on
+            raise
         except Exception as exc:
             import paramiko
 
@@ -390,6 +393,29 @@ class SshRunner:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _signal_kill(channel: Any) -> None:
+    """Ask sshd to SIGKILL the command (RFC 4254 §6.9 "signal"; OpenSSH 7.9 and newer).
+
+    paramiko has no public call for this request, so the message is built
+    here. An older server ignores it; the closed channel then ends the
+    command at its next write, and lpsectl's own scripts end themselves at
+    their deadline (the probe's and summariser's watchdog).
+    """
+    from paramiko.common import cMSG_CHANNEL_REQUEST
+    from paramiko.message import Message
+
+    try:
+        message = Message()
+        message.add_byte(cMSG_CHANNEL_REQUEST)
+        message.add_int(channel.remote_chanid)
+        message.add_string("signal")
+        message.add_boolean(False)
+        message.add_string("KILL")
+        channel.transport._send_user_message(message)  # noqa: SLF001 - see the docstring
+    except Exception:  # noqa: BLE001,S110 - best effort: the channel is closed right after
+        log.debug("could not send the signal request", exc_info=True)
 
 
 def _known_hosts_name(target: dict) -> str:
