@@ -32,6 +32,7 @@ from typing import Any
 from lpsectl import nip as nip_rules
 from lpsectl.config import Config, load_section
 from lpsectl.errors import ConfigError, NotFoundError, UsageError
+from lpsectl.files import make_dirs, write_text
 from lpsectl.render import render
 from lpsectl.store import Store, decode_json
 
@@ -937,20 +938,13 @@ def render_year_end_list(
 
 
 def make_private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    """Create ``path`` 0700 if missing; an existing directory is left as it is (not ours)."""
+    make_dirs(path, private=True, what="access.notices_dir")
 
 
 def write_private(path: Path, text: str) -> Path:
-    """Write atomically with mode 0600 (created so, never briefly readable by others)."""
-    make_private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text if text.endswith("\n") else text + "\n")
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path
+    """Write with mode 0600 (created so, never briefly readable by others): the one writer."""
+    return write_text(path, text if text.endswith("\n") else text + "\n", what="notice", private=True)
 
 
 def unused_path(path: Path) -> Path:

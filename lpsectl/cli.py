@@ -60,6 +60,14 @@ class LpsectlGroup(click.Group):
             sys.exit(130)
         except BrokenPipeError:
             sys.exit(0)
+        except OSError as exc:
+            # the machine refused (disk, permissions, a file gone): its sentence, exit 5 —
+            # a bug of ours would not be an OSError naming a file
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"lpsectl: {where}{exc.strerror or exc}", err=True)
+            if verbose:
+                traceback.print_exc()
+            sys.exit(int(ExitCode.UNAVAILABLE))
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             click.echo(
                 f"lpsectl: internal error: {exc.__class__.__name__}: {exc} "
@@ -100,9 +108,12 @@ def _command_modules() -> dict[str, str]:
 @click.option("--lang", type=click.Choice(["id", "en"]), help="Language of documents (default from config: id).")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (repeat for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors (implied when not on a terminal).")
+@click.option("--new-store", is_flag=True,
+              help="Start a new, empty history when the old one is missing or empty (after a restore failed).")
 @click.version_option(__version__, prog_name="lpsectl")
 @click.pass_context
-def root(ctx: click.Context, config_path: str | None, lang: str | None, verbose: int, quiet: bool) -> None:
+def root(ctx: click.Context, config_path: str | None, lang: str | None, verbose: int, quiet: bool,
+         new_store: bool) -> None:
     if ctx.resilient_parsing:
         return
     # off a terminal (cron, systemd) -q is implied, so a successful run says nothing
@@ -114,7 +125,8 @@ def root(ctx: click.Context, config_path: str | None, lang: str | None, verbose:
         config = None
     else:
         config = load_config(config_path)
-    app = AppContext(config=config, lang=lang or (config.lpse.language if config else "id"), verbosity=verbosity)  # type: ignore[arg-type]
+    app = AppContext(config=config, lang=lang or (config.lpse.language if config else "id"),  # type: ignore[arg-type]
+                     verbosity=verbosity, new_store=new_store)
     ctx.obj = app
     ctx.call_on_close(app.close)
 

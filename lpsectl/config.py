@@ -67,6 +67,8 @@ class SshSettings:
     max_output_bytes: int = 32 * 1024 * 1024
     parallel: int = 16
     ssh_config: str = "~/.ssh/config"
+    #: a file holding the passphrase of an encrypted key_file (the ssh-agent is the better way)
+    key_passphrase_file: str = ""
 
 
 @dataclass

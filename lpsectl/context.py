@@ -15,12 +15,14 @@ class AppContext:
     config: Config
     lang: str = "id"
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
+    #: --new-store: a missing or empty history may be started again
+    new_store: bool = False
     _store: Store | None = field(default=None, repr=False)
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.config)
+            self._store = open_store(self.config, self.new_store)
         return self._store
 
     def now(self) -> datetime:

@@ -12,16 +12,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lpsectl.errors import LockedError
+from lpsectl.errors import LockedError, UnavailableError
 
 
 @contextmanager
 def job_lock(data_dir: Path, job: str) -> Iterator[Path]:
     """Hold the lock for ``job`` or raise LockedError at once (never wait)."""
     lock_dir = data_dir / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
     path = lock_dir / f"{job}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UnavailableError(f"{path}: cannot take the '{job}' lock: {exc.strerror or exc} "
+                               "(is lpse.data_dir writable?)") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -35,6 +35,7 @@ from lpsectl.committees import (
 )
 from lpsectl.config import Config, load_section
 from lpsectl.errors import ConfigError, NotFoundError, ProblemsError, UsageError
+from lpsectl.files import write_text
 from lpsectl.render import long_datetime, render
 from lpsectl.store import Store, decode_json
 
@@ -658,16 +659,13 @@ def _write_files(env: _Env, window: Window, html: str, line: str) -> list[Path]:
     folder = Path(env.settings.output_dir).expanduser() if env.settings.output_dir else (
         env.config.data_dir / "announcements"
     )
-    folder.mkdir(parents=True, exist_ok=True)
     outputs = {
         folder / f"maintenance-{window.id}-announcement.html": html,
         folder / f"maintenance-{window.id}-running-text.txt": line + "\n",
         folder / f"maintenance-{window.id}.ics": _calendar(env, window).content.decode("utf-8"),
     }
     for path, text in outputs.items():
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, text, what="maintenance.output_dir", error=ConfigError)
     return list(outputs)
 
 

@@ -43,7 +43,8 @@ from lpsectl.cronjobs import (
     config_file,
     trigger_fields,
 )
-from lpsectl.errors import ExitCode
+from lpsectl.errors import ExitCode, UnavailableError
+from lpsectl.files import write_text
 from lpsectl.lock import job_lock
 
 log = logging.getLogger("lpsectl.scheduler")
@@ -131,10 +132,8 @@ class RunState:
             self._write(data)
 
     def _write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_text(self.path, json.dumps(data, indent=2, sort_keys=True), what="scheduler state",
+                   private=True, error=UnavailableError)
 
 
 def missed_run(expr: str, last_fire: datetime | None, now: datetime, grace: timedelta) -> datetime | None:

@@ -49,22 +49,47 @@ class Store:
 
     # -- opening -------------------------------------------------------------
     @classmethod
-    def open_sqlite(cls, path: Path) -> Store:
+    def open_sqlite(cls, path: Path, new_store: bool = False) -> Store:
+        """Open (or create) the SQLite history at ``path``.
+
+        Refuses — never silently starts an empty history — when history
+        existed before (``MARKER`` beside it) but the file is now missing or
+        empty, unless ``new_store``; a damaged file is refused with what
+        SQLite said. Disk full, read-only or unwritable: :class:`UnavailableError`
+        naming the path.
+        """
+        marker = path.with_name(MARKER)
+        existed = path.exists()
+        empty = existed and path.stat().st_size == 0
+        if marker.exists() and (not existed or empty) and not new_store:
+            state = "is missing" if not existed else "is empty (0 bytes)"
+            raise UnavailableError(
+                f"{path}: the history file {state}, but lpsectl kept its history there before; "
+                "restore it from a backup, or start a new, empty history with "
+                "`lpsectl --new-store ...`")
         try:
             # the history holds personal data (account requests): owner only
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-            if path.stat().st_mode & 0o077:
-                path.chmod(0o600)
+            if not existed:
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            elif path.stat().st_mode & 0o077:
+                path.chmod(0o600)  # our own file, made readable by hand: private again
             conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise UnavailableError(f"{path}: cannot open the history database: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except OSError as exc:
+            raise UnavailableError(f"{path}: cannot open the history database: {exc.strerror or exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise sqlite_error(str(path), exc) from exc
         store = cls(conn, "sqlite", str(path))
         store.migrate()
+        try:
+            marker.touch(exist_ok=True)
+        except OSError as exc:
+            raise UnavailableError(f"{marker}: cannot write beside the history file: {exc.strerror}") from exc
         return store
 
     @classmethod
@@ -175,7 +200,55 @@ class Store:
         if self.engine == "postgres":
             sql = sql.replace("?", "%s")
             return self._conn.execute(sql, list(params))
-        return self._conn.execute(sql, list(params))
+        try:
+            return self._conn.execute(sql, list(params))
+        except sqlite3.OperationalError as exc:
+            if _is_bug(exc):
+                raise
+            raise sqlite_error(self.location, exc) from exc
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError):
+                raise  # our SQL or our data: a bug, exit 70
+            raise sqlite_error(self.location, exc) from exc
+
+
+#: beside the SQLite file: "lpsectl has kept history here" (a missing history is then an error)
+MARKER = ".lpsectl-history"
+
+
+def sqlite_error(location: str, exc: sqlite3.Error) -> UnavailableError:
+    """One sentence for an SQLite failure that is the machine's, not lpsectl's (exit 5)."""
+    text = str(exc)
+    lowered = text.lower()
+    if "disk is full" in lowered or ("disk i/o" in lowered and _free_bytes(location) < 1024 * 1024):
+        # SQLite reports a WAL that cannot grow as an I/O error: the free space tells which
+        return UnavailableError(f"{location}: cannot write the history: the disk is full ({text}); "
+                                "free some space, the next run goes on")
+    if "disk i/o" in lowered:
+        return UnavailableError(f"{location}: cannot write the history: {text} (check the disk)")
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered \
+            or "permission" in lowered:
+        return UnavailableError(f"{location}: cannot write the history: {text} "
+                                "(check the permissions and that the file system is writable)")
+    if "locked" in lowered or "busy" in lowered:
+        return UnavailableError(f"{location}: the history is locked by another program for too long ({text})")
+    return UnavailableError(f"the history file {location} is damaged (sqlite: {text}); "
+                            "restore it from a backup or move it aside")
+
+
+def _free_bytes(location: str) -> int:
+    try:
+        info = os.statvfs(os.path.dirname(location) or ".")
+    except OSError:
+        return 1 << 62
+    return info.f_bavail * info.f_frsize
+
+
+def _is_bug(exc: sqlite3.OperationalError) -> bool:
+    """SQL lpsectl got wrong (no such table/column, syntax): exit 70, not the disk's fault."""
+    text = str(exc).lower()
+    return any(part in text for part in ("no such table", "no such column", "syntax error",
+                                          "has no column", "already exists"))
 
 
 def encode(value: Any) -> Any:
@@ -197,8 +270,8 @@ def _split_statements(sql: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def open_store(config: Any) -> Store:
+def open_store(config: Any, new_store: bool = False) -> Store:
     """The store named by the config: ``lpse.database_url`` or SQLite in the data dir."""
     if config.lpse.database_url:
         return Store.open_url(config.lpse.database_url)
-    return Store.open_sqlite(config.data_dir / "history.sqlite3")
+    return Store.open_sqlite(config.data_dir / "history.sqlite3", new_store=new_store)

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
+from lpsectl import timeutil
 from lpsectl.config import Config, load_section
 from lpsectl.errors import ConfigError, UsageError
 from lpsectl.store import Store
@@ -701,6 +702,8 @@ def parse_month(text: str) -> str:
     year, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
     if not 1 <= int(month) <= 12:
         raise UsageError(f"month {text!r} has no month number {int(month)}")
+    if not timeutil.in_range(int(year)):
+        raise UsageError(f"month {text!r} is outside {timeutil.FIRST_YEAR}–{timeutil.LAST_YEAR}")
     return f"{int(year):04d}-{int(month):02d}"
 
 

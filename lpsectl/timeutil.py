@@ -30,3 +30,12 @@ def month_bounds(year: int, month: int, tz: tzinfo) -> tuple[datetime, datetime]
     start = datetime(year, month, 1, tzinfo=tz)
     nxt = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
     return start, nxt
+
+
+#: dates lpsectl accepts from users: wide enough for any LPSE history, far from
+#: the edges where date arithmetic (a month's end, a day's bounds) overflows
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def in_range(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR

@@ -154,3 +154,83 @@ def test_a_stored_row_of_the_wrong_shape_reads_as_unavailable(hostile, ssh_clien
         "stored snapshot unusable" in str(entry)
     # the next normal run recovers
     assert cli("--config", config, "collect").exit_code == 0
+
+
+# -- OpenSSH-compatible known_hosts and ssh_config ---------------------------------------
+
+def test_known_hosts_as_openssh_reads_it(hostile, ssh_client_key, tmp_path, cli):
+    good = hostile["good"]
+    config = write(tmp_path, ssh_client_key, [good])
+    known = tmp_path / "known_hosts"
+    kind, blob = good.host_key_pub.split()[:2]
+    known.write_text(
+        "garbage line without a key\n"
+        "other.example ssh-ed25519 !!!not-base64!!!\n"
+        f"@cert-authority *.example {kind} {blob}\n"
+        + good.known_hosts_line + "\n")
+    result = cli("--config", config, "collect", "--format", "json")
+    assert result.exit_code == 0, result.stderr  # a bad line for another host costs nothing
+
+    known.write_text(good.known_hosts_line + "\n" + f"@revoked * {kind} {blob}\n")
+    revoked = cli("--config", config, "collect")
+    assert revoked.exit_code == 5
+    assert "is marked @revoked" in revoked.stderr and "SHA256:" in revoked.stderr
+
+
+def test_host_key_fingerprints_are_sha256(hostile, ssh_client_key, tmp_path, cli):
+    good = hostile["good"]
+    config = write(tmp_path, ssh_client_key, [good])
+    other = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")],
+                           check=True)
+    assert other.returncode == 0
+    kind, blob = (tmp_path / "k.pub").read_text().split()[:2]
+    (tmp_path / "known_hosts").write_text(f"[{good.address}]:{good.port} {kind} {blob}\n")
+    changed = cli("--config", config, "collect")
+    assert changed.exit_code == 5 and "host key CHANGED" in changed.stderr
+    expected = subprocess.run(["ssh-keygen", "-lf", str(good.workdir / "host_ed25519.pub")],
+                              capture_output=True, text=True, check=True).stdout.split()[1]
+    assert expected.startswith("SHA256:") and expected in changed.stderr
+
+
+def test_ssh_config_include_is_followed(hostile, ssh_client_key, tmp_path, cli):
+    good = hostile["good"]
+    config = write(tmp_path, ssh_client_key, [good])
+    text = Path(config).read_text()
+    # the host is known to lpsectl by an alias that only an included file resolves
+    text = text.replace(f'address = "{good.address}"', 'address = "spse-alias"')
+    text = text.replace(f"port = {good.port}\n", "")
+    included = tmp_path / "conf.d" / "lpse.conf"
+    included.parent.mkdir()
+    included.write_text(f"Host spse-alias\n    HostName {good.address}\n    Port {good.port}\n")
+    ssh_config = tmp_path / "data" / "no-ssh-config"
+    ssh_config.parent.mkdir(parents=True, exist_ok=True)
+    ssh_config.write_text(f"Include {tmp_path}/conf.d/*.conf\n")
+    Path(config).write_text(text)
+    result = cli("--config", config, "collect", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_an_encrypted_key_without_agent_says_so(hostile, tmp_path, cli, monkeypatch):
+    good = hostile["good"]
+    key = tmp_path / "id_encrypted"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "rahasia-kunci", "-f", str(key)], check=True)
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    config = write(tmp_path, key, [good])
+    result = cli("--config", config, "collect")
+    assert result.exit_code == 5
+    assert f"the key {key} is encrypted: load it into ssh-agent" in result.stderr
+    assert "ssh.key_passphrase_file" in result.stderr
+
+
+def test_hosts_check_never_says_ok_for_what_it_could_not_check(hostile, ssh_client_key, tmp_path, cli):
+    hosts = [hostile["good"], hostile["hang"], hostile["flood"]]
+    config = write(tmp_path, ssh_client_key, hosts, "command_timeout = 2\nhost_timeout = 8\n"
+                   "max_output_bytes = 1048576\n")
+    result = cli("--config", config, "hosts", "check", "--format", "json")
+    checks = {c["host"]: c for c in result.json()}
+    assert checks["good"]["ok"] is True
+    assert checks["hang"]["ok"] is False and checks["hang"]["python"] is False
+    assert any("sent nothing for 2 s" in n for n in checks["hang"]["notes"])
+    assert checks["flood"]["ok"] is False and any("exceeds 1 MiB" in n for n in checks["flood"]["notes"])
+    assert result.exit_code != 0
+    assert len(result.stdout) < 20000  # remote output is never printed raw

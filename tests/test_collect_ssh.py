@@ -119,7 +119,7 @@ def test_unknown_host_key_is_refused(three_hosts, config_for, tmp_path, cli):
     config = config_for([three_hosts[0]], known="")
     result = cli("--config", config, "hosts", "check")
     assert result.exit_code == 3
-    assert "host key of [127.0.0.2]" in result.stderr and "is unknown" in result.stderr
+    assert f"host key of [{three_hosts[0].address}]" in result.stderr and "is unknown" in result.stderr
     assert (tmp_path / "known_hosts").read_text() == ""
 
 

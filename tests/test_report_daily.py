@@ -124,7 +124,9 @@ def test_yesterday_and_a_day_without_data(history, cli):
 def test_unwritable_output_is_a_clear_usage_error(history, cli):
     result = cli("--config", history, "report", "daily", "-o", "/nonexistent/dir/x.html")
     assert result.exit_code == 2
-    assert result.stderr == "lpsectl: --output /nonexistent/dir/x.html: cannot write there: No such file or directory\n"
+    assert result.stderr == ("lpsectl: --output /nonexistent/dir/x.html: cannot write there: "
+                             "the directory /nonexistent/dir does not exist\n")
+    assert not Path("/nonexistent").exists()
 
 
 @freeze_time("2026-11-21 00:30:00")

@@ -40,7 +40,7 @@ def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
 
 
 def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collected:
-    request = build_request(host, previous)
+    request = {**build_request(host, previous), "deadline": runner.deadline.remaining()}
     python = host.python or "python3"
     result = runner.run([python, "-", json.dumps(request)], stdin=remote_script())
     if result.returncode == COMMAND_NOT_FOUND:

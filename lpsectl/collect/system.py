@@ -60,7 +60,8 @@ def probe_params(host: HostConfig) -> dict[str, Any]:
 
 
 def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collected:
-    result = runner.run([host.python, "-", json.dumps(probe_params(host))], stdin=PROBE_SOURCE)
+    params = {**probe_params(host), "deadline": runner.deadline.remaining()}
+    result = runner.run([host.python, "-", json.dumps(params)], stdin=PROBE_SOURCE)
     if result.ok:
         try:
             payload = json.loads(result.text)

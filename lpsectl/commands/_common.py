@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
@@ -16,7 +15,7 @@ import click
 from tabulate import tabulate
 
 from lpsectl.context import AppContext
-from lpsectl.errors import UsageError
+from lpsectl.files import write_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,24 +45,14 @@ def output_option(func: F) -> F:
 
 
 def emit(text: str, output: str | None = None) -> None:
-    """Print, or write atomically to ``output`` (never leaves a half-written file)."""
+    """Print, or write to ``output`` through :func:`lpsectl.files.write_text` (atomic
+    for a regular file, streamed into a device or FIFO)."""
     if not text.endswith("\n"):
         text += "\n"
     if not output or output == "-":
         click.echo(text, nl=False)
         return
-    path = Path(output)
-    try:
-        if path.exists() and not path.is_file():
-            # a device or FIFO (/dev/null, a pipe): write into it, never replace it
-            with path.open("w", encoding="utf-8") as handle:
-                handle.write(text)
-            return
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsageError(f"--output {output}: cannot write there: {exc.strerror}") from None
+    write_text(output, text, what="--output", make_parents=False)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -27,6 +26,7 @@ from lpsectl.cronjobs import (
     systemd_units,
 )
 from lpsectl.errors import UnavailableError
+from lpsectl.files import write_text
 
 
 @click.group("cron")
@@ -126,14 +126,9 @@ def _read(path: Path) -> str:
 def _write(path: Path, text: str) -> None:
     # cron reads every file in cron.d: write beside it under a name cron ignores
     # (cron.d names may not contain '.'), then rename in one step
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    # the one writer names its temporary file ".NAME.tmpPID": cron ignores names with '.';
+    # 0644 because cron ignores files that are group- or world-writable
     try:
-        tmp.write_text(text, encoding="utf-8")
-        # cron ignores files that are group- or world-writable
-        tmp.chmod(0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UnavailableError(
-            f"{path}: cannot write the cron file: {exc.strerror} (run as root, or use --path)"
-        ) from exc
+        write_text(path, text, what="cron file", mode=0o644, error=UnavailableError, make_parents=False)
+    except UnavailableError as exc:
+        raise UnavailableError(f"{exc.message} (run as root, or use --path)") from None

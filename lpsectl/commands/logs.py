@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lpsectl.commands._common import dump_json, emit, format_option, output_option
+from lpsectl.commands._common import dump_json, emit, format_option, output_option, warn
 from lpsectl.logs.summary import DEFAULT_TOP, LOG_FORMATS, summarize_local, text_summary
 
 
@@ -64,3 +64,5 @@ def summarize(files: tuple[str, ...], log_format: str | None, prefix: str | None
         emit(dump_json(result), output)
     else:
         emit(text_summary(result, top=min(top, 20)), output)
+    for warning in result.get("warnings", []):
+        warn(warning)

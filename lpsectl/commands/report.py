@@ -16,6 +16,7 @@ from lpsectl.render import long_date, render
 from lpsectl.reports import DAILY_SECTIONS
 from lpsectl.reports.daily import build_daily
 from lpsectl.reports.daily_text import labels, log_rows, render_text, server_rows, service_rows
+from lpsectl.timeutil import FIRST_YEAR, LAST_YEAR, in_range
 
 
 @click.group("report")
@@ -30,11 +31,14 @@ def parse_day(text: str | None, today: date) -> date:
     if text == "yesterday":
         return today - timedelta(days=1)
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise UsageError(
             f"--date {text!r} is not a valid date (YYYY-MM-DD, 'today' or 'yesterday')"
         ) from None
+    if not in_range(day.year):
+        raise UsageError(f"--date {text!r} is outside {FIRST_YEAR}–{LAST_YEAR}")
+    return day
 
 
 @command.command("daily")

@@ -18,14 +18,18 @@ Design notes (why it looks the way it does):
 """
 
 import csv
+import errno
 import gzip
 import hashlib
 import io
 import json
 import os
 import re
+import signal
+import stat
 import sys
 import time
+import zlib
 from datetime import datetime, timedelta, timezone
 
 VERSION = 1
@@ -289,6 +293,8 @@ class Summary(object):
         self.exceptions = {}
         self.error_codes = {}
         self.levels = {}
+        #: what could not be read (a damaged .gz, ...): said in the result, never silent
+        self.warnings = []
 
     # -- recording ---------------------------------------------------------------
     def seen_range(self, first, last):
@@ -388,6 +394,8 @@ class Summary(object):
                 "errors": max(0, len(errors) - self.top) + self.errors_dropped,
             },
         }
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         if self.format == "spse":
             out["levels"] = dict(sorted(self.levels.items()))
             exceptions = sorted(self.exceptions.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -530,14 +538,78 @@ class PgEvents(object):
 # reading: blocks → lines with offsets
 
 
+#: what a damaged gzip member raises while it is read
+DAMAGED = (EOFError, zlib.error)
+
+
 def open_log(path):
-    """Binary file object; gzip-compressed rotated files are read transparently."""
-    handle = open(path, "rb")
+    """Binary file object; gzip-compressed rotated files are read transparently.
+
+    Only regular files are read: the file is opened non-blocking (a FIFO can
+    never hang the run) and checked with ``fstat`` (FIFOs, devices, sockets
+    are refused). The last path component is not followed when it is a
+    symlink (``O_NOFOLLOW``), unless it is one on purpose: a symlinked log is
+    followed only when its target belongs to the owner of the link's
+    directory — so a link planted by another user (e.g. to /etc/shadow) is
+    refused, with the reason. Raises ``OSError`` with a sentence.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if os.path.islink(path):
+        _check_symlink(path)
+    else:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "became a symlink while it was opened; not followed", path)
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                    else "a socket" if stat.S_ISSOCK(mode) else "a directory" if stat.S_ISDIR(mode)
+                    else "not a regular file")
+            raise OSError(errno.EINVAL, "is " + kind + ", not a regular log file; not read", path)
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
     magic = handle.read(2)
     handle.seek(0)
     if magic == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=handle, mode="rb")
     return handle
+
+
+def _check_symlink(path):
+    """A symlinked log is followed only if its target is owned by its directory's owner."""
+    target = os.path.realpath(path)
+    try:
+        target_uid = os.stat(target).st_uid
+        folder_uid = os.stat(os.path.dirname(os.path.abspath(path)) or ".").st_uid
+    except OSError as exc:
+        raise OSError(exc.errno, "is a symlink to " + target + ", which cannot be read (" +
+                      (exc.strerror or "") + ")", path)
+    if target_uid != folder_uid:
+        raise OSError(errno.EPERM, "is a symlink to " + target + " (owned by uid " + str(target_uid) +
+                      "), not owned by the owner of the link's directory (uid " + str(folder_uid) +
+                      "); not followed", path)
+
+
+def summarize_path(path, fmt, summary, offset, final, prefix, warnings):
+    """Open ``path`` and summarise it from ``offset``; a damaged gzip ends that file with a warning.
+
+    Returns the safe offset (as :func:`summarize_handle`), or None when the
+    file was damaged (what was read before the damage is counted).
+    """
+    with open_log(path) as handle:
+        try:
+            return summarize_handle(handle, fmt, summary, offset, final, prefix)
+        except DAMAGED as exc:
+            warnings.append(path + ": the compressed file is damaged (" + str(exc) +
+                            "); read up to the damage, the rest skipped")
+            return None
 
 
 class Reader(object):
@@ -1053,7 +1125,7 @@ def sample_lines(path, limit=200):
     with handle:
         try:
             data = handle.read(256 * 1024)
-        except (IOError, OSError, EOFError):
+        except (IOError, OSError) + DAMAGED:
             return []
     return data.split(b"\n")[:limit]
 
@@ -1118,8 +1190,7 @@ def summarize_files(paths, fmt=None, prefix=None, top=DEFAULT_TOP):
         summary = summaries.get(file_fmt)
         if summary is None:
             summary = summaries[file_fmt] = Summary(file_fmt, top)
-        with open_log(path) as handle:
-            summarize_handle(handle, file_fmt, summary, 0, True, file_prefix)
+        summarize_path(path, file_fmt, summary, 0, True, file_prefix, summary.warnings)
     return summaries
 
 
@@ -1136,7 +1207,7 @@ def head_hash(path, length):
     try:
         with open_log(path) as handle:
             data = handle.read(length)
-    except (IOError, OSError, EOFError):
+    except (IOError, OSError) + DAMAGED:
         return None
     if len(data) < length:
         return None
@@ -1233,8 +1304,9 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
                     "lines written to it after the last run are missing"
                 )
     quiet = time.time() - st.st_mtime >= quiet_seconds
-    with open_log(path) as handle:
-        safe = summarize_handle(handle, fmt, summary, offset, quiet, prefix)
+    safe = summarize_path(path, fmt, summary, offset, quiet, prefix, warnings)
+    if safe is None:  # a damaged live .gz: nothing more will ever come out of it
+        safe = st.st_size
     return make_cursor(path, safe), warnings
 
 
@@ -1252,11 +1324,9 @@ def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings):
     for candidate in rotated_candidates(path):
         if candidate != old and os.stat(candidate).st_mtime > old_mtime:
             newer.append(candidate)
-    with open_log(old) as handle:
-        summarize_handle(handle, fmt, summary, cursor.get("offset", 0), True, prefix)
+    summarize_path(old, fmt, summary, cursor.get("offset", 0), True, prefix, warnings)
     for candidate in reversed(newer):
-        with open_log(candidate) as handle:
-            summarize_handle(handle, fmt, summary, 0, True, prefix)
+        summarize_path(candidate, fmt, summary, 0, True, prefix, warnings)
         warnings.append(path + ": also read " + candidate + " (rotated more than once since the last run)")
 
 
@@ -1287,8 +1357,19 @@ def run_request(request):
             item["warnings"] = warnings
         except (IOError, OSError) as exc:
             item["error"] = path + ": " + (exc.strerror or str(exc))
+        except DAMAGED as exc:
+            item["error"] = path + ": the compressed file is damaged (" + str(exc) + ")"
         out["files"][path] = item
     return out
+
+
+def watchdog(seconds):
+    """End this process at ``seconds`` from now, whatever it is doing: the caller's
+    deadline has passed by then and nobody reads the answer any more (no orphans
+    on a server whose sshd cannot signal us)."""
+    if seconds and hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, lambda signum, frame: os._exit(124))
+        signal.alarm(max(1, int(seconds) + 1))
 
 
 def main(argv):
@@ -1296,6 +1377,7 @@ def main(argv):
         sys.stderr.write("usage: python3 - REQUEST_JSON  (the summariser on stdin)\n")
         return 2
     request = json.loads(argv[1])
+    watchdog(request.get("deadline"))
     result = run_request(request)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8") if hasattr(sys.stdout, "buffer") else sys.stdout
     json.dump(result, out, ensure_ascii=False)

@@ -221,11 +221,13 @@ class SshRunner:
         target = self._resolve_target()
         client = paramiko.SSHClient()
         known_hosts = Path(self.ssh.known_hosts).expanduser()
+        revoked: set[bytes] = set()
         if known_hosts.exists():
             try:
-                client.load_host_keys(str(known_hosts))
-            except (OSError, paramiko.SSHException) as exc:
-                raise RemoteError(self.host.name, f"cannot read known_hosts {known_hosts}: {exc}") from exc
+                revoked = load_known_hosts(known_hosts, client.get_host_keys())
+            except OSError as exc:
+                raise RemoteError(self.host.name, f"cannot read known_hosts {known_hosts}: "
+                                                  f"{exc.strerror or exc}") from exc
         # Never auto-accept: an unknown key may be a man in the middle.
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         wait = min(self.ssh.connect_timeout, max(0.1, self.deadline.remaining()))
@@ -240,13 +242,21 @@ class SshRunner:
                 auth_timeout=wait,
                 allow_agent=True,
                 look_for_keys=not target["key_files"],
+                passphrase=self._passphrase(),
             )
+        except paramiko.PasswordRequiredException as exc:
+            client.close()
+            raise AuthenticationError(
+                self.host.name,
+                f"the key {', '.join(target['key_files']) or '(default)'} is encrypted: load it into "
+                "ssh-agent (ssh-add) or set ssh.key_passphrase_file",
+            ) from exc
         except paramiko.BadHostKeyException as exc:
             client.close()
             raise HostKeyError(
                 self.host.name,
                 f"host key CHANGED for {exc.hostname} (got {exc.key.get_name()} "
-                f"{exc.key.get_fingerprint().hex()}); refusing to connect. If the server was "
+                f"{fingerprint(exc.key)}); refusing to connect. If the server was "
                 f"really reinstalled, verify the new key with its administrator, then run "
                 f"`ssh-keygen -R {_known_hosts_name(target)} -f {known_hosts}` and add the verified key",
             ) from exc
@@ -281,18 +291,37 @@ class SshRunner:
                 self.host.name,
                 f"cannot connect to {target['hostname']}:{target['port']}: {exc.strerror or exc}",
             ) from exc
+        server_key = client.get_transport().get_remote_server_key()  # type: ignore[union-attr]
+        if server_key.asbytes() in revoked:
+            client.close()
+            raise HostKeyError(self.host.name, f"the host key {server_key.get_name()} {fingerprint(server_key)} "
+                                               f"is marked @revoked in {known_hosts}; refusing to use it")
         self._client = client
 
+    def _passphrase(self) -> str | None:
+        if not self.ssh.key_passphrase_file:
+            return None
+        path = Path(self.ssh.key_passphrase_file).expanduser()
+        try:
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AuthenticationError(self.host.name, f"cannot read ssh.key_passphrase_file {path}: "
+                                                      f"{getattr(exc, 'strerror', None) or exc}") from exc
+
     def _resolve_target(self) -> dict:
-        """Config values, completed from ~/.ssh/config for what the config leaves open."""
+        """Config values, completed from ~/.ssh/config for what the config leaves open.
+
+        ``Include`` is followed (paramiko's parser does not): see :func:`ssh_config_text`.
+        """
         import paramiko
 
         opts: dict = {}
         ssh_config_path = Path(self.ssh.ssh_config).expanduser()
         if ssh_config_path.exists():
             try:
-                opts = paramiko.SSHConfig.from_path(str(ssh_config_path)).lookup(self.host.address)
-            except (OSError, paramiko.SSHException) as exc:
+                parsed = paramiko.SSHConfig.from_text(ssh_config_text(ssh_config_path))
+                opts = parsed.lookup(self.host.address)
+            except (OSError, UnicodeDecodeError, paramiko.SSHException) as exc:
                 log.warning("%s: ignoring unreadable %s: %s", self.host.name, ssh_config_path, exc)
         key_file = self.host.key_file or self.ssh.key_file
         key_files = [str(Path(key_file).expanduser())] if key_file else [
@@ -393,6 +422,82 @@ class SshRunner:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def fingerprint(key: Any) -> str:
+    """``SHA256:...`` as OpenSSH shows it (base64 of the SHA-256 of the key blob, unpadded)."""
+    import base64
+    import hashlib
+
+    return "SHA256:" + base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
+
+
+def load_known_hosts(path: Path, host_keys: Any) -> set[bytes]:
+    """Read an OpenSSH known_hosts file into paramiko's ``host_keys`` as OpenSSH does.
+
+    Malformed lines are skipped (logged at debug level), never fatal for
+    the other hosts; ``@cert-authority`` lines are skipped with a note
+    (certificates are not supported); ``@revoked`` keys are returned, as key
+    blobs, so the caller refuses a server presenting one. Raises ``OSError``.
+    """
+    import base64
+    import binascii
+
+    import paramiko
+
+    revoked: set[bytes] = set()
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            marker = fields.pop(0) if fields[0].startswith("@") else ""
+            if marker == "@cert-authority":
+                log.info("%s:%d: @cert-authority line skipped (host certificates are not supported)",
+                         path, number)
+                continue
+            if marker not in ("", "@revoked") or len(fields) < 3:
+                log.debug("%s:%d: malformed line skipped", path, number)
+                continue
+            names, key_type, blob = fields[0], fields[1], fields[2]
+            try:
+                key = paramiko.PKey.from_type_string(key_type, base64.b64decode(blob, validate=True))
+            except (binascii.Error, ValueError, paramiko.SSHException) as exc:
+                log.debug("%s:%d: skipped (%s)", path, number, exc)
+                continue
+            if marker == "@revoked":
+                revoked.add(key.asbytes())
+                continue
+            for name in names.split(","):
+                if name and not name.startswith("!"):
+                    host_keys.add(name, key.get_name(), key)
+    return revoked
+
+
+def ssh_config_text(path: Path, depth: int = 0) -> str:
+    """``path``'s text with every ``Include`` replaced by the files it names, in place.
+
+    Relative names are under ~/.ssh (as ssh(1) reads a user config); globs
+    are expanded in sorted order; includes nest at most 16 deep.
+    """
+    import glob
+    import shlex as _shlex
+
+    if depth > 16:
+        return ""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = line.strip().split(None, 1)
+        if len(words) == 2 and words[0].lower() == "include":
+            for pattern in _shlex.split(words[1]):
+                pattern = os.path.expanduser(pattern)
+                if not os.path.isabs(pattern):
+                    pattern = os.path.join(os.path.expanduser("~/.ssh"), pattern)
+                for name in sorted(glob.glob(pattern)):
+                    out.append(ssh_config_text(Path(name), depth + 1))
+            continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def _signal_kill(channel: Any) -> None:
