@@ -16,6 +16,7 @@ local part is kept and needs SMTPUTF8 on the server (RFC 6531), which
 from __future__ import annotations
 
 import re
+import unicodedata
 from email.headerregistry import Address
 
 #: RFC 5322 atext, plus any non-ASCII letter (RFC 6532); dots between atoms
@@ -24,6 +25,15 @@ _LOCAL = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*")
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _NAMED = re.compile(r"(?P<name>.*?)\s*<(?P<addr>[^<>]*)>\s*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _invisible(text: str) -> str | None:
+    """The first character a reader cannot see or that reorders text (format, bidi,
+    line/paragraph separators, controls), or None."""
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cn", "Cs"):
+            return char
+    return None
 
 
 class AddressError(ValueError):
@@ -41,6 +51,10 @@ def parse_address(text: str) -> Address:
         raise AddressError(f"expected text, got {type(text).__name__}")
     if _CONTROL.search(text):
         raise AddressError("contains a control character (a line break or tab)")
+    hidden = _invisible(text)
+    if hidden is not None:
+        raise AddressError(f"contains an invisible character (U+{ord(hidden):04X} "
+                           f"{unicodedata.name(hidden, 'unnamed')})")
     text = text.strip()
     if not text:
         raise AddressError("is empty")
@@ -58,7 +72,10 @@ def parse_address(text: str) -> Address:
         raise AddressError("has no '@'")
     if not local:
         raise AddressError("has nothing before the '@'")
-    if len(local) > 64 or not _LOCAL.fullmatch(local):
+    if len(local) > 64 or not _LOCAL.fullmatch(local) or any(
+            not c.isascii() and unicodedata.category(c)[0] not in "LNM" for c in local):
+        # beyond ASCII only letters, digits and marks: a no-break space or a look-alike
+        # symbol in a mailbox name is a typo or a trick, never what the admin meant
         raise AddressError(f"has an invalid part before the '@' ({local[:40]!r})")
     ascii_domain = encode_domain(domain)
     try:

@@ -317,7 +317,7 @@ def _check_ssh(ssh: SshSettings, source: str) -> None:
 
 
 def _check_mail(mail: MailSettings, source: str) -> None:
-    from lpsectl.addresses import AddressError, describe, parse_address
+    from lpsectl.addresses import AddressError, describe, encode_domain, is_ascii, parse_address
 
     for key in ("sender", "helpdesk", "head"):
         value = getattr(mail, key)
@@ -327,6 +327,16 @@ def _check_mail(mail: MailSettings, source: str) -> None:
                 parse_address(text)
             except AddressError as exc:
                 raise ConfigError(f"{source}: {where}: {describe(text)} is not one e-mail address: it {exc}") from exc
+    if not is_ascii(parse_address(mail.sender)):
+        raise ConfigError(f"{source}: mail.sender: {describe(mail.sender)} has non-ASCII letters before "
+                          "the '@'; many mail servers cannot carry that (no SMTPUTF8): use an ASCII address")
+    try:
+        host_ok = bool(mail.smtp_host) and (_is_ip(mail.smtp_host) or bool(encode_domain(mail.smtp_host)))
+    except AddressError:
+        host_ok = False
+    if not host_ok:
+        raise ConfigError(f"{source}: mail.smtp_host: {describe(mail.smtp_host)} is not a host name "
+                          "or IP address")
     if mail.ca_file:
         path = Path(mail.ca_file).expanduser()
         if not path.is_file():
@@ -347,6 +357,16 @@ def _check_mail(mail: MailSettings, source: str) -> None:
         raise ConfigError(f"{source}: mail.retry_hours must be between 0 and 720")
     if not 1 <= mail.smtp_port <= 65535:
         raise ConfigError(f"{source}: mail.smtp_port: {mail.smtp_port} is not a port number (1-65535)")
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _build(cls: type[S], raw: Any, source: str, where: str, skip: set[str] = frozenset()) -> S:

@@ -38,12 +38,14 @@ clients fold duplicates with one Message-ID): the only case of a repeat.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import re
 import smtplib
 import socket
 import ssl
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -477,11 +479,16 @@ def pending_count(store: Store) -> int:
     return int(row["n"]) if row else 0
 
 
-def raw_message(store: Store, outbox_id: int) -> EmailMessage:
+def raw_text(store: Store, outbox_id: int) -> str:
+    """The message exactly as stored and sent (SMTP line endings, UTF-8 headers where needed)."""
     row = store.query_one("SELECT raw FROM outbox WHERE id = ?", [outbox_id])
     if row is None:
-        raise UsageError(f"outbox message {outbox_id} does not exist")
-    return parse_raw(row["raw"])
+        raise UsageError(f"outbox message {outbox_id} does not exist (`lpsectl outbox list --all`)")
+    return str(row["raw"])
+
+
+def raw_message(store: Store, outbox_id: int) -> EmailMessage:
+    return parse_raw(raw_text(store, outbox_id))
 
 
 def release_stale_claims(store: Store, now: datetime) -> list[int]:
@@ -514,7 +521,7 @@ def retry(store: Store, ids: Sequence[int], now: datetime) -> list[int]:
             raise UsageError(f"outbox message {outbox_id} is being sent right now")
         recipient_rows(store, outbox_id)
         with store.transaction():
-            store.execute("UPDATE outbox_recipients SET status = ?, updated_at = ? "
+            store.execute("UPDATE outbox_recipients SET status = ?, updated_at = ?, first_deferred_at = NULL "
                           "WHERE outbox_id = ? AND status IN (?, ?, ?)",
                           [QUEUED, timeutil.isoformat(now), outbox_id, DEFERRED, FAILED, DROPPED])
             store.execute("UPDATE outbox SET status = ?, next_attempt_at = NULL WHERE id = ?",
@@ -572,7 +579,8 @@ def read_password(mail: MailSettings) -> str:
                           "put the SMTP password in a file readable only by lpsectl")
     path = Path(mail.password_file).expanduser()
     try:
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
+        # utf-8-sig: Windows Notepad starts a UTF-8 file with a BOM that is not part of the password
+        return path.read_text(encoding="utf-8-sig").rstrip("\r\n")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mail.password_file: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
@@ -589,8 +597,46 @@ def tls_context(mail: MailSettings) -> ssl.SSLContext:
                           f"({getattr(exc, 'strerror', None) or exc})") from exc
 
 
+class Watchdog:
+    """Closes an SMTP connection's socket when a whole step outlives its budget.
+
+    ``mail.timeout`` bounds each socket read; a server that trickles a reply
+    (one byte a second) never trips it. The watchdog bounds the whole step
+    (greeting, login, one message) by shutting the socket down from a timer
+    thread, which makes the blocked read fail at once.
+    """
+
+    def __init__(self, smtp: smtplib.SMTP) -> None:
+        self.smtp = smtp
+        self.timer: threading.Timer | None = None
+        self.fired = False
+
+    def arm(self, seconds: float) -> None:
+        self.disarm()
+        self.timer = threading.Timer(seconds, self._fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = getattr(self.smtp, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def step_budget(mail: MailSettings, size: int = 0) -> float:
+    """Seconds one step may take in all: three socket timeouts, plus 50 kB/s for a message."""
+    return 3 * mail.timeout + size / 50_000
+
+
 def connect(mail: MailSettings) -> smtplib.SMTP:
-    """An SMTP session, with STARTTLS/SSL and login as the config says.
+    """An SMTP session, with STARTTLS/SSL and login as the config says, within one step budget.
 
     AUTH is only sent over TLS unless ``mail.allow_plain_auth`` (the config
     loader refuses the combination too; this is the last guard).
@@ -599,25 +645,39 @@ def connect(mail: MailSettings) -> smtplib.SMTP:
         raise ConfigError("mail.username is set but neither mail.starttls nor mail.ssl: "
                           "the password would cross the network in clear text")
     context = tls_context(mail)
-    if mail.ssl:
-        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-            mail.smtp_host, mail.smtp_port, timeout=mail.timeout, context=context
-        )
-    else:
-        smtp = smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=mail.timeout)
+    password = read_password(mail) if mail.username else ""
+    smtp: smtplib.SMTP = (smtplib.SMTP_SSL(timeout=mail.timeout, context=context) if mail.ssl
+                          else smtplib.SMTP(timeout=mail.timeout))
+    # smtplib takes the TLS server name (SNI, certificate check) from _host, which only its
+    # constructor sets; connecting after construction lets the watchdog cover the greeting
+    smtp._host = mail.smtp_host  # type: ignore[attr-defined]  # noqa: SLF001
+    watchdog = Watchdog(smtp)
+    watchdog.arm(step_budget(mail))
     try:
+        smtp.connect(mail.smtp_host, mail.smtp_port)
         smtp.ehlo()
         if mail.starttls and not mail.ssl:
             if not smtp.has_extn("starttls"):
-                raise smtplib.SMTPNotSupportedError(
-                    "the server does not offer STARTTLS (mail.starttls = true)")
+                raise ConfigError(f"{mail.smtp_host}:{mail.smtp_port}: the server does not offer "
+                                  "STARTTLS (mail.starttls = true); check mail.smtp_port (587)")
             smtp.starttls(context=context)
             smtp.ehlo()
         if mail.username:
-            smtp.login(mail.username, read_password(mail))
-    except BaseException:
+            if not smtp.has_extn("auth"):
+                raise ConfigError(f"{mail.smtp_host}:{mail.smtp_port}: the server offers no AUTH here "
+                                  "(it may want STARTTLS first); check mail.starttls and mail.username")
+            try:
+                smtp.login(mail.username, password)
+            except UnicodeEncodeError as exc:
+                raise ConfigError("mail.username or mail.password_file holds characters SMTP AUTH "
+                                  "cannot send (only ASCII)") from exc
+    except BaseException as exc:
         smtp.close()
+        if watchdog.fired and not isinstance(exc, ConfigError):
+            raise TimeoutError(f"no complete answer within {step_budget(mail):g} s") from exc
         raise
+    finally:
+        watchdog.disarm()
     return smtp
 
 
@@ -636,17 +696,23 @@ def flush(store: Store, config: Config, now: datetime, ids: Sequence[int] | None
         return result
     where = f"{config.mail.smtp_host}:{config.mail.smtp_port}"
     session = _Session(config.mail, where)
+    claimed: int | None = None
     try:
         for row in rows:
             if not _claim(store, row["id"], now):
                 continue  # another flush took it
+            claimed = row["id"]
             if not session.open(result):
                 _release(store, row["id"], result.error or "")
+                claimed = None
                 for later in rows[rows.index(row) + 1:]:
                     _record_error(store, later["id"], now, result.error or "")
                 break
             _send_one(store, config, session, row, now, result)
+            claimed = None
     finally:
+        if claimed is not None:  # Ctrl-C, SIGTERM, a bug: never leave a row "sending"
+            _release(store, claimed, "the flush was interrupted before this message was settled")
         session.close()
     result.remaining = pending_count(store)
     return result
@@ -658,21 +724,32 @@ class _Session:
     def __init__(self, mail: MailSettings, where: str) -> None:
         self.mail, self.where = mail, where
         self.smtp: smtplib.SMTP | None = None
+        self.watchdog: Watchdog | None = None
         self.tries = 0
         #: the server refused our sender: nothing more is tried this flush
         self.refused = False
+
+    def closed_by_server(self) -> bool:
+        """smtplib closes the socket itself on a 421 ("service closing"): reconnect for
+        the next message, without counting it as a lost connection."""
+        if self.smtp is not None and getattr(self.smtp, "sock", None) is None:
+            self.smtp = None
+            self.tries = max(0, self.tries - 1)
+            return True
+        return False
 
     def open(self, result: FlushResult) -> bool:
         if self.refused:
             return False
         if self.smtp is not None:
             return True
-        if self.tries >= 2:  # the first connection and one after a loss
+        if self.tries >= 2:  # the first connection and one after an unexpected loss
             result.error = result.error or f"{self.where}: the connection was lost twice; the rest waits"
             return False
         self.tries += 1
         try:
             self.smtp = connect(self.mail)
+            self.watchdog = Watchdog(self.smtp)
             return True
         except ConfigError as exc:
             result.error, result.error_exit = exc.message, int(ExitCode.CONFIG)
@@ -683,6 +760,9 @@ class _Session:
         except ssl.SSLCertVerificationError as exc:
             result.error = (f"{self.where}: the mail server's certificate is not trusted "
                             f"({exc.verify_message}); name its CA in mail.ca_file")
+            result.error_exit = int(ExitCode.CONFIG)
+        except (smtplib.SMTPNotSupportedError, UnicodeError, ValueError) as exc:
+            result.error = f"{self.where}: cannot use the SMTP server as configured: {exc}"
             result.error_exit = int(ExitCode.CONFIG)
         except (OSError, smtplib.SMTPException) as exc:
             result.error = f"{self.where}: cannot use the SMTP server: {_error_text(exc)}"
@@ -717,64 +797,102 @@ def _due_rows(store: Store, now: datetime, ids: Sequence[int] | None) -> list[di
 
 def _send_one(store: Store, config: Config, session: _Session, row: dict[str, Any], now: datetime,
               result: FlushResult) -> None:
-    """One message to its waiting recipients; every outcome recorded, the row's status settled."""
-    assert session.smtp is not None
-    smtp = session.smtp
+    """One message to its waiting recipients; every outcome recorded, the row's status settled.
+
+    Recipients a server takes only so many of at a time (452, RFC 5321
+    §4.5.3.1.10) are sent at once in further transactions; a message cut
+    off by a 421 is tried once more on a new connection.
+    """
     waiting = [r["address"] for r in recipient_rows(store, row["id"]) if r["status"] in WAITING]
     outcomes: dict[str, tuple[str, str]] = {}
+    reconnected = False
+    for _ in range(100):  # transactions for one message in one flush
+        if session.smtp is None and not session.open(result):
+            break  # the rest keep their state; the flush's error says why
+        if not _transaction(session, row, waiting, outcomes, result):
+            _release(store, row["id"], result.error or "")  # our sender was refused: the config's fault
+            return
+        deferred = [a for a in waiting if outcomes[a][0] == DEFERRED]
+        if not deferred:
+            break
+        if session.closed_by_server() and not reconnected:
+            reconnected, waiting = True, deferred  # 421: the same message on a new connection
+            continue
+        too_many = [a for a in deferred if outcomes[a][1].startswith("452")]
+        if too_many and any(outcomes[a][0] == SENT for a in waiting):
+            waiting = too_many  # the server took some: the rest in the next transaction
+            continue
+        break
+    session.closed_by_server()
+    if not outcomes:  # no connection could be had for it: untried, not deferred
+        _release(store, row["id"], result.error or "")
+        return
+    _settle(store, config, row, outcomes, now, result)
+
+
+def _transaction(session: _Session, row: dict[str, Any], waiting: list[str],
+                 outcomes: dict[str, tuple[str, str]], result: FlushResult) -> bool:
+    """One MAIL/RCPT/DATA transaction; outcomes per recipient. False when our sender was refused."""
+    smtp = session.smtp
+    assert smtp is not None
     raw = row["raw"]
     needs_utf8 = not raw.isascii()
     wide = [a for a in waiting if not is_ascii(a)]
-    if (wide or not is_ascii(row["sender"])) and not smtp.has_extn("smtputf8"):
+    if wide and not smtp.has_extn("smtputf8"):
         reason = (f"{session.where} does not offer SMTPUTF8, which an address with non-ASCII "
                   "letters before the '@' needs")
         for address in wide:
             outcomes[address] = (FAILED, reason)
         waiting = [a for a in waiting if is_ascii(a)]
-        if needs_utf8:  # the ASCII recipients get headers the old server can carry
-            raw = _ascii_headers(raw)
-            needs_utf8 = False
-    if waiting:
-        options = ["SMTPUTF8"] if needs_utf8 else []
-        if needs_utf8 and smtp.has_extn("8bitmime"):
-            options.append("BODY=8BITMIME")
-        try:
-            refused = smtp.sendmail(row["sender"], waiting, raw.encode("utf-8"), mail_options=options)
-            for address in waiting:
-                outcomes[address] = _reply_outcome(refused[address]) if address in refused else (SENT, "250")
-        except smtplib.SMTPRecipientsRefused as exc:
-            for address in waiting:
-                reply = exc.recipients.get(address)
-                outcomes[address] = _reply_outcome(reply) if reply else (DEFERRED, "not tried")
-        except smtplib.SMTPSenderRefused as exc:
-            if exc.smtp_code in SENDER_CONFIG_CODES:
-                # about us, not this message (TLS or login required, sender not allowed):
-                # every message would get it, so none is marked; the admin fixes the config
-                result.error = (f"{session.where}: the server refused the sender {row['sender']}: "
-                                f"{_smtp_text(exc)}; check mail.sender, mail.starttls and mail.username")
-                result.error_exit = int(ExitCode.CONFIG)
-                session.refused = True
-                _release(store, row["id"], result.error)
-                return
-            outcome = _reply_outcome((exc.smtp_code, exc.smtp_error), "MAIL FROM refused: ")
-            outcomes.update({a: outcome for a in waiting})
-        except smtplib.SMTPDataError as exc:
-            outcome = _reply_outcome((exc.smtp_code, exc.smtp_error), "message refused at DATA: ")
-            outcomes.update({a: outcome for a in waiting})
-        except smtplib.SMTPResponseException as exc:
-            outcome = _reply_outcome((exc.smtp_code, exc.smtp_error))
-            outcomes.update({a: outcome for a in waiting})
-            session.lost()
-        except (smtplib.SMTPException, OSError) as exc:
-            # the connection broke (or timed out) mid-conversation: whether the
-            # server kept the message is unknown; try again later, same Message-ID
-            reason = f"connection lost while sending: {_error_text(exc)}"
-            outcomes.update({a: (DEFERRED, reason) for a in waiting})
-            session.lost()
-        except Exception as exc:  # noqa: BLE001 - one broken message must not stop the queue
-            reason = f"lpsectl could not send this message ({type(exc).__name__}: {exc}); please report it"
-            outcomes.update({a: (FAILED, reason) for a in waiting})
-    _settle(store, config, row, outcomes, now, result)
+    if needs_utf8 and not smtp.has_extn("smtputf8"):
+        raw, needs_utf8 = _ascii_headers(raw), False  # headers the old server can carry
+    if not waiting:
+        return True
+    options = ["SMTPUTF8"] if needs_utf8 else []
+    if needs_utf8 and smtp.has_extn("8bitmime"):
+        options.append("BODY=8BITMIME")
+    data = raw.encode("utf-8")
+    watchdog = session.watchdog
+    if watchdog is not None:
+        watchdog.arm(step_budget(session.mail, len(data)))
+    try:
+        refused = smtp.sendmail(row["sender"], waiting, data, mail_options=options)
+        for address in waiting:
+            outcomes[address] = _reply_outcome(refused[address]) if address in refused else (SENT, "250")
+    except smtplib.SMTPRecipientsRefused as exc:
+        for address in waiting:
+            reply = exc.recipients.get(address)
+            outcomes[address] = _reply_outcome(reply) if reply else (DEFERRED, "not tried")
+    except smtplib.SMTPSenderRefused as exc:
+        if exc.smtp_code in SENDER_CONFIG_CODES:
+            # about us, not this message (TLS or login required, sender not allowed):
+            # every message would get it, so none is marked; the admin fixes the config
+            result.error = (f"{session.where}: the server refused the sender {row['sender']}: "
+                            f"{_smtp_text(exc)}; check mail.sender, mail.starttls and mail.username")
+            result.error_exit = int(ExitCode.CONFIG)
+            session.refused = True
+            return False
+        outcomes.update(dict.fromkeys(waiting, _reply_outcome((exc.smtp_code, exc.smtp_error),
+                                                              "MAIL FROM refused: ")))
+    except smtplib.SMTPDataError as exc:
+        outcomes.update(dict.fromkeys(waiting, _reply_outcome((exc.smtp_code, exc.smtp_error),
+                                                              "message refused at DATA: ")))
+    except smtplib.SMTPResponseException as exc:
+        outcomes.update(dict.fromkeys(waiting, _reply_outcome((exc.smtp_code, exc.smtp_error))))
+        session.lost()
+    except (smtplib.SMTPException, OSError) as exc:
+        # the connection broke, timed out or was cut by the watchdog mid-conversation:
+        # whether the server kept the message is unknown; try again later, same Message-ID
+        why = "no complete answer within the step's time" if watchdog and watchdog.fired else _error_text(exc)
+        outcomes.update(dict.fromkeys(waiting, (DEFERRED, f"connection lost while sending: {why}")))
+        session.lost()
+    except Exception as exc:  # noqa: BLE001 - one broken message must not stop the queue
+        reason = f"lpsectl could not send this message ({type(exc).__name__}: {exc}); please report it"
+        outcomes.update(dict.fromkeys(waiting, (FAILED, reason)))
+    finally:
+        if watchdog is not None:
+            watchdog.disarm()
+    return True
 
 
 def _ascii_headers(raw: str) -> str:
@@ -796,7 +914,9 @@ def _reply_outcome(reply: tuple[int, Any] | Any, prefix: str = "") -> tuple[str,
         code, text = int(reply[0]), _decode(reply[1])
     except (TypeError, ValueError, IndexError):
         return DEFERRED, f"{prefix}unexpected reply {reply!r}"
-    line = f"{prefix}{code} {' '.join(text.split())}".strip()
+    if not 200 <= code < 600:  # smtplib's -1: the line was not an SMTP reply at all
+        return DEFERRED, f"{prefix}unexpected reply {' '.join(text.split())[:200]!r}"
+    line = f"{prefix}{code} {' '.join(text.split())[:500]}".strip()
     if 200 <= code < 300:
         return SENT, line
     return (FAILED if 500 <= code < 600 else DEFERRED), line
@@ -805,16 +925,23 @@ def _reply_outcome(reply: tuple[int, Any] | Any, prefix: str = "") -> tuple[str,
 def _settle(store: Store, config: Config, row: dict[str, Any], outcomes: dict[str, tuple[str, str]],
             now: datetime, result: FlushResult) -> None:
     stamp = timeutil.isoformat(now)
-    give_up = timeutil.parse_iso(row["created_at"]) + timedelta(hours=config.mail.retry_hours) <= now
+    patience = timedelta(hours=config.mail.retry_hours)
+    first_deferred = {r["address"]: r["first_deferred_at"] for r in store.query(
+        "SELECT address, first_deferred_at FROM outbox_recipients WHERE outbox_id = ?", [row["id"]])}
     with store.transaction():
         for address, (status, reply) in outcomes.items():
-            if status == DEFERRED and give_up:
-                status = FAILED
-                reply = f"gave up after {config.mail.retry_hours:g} hours of deferrals; last: {reply}"
+            since = first_deferred.get(address)
+            if status == DEFERRED:
+                since = since or stamp
+                # the patience counts from the first deferral, not from queueing: a message
+                # queued during a long outage still gets mail.retry_hours of tries
+                if timeutil.parse_iso(since) + patience <= now:
+                    status = FAILED
+                    reply = f"gave up after {config.mail.retry_hours:g} hours of deferrals; last: {reply}"
             store.execute(
                 "UPDATE outbox_recipients SET status = ?, reply = ?, attempts = attempts + 1, "
-                "updated_at = ? WHERE outbox_id = ? AND address = ?",
-                [status, reply, stamp, row["id"], address])
+                "updated_at = ?, first_deferred_at = ? WHERE outbox_id = ? AND address = ?",
+                [status, reply, stamp, since if status == DEFERRED else None, row["id"], address])
             result.outcomes.append(Outcome(row["id"], address, status, reply))
         recipients = recipient_rows(store, row["id"])
         states = [r["status"] for r in recipients]
@@ -868,7 +995,8 @@ def _record_error(store: Store, row_id: int, now: datetime, error: str) -> None:
 
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, socket.timeout | TimeoutError):
-        return "timed out"
+        text = str(exc)
+        return text if text and text != "timed out" else "timed out"
     if isinstance(exc, smtplib.SMTPException):
         return _smtp_text(exc)
     return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__

@@ -428,7 +428,8 @@ class Delivery:
         if self.flush is not None:
             self.flush.raise_for_status()
         if self.problems:
-            raise ProblemsError(f"{len(self.problems)} committee(s) could not be e-mailed: "
+            raise ProblemsError(f"the committees' e-mail list has {len(self.problems)} problem(s); "
+                                "the helpdesk e-mail lists the committees to phone: "
                                 + "; ".join(self.problems))
 
     @property

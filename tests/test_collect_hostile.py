@@ -234,3 +234,30 @@ def test_hosts_check_never_says_ok_for_what_it_could_not_check(hostile, ssh_clie
     assert checks["flood"]["ok"] is False and any("exceeds 1 MiB" in n for n in checks["flood"]["notes"])
     assert result.exit_code != 0
     assert len(result.stdout) < 20000  # remote output is never printed raw
+
+
+def test_sigterm_keeps_what_is_complete(hostile, ssh_client_key, tmp_path):
+    import signal
+    import sys
+
+    hosts = [hostile["good"], hostile["trickle"]]
+    config = write(tmp_path, ssh_client_key, hosts, "command_timeout = 30\nhost_timeout = 120\n",
+                   {h.name: {"role": '"app"'} for h in hosts})
+    proc = subprocess.Popen([sys.executable, "-m", "lpsectl", "--config", config, "collect"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # wait until the good host is done (its row is not stored yet)
+        time.sleep(0.5)
+        done = subprocess.run(["pgrep", "-u", TEST_USER, "-f", "python3 -"], capture_output=True).returncode
+        if done != 0:
+            break
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    _, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - started < 10
+    assert proc.returncode == 130 and "interrupted" in stderr
+    stored = {(r["host"], r["kind"]): r for r in rows(tmp_path)}
+    assert stored[("good", "system")]["ok"] == 1
+    assert stored[("trickle", "system")]["ok"] == 0
+    assert "interrupted" in stored[("trickle", "system")]["error"]

@@ -8,6 +8,7 @@ read back from the server, never from lpsectl.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -287,3 +288,132 @@ def test_retry_and_drop_from_the_command_line(scripted_smtp, tmp_path):
     assert sent_again.exit_code == 2 and "nothing to retry" in sent_again.stderr
     missing = run_cli("--config", config_path, "outbox", "drop", "99")
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+# -- found by trying to break it ---------------------------------------------------------
+
+def test_a_server_that_trickles_its_greeting_is_given_up_within_the_step_budget(trickling_smtp, tmp_path):
+    import time
+
+    config = make_config(trickling_smtp.host, trickling_smtp.port, tmp_path, timeout=2)
+    store = store_at(tmp_path)
+    queue(store, config, ["a@uji.example"], "pelan")
+    started = time.monotonic()
+    result = mail.flush(store, config, NOW)
+    took = time.monotonic() - started
+    assert took < mail.step_budget(config.mail) + 5, took
+    assert result.exit_code == ExitCode.UNAVAILABLE and "no complete answer within 6 s" in result.error
+    (row,) = mail.outbox_rows(store)
+    assert row["status"] == "queued"  # untried, and never left "sending"
+
+
+def test_421_reconnects_and_sends_the_message_again(scripted_smtp, tmp_path):
+    server = scripted_smtp(data_replies=["421 4.4.2 closing: too many messages on this connection"])
+    config = make_config(server.host, server.port, tmp_path)
+    store = store_at(tmp_path)
+    ids = [queue(store, config, [f"p{i}@uji.example"], f"m{i}") for i in range(3)]
+    result = mail.flush(store, config, NOW)
+    assert result.exit_code == 0, result.summary()
+    assert sorted(r.rcpt_tos[0] for r in server.received) == [f"p{i}@uji.example" for i in range(3)]
+    assert all(states(store, i) == {f"p{n}@uji.example": "sent"} for n, i in enumerate(ids))
+
+
+def test_452_too_many_recipients_sends_the_rest_at_once(scripted_smtp, tmp_path):
+    server = scripted_smtp(max_rcpt=3)
+    config = make_config(server.host, server.port, tmp_path)
+    store = store_at(tmp_path)
+    to = [f"pokja{i}@uji.example" for i in range(10)]
+    outbox_id = queue(store, config, to, "banyak")
+    result = mail.flush(store, config, NOW)
+    assert result.exit_code == 0, result.summary()
+    assert [len(r.rcpt_tos) for r in server.received] == [3, 3, 3, 1]
+    assert sorted(a for r in server.received for a in r.rcpt_tos) == sorted(to)
+    assert set(states(store, outbox_id).values()) == {"sent"}
+
+
+def test_retry_hours_count_from_the_first_deferral_not_from_queueing(scripted_smtp, tmp_path):
+    server = scripted_smtp(rcpt_replies={"a@uji.example": "451 4.7.1 greylisted, try later"})
+    config = make_config(server.host, server.port, tmp_path, retry_hours=2)
+    store = store_at(tmp_path)
+    outbox_id = queue(store, config, ["a@uji.example"], "abu-abu")
+    later = NOW + timedelta(days=4)  # queued during a long-weekend outage
+    assert mail.flush(store, config, later).exit_code == ExitCode.UNAVAILABLE
+    assert states(store, outbox_id) == {"a@uji.example": "deferred"}  # not given up at once
+    server.handler.rcpt_replies.clear()
+    assert mail.flush(store, config, later + mail.BACKOFF[0]).exit_code == 0
+    assert states(store, outbox_id) == {"a@uji.example": "sent"}
+
+
+@pytest.mark.parametrize("content", ["\ufeffrahasia-uji\n", "pässwort\n"])
+def test_password_file_with_a_bom_or_non_ascii(content, smtp_cert, tmp_path, monkeypatch):
+    from tests.fixtures.common import free_port
+    from tests.fixtures.smtp import TLS_USER, SmtpServer
+
+    cert, key = smtp_cert
+    server = SmtpServer(port=free_port(), tls=True, cafile=str(cert), keyfile=str(key))
+    server.start()
+    try:
+        secret = tmp_path / "smtp.secret"
+        secret.write_text(content, encoding="utf-8")
+        config = make_config(server.host, server.port, tmp_path, starttls=True, username=TLS_USER,
+                             password_file=str(secret), ca_file=str(cert))
+        store = store_at(tmp_path)
+        queue(store, config, ["a@uji.example"], "x")
+        result = mail.flush(store, config, NOW)
+        if content.startswith("\ufeff"):
+            assert result.exit_code == 0, result.error  # Notepad's BOM is not part of the password
+        else:
+            assert result.exit_code == ExitCode.CONFIG and "only ASCII" in result.error
+            assert [r["status"] for r in mail.outbox_rows(store)] == ["queued"]
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("key,value,fragment", [
+    ("smtp_host", "a..b", "is not a host name"),
+    ("smtp_host", "", "is not a host name"),
+    ("sender", "LPSE <lpsé@uji.example>", "non-ASCII letters before the '@'"),
+    ("head", ["kepala\u200b@uji.example"], "invisible character (U+200B ZERO WIDTH SPACE)"),
+    ("head", ["kepala\u00a0lpse@uji.example"], "invalid part before the '@'"),
+    ("head", ["Bapak \u202eWiryo <kepala@uji.example>"], "invisible character (U+202E"),
+])
+def test_more_bad_config_values_are_refused_at_load(key, value, fragment, tmp_path):
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        make_config("127.0.0.1", 25, tmp_path, **{key: value})
+
+
+def test_huge_or_odd_outbox_ids_are_usage_errors(scripted_smtp, tmp_path):
+    server = scripted_smtp()
+    config_path = _toml(tmp_path, server)
+    for args in (("retry", "99999999999999999999"), ("drop", "0"), ("show", "-5"), ("show", "abc")):
+        result = run_cli("--config", config_path, "outbox", *args)
+        assert result.exit_code == 2, (args, result.stderr)
+
+
+def test_raw_show_is_the_stored_message(scripted_smtp, tmp_path):
+    server = scripted_smtp()
+    config = make_config(server.host, server.port, tmp_path)
+    store = store_at(tmp_path)
+    outbox_id = queue(store, config, ["pokjā@contoh.example"], "utf8")
+    shown = run_cli("--config", _toml(tmp_path, server), "outbox", "show", str(outbox_id), "--raw")
+    assert "To: pokjā@contoh.example" in shown.stdout and "unknown-8bit" not in shown.stdout
+
+
+def test_an_interrupted_flush_leaves_nothing_sending(trickling_smtp, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = make_config(trickling_smtp.host, trickling_smtp.port, tmp_path, timeout=20)
+    store = store_at(tmp_path)
+    outbox_id = queue(store, config, ["a@uji.example"], "putus")
+    proc = subprocess.Popen([sys.executable, "-m", "lpsectl", "--config", _toml(tmp_path, trickling_smtp),
+                             "outbox", "flush"], stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)  # cron's `timeout -s INT`, or Ctrl-C
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in stderr
+    (row,) = mail.outbox_rows(store)
+    assert row["id"] == outbox_id and row["status"] == "queued"
+    assert run_cli("--config", _toml(tmp_path, trickling_smtp), "outbox", "drop", str(outbox_id)).exit_code == 0

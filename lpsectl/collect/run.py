@@ -20,7 +20,7 @@ from lpsectl.errors import (
     RemoteError,
     UnreachableError,
 )
-from lpsectl.remote.fanout import on_hosts
+from lpsectl.remote.fanout import HostOutcome, Interrupted, on_hosts
 from lpsectl.remote.runner import Runner
 from lpsectl.store import Store, decode_json
 from lpsectl.timeutil import isoformat
@@ -147,11 +147,20 @@ def run_collection(config: Config, store: Store, now: datetime, host_names: list
     hosts = select_hosts(config, host_names)
     modules = collectors()
     previous = previous_data(store, hosts)
-    outcomes = on_hosts(hosts, config.ssh, lambda runner: collect_host(runner, modules, previous))
-    results = [HostResult(o.host.name, items=o.value or [], error=o.error, error_type=o.error_type)
-               for o in outcomes]
+    try:
+        outcomes = on_hosts(hosts, config.ssh, lambda runner: collect_host(runner, modules, previous))
+    except Interrupted as exc:
+        # Ctrl-C, SIGTERM, cron's `timeout`: what is complete is kept, then the interruption goes on
+        save_run(store, now, _results(exc.outcomes))
+        raise KeyboardInterrupt from None
+    results = _results(outcomes)
     run_id = save_run(store, now, results)
     return CollectRun(run_id, now, results)
+
+
+def _results(outcomes: list[HostOutcome[list[Collected]]]) -> list[HostResult]:
+    return [HostResult(o.host.name, items=o.value or [], error=o.error, error_type=o.error_type)
+            for o in outcomes]
 
 
 def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:

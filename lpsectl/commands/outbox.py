@@ -74,8 +74,12 @@ def recipients_text(recipients: list[dict[str, Any]]) -> str:
                      for r in recipients)
 
 
+#: outbox ids are SQLite row ids: a larger number cannot exist
+OUTBOX_ID = click.IntRange(1, 2**63 - 1)
+
+
 @command.command("show")
-@click.argument("outbox_id", type=int)
+@click.argument("outbox_id", type=OUTBOX_ID)
 @click.option("--raw", is_flag=True, help="Print only the message exactly as it is (or was) sent.")
 @format_option("text", "json")
 @pass_app
@@ -90,7 +94,7 @@ def show_cmd(app: AppContext, outbox_id: int, raw: bool, fmt: str) -> None:
     """
     message = mail.raw_message(app.store, outbox_id)
     if raw:
-        emit(message.as_string())
+        emit(mail.raw_text(app.store, outbox_id).replace("\r\n", "\n"))
         return
     (row,) = [_localise(app, r) for r in mail.outbox_rows(app.store, include_done=True, ids=[outbox_id])]
     if fmt == "json":
@@ -144,7 +148,7 @@ def flush_cmd(app: AppContext, dry_run: bool, fmt: str) -> None:
 
 
 @command.command("retry")
-@click.argument("outbox_ids", type=int, nargs=-1, required=True)
+@click.argument("outbox_ids", type=OUTBOX_ID, nargs=-1, required=True)
 @format_option("text", "json")
 @pass_app
 def retry_cmd(app: AppContext, outbox_ids: tuple[int, ...], fmt: str) -> None:
@@ -165,7 +169,7 @@ def retry_cmd(app: AppContext, outbox_ids: tuple[int, ...], fmt: str) -> None:
 
 
 @command.command("drop")
-@click.argument("outbox_ids", type=int, nargs=-1, required=True)
+@click.argument("outbox_ids", type=OUTBOX_ID, nargs=-1, required=True)
 @click.option("--why", default="", help="Why, kept with the message.")
 @pass_app
 def drop_cmd(app: AppContext, outbox_ids: tuple[int, ...], why: str) -> None:

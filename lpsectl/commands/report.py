@@ -68,6 +68,14 @@ def daily(app: AppContext, day: str | None, fmt: str, output: str | None, send_e
       lpsectl --lang en report daily --format json
       lpsectl report daily --date yesterday --email -o /dev/null   # cron, 06:00
     """
+    if recipients and not send_email:
+        raise UsageError("--to goes with --email (e.g. --email --to kepala@lpse.contoh.example)")
+    if recipients:
+        from lpsectl.mail import (
+            addresses,  # checked before any work: a bad address is a usage error
+        )
+
+        addresses(recipients, "--to")
     now = app.now()
     with job_lock(app.config.data_dir, "report-daily"):
         report = build_daily(app.store, app.config, parse_day(day, now.date()), app.lang, now)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from lpsectl.config import HostConfig, SshSettings
 from lpsectl.errors import LpsectlError
@@ -34,16 +35,31 @@ class HostOutcome(Generic[T]):
         return self.error is None
 
 
+class Interrupted(Exception):  # noqa: N818 - it is the event, not an error of ours
+    """Ctrl-C or SIGTERM during :func:`on_hosts`; ``outcomes`` has what was complete
+    (the rest are "interrupted" outcomes), so the caller can keep it."""
+
+    def __init__(self, outcomes: list[HostOutcome[Any]]) -> None:
+        super().__init__("interrupted")
+        self.outcomes = outcomes
+
+
 def on_hosts(
     hosts: list[HostConfig],
     ssh: SshSettings,
     task: Callable[[Runner], T],
     runner_factory: Callable[[HostConfig, SshSettings], Runner] = make_runner,
 ) -> list[HostOutcome[T]]:
-    """Run ``task(runner)`` for every host, at most ``ssh.parallel`` at a time."""
+    """Run ``task(runner)`` for every host, at most ``ssh.parallel`` at a time.
 
-    def one(host: HostConfig) -> HostOutcome[T]:
+    Raises :class:`Interrupted` (with the finished hosts' outcomes) on Ctrl-C
+    or SIGTERM; the hosts still running have their connections closed.
+    """
+    runners: dict[int, Runner] = {}
+
+    def one(index: int, host: HostConfig) -> HostOutcome[T]:
         runner = runner_factory(host, ssh)
+        runners[index] = runner
         try:
             return HostOutcome(host, value=task(runner))
         except LpsectlError as exc:
@@ -58,5 +74,23 @@ def on_hosts(
 
     if not hosts:
         return []
-    with ThreadPoolExecutor(max_workers=min(ssh.parallel, len(hosts))) as pool:
-        return list(pool.map(one, hosts))
+    done: dict[int, HostOutcome[T]] = {}
+    pool = ThreadPoolExecutor(max_workers=min(ssh.parallel, len(hosts)))
+    futures = {pool.submit(one, index, host): index for index, host in enumerate(hosts)}
+    pending = set(futures)
+    try:
+        while pending:
+            # a timed wait: an untimed one would hold off Ctrl-C/SIGTERM until a host finished
+            finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done[futures[future]] = future.result()
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for runner in list(runners.values()):
+            with suppress(Exception):
+                runner.close()  # the threads still talking to a host end at once
+        raise Interrupted([done.get(i) or HostOutcome(h, error="interrupted before this host was finished",
+                                                      error_type="Interrupted")
+                           for i, h in enumerate(hosts)]) from None
+    pool.shutdown()
+    return [done[i] for i in range(len(hosts))]

@@ -406,6 +406,8 @@ class SshRunner:
             if channel.exit_status_ready() and channel.eof_received \
                     and not channel.recv_ready() and not channel.recv_stderr_ready():
                 break
+            if channel.closed or not channel.get_transport().is_active():
+                raise RemoteError(self.host.name, "the SSH connection was closed before the command finished")
             now = time.monotonic()
             if progressed:
                 last_heard = now
