@@ -64,6 +64,10 @@ def parse_address(text: str) -> Address:
         name = named.group("name").strip()
         if len(name) >= 2 and name[0] == name[-1] == '"':
             name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        elif any(c in name for c in '<>@"'):
+            # "Kepala <a@x>, Wakil <b@y>" or "a@x <b@y>": two addresses, not a name
+            raise AddressError("holds more than one address (one address per value; "
+                               "quote a display name that contains '<', '>' or '@')")
         spec = named.group("addr").strip()
     elif "<" in text or ">" in text:
         raise AddressError("has an unmatched '<' or '>'")

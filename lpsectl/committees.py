@@ -17,6 +17,7 @@ LPSE's zone) unless they carry an offset.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -24,6 +25,7 @@ from email.headerregistry import Address
 from pathlib import Path
 
 from lpsectl.addresses import AddressError, describe, parse_address
+from lpsectl.csvfiles import decode_text, sniff_delimiter
 from lpsectl.errors import ConfigError
 
 DEFAULT_TENDER_COLUMNS = {
@@ -67,9 +69,6 @@ class Committees:
 
     def __len__(self) -> int:
         return len(self.committees)
-
-    def __getitem__(self, index: int) -> Committee:
-        return self.committees[index]
 
     def keys(self) -> set[str]:
         return {c.key for c in self.committees}
@@ -143,6 +142,7 @@ def read_tender_schedule(path: str | Path, tz: tzinfo,
             f"maintenance.tender_columns: unknown field {sorted(unknown)[0]!r} "
             f"(known: {', '.join(DEFAULT_TENDER_COLUMNS)})"
         )
+    names = {key: " ".join(value.split()).casefold() for key, value in names.items()}  # as the header
     rows = _read_csv(path, required=tuple(names[k] for k in ("committee", "stage", "start", "end")))
     stages = []
     for line, row in rows:
@@ -188,28 +188,37 @@ def parse_local_time(text: str, tz: tzinfo, where: str) -> datetime:
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
 
 
+#: a committees or schedule file larger than this is not a spreadsheet export
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
 def _read_csv(path: str | Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """Rows (with the line each starts on) of a spreadsheet export, as Excel saves it:
+    UTF-8/UTF-16/Windows-1252, ',' ';' or tab, header names in any case."""
     path = Path(path).expanduser()
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            missing = [c for c in required if c not in header]
-            if missing:
-                raise ConfigError(
-                    f"{path}: column {missing[0]!r} is missing (header: {', '.join(header) or 'empty'})"
-                )
-            rows, start = [], reader.line_num + 1
-            for row in reader:
-                # the line a row starts on: a quoted cell may span several lines
-                if any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                    rows.append((start, row))
-                start = reader.line_num + 1
-            return rows
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: the file is not UTF-8 text") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1048576} MiB; not a committees/schedule export")
+    text = decode_text(raw)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+        header = [" ".join(h.split()).casefold() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        missing = [c for c in required if c.casefold() not in header]
+        if missing:
+            raise ConfigError(
+                f"{path}: column {missing[0]!r} is missing (header: {', '.join(header) or 'empty'})"
+            )
+        rows, start = [], reader.line_num + 1
+        for row in reader:
+            # the line a row starts on: a quoted cell may span several lines
+            if any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                rows.append((start, row))
+            start = reader.line_num + 1
+        return rows
     except csv.Error as exc:
         raise ConfigError(f"{path}: not a valid CSV file: {exc}") from exc

@@ -10,7 +10,8 @@ Rules (the field is hostile; touch only what is ours):
   into as a stream, never replaced and never chmod'ed; a FIFO nobody reads
   is an error at once, not a hang;
 * a **symbolic link** is not replaced (it is not ours) and not written
-  through: the user names the real path;
+  through: the user names the real path — except a link to a terminal or
+  pipe (``/dev/stdout``, ``/dev/stderr``), which is streamed into;
 * missing parent directories are created (0700 for private files, else
   0755); a directory that already exists is never chmod'ed;
 * every ``OSError`` becomes one sentence naming the path and what the path
@@ -48,6 +49,10 @@ def write_text(path: str | Path, text: str, *, what: str = "output", private: bo
         except FileNotFoundError:
             info = None
         if info is not None and stat.S_ISLNK(info.st_mode):
+            target = _target_mode(path)
+            if target is not None and (stat.S_ISCHR(target) or stat.S_ISFIFO(target)):
+                _stream_into(path, data)  # /dev/stdout, /dev/stderr: links to a terminal or pipe
+                return path
             raise error(f"{what} {path}: is a symbolic link; lpsectl does not replace or write "
                         "through it (name the file it points to)")
         if info is not None and not stat.S_ISREG(info.st_mode):
@@ -79,6 +84,13 @@ def make_dirs(path: str | Path, private: bool = False, what: str = "directory",
         cls = UnavailableError if exc.errno in _MACHINE else error
         raise cls(f"{what} {path}: cannot create it: {exc.strerror or exc}") from None
     return path
+
+
+def _target_mode(path: Path) -> int | None:
+    try:
+        return path.stat().st_mode
+    except OSError:
+        return None
 
 
 def _make_parents(folder: Path, mode: int) -> None:

@@ -85,8 +85,6 @@ QUEUED, SENDING, DEFERRED, SENT, PARTIAL, FAILED, DROPPED = (
 SENDER_CONFIG_CODES = (530, 535, 550, 553, 554)
 #: message states a flush picks up
 WAITING = (QUEUED, DEFERRED)
-#: message states that are over (nothing more will be tried)
-FINAL = (SENT, PARTIAL, FAILED, DROPPED)
 
 
 @dataclass
@@ -402,12 +400,6 @@ def queue_message(store: Store, message: EmailMessage, purpose: str, ref: str | 
     return Queued(outbox_id, True, QUEUED)
 
 
-def enqueue(store: Store, message: EmailMessage, purpose: str, ref: str | None = None,
-            now: datetime | None = None) -> int:
-    """:func:`queue_message`, returning only the outbox id."""
-    return queue_message(store, message, purpose, ref, now).id
-
-
 def _add_recipients(store: Store, outbox_id: int, recipients: Sequence[str], stamp: str) -> None:
     for address in recipients:
         store.execute(
@@ -432,9 +424,10 @@ def recipient_rows(store: Store, outbox_id: int) -> list[dict[str, Any]]:
     status = {"pending": QUEUED, SENDING: QUEUED}.get(message["status"], message["status"])
     with store.transaction():
         for address in decode_json(message["recipients"], []):
+            # ON CONFLICT: two readers may fill the same legacy message at once
             store.execute(
                 "INSERT INTO outbox_recipients (outbox_id, address, status, attempts, reply, updated_at) "
-                "VALUES (?, ?, ?, 0, ?, ?)",
+                "VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (outbox_id, address) DO NOTHING",
                 [outbox_id, address, status, message["last_error"], message["created_at"]])
     return store.query("SELECT address, status, attempts, reply, updated_at FROM outbox_recipients "
                        "WHERE outbox_id = ? ORDER BY id", [outbox_id])
@@ -521,11 +514,13 @@ def retry(store: Store, ids: Sequence[int], now: datetime) -> list[int]:
             raise UsageError(f"outbox message {outbox_id} is being sent right now")
         recipient_rows(store, outbox_id)
         with store.transaction():
-            store.execute("UPDATE outbox_recipients SET status = ?, updated_at = ?, first_deferred_at = NULL "
-                          "WHERE outbox_id = ? AND status IN (?, ?, ?)",
+            # attempts start again: the back-off of a retried message begins at its first step
+            store.execute("UPDATE outbox_recipients SET status = ?, updated_at = ?, first_deferred_at = NULL, "
+                          "attempts = 0 WHERE outbox_id = ? AND status IN (?, ?, ?)",
                           [QUEUED, timeutil.isoformat(now), outbox_id, DEFERRED, FAILED, DROPPED])
-            store.execute("UPDATE outbox SET status = ?, next_attempt_at = NULL WHERE id = ?",
-                          [QUEUED, outbox_id])
+            if store.execute("UPDATE outbox SET status = ?, next_attempt_at = NULL WHERE id = ? "
+                             "AND status <> ?", [QUEUED, outbox_id, SENDING]) != 1:
+                raise UsageError(f"outbox message {outbox_id} is being sent right now")
         changed.append(outbox_id)
     return changed
 
@@ -545,8 +540,9 @@ def drop(store: Store, ids: Sequence[int], now: datetime, reason: str = "") -> l
             store.execute("UPDATE outbox_recipients SET status = ?, reply = ?, updated_at = ? "
                           "WHERE outbox_id = ? AND status <> ?",
                           [DROPPED, note, timeutil.isoformat(now), outbox_id, SENT])
-            store.execute("UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = NULL "
-                          "WHERE id = ?", [DROPPED, note, outbox_id])
+            if store.execute("UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = NULL "
+                             "WHERE id = ? AND status <> ?", [DROPPED, note, outbox_id, SENDING]) != 1:
+                raise UsageError(f"outbox message {outbox_id} is being sent right now")
     return list(ids)
 
 
@@ -777,10 +773,15 @@ class _Session:
     def close(self) -> None:
         if self.smtp is None:
             return
+        if self.watchdog is not None:
+            self.watchdog.arm(step_budget(self.mail))  # a trickled QUIT reply must not hold us
         try:
             self.smtp.quit()
         except (OSError, smtplib.SMTPException):
             self.smtp.close()
+        finally:
+            if self.watchdog is not None:
+                self.watchdog.disarm()
         self.smtp = None
 
 
@@ -810,7 +811,12 @@ def _send_one(store: Store, config: Config, session: _Session, row: dict[str, An
         if session.smtp is None and not session.open(result):
             break  # the rest keep their state; the flush's error says why
         if not _transaction(session, row, waiting, outcomes, result):
-            _release(store, row["id"], result.error or "")  # our sender was refused: the config's fault
+            # our sender was refused (the config's fault): what an earlier transaction of this
+            # message delivered is recorded, the rest waits untouched
+            if outcomes:
+                _settle(store, config, row, outcomes, now, result)
+            else:
+                _release(store, row["id"], result.error or "")
             return
         deferred = [a for a in waiting if outcomes[a][0] == DEFERRED]
         if not deferred:
@@ -896,16 +902,19 @@ def _transaction(session: _Session, row: dict[str, Any], waiting: list[str],
 
 
 def _ascii_headers(raw: str) -> str:
-    """``raw`` with its address headers re-encoded (RFC 2047) for a server without SMTPUTF8."""
+    """``raw`` with every non-ASCII header re-encoded (RFC 2047) for a server without SMTPUTF8.
+
+    Addresses whose local part is not ASCII cannot be represented and keep an
+    encoded word (their recipients were refused before this is called).
+    """
     message = parse_raw(raw)
-    for name in ("From", "To", "Cc", "Reply-To"):
-        header = message[name]
-        if header is None:
+    for name, value in list(message.items()):
+        text = str(value)
+        if text.isascii():
             continue
-        found = [Address(a.display_name, a.username, a.domain) for a in header.addresses]
         del message[name]
-        message[name] = found
-    return message.as_bytes(policy=policy.SMTP).decode("ascii", "replace")
+        message[name] = text  # re-parsed from its decoded text, written back encoded
+    return message.as_bytes(policy=policy.SMTP).decode("ascii")
 
 
 def _reply_outcome(reply: tuple[int, Any] | Any, prefix: str = "") -> tuple[str, str]:
@@ -969,10 +978,13 @@ def _sent_before(store: Store, outbox_id: int) -> bool:
 
 
 def _claim(store: Store, row_id: int, now: datetime) -> bool:
+    # stamped with the time of the claim itself (not the flush's start), so a long flush's
+    # later claims never look stale to another flush
+    stamp = max(now, timeutil.now(now.tzinfo))
     changed = store.execute(
         "UPDATE outbox SET status = ?, attempts = attempts + 1, last_attempt_at = ? "
         "WHERE id = ? AND status IN (?, ?)",
-        [SENDING, timeutil.isoformat(now), row_id, *WAITING],
+        [SENDING, timeutil.isoformat(stamp), row_id, *WAITING],
     )
     return changed == 1
 

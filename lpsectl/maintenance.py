@@ -579,8 +579,19 @@ def _spool_and_send(env: _Env, window: Window, delivery: Delivery, dry_run: bool
     with env.store.transaction():
         for message in delivery.messages:
             purpose = _purpose_of(message)
-            delivery.outbox_ids.append(mail.enqueue(env.store, message, purpose, window.ref, env.now))
+            delivery.outbox_ids.append(mail.queue_message(env.store, message, purpose, window.ref, env.now).id)
     delivery.flush = mail.flush(env.store, env.config, env.now, ids=delivery.outbox_ids)
+    # an earlier attempt of the same messages may have failed for good: say so on every
+    # run of the step, not only the one that found it (nothing new is sent for them)
+    tried_now = {o.outbox_id for o in delivery.flush.outcomes}
+    for row in mail.outbox_rows(env.store, include_done=True, ids=delivery.outbox_ids):
+        if row["id"] in tried_now or row["status"] not in (mail.FAILED, mail.PARTIAL):
+            continue
+        failed = [f"{r['address']} ({r['reply']})" for r in row["recipients"] if r["status"] == mail.FAILED]
+        problem = (f"outbox {row['id']} was refused earlier for {', '.join(failed)}; correct the address "
+                   f"and announce again, or `lpsectl outbox retry {row['id']}`")
+        if problem not in delivery.problems:
+            delivery.problems.append(problem)
     return delivery
 
 

@@ -4,8 +4,9 @@ Schema changes are SQL files in ``lpsectl/migrations`` named ``NNNN_what.sql``;
 each is applied once, in name order, inside a transaction, and recorded in
 ``schema_migrations``. The SQL is written once for both engines: ``{{id}}``
 stands for an auto-increment primary key column, ``?`` for a parameter, and
-column types are limited to INTEGER, REAL and TEXT (timestamps as ISO 8601
-text with offset, structured data as JSON text).
+column types are limited to INTEGER, BIGINT (a reference to an ``{{id}}``
+column), REAL and TEXT (timestamps as ISO 8601 text with offset, structured
+data as JSON text).
 """
 
 from __future__ import annotations

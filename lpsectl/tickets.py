@@ -24,6 +24,7 @@ from typing import Any
 
 from lpsectl import timeutil
 from lpsectl.config import Config, load_section
+from lpsectl.csvfiles import decode_text, sniff_delimiter
 from lpsectl.errors import ConfigError, UsageError
 from lpsectl.store import Store
 
@@ -274,18 +275,12 @@ def read_export(path: Path, settings: TicketSettings, tz: tzinfo) -> ParsedExpor
 
 
 def decode_export(raw: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 — what Excel on Windows writes."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 — what Excel writes."""
+    return decode_text(raw)
 
 
 def parse_csv(text: str, settings: TicketSettings, tz: tzinfo, source: str = "<csv>") -> ParsedExport:
-    first_line = text.split("\n", 1)[0]
-    # Excel in an Indonesian locale writes ';' because ',' is the decimal mark
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
         header = next(reader)
     except StopIteration:

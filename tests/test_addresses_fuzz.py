@@ -4,6 +4,7 @@ never a traceback; whatever they accept builds a message and a Message-ID."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -31,6 +32,10 @@ def test_parse_address_gives_an_address_or_an_address_error(text):
     except AddressError as exc:
         assert str(exc)
         return
+    # an oracle of its own (not parse_address): outside double quotes, an accepted value
+    # has exactly one '@' and at most one '<'...'>' pair
+    unquoted = re.sub(r'"(?:[^"\\]|\\.)*"', "", text)
+    assert unquoted.count("@") == 1 and unquoted.count("<") <= 1 and unquoted.count(">") <= 1
     assert "\n" not in str(address) and "\r" not in str(address)
     assert address.addr_spec.count("@") >= 1 and address.domain.isascii()
     assert parse_address(str(address)).addr_spec == address.addr_spec  # formatting round-trips

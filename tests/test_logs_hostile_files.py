@@ -118,3 +118,20 @@ def test_collect_with_a_fifo_log_keeps_the_other_logs_and_leaves_no_orphan(
     assert f"{fifo}: is a FIFO, not a regular log file; not read" in result.stderr
     out = subprocess.run(["ps", "-u", TEST_USER, "-o", "args="], capture_output=True, text=True).stdout
     assert str(fifo) not in out  # the summariser that was given the FIFO is gone
+
+
+def test_a_link_made_by_another_user_in_a_root_directory_is_not_followed(tmp_path):
+    ensure_test_user()
+    uid = pwd.getpwnam(TEST_USER).pw_uid
+    folder = tmp_path / "pglog"  # root's, but group-writable: another user may plant a link
+    folder.mkdir(mode=0o775)
+    secret = tmp_path / "root-only"
+    secret.write_text("rahasia\n")
+    planted = folder / "postgresql.log"
+    planted.symlink_to(secret)
+    os.lchown(planted, uid, -1)
+    item = request(planted)["files"][str(planted)]
+    assert item["summary"] is None and f"is a symlink made by uid {uid}" in item["error"]
+    own = folder / "current.log"  # root's own link to root's own file: followed
+    own.symlink_to(secret)
+    assert request(own)["files"][str(own)]["error"] is None

@@ -40,7 +40,7 @@ def test_message_goes_through_the_outbox_with_text_html_and_attachment(smtp_serv
         html="<p>Isi laporan</p>",
         attachments=[mail.Attachment("acara.ics", ics, "text/calendar", {"method": "PUBLISH"})],
     )
-    outbox_id = mail.enqueue(store, message, "report-daily", ref="report:2026-12-01", now=NOW)
+    outbox_id = mail.queue_message(store, message, "report-daily", ref="report:2026-12-01", now=NOW).id
     assert [r["status"] for r in mail.outbox_rows(store)] == ["queued"]
     assert smtp_server.received == []  # spooled, not sent yet
 
@@ -73,10 +73,10 @@ def test_same_message_id_is_spooled_and_sent_once(smtp_server, tmp_path):
         return mail.build_message(config, to=["a@uji.example"], subject="s", text="t",
                                   message_id=message_id)
 
-    first = mail.enqueue(store, build(), "test")
-    assert mail.enqueue(store, build(), "test") == first
+    first = mail.queue_message(store, build(), "test").id
+    assert mail.queue_message(store, build(), "test").id == first
     mail.flush(store, config, NOW)
-    assert mail.enqueue(store, build(), "test") == first  # already sent: still not a copy
+    assert mail.queue_message(store, build(), "test").id == first  # already sent: still not a copy
     assert mail.flush(store, config, NOW).sent == []
     assert len(smtp_server.received) == 1
     assert smtp_server.received[0].message["Message-ID"] == message_id
@@ -86,8 +86,8 @@ def test_server_down_keeps_everything_and_flush_later_delivers_each_once(smtp_se
     config = make_config(smtp_server, tmp_path)
     store = open_store(tmp_path)
     smtp_server.stop()
-    ids = [mail.enqueue(store, mail.build_message(config, to=[f"p{i}@uji.example"], subject=f"m{i}",
-                                                  text="x"), "test") for i in range(3)]
+    ids = [mail.queue_message(store, mail.build_message(config, to=[f"p{i}@uji.example"], subject=f"m{i}",
+                                                  text="x"), "test").id for i in range(3)]
 
     down = mail.flush(store, config, NOW)
 
@@ -112,7 +112,7 @@ def test_starttls_and_login_with_password_from_a_file(smtp_tls_server, tmp_path)
     config = make_config(smtp_tls_server, tmp_path, starttls=True, username=TLS_USER,
                          password_file=str(secret))
     store = open_store(tmp_path)
-    mail.enqueue(store, mail.build_message(config, to=["a@uji.example"], subject="tls", text="x"), "t")
+    mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="tls", text="x"), "t")
 
     result = mail.flush(store, config, NOW)
 
@@ -126,7 +126,7 @@ def test_wrong_password_is_a_config_error_and_the_message_waits(smtp_tls_server,
     config = make_config(smtp_tls_server, tmp_path, starttls=True, username=TLS_USER,
                          password_file=str(secret))
     store = open_store(tmp_path)
-    mail.enqueue(store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t")
+    mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t")
 
     result = mail.flush(store, config, NOW)
 
@@ -140,7 +140,7 @@ def test_missing_password_file_is_named(smtp_tls_server, tmp_path):
     config = make_config(smtp_tls_server, tmp_path, starttls=True, username=TLS_USER,
                          password_file=str(tmp_path / "nope"))
     store = open_store(tmp_path)
-    mail.enqueue(store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t")
+    mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t")
     result = mail.flush(store, config, NOW)
     assert result.error_exit == ExitCode.CONFIG
     assert str(tmp_path / "nope") in result.error and "password_file" in result.error
@@ -149,8 +149,8 @@ def test_missing_password_file_is_named(smtp_tls_server, tmp_path):
 def test_without_starttls_the_server_refuses_and_the_message_waits(smtp_tls_server, tmp_path):
     config = make_config(smtp_tls_server, tmp_path)  # starttls = false
     store = open_store(tmp_path)
-    outbox_id = mail.enqueue(store, mail.build_message(config, to=["a@uji.example"], subject="x",
-                                                       text="x"), "t")
+    outbox_id = mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="x",
+                                                       text="x"), "t").id
     result = mail.flush(store, config, NOW)
     # 530 at MAIL FROM is about our session (TLS required), not this message:
     # nothing is marked failed, the flush says to fix the config (exit 4)
@@ -165,8 +165,8 @@ def test_without_starttls_the_server_refuses_and_the_message_waits(smtp_tls_serv
 def test_a_send_interrupted_mid_way_is_retried_after_the_stale_period(smtp_server, tmp_path):
     config = make_config(smtp_server, tmp_path)
     store = open_store(tmp_path)
-    outbox_id = mail.enqueue(store, mail.build_message(config, to=["a@uji.example"], subject="x",
-                                                       text="x"), "t")
+    outbox_id = mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="x",
+                                                       text="x"), "t").id
     # what a run that died between claiming and marking leaves behind
     store.execute("UPDATE outbox SET status = 'sending', last_attempt_at = ? WHERE id = ?",
                   [NOW.isoformat(), outbox_id])

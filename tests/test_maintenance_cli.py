@@ -390,6 +390,7 @@ def test_hostile_committees_file_every_other_committee_gets_exactly_one_mail(scr
     assert new == ["pokja4@contoh.example"]  # exactly the missing mail, nobody twice
     assert len(server.received) == 3
     assert again.exit_code == 1 and flushed.exit_code == 0
+    assert "was refused earlier for pokja2@contoh.example (550 5.1.1 mailbox unavailable)" in again.stderr
     assert not [m for m in listed if m["status"] in ("sending", "queued", "deferred")]
     assert {m["status"] for m in listed} == {"sent", "failed"}
     checks = {c["check"]: c["ok"] for c in shown["sop"]}

@@ -163,7 +163,8 @@ def test_running_text_cleaning_removes_markup_and_line_breaks():
 def test_committees_and_tender_stages_from_the_sample_exports():
     committees = read_committees(f"{DATA}/pokja.csv")
     assert [c.name for c in committees][:2] == ["Pokja Pemilihan 1", "Pokja Pemilihan 2"]
-    assert committees[2].emails == ["pokja3@contoh.example"] and committees[2].satker == "Dinas Pendidikan"
+    third = committees.committees[2]
+    assert third.emails == ["pokja3@contoh.example"] and third.satker == "Dinas Pendidikan"
     stages = read_tender_schedule(f"{DATA}/tender-schedule.csv", WIB)
     start = datetime(2026, 12, 8, 7, 0, tzinfo=WIB)
     found = stages_in_window(stages, "pokja pemilihan 3", start, start + timedelta(hours=2))
@@ -213,3 +214,18 @@ def test_an_older_reminder_is_not_sent_after_a_later_one_went_out():
     done = {"reminder-1h": now - timedelta(minutes=10)}
     plan = m.reminder_plan(window(START, announced_at=START - timedelta(days=10)), OFFSETS, now, done)
     assert states(plan)["reminder-1d"] == "skip" and states(plan)["reminder-3d"] == "skip"
+
+
+@pytest.mark.parametrize("encoding,delimiter", [("utf-8-sig", ","), ("cp1252", ";"), ("utf-16", "\t"),
+                                                ("utf-8", ";")])
+def test_committees_file_as_excel_saves_it(tmp_path, encoding, delimiter):
+    path = tmp_path / "pokja.csv"
+    rows = [["Name", "Email", "Satker"], ["Pokja Pemilihan 1", "pokja1@contoh.example", "Dinas PU; Bina Marga"],
+            ["Pokja Pemilihan 2", "pokja2@contoh.example", "Dinas Kesehatan"]]
+    text = "\r\n".join(delimiter.join(f'"{c}"' if delimiter in c else c for c in row) for row in rows) + "\r\n"
+    path.write_bytes(text.encode(encoding))
+    found = read_committees(path)
+    assert [(c.name, c.emails, c.satker) for c in found] == [
+        ("Pokja Pemilihan 1", ["pokja1@contoh.example"], "Dinas PU; Bina Marga"),
+        ("Pokja Pemilihan 2", ["pokja2@contoh.example"], "Dinas Kesehatan")]
+    assert found.problems == []

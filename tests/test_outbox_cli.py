@@ -36,9 +36,9 @@ def spool(config_path: str, count: int) -> list[int]:
     """Put messages in the outbox the way any feature does: build + enqueue."""
     config = load_config_file(Path(config_path))
     with open_store(config) as store:
-        return [mail.enqueue(store, mail.build_message(config, to=[f"p{i}@uji.example"],
+        return [mail.queue_message(store, mail.build_message(config, to=[f"p{i}@uji.example"],
                                                        subject=f"Laporan {i}", text=f"isi {i}"),
-                             "report-daily")
+                             "report-daily").id
                 for i in range(count)]
 
 

@@ -35,7 +35,7 @@ def store_at(tmp_path: Path) -> Store:
 
 
 def queue(store: Store, config, to: list[str], subject: str) -> int:
-    return mail.enqueue(store, mail.build_message(config, to=to, subject=subject, text=subject), "t", now=NOW)
+    return mail.queue_message(store, mail.build_message(config, to=to, subject=subject, text=subject), "t", now=NOW).id
 
 
 def states(store: Store, outbox_id: int) -> dict[str, str]:
@@ -417,3 +417,41 @@ def test_an_interrupted_flush_leaves_nothing_sending(trickling_smtp, tmp_path):
     (row,) = mail.outbox_rows(store)
     assert row["id"] == outbox_id and row["status"] == "queued"
     assert run_cli("--config", _toml(tmp_path, trickling_smtp), "outbox", "drop", str(outbox_id)).exit_code == 0
+
+
+# -- found by the review ---------------------------------------------------------------
+
+def test_two_addresses_in_one_value_are_refused_not_half_taken(tmp_path):
+    for value in ("Kepala <a@x.example>, Wakil <b@y.example>", "a@x.example <b@y.example>"):
+        with pytest.raises(ConfigError, match="holds more than one address"):
+            make_config("127.0.0.1", 25, tmp_path, head=[value])
+
+
+def test_a_sender_refused_after_a_452_never_resends_to_who_got_it(scripted_smtp, tmp_path):
+    server = scripted_smtp(max_rcpt=1)
+    server.handler.mail_replies = ["", "550 5.7.1 sender blocked for now"]
+    config = make_config(server.host, server.port, tmp_path)
+    store = store_at(tmp_path)
+    outbox_id = queue(store, config, ["a@uji.example", "b@uji.example"], "dua")
+    first = mail.flush(store, config, NOW)
+    assert first.exit_code == ExitCode.CONFIG and "550 5.7.1" in first.error
+    assert [r.rcpt_tos for r in server.received] == [["a@uji.example"]]
+    assert states(store, outbox_id) == {"a@uji.example": "sent", "b@uji.example": "deferred"}
+    later = mail.flush(store, config, NOW + timedelta(hours=1))
+    assert later.exit_code == 0
+    assert [r.rcpt_tos for r in server.received] == [["a@uji.example"], ["b@uji.example"]]
+
+
+def test_an_old_server_gets_every_header_encoded(scripted_smtp, tmp_path):
+    server = scripted_smtp(smtputf8=False)
+    config = make_config(server.host, server.port, tmp_path)
+    store = store_at(tmp_path)
+    message = mail.build_message(config, to=["pokjā@contoh.example", "Bu Ānī <ani@contoh.example>"],
+                                 subject="Ujī pemeliharaan", text="isi")
+    mail.queue_message(store, message, "t", now=NOW)
+    mail.flush(store, config, NOW)
+    (received,) = server.received
+    assert received.data.isascii()
+    parsed = received.message
+    assert str(parsed["Subject"]) == "Ujī pemeliharaan"
+    assert [a.display_name for a in parsed["To"].addresses][-1] == "Bu Ānī"

@@ -104,6 +104,8 @@ def previous_data(store: Store, hosts: list[HostConfig]) -> dict[tuple[str, str]
 
 #: failures that mean the host itself could not be used: reported once, for the host
 HOST_FAILURES = (UnreachableError, HostKeyError, AuthenticationError)
+#: their names, as stored in snapshots.error_type: only these make a host "unreachable"
+UNREACHABLE_TYPES = frozenset(cls.__name__ for cls in HOST_FAILURES)
 
 
 def collect_host(runner: Runner, modules: list[ModuleType], previous: dict[tuple[str, str], dict]) -> list[Collected]:
@@ -126,6 +128,8 @@ def collect_host(runner: Runner, modules: list[ModuleType], previous: dict[tuple
             continue
         try:
             item = module.collect(runner, host, previous.get((host.name, module.KIND)))
+            if item.error and item.error_type is None:
+                item.error_type = "BadAnswer"  # the host answered, with something unusable
         except HOST_FAILURES:
             if not items:
                 raise
@@ -170,7 +174,8 @@ def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:
         status = "ok" if all(not r.problems() for r in results) else "partial"
         run_id = store.insert("runs", {"job": "collect", "started_at": stamp, "finished_at": stamp, "status": status})
         for result in results:
-            items = result.items or [Collected("system", error=result.error or "nothing collected")]
+            items = result.items or [Collected("system", error=result.error or "nothing collected",
+                                               error_type=result.error_type)]
             for item in items:
                 store.insert(
                     "snapshots",
@@ -182,6 +187,7 @@ def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:
                         "day": day,
                         "ok": 1 if item.ok else 0,
                         "error": item.error,
+                        "error_type": item.error_type,
                         "data": item.data,
                         "unavailable": item.unavailable,
                     },

@@ -127,6 +127,7 @@ def checked_row(row: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     out = dict(row)
     out["ok"] = 0
     out["error"] = f"stored snapshot unusable ({reason})"
+    out["error_type"] = "BadStoredRow"  # read, but unusable: "not monitored", never "unreachable"
     out["data"] = "{}" if isinstance(raw, str) else {}
     return out
 

@@ -121,8 +121,8 @@ def _queue_email(app: AppContext, request: dict[str, Any], text: str, kind: str)
         message_id=mail.message_key(app.config, "access", request["id"], kind),
         now=app.now(),
     )
-    outbox_id = mail.enqueue(app.store, message, purpose=f"access-{kind}", ref=f"access:{request['id']}",
-                             now=app.now())
+    outbox_id = mail.queue_message(app.store, message, purpose=f"access-{kind}", ref=f"access:{request['id']}",
+                             now=app.now()).id
     info(app, f"{kind} notice queued as e-mail (outbox {outbox_id}); `lpsectl outbox flush` sends it")
     return f"outbox:{outbox_id}"
 

@@ -554,23 +554,26 @@ def open_log(path):
     refused, with the reason. Raises ``OSError`` with a sentence.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0)
+    owner = None
     if os.path.islink(path):
-        _check_symlink(path)
-    else:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
+        path, owner = _check_symlink(path)  # the target, opened without following links again
     try:
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise OSError(errno.ELOOP, "became a symlink while it was opened; not followed", path)
+            raise OSError(errno.ELOOP, "is (or became) a symlink; not followed", path)
         raise
     try:
-        mode = os.fstat(fd).st_mode
+        info = os.fstat(fd)
+        mode = info.st_mode
         if not stat.S_ISREG(mode):
             kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
                     else "a socket" if stat.S_ISSOCK(mode) else "a directory" if stat.S_ISDIR(mode)
                     else "not a regular file")
             raise OSError(errno.EINVAL, "is " + kind + ", not a regular log file; not read", path)
+        if owner is not None and info.st_uid != owner:
+            raise OSError(errno.EPERM, "changed while it was opened; not read", path)
         handle = os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -583,18 +586,29 @@ def open_log(path):
 
 
 def _check_symlink(path):
-    """A symlinked log is followed only if its target is owned by its directory's owner."""
+    """(target, owner) for a symlinked log that may be followed; OSError with the reason if not.
+
+    Followed only when the link itself and its target both belong to the owner
+    of the link's directory (root may own the link: as the kernel's
+    ``protected_symlinks`` trusts it) — a link planted by another user, or one
+    pointing at somebody else's file (/etc/shadow), is refused.
+    """
     target = os.path.realpath(path)
     try:
+        link_uid = os.lstat(path).st_uid
         target_uid = os.stat(target).st_uid
         folder_uid = os.stat(os.path.dirname(os.path.abspath(path)) or ".").st_uid
     except OSError as exc:
         raise OSError(exc.errno, "is a symlink to " + target + ", which cannot be read (" +
                       (exc.strerror or "") + ")", path)
+    if link_uid not in (folder_uid, 0):
+        raise OSError(errno.EPERM, "is a symlink made by uid " + str(link_uid) + ", not by the owner of "
+                      "its directory (uid " + str(folder_uid) + "); not followed", path)
     if target_uid != folder_uid:
         raise OSError(errno.EPERM, "is a symlink to " + target + " (owned by uid " + str(target_uid) +
                       "), not owned by the owner of the link's directory (uid " + str(folder_uid) +
                       "); not followed", path)
+    return target, target_uid
 
 
 def summarize_path(path, fmt, summary, offset, final, prefix, warnings):

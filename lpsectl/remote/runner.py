@@ -20,6 +20,7 @@ Every command is bounded, whatever the host sends:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -113,6 +114,7 @@ class LocalRunner:
         self.command_timeout = command_timeout
         self.max_output_bytes = max_output_bytes
         self.deadline = Deadline(host_timeout)
+        self._active: subprocess.Popen | None = None  # type: ignore[type-arg]
 
     def run(
         self, argv: list[str], stdin: bytes | None = None, timeout: float | None = None
@@ -128,27 +130,43 @@ class LocalRunner:
             return CommandResult(argv, COMMAND_NOT_FOUND, b"", f"{argv[0]}: not found".encode())
         except PermissionError as exc:
             return CommandResult(argv, 126, b"", str(exc).encode())
+        self._active = proc
+        try:
+            return self._wait(proc, argv, stdin or b"", limit, left)
+        except BaseException:
+            _kill_group(proc)  # Ctrl-C, SIGTERM, a bound: nothing of ours lives on
+            raise
+        finally:
+            self._active = None
+            _kill_group(proc, wait=False)  # children that outlived their leader (a `cmd &`)
+
+    def _wait(self, proc: subprocess.Popen, argv: list[str], data: bytes,  # type: ignore[type-arg]
+              limit: float, left: float) -> CommandResult:
         readers = [_CappedReader(proc.stdout, self.max_output_bytes),
                    _CappedReader(proc.stderr, self.max_output_bytes)]
-        writer = threading.Thread(target=_feed, args=(proc.stdin, stdin or b""), daemon=True)
-        writer.start()
+        threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True).start()
         end = time.monotonic() + limit
+
+        def expired() -> None:
+            _kill_group(proc)
+            if limit >= left:
+                self.deadline.check(self.host.name)  # raises HostTimeoutError
+            raise CommandTimeoutError(
+                self.host.name, f"command {argv[0]!r} did not finish within {limit:.0f} s")
+
         while proc.poll() is None:
             if any(r.too_large.is_set() for r in readers):
                 _kill_group(proc)
                 break
             if time.monotonic() >= end:
-                _kill_group(proc)
-                if limit >= left:
-                    self.deadline.check(self.host.name)  # raises HostTimeoutError
-                raise CommandTimeoutError(
-                    self.host.name, f"command {argv[0]!r} did not finish within {limit:.0f} s")
-            try:
+                expired()
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                pass
         for reader in readers:
-            reader.join()
+            # the pipes may be held open by a child the leader left behind: bounded too
+            reader.join(max(0.0, end - time.monotonic()))
+            if reader.is_alive():
+                expired()
         if any(r.exceeded for r in readers):
             raise OutputTooLargeError(
                 self.host.name, f"command {argv[0]!r}: output exceeds {_mib(self.max_output_bytes)} "
@@ -156,7 +174,10 @@ class LocalRunner:
         return CommandResult(argv, proc.returncode, bytes(readers[0].data), bytes(readers[1].data))
 
     def close(self) -> None:
-        pass
+        """Stop a command still running (called when the run is interrupted)."""
+        proc = getattr(self, "_active", None)
+        if proc is not None:
+            _kill_group(proc)
 
 
 class _CappedReader(threading.Thread):
@@ -196,12 +217,12 @@ def _feed(pipe: Any, data: bytes) -> None:
             pass
 
 
-def _kill_group(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    try:
+def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:  # type: ignore[type-arg]
+    """SIGKILL the command's process group (it was started in a session of its own)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
+    if wait:
+        proc.wait()
 
 
 class SshRunner:
@@ -388,21 +409,25 @@ class SshRunner:
             if sent < len(data) and channel.send_ready():
                 try:
                     sent += channel.send(data[sent:sent + 32768])
-                except OSError:  # the command exited without reading it all
+                except (OSError, EOFError):  # the command exited (or closed stdin) without reading it all
                     sent = len(data)
+                    progressed = True
+                    continue
                 if sent >= len(data):
-                    channel.shutdown_write()
+                    with contextlib.suppress(OSError, EOFError):
+                        channel.shutdown_write()
                 progressed = True
-            while channel.recv_ready():
+            while channel.recv_ready() and len(out) <= cap:
                 out += channel.recv(65536)
                 progressed = True
-            while channel.recv_stderr_ready():
+            while channel.recv_stderr_ready() and len(err) <= cap:
                 err += channel.recv_stderr(65536)
                 progressed = True
             if len(out) > cap or len(err) > cap:
                 raise OutputTooLargeError(
                     self.host.name, f"command {argv[0]!r}: {'output' if len(out) > cap else 'error output'} "
                                     f"exceeds {_mib(cap)} (ssh.max_output_bytes); it was stopped")
+            left = self.deadline.check(self.host.name)  # on every pass: a flood never outruns it
             if channel.exit_status_ready() and channel.eof_received \
                     and not channel.recv_ready() and not channel.recv_stderr_ready():
                 break
@@ -416,7 +441,6 @@ class SshRunner:
                 raise CommandTimeoutError(
                     self.host.name, f"command {argv[0]!r} sent nothing for {idle:g} s "
                                     "(ssh.command_timeout); it was stopped")
-            left = self.deadline.check(self.host.name)
             select.select([channel], [], [], min(0.05, left))
         return CommandResult(argv, channel.recv_exit_status(), bytes(out), bytes(err))
 

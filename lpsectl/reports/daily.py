@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, load_section
 from lpsectl.reports import DAILY_SECTIONS
@@ -65,7 +66,7 @@ def host_names(store: Store, config: Config, day: date) -> list[str]:
 def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, Any]:
     runs = query_snapshots(
         store,
-        "SELECT taken_at, ok, error, data, unavailable FROM snapshots "
+        "SELECT taken_at, ok, error, error_type, data, unavailable FROM snapshots "
         "WHERE host = ? AND kind = 'system' AND day = ? ORDER BY id",
         [name, day.isoformat()], "system",
     )
@@ -80,7 +81,11 @@ def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, 
         return entry | {"status": "no-data", "error": None}
     last = runs[-1]
     if not last["ok"]:
-        return entry | {"status": "down", "taken_at": last["taken_at"], "error": last["error"]}
+        # "unreachable" only when it was (connect, host key, login); a host that answered
+        # badly (timed out, flooded, wrong shape) could not be monitored: unknown, not down
+        answered = last.get("error_type") and last["error_type"] not in UNREACHABLE_TYPES
+        return entry | {"status": "uncollected" if answered else "down", "taken_at": last["taken_at"],
+                        "error": last["error"]}
     data = decode_json(last["data"], {})
     unavailable = decode_json(last["unavailable"], {})
     status = "partial" if unavailable or any(not lg.get("exists") for lg in data.get("logs", [])) else "up"
@@ -90,6 +95,7 @@ def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, 
 MESSAGES = {
     "id": {
         "down": "tidak terjangkau: {error}",
+        "uncollected": "terjangkau, tetapi tidak dapat dipantau: {error}",
         "no_data": "tidak ada data: belum ada pengumpulan (collect) pada tanggal ini",
         "used": "terpakai {pct:.0f}%",
         "load": "load {load:.2f} melebihi jumlah core ({cores})",
@@ -100,6 +106,7 @@ MESSAGES = {
     },
     "en": {
         "down": "not reachable: {error}",
+        "uncollected": "reachable, but could not be monitored: {error}",
         "no_data": "no data: nothing was collected on this date",
         "used": "{pct:.0f}% used",
         "load": "load {load:.2f} above the number of cores ({cores})",
@@ -116,8 +123,8 @@ def host_alerts(entry: dict[str, Any], limits: HostThresholds, lang: str = "id")
     name = entry["name"]
     if entry["status"] == "no-data":
         return [_alert("warning", name, "host", say["no_data"])]
-    if entry["status"] == "down":
-        return [_alert("critical", name, "host", say["down"].format(error=entry.get("error")))]
+    if entry["status"] in ("down", "uncollected"):
+        return [_alert("critical", name, "host", say[entry["status"]].format(error=entry.get("error")))]
     alerts = []
     for fs in entry.get("filesystems", []):
         pct = fs.get("used_percent") or 0

@@ -15,6 +15,7 @@ from typing import Any
 
 from lpsectl import tickets
 from lpsectl.collect.postgres import counter_delta
+from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
 from lpsectl.render import long_date, render
@@ -99,7 +100,7 @@ def load_snapshots(store: Store, first: date, last: date) -> dict[str, dict[str,
     """kind -> host -> snapshots of the month, oldest first, with data decoded."""
     rows = query_snapshots(
         store,
-        "SELECT host, kind, taken_at, day, ok, error, data, unavailable FROM snapshots "
+        "SELECT host, kind, taken_at, day, ok, error, error_type, data, unavailable FROM snapshots "
         "WHERE day >= ? AND day <= ?",
         [first.isoformat(), last.isoformat()],
     )
@@ -152,9 +153,11 @@ def _host_notes(section: dict, rows: list[dict], days: list[date], notes: list, 
 
 
 def collection_state(row: dict[str, Any]) -> str:
-    """'up' (all expected services ran), 'down' (unreachable or one stopped), 'unknown'."""
+    """'up' (all expected services ran), 'down' (unreachable or one stopped), 'unknown'
+    (the host answered but could not be read: neither up nor down)."""
     if not row["ok"]:
-        return "down"
+        answered = row.get("error_type") and row["error_type"] not in UNREACHABLE_TYPES
+        return "unknown" if answered else "down"
     services = [s for s in (row["data"].get("services") or {}).values() if s.get("expected")]
     if any(s.get("running") is False for s in services):
         return "down"
