@@ -65,3 +65,23 @@ def test_collect_then_daily_report_shows_the_database(config_file, pg_cluster):
     assert '<section class="daily-database">' in html.stdout
     assert "Transaksi gagal (rollback)" in html.stdout
     assert "Query paling sering" in html.stdout
+
+
+def test_a_configured_prefix_that_differs_from_the_server_is_said(sshd_factory, ssh_client_key, tmp_path,
+                                                                  pg_cluster):
+    host = sshd_factory.start("pg-prefix")
+    server_prefix = pg_cluster.psql("SHOW log_line_prefix", dbname="postgres").rstrip("\n")  # keeps its blank
+    wrong = "%t [%p]: [%l-1] "
+    log = pg_cluster.log_files()["stderr"]
+    psql = json.dumps(pg_cluster.psql_argv())
+    extra = {host.name: {"role": '"db"', "logs": f'["{log}"]', "log_line_prefix": f'"{wrong}"',
+                         "postgres": f'{{ database = "{pg_cluster.dbname}", psql = {psql} }}'}}
+    path = tmp_path / "lpsectl.toml"
+    path.write_text(ssh_config_text([host], ssh_client_key, tmp_path / "known_hosts", tmp_path / "data",
+                                    host_extra=extra))
+    collected = run_cli("--config", str(path), "collect")
+    assert collected.exit_code == 3, collected.stderr
+    said = f"hosts.log_line_prefix {wrong!r} differs from the server's log_line_prefix {server_prefix!r}"
+    assert said in collected.stderr
+    report = run_cli("--config", str(path), "report", "daily", "--format", "json").json()
+    assert any(said in a["message"] for a in report["alerts"]), report["alerts"]

@@ -144,7 +144,28 @@ def collect_host(runner: Runner, modules: list[ModuleType], previous: dict[tuple
             item = Collected(module.KIND, error=f"lpsectl's {module.KIND} collector failed "
                              f"({type(exc).__name__}: {exc}); please report it", error_type=type(exc).__name__)
         items.append(item)
+    _check_log_line_prefix(host, items)
     return items
+
+
+def _check_log_line_prefix(host: HostConfig, items: list[Collected]) -> None:
+    """The config's log_line_prefix against the server's own (pg_settings): a mismatch
+    reads the database log wrongly, so it is said every run until fixed (exit 3)."""
+    if not host.log_line_prefix:
+        return  # detected from the file itself
+    postgres = next((i for i in items if i.kind == "postgres" and i.ok), None)
+    if postgres is None:
+        return
+    server = ((postgres.data.get("settings") or {}).get("log_line_prefix") or {}).get("setting")
+    if not isinstance(server, str) or server == host.log_line_prefix:
+        return
+    message = (f"hosts.log_line_prefix {host.log_line_prefix!r} differs from the server's "
+               f"log_line_prefix {server!r} (pg_settings): set it to the server's, or leave it "
+               "empty to detect it from the file")
+    postgres.unavailable["log_line_prefix"] = message
+    logs = next((i for i in items if i.kind == "logs" and i.ok), None)
+    if logs is not None:
+        logs.data.setdefault("warnings", []).append(message)  # an alert in the daily report
 
 
 def run_collection(config: Config, store: Store, now: datetime, host_names: list[str] | None = None) -> CollectRun:

@@ -227,6 +227,20 @@ def _zone(name):
     return None
 
 
+def _sort_key(iso):
+    """A comparable key for an ISO timestamp, with or without an offset (naive = as written)."""
+    moment = datetime.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S")
+    rest = iso[19:]
+    sign_at = max(rest.rfind("+"), rest.rfind("-"))
+    if sign_at >= 0 and ":" in rest[sign_at:]:
+        hours, minutes = rest[sign_at + 1:].split(":")[:2]
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        moment = moment - delta if rest[sign_at] == "+" else moment + delta
+    fraction = rest.split(".", 1)[1][:6] if "." in rest else ""
+    digits = "".join(c for c in fraction if c.isdigit())
+    return moment, int((digits + "000000")[:6])
+
+
 def pg_timestamp(text):
     """'2026-11-21 05:36:01.433 UTC' → ISO 8601 with offset (without one when the zone is unknown)."""
     if text is None:
@@ -281,6 +295,10 @@ class Summary(object):
         self.unparsed_example = None
         self.start = None
         self.end = None
+        #: (first, last) raw timestamps of each file read
+        self.ranges = []
+        #: lines that did not match the configured prefix and were read with the generic one
+        self.prefix_fallback = 0
         self.queries = {}
         self.queries_dropped = 0
         self.errors = {}
@@ -298,17 +316,40 @@ class Summary(object):
 
     # -- recording ---------------------------------------------------------------
     def seen_range(self, first, last):
-        if first is not None and self.start is None:
-            self.start = first
-        if last is not None:
-            self.end = last
+        """The first and last timestamp of one file's lines just read."""
+        if first is not None or last is not None:
+            self.ranges.append((first, last if last is not None else first))
 
     def seen(self, stamp):
+        """A record's timestamp (csvlog, jsonlog, SPSE): first and last per file."""
         if stamp is None:
             return
         if self.start is None:
             self.start = stamp
         self.end = stamp
+
+    def close_file(self):
+        """One file is done: its range joins the others (files may come in any order)."""
+        if self.start is not None:
+            self.ranges.append((self.start, self.end))
+        self.start = self.end = None
+
+    def period(self, timestamp):
+        """(earliest, latest) ISO timestamps over every file read: not first and last read."""
+        self.close_file()
+        stamps = [timestamp(t) for pair in self.ranges for t in pair if t is not None]
+        keyed = []
+        for stamp in stamps:
+            if not stamp:
+                continue
+            try:
+                keyed.append((_sort_key(stamp), stamp))
+            except ValueError:
+                continue
+        if not keyed:
+            return None, None
+        keyed.sort()
+        return keyed[0][1], keyed[-1][1]
 
     def bad_line(self, line):
         self.unparsed += 1
@@ -376,12 +417,13 @@ class Summary(object):
         by_severity = {}
         for entry in errors:
             by_severity[entry["severity"]] = by_severity.get(entry["severity"], 0) + entry["count"]
+        start, end = self.period(timestamp)
         out = {
             "format": self.format,
             "lines": self.lines,
             "bytes": self.bytes,
-            "start": timestamp(self.start),
-            "end": timestamp(self.end),
+            "start": start,
+            "end": end,
             "query_count": sum(q["count"] for q in queries),
             "queries": queries[: self.top],
             "error_count": sum(e["count"] for e in errors),
@@ -706,13 +748,15 @@ _PREFIX_ESCAPES = {
     "v": r"(?:[\d/]*)",
     "x": r"(?:\d*)",
     "e": r"(?:[0-9A-Z]{5})",
-    "i": r"(?:[^\s]*)",
-    "u": r"(?:\S*?)",
-    "d": r"(?:\S*?)",
-    "a": r"(?:.*?)",
+    "i": r"(?:.*?)",  # command tag: "SELECT", "idle in transaction"
+    "u": r"(?:.*?)",  # user and database names may hold spaces (quoted identifiers)
+    "d": r"(?:.*?)",
+    "a": r"(?:.*?)",  # application_name: anything, spaces included
     "r": r"(?:[^\s]*)",
     "h": r"(?:[^\s]*)",
-    "b": r"(?:[^\s]*)",
+    "L": r"(?:[^\s]*)",  # local address (PostgreSQL 16+)
+    "b": r"(?:[a-z][a-z ]*?)",  # backend type: "client backend", "autovacuum worker"
+    "P": r"(?:\d*)",  # parallel group leader's pid
     "Q": r"(?:-?\d*)",
     "%": "%",
 }
@@ -819,6 +863,7 @@ def parse_stderr(reader, summary, prefix=None):
     names = (ts_name or "sev", "pid" if has_pid else "sev", "sev")
     generic = regex is _GENERIC
     match = regex.match
+    generic_match = _GENERIC.match
     severities = _SEVERITY_NAMES
     events = PgEvents(summary)
     record = events.record
@@ -898,6 +943,21 @@ def parse_stderr(reader, summary, prefix=None):
                         last_line = line
                         continue
             m = match(line)
+            if m is None and not generic and line.strip():
+                # the prefix changed mid-file (ALTER SYSTEM + reload), or the config's is
+                # wrong: read the line with the generic prefix rather than lose it
+                m = generic_match(line)
+                if m is not None:
+                    summary.prefix_fallback += 1
+                    p_stamp, p_pid = _generic_prefix(m.group("pre"))
+                    p_sev = severities[m.group("sev")]
+                    if p_stamp is not None and first is None:
+                        first = p_stamp
+                    p_msg = line[m.end():]
+                    p_ms = 0
+                    p_offset = offset
+                    p_lines = 1
+                    continue
             if m is None:
                 if line.strip():
                     summary.bad_line(line)
@@ -928,6 +988,9 @@ def parse_stderr(reader, summary, prefix=None):
         m = match(last_line)
         if m is not None:
             last = _generic_prefix(m.group("pre"))[0] if generic else (m.group(ts_name) if ts_name else None)
+        else:
+            m = generic_match(last_line)
+            last = _generic_prefix(m.group("pre"))[0] if m is not None else None
     summary.seen_range(first, last)
     return safe
 
@@ -1180,31 +1243,76 @@ def summarize_handle(handle, fmt, summary, offset=0, final=True, prefix=None):
     else:
         raise ValueError("unknown log format: " + str(fmt))
     summary.bytes += safe - offset
+    summary.close_file()
     return safe
 
 
-def resolve_format(path, fmt=None, prefix=None):
-    """(format, prefix) for ``path``: given values win, else detection from its first lines."""
+def resolve_format(path, fmt=None, prefix=None, warnings=None):
+    """(format, prefix) for ``path``: given values win, else detection from its first lines.
+
+    A given prefix that matches less than half of the file's first lines
+    while a detected one matches nine in ten is replaced by the detected one,
+    with a warning naming both (appended to ``warnings``): a wrong prefix in
+    the config must not turn a log into "no errors".
+    """
     lines = None
     if not fmt:
         lines = sample_lines(path)
         fmt = detect_format(lines)
-    if fmt == "stderr" and prefix is None:
+    if fmt == "stderr":
         if lines is None:
             lines = sample_lines(path)
-        prefix = detect_prefix(lines)
+        if prefix is None:
+            prefix = detect_prefix(lines)
+        else:
+            prefix = _checked_prefix(path, prefix, lines, warnings)
     return fmt, prefix
+
+
+def _checked_prefix(path, prefix, lines, warnings):
+    candidates = [line for line in lines if line[:1] not in (b"\t", b" ") and line.strip()]
+    if not candidates:
+        return prefix
+    regex = prefix_regex(prefix)
+    if sum(1 for line in candidates if regex.match(line)) * 2 >= len(candidates):
+        return prefix
+    detected = detect_prefix(lines)
+    if detected is None:
+        return prefix
+    if warnings is not None:
+        warnings.append(path + ": the configured log_line_prefix " + repr(prefix) + " does not match "
+                        "the file; the detected " + repr(detected) + " is used (fix hosts.log_line_prefix)")
+    return detected
+
+
+def _quality_warnings(path, summary, prefix):
+    """What a reader of the report must know about lines that could not be read well."""
+    out = []
+    if summary.prefix_fallback:
+        out.append(path + ": " + str(summary.prefix_fallback) + " line(s) did not match the log_line_prefix " +
+                   repr(prefix) + " (changed on the server?) and were read with a generic prefix")
+    if summary.lines >= 10 and summary.unparsed * 2 > summary.lines:
+        out.append(path + ": " + str(summary.unparsed) + " of " + str(summary.lines) + " lines could not be "
+                   "parsed as " + str(summary.format) + "; its figures are incomplete")
+    return out
 
 
 def summarize_files(paths, fmt=None, prefix=None, top=DEFAULT_TOP):
     """Whole files (plain or gzip), one summary per format found: {format: Summary}."""
     summaries = {}
     for path in paths:
-        file_fmt, file_prefix = resolve_format(path, fmt, prefix)
+        notes = []
+        file_fmt, file_prefix = resolve_format(path, fmt, prefix, notes)
         summary = summaries.get(file_fmt)
         if summary is None:
             summary = summaries[file_fmt] = Summary(file_fmt, top)
+        summary.warnings.extend(notes)
+        before = (summary.lines, summary.unparsed, summary.prefix_fallback)
         summarize_path(path, file_fmt, summary, 0, True, file_prefix, summary.warnings)
+        part = Summary(file_fmt)
+        part.lines, part.unparsed, part.prefix_fallback = (
+            summary.lines - before[0], summary.unparsed - before[1], summary.prefix_fallback - before[2])
+        summary.warnings.extend(_quality_warnings(path, part, file_prefix))
     return summaries
 
 
@@ -1360,7 +1468,8 @@ def run_request(request):
         path = spec["path"]
         item = {"summary": None, "cursor": cursors.get(path), "warnings": [], "error": None}
         try:
-            fmt, prefix = resolve_format(path, spec.get("format") or None, spec.get("prefix"))
+            notes = []
+            fmt, prefix = resolve_format(path, spec.get("format") or None, spec.get("prefix"), notes)
             summary = Summary(fmt, top)
             cursor, warnings = summarize_incremental(
                 path, cursors.get(path), fmt, summary, prefix,
@@ -1368,7 +1477,7 @@ def run_request(request):
             )
             item["summary"] = result_of(summary)
             item["cursor"] = cursor
-            item["warnings"] = warnings
+            item["warnings"] = notes + warnings + _quality_warnings(path, summary, prefix)
         except (IOError, OSError) as exc:
             item["error"] = path + ": " + (exc.strerror or str(exc))
         except DAMAGED as exc:

@@ -162,11 +162,15 @@ def _log_alerts(host: str, logfile: dict[str, Any], say: dict[str, str]) -> list
 
 
 def unique_alerts(alerts: list[dict[str, str]]) -> list[dict[str, str]]:
-    """One alert per host and item: the first one raised (host checks come before sections)."""
-    seen: set[tuple[str, str]] = set()
+    """One alert per host and item: the first one raised (host checks come before sections).
+
+    The log summariser's own warnings (item ``logs``) are each a different
+    fact (a damaged .gz, a wrong prefix, a truncation): all of them are kept.
+    """
+    seen: set[tuple[str, ...]] = set()
     kept = []
     for alert in alerts:
-        key = (alert["host"], alert["item"])
+        key = (alert["host"], alert["item"]) + ((alert["message"],) if alert["item"] == "logs" else ())
         if key not in seen:
             seen.add(key)
             kept.append(alert)

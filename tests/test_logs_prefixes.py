@@ -1,0 +1,125 @@
+"""log_line_prefix as real servers have it (issue 14): %b and %a values with spaces,
+a prefix changed mid-file, a wrong prefix in the config — on logs written by a real
+PostgreSQL 15, counted against grep and pgBadger on the same file."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from lpsectl.logs.summary import summarize_local
+from tests.fixtures.postgres import PgCluster
+
+WITH_SPACES = "%m [%p] %b %a %q%u@%d "
+CHANGED_TO = "%t [%p]: user=%u,db=%d "
+APP = "Aplikasi SPSE 4 (eproc)"
+
+
+def errors_by_grep(log: Path) -> int:
+    """ERROR lines, whatever the prefix: the severity is followed by two spaces."""
+    return sum(1 for line in log.read_bytes().splitlines() if re.search(rb"\bERROR:  ", line)
+               and not line.startswith((b"\t", b" ")))
+
+
+def durations_by_grep(log: Path) -> int:
+    return sum(1 for line in log.read_bytes().splitlines() if b"LOG:  duration: " in line)
+
+
+def pgbadger(log: Path, prefix: str, tmp_path: Path) -> tuple[int, int]:
+    """(queries, ERROR events) as pgBadger counts them with this prefix."""
+    out = tmp_path / f"{log.name}.json"
+    proc = subprocess.run([shutil.which("pgbadger") or "/usr/bin/pgbadger", "-q", "-j", "1", "-f", "stderr",
+                           "--prefix", prefix, "-o", str(out), str(log)], capture_output=True, text=True,
+                          check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    data = json.loads(out.read_text())
+    queries = sum(db.get("queries_number", 0) for db in data["overall_stat"].values() if isinstance(db, dict))
+    errors = sum(info["count"] for db in data["error_info"].values() if isinstance(db, dict)
+                 for message, info in db.items() if message.startswith("ERROR:"))
+    return queries, errors
+
+
+def workload(cluster: PgCluster, errors: int) -> None:
+    statements = "".join(f"SELECT {i} AS nomor;\n" for i in range(25))
+    statements += "".join("SELECT * FROM tabel_yang_tidak_ada;\n" for _ in range(errors))
+    argv = [str(cluster.bindir / "psql"), "-X", "-q", "-h", cluster.host, "-p", str(cluster.port),
+            "-U", "postgres", "-d", cluster.dbname]
+    subprocess.run(argv, input=statements, capture_output=True, text=True, check=False,
+                   env={"PGAPPNAME": APP, "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    pg = PgCluster(preload=False)
+    pg.start()
+    yield pg
+    pg.remove()
+
+
+def fresh_log(cluster: PgCluster, prefix: str) -> None:
+    cluster.psql(f"ALTER SYSTEM SET log_line_prefix = '{prefix}'", dbname="postgres")
+    cluster.psql("SELECT pg_reload_conf()", dbname="postgres")
+    time.sleep(1.1)  # a new file name (…_%H%M%S.log)
+    cluster.psql("SELECT pg_rotate_logfile()", dbname="postgres")
+    time.sleep(0.5)
+
+
+def current_log(cluster: PgCluster) -> Path:
+    return cluster.log_files()["stderr"]
+
+
+@pytest.mark.parametrize("prefix", [WITH_SPACES, "%m [%p] %b %q%u@%d ", "%m [%p] %a: %b: "])
+def test_backend_type_and_application_name_with_spaces(cluster, tmp_path, prefix):
+    fresh_log(cluster, prefix)
+    workload(cluster, errors=7)
+    time.sleep(0.5)
+    log = current_log(cluster)
+    assert b"client backend" in log.read_bytes()  # the values really hold spaces
+
+    ours = summarize_local([str(log)], prefix=prefix, top=100)
+
+    assert ours["error_count"] and ours["by_severity"]["ERROR"] == errors_by_grep(log) == 7
+    assert ours["query_count"] == durations_by_grep(log) > 25
+    assert ours["unparsed"] == 0 and not ours.get("warnings")
+    badger_queries, badger_errors = pgbadger(log, prefix, tmp_path)
+    assert (ours["query_count"], ours["by_severity"]["ERROR"]) == (badger_queries, badger_errors)
+
+
+def test_a_prefix_changed_mid_file_loses_nothing_and_says_so(cluster, tmp_path):
+    fresh_log(cluster, WITH_SPACES)
+    workload(cluster, errors=3)
+    # ALTER SYSTEM + reload: the same file goes on with the new prefix
+    cluster.psql(f"ALTER SYSTEM SET log_line_prefix = '{CHANGED_TO}'", dbname="postgres")
+    cluster.psql("SELECT pg_reload_conf()", dbname="postgres")
+    time.sleep(0.5)
+    workload(cluster, errors=4)
+    time.sleep(0.5)
+    log = current_log(cluster)
+    assert b"user=postgres,db=" in log.read_bytes()
+
+    ours = summarize_local([str(log)], prefix=WITH_SPACES, top=100)
+
+    assert ours["by_severity"]["ERROR"] == errors_by_grep(log) == 7
+    assert ours["query_count"] == durations_by_grep(log)
+    assert any("did not match the log_line_prefix" in w for w in ours["warnings"])
+
+
+def test_a_wrong_configured_prefix_is_replaced_by_the_detected_one(cluster, tmp_path):
+    fresh_log(cluster, "%m [%p] %q%u@%d ")
+    workload(cluster, errors=5)
+    time.sleep(0.5)
+    log = current_log(cluster)
+    wrong = "%t %u@%d [%p] "
+
+    ours = summarize_local([str(log)], prefix=wrong, top=100)
+
+    assert ours["by_severity"]["ERROR"] == errors_by_grep(log) == 5
+    assert ours["query_count"] == durations_by_grep(log)
+    (warning,) = [w for w in ours["warnings"] if "does not match the file" in w]
+    assert repr(wrong) in warning and repr("%m [%p] %q%u@%d ") in warning
