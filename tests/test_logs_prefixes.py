@@ -123,3 +123,26 @@ def test_a_wrong_configured_prefix_is_replaced_by_the_detected_one(cluster, tmp_
     assert ours["query_count"] == durations_by_grep(log)
     (warning,) = [w for w in ours["warnings"] if "does not match the file" in w]
     assert repr(wrong) in warning and repr("%m [%p] %q%u@%d ") in warning
+
+
+def test_a_15_mb_multi_row_insert_is_counted_and_cut(cluster, tmp_path):
+    fresh_log(cluster, "%m [%p] %q%u@%d ")
+    cluster.psql("CREATE TABLE IF NOT EXISTS paket_besar (id int, nama text)")
+    rows = ", ".join(f"({i}, 'paket pengadaan nomor {i}')" for i in range(450_000))
+    statement = f"INSERT INTO paket_besar VALUES {rows};"
+    assert len(statement) > 15_000_000
+    cluster.psql(statement)
+    cluster.psql("SELECT count(*) FROM paket_besar")
+    time.sleep(0.5)
+    log = current_log(cluster)
+    assert log.stat().st_size > 15_000_000
+
+    ours = summarize_local([str(log)], top=100)
+
+    assert ours["query_count"] == durations_by_grep(log)
+    (giant,) = [q for q in ours["queries"] if q["fingerprint"].startswith("insert into paket_besar")]
+    assert giant["count"] == 1 and giant["fingerprint"].endswith("[... cut at 10 KiB];")
+    assert "values (?, ?), ..." in giant["fingerprint"] and len(giant["fingerprint"]) < 200
+    assert len(giant["example"]) <= 2000
+    badger_queries, _ = pgbadger(log, "%m [%p] %q%u@%d ", tmp_path)
+    assert ours["query_count"] == badger_queries

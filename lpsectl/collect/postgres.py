@@ -29,6 +29,10 @@ KIND = "postgres"
 PSQL_OPTIONS = ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1"]
 PSQL_TIMEOUT = 60.0
 TOP_STATEMENTS = 10
+#: statements whose cumulative counters each snapshot keeps (by calls, and by time)
+TRACKED_STATEMENTS = 250
+#: starts every statement lpsectl sends, so pg_stat_statements' lists can leave them out
+OWN_MARKER = "/* lpsectl */ "
 LARGEST_TABLES = 10
 #: transaction ids wrap around after 2^31; age is measured against that
 XID_LIMIT = 2**31
@@ -85,12 +89,18 @@ SELECT row_to_json(s) FROM (
 """
 
 STATEMENTS_SQL = """
-WITH s AS (
-  SELECT queryid::text AS queryid, left(query, 1000) AS query, calls, rows,
-         {total} AS total_ms, {mean} AS mean_ms, {min} AS min_ms, {max} AS max_ms,
-         {stddev} AS stddev_ms, shared_blks_hit, shared_blks_read
-  FROM pg_stat_statements
-  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())),
+WITH raw AS (
+  SELECT * FROM pg_stat_statements
+  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND query NOT LIKE '/* lpsectl */%'),
+s AS (
+  -- one row per statement: pg_stat_statements splits it per user and per toplevel
+  SELECT queryid::text AS queryid, left(min(query), 1000) AS query, sum(calls)::bigint AS calls,
+         sum(rows)::bigint AS rows, sum({total}) AS total_ms,
+         sum({total}) / nullif(sum(calls), 0) AS mean_ms, min({min}) AS min_ms, max({max}) AS max_ms,
+         max({stddev}) AS stddev_ms, sum(shared_blks_hit)::bigint AS shared_blks_hit,
+         sum(shared_blks_read)::bigint AS shared_blks_read
+  FROM raw GROUP BY queryid),
 top AS (SELECT * FROM s WHERE query !~* '{noise}')
 SELECT json_build_object(
   'count', (SELECT count(*) FROM s),
@@ -100,7 +110,13 @@ SELECT json_build_object(
   'top_by_calls', (SELECT coalesce(json_agg(t), '[]') FROM
       (SELECT * FROM top ORDER BY calls DESC, total_ms DESC LIMIT {limit}) AS t),
   'top_by_total_time', (SELECT coalesce(json_agg(t), '[]') FROM
-      (SELECT * FROM top ORDER BY total_ms DESC, calls DESC LIMIT {limit}) AS t))
+      (SELECT * FROM top ORDER BY total_ms DESC, calls DESC LIMIT {limit}) AS t),
+  -- cumulative counters of the busiest statements, for the day's deltas
+  'by_query', (SELECT coalesce(json_agg(t), '[]') FROM (
+      SELECT queryid, calls, total_ms, rows, max_ms, left(query, 300) AS query FROM top
+      WHERE queryid IN (SELECT queryid FROM top ORDER BY calls DESC LIMIT {tracked})
+         OR queryid IN (SELECT queryid FROM top ORDER BY total_ms DESC LIMIT {tracked})) AS t),
+  'tracked_all', (SELECT count(*) FROM top) <= 2 * {tracked})
 """
 
 ACTIVITY_SQL = """
@@ -167,7 +183,7 @@ def statements_sql(version_num: int) -> str:
     prefix = "exec_" if version_num >= 130000 else ""
     return STATEMENTS_SQL.format(
         total=f"total_{prefix}time", mean=f"mean_{prefix}time", min=f"min_{prefix}time",
-        max=f"max_{prefix}time", stddev=f"stddev_{prefix}time", limit=TOP_STATEMENTS,
+        max=f"max_{prefix}time", stddev=f"stddev_{prefix}time", limit=TOP_STATEMENTS, tracked=TRACKED_STATEMENTS,
         reset="(SELECT stats_reset FROM pg_stat_statements_info)" if version_num >= 140000
         else "NULL",
         noise=TRANSACTION_CONTROL,
@@ -242,14 +258,20 @@ def psql_argv(host: HostConfig) -> list[str]:
     pg = host.postgres
     assert pg is not None
     extra = (["-U", pg.user] if pg.user else []) + (["-p", str(pg.port)] if pg.port else [])
-    return [*pg.psql, *extra, *PSQL_OPTIONS, "-d", pg.database]
+    # application_name in the conninfo: it survives sudo, which drops PGAPPNAME
+    return [*pg.psql, *extra, *PSQL_OPTIONS, "-d", f"dbname='{_conninfo_quote(pg.database)}' "
+            "application_name=lpsectl"]
+
+
+def _conninfo_quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def run_json(runner: Runner, host: HostConfig, sql: str) -> Any:
     """Run one statement that returns one JSON value; raise PsqlFailed with a clear reason."""
     argv = psql_argv(host)
     try:
-        outcome = runner.run(argv, stdin=sql.encode(), timeout=PSQL_TIMEOUT)
+        outcome = runner.run(argv, stdin=(OWN_MARKER + sql.lstrip()).encode(), timeout=PSQL_TIMEOUT)
     except RemoteError as exc:
         raise PsqlFailed(exc.message) from exc
     if not outcome.ok:
@@ -373,6 +395,52 @@ def add_dead_ratio(tables: list[dict]) -> list[dict]:
         live, dead = table.get("live_tuples") or 0, table.get("dead_tuples") or 0
         table["dead_ratio"] = dead / (live + dead) if live + dead else None
     return tables
+
+
+def statement_deltas(chain: list[dict]) -> dict[str, Any]:
+    """Pure: per statement, what its cumulative counters grew by along ``chain``
+    (postgres snapshot data, oldest first) — the day's figures, not the totals since reset.
+
+    Between two snapshots a statement's delta is ``current - previous``; after a
+    reset (``stats_reset`` changed, or a counter went down) or for a statement
+    new to a complete list, it is the current value. A statement that was
+    outside an incomplete list before is not counted for that step
+    (``partial`` says so). Returns ``{"steps", "partial", "by_query": {queryid:
+    {"queryid", "query", "calls", "total_ms", "rows", "max_ms"}}}``.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    steps = 0
+    partial = False
+    for previous, current in pairwise(chain):
+        before = (previous.get("statements") or {})
+        now = (current.get("statements") or {})
+        if "by_query" not in before or "by_query" not in now:
+            continue
+        steps += 1
+        reset = before.get("stats_reset") != now.get("stats_reset")
+        old = {q["queryid"]: q for q in before.get("by_query") or []}
+        for row in now.get("by_query") or []:
+            prior = old.get(row["queryid"])
+            if prior is not None and not reset and (row.get("calls") or 0) >= (prior.get("calls") or 0):
+                calls = (row.get("calls") or 0) - (prior.get("calls") or 0)
+                total = (row.get("total_ms") or 0.0) - (prior.get("total_ms") or 0.0)
+                rows = (row.get("rows") or 0) - (prior.get("rows") or 0)
+            elif prior is not None or reset or before.get("tracked_all"):
+                calls, total, rows = row.get("calls") or 0, row.get("total_ms") or 0.0, row.get("rows") or 0
+            else:
+                partial = True
+                continue
+            if calls <= 0:
+                continue
+            entry = found.setdefault(row["queryid"], {"queryid": row["queryid"], "query": row.get("query"),
+                                                      "calls": 0, "total_ms": 0.0, "rows": 0, "max_ms": None})
+            entry["calls"] += calls
+            entry["total_ms"] += total
+            entry["rows"] += rows
+            entry["max_ms"] = row.get("max_ms")  # the maximum since reset: not a day's figure
+    for entry in found.values():
+        entry["mean_ms"] = entry["total_ms"] / entry["calls"] if entry["calls"] else None
+    return {"steps": steps, "partial": partial, "by_query": found}
 
 
 def counter_delta(previous: dict | None, current: dict | None) -> dict[str, Any]:

@@ -43,6 +43,9 @@ MAX_FINGERPRINTS = 20000
 MAX_SIGNATURES = 5000
 MAX_CODES = 1000
 MAX_CACHE = 50000
+#: statements longer than this are fingerprinted from their first 10 KiB (VALUES lists
+#: folded, a marker at the end): a 15 MB multi-row INSERT costs no more than a small one
+MAX_STATEMENT = 10 * 1024
 DEFAULT_TOP = 50
 #: a live log unchanged this long is complete: its last entry is counted
 QUIET_SECONDS = 120
@@ -162,6 +165,8 @@ class FingerprintCache(object):
         self.by_text = {}
 
     def get(self, statement):
+        if len(statement) > MAX_STATEMENT:
+            return fingerprint_long(statement)
         classes = statement.translate(_CLASSES)
         if (
             b"a0" not in classes
@@ -180,6 +185,22 @@ class FingerprintCache(object):
                 cache.clear()
             found = cache[key] = fingerprint(statement.decode("utf-8", "replace"))
         return found
+
+
+_TUPLES = re.compile(r"\(([^()]*)\)(?:\s*,\s*\([^()]*\))+")
+
+
+def fingerprint_long(statement):
+    """The fingerprint of a statement over :data:`MAX_STATEMENT` bytes: its first 10 KiB,
+    cut after the last complete ``(...),`` so the cut point does not change it, a
+    ``VALUES (...), (...), ...`` list folded to its first tuple, and a marker."""
+    head = statement[:MAX_STATEMENT]
+    cut = head.rfind(b"),")
+    if cut > 0:
+        head = head[:cut + 1]
+    text = fingerprint(head.decode("utf-8", "replace"))
+    text = _TUPLES.sub(r"(\1), ...", text)
+    return text.rstrip(";") + " [... cut at 10 KiB];"
 
 
 _SIG_DQUOTED = re.compile(r'"[^"]*"')
@@ -902,12 +923,15 @@ def parse_stderr(reader, summary, prefix=None):
                     except ValueError:
                         duration_ms = None
                         summary.bad_line(p_msg)
-                    statement = p_msg[p_ms + 16:]
+                    # bounded: a giant statement is never copied whole (FingerprintCache.get cuts it)
+                    statement = p_msg[p_ms + 16:p_ms + 17 + MAX_STATEMENT]
                     if duration_ms is not None and statement:
                         # FingerprintCache.get inlined for its common case
                         classes = statement.translate(char_classes)
                         key = None
-                        if (b"a0" not in classes and b"$" not in classes and classes[:1] != b"0"
+                        if len(statement) > MAX_STATEMENT:
+                            pass  # left to fingerprint_of: cut, folded, marked
+                        elif (b"a0" not in classes and b"$" not in classes and classes[:1] != b"0"
                                 and (b"-0" not in classes
                                      or classes.count(b"-0") == classes.count(b" -0"))):
                             key = by_shape.get(statement.translate(None, digit_chars))

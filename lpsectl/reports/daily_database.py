@@ -17,7 +17,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from lpsectl.collect.postgres import cache_hit_ratio, sum_deltas
+from lpsectl.collect.postgres import cache_hit_ratio, statement_deltas, sum_deltas
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, load_section
 from lpsectl.render import human_bytes, human_duration, long_datetime, number
@@ -121,7 +121,7 @@ def host_summary(name: str, rows: list[dict], baseline: dict | None,
         "connections": _connections(data),
         "long_queries": _long_queries(data, limits.long_query_seconds),
         "idle_in_transaction": _idle_in_transaction(data),
-        "statements": _statements(data, tz),
+        "statements": _statements(data, tz, chain, moment((baseline or good[0])["taken_at"], tz)),
         "wraparound_percent": (data.get("wraparound") or {}).get("percent_of_limit"),
         "bloated_tables": _bloated_tables(data, limits),
     })
@@ -174,14 +174,30 @@ def _idle_in_transaction(data: dict) -> list[dict]:
     return [s for s in _sessions(data) if (s.get("state") or "").startswith("idle in transaction")]
 
 
-def _statements(data: dict, tz: tzinfo) -> dict[str, Any]:
+def _statements(data: dict, tz: tzinfo, chain: list[dict], first: datetime | None) -> dict[str, Any]:
+    """The day's busiest statements from the snapshots' deltas (``period`` "day"); the
+    totals since the last pg_stat_statements reset when there is only one snapshot."""
     stmts = data.get("statements")
     if not stmts:
         return {"available": False, "top_by_calls": [], "top_by_total_time": []}
+    day = statement_deltas(chain)
+    if day["steps"]:
+        rows = list(day["by_query"].values())
+        return {
+            "available": True,
+            "period": "day",
+            "since": first,
+            "partial": day["partial"],
+            "total_calls": sum(r["calls"] for r in rows),
+            "top_by_calls": sorted(rows, key=lambda r: (-r["calls"], -r["total_ms"]))[:TOP_QUERIES],
+            "top_by_total_time": sorted(rows, key=lambda r: (-r["total_ms"], -r["calls"]))[:TOP_QUERIES],
+        }
     since = stmts.get("stats_reset") or (data.get("server") or {}).get("started_at")
     return {
         "available": True,
+        "period": "since_reset",
         "since": moment(since, tz),
+        "partial": False,
         "total_calls": stmts.get("total_calls"),
         "top_by_calls": (stmts.get("top_by_calls") or [])[:TOP_QUERIES],
         "top_by_total_time": (stmts.get("top_by_total_time") or [])[:TOP_QUERIES],
