@@ -9,7 +9,9 @@ failed run never advances them and nothing is counted twice or skipped.
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from typing import Any
 
 from lpsectl.collect.base import Collected
@@ -27,14 +29,34 @@ def applies(host: HostConfig) -> bool:
     return bool(host.logs)
 
 
+#: strftime escapes PostgreSQL's log_filename may use (and %% for a percent sign)
+_STRFTIME = re.compile(r"%[aAbBcdHIjmMpSUwWyYZz%]")
+
+
+def as_glob(entry: str) -> str:
+    """A host's ``logs`` entry as the servers read it: a file, a glob, or a
+    ``log_filename``-style strftime pattern turned into a glob
+    (``/var/lib/pgsql/15/data/log/postgresql-%a.log`` → ``…/postgresql-*.log``)."""
+    return _STRFTIME.sub(lambda m: "%" if m.group(0) == "%%" else "*", entry)
+
+
+def is_set(entry: str) -> bool:
+    return any(c in as_glob(entry) for c in "*?[")
+
+
 def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
+    """What the summariser is asked: each entry (a set as its glob), and the cursors of
+    every file read before that belongs to it (a set's members keep one cursor each)."""
     cursors = (previous or {}).get("cursors") or {}
+    entries = [as_glob(path) for path in host.logs]
+    wanted = {path: cursor for path, cursor in cursors.items() if cursor and any(
+        path == entry or (is_set(entry) and fnmatch.fnmatchcase(path, entry)) for entry in entries)}
     return {
         "files": [
-            {"path": path, "format": host.log_format or None, "prefix": host.log_line_prefix or None}
-            for path in host.logs
+            {"path": entry, "format": host.log_format or None, "prefix": host.log_line_prefix or None}
+            for entry in entries
         ],
-        "cursors": {path: cursors[path] for path in host.logs if cursors.get(path)},
+        "cursors": wanted,
         "top": TOP,
     }
 

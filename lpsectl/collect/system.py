@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from lpsectl.collect.base import Collected
+from lpsectl.collect.logs import as_glob
 from lpsectl.collect.schemas import SYSTEM, problem
 from lpsectl.config import HostConfig
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
@@ -54,7 +55,7 @@ def probe_params(host: HostConfig) -> dict[str, Any]:
     return {
         "roles": host.role,
         "app_home": host.app_home,
-        "logs": host.logs,
+        "logs": [as_glob(path) for path in host.logs],  # a log set is judged on its newest file
         "log_stale_minutes": host.log_stale_minutes,
     }
 

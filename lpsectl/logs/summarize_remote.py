@@ -43,6 +43,8 @@ MAX_FINGERPRINTS = 20000
 MAX_SIGNATURES = 5000
 MAX_CODES = 1000
 MAX_CACHE = 50000
+#: files of one log set (a glob) read in one run; the rest wait for the next run
+MAX_SET_FILES = 50
 #: statements longer than this are fingerprinted from their first 10 KiB (VALUES lists
 #: folded, a marker at the end): a 15 MB multi-row INSERT costs no more than a small one
 MAX_STATEMENT = 10 * 1024
@@ -1408,7 +1410,25 @@ def is_same_file(candidate, cursor):
     return head_hash(candidate, cursor["head_len"]) == cursor["head"]
 
 
-def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds=QUIET_SECONDS):
+def expand_set(pattern, limit):
+    """The files of a log set, oldest first: at most ``limit``, the newest ones (the
+    others wait: work per run is bounded)."""
+    import glob
+
+    found = []
+    for name in glob.glob(pattern):
+        try:
+            info = os.lstat(name)
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):
+            found.append((info.st_mtime, name))
+    found.sort()
+    return [name for _mtime, name in found[-limit:]]
+
+
+def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds=QUIET_SECONDS,
+                          reused=False):
     """Read what is new in ``path`` since ``cursor``; returns (new_cursor, warnings).
 
     Rotation (the inode changed): the rotated file is finished from the saved
@@ -1436,9 +1456,11 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
         else:
             # rotated (renamed, maybe compressed; the inode number may even be reused)
             # or copied then truncated: the old content is finished from the saved offset
-            old = _find_rotated(path, cursor)
+            old = None if reused else _find_rotated(path, cursor)
             if old is not None:
                 _read_rotated(old, cursor, fmt, summary, prefix, path, warnings)
+            elif reused:
+                pass  # a member of a log set written afresh (log_truncate_on_rotation): from 0
             elif same_inode:
                 warnings.append(
                     path + ": file was truncated and no copy of it was found; reading it again "
@@ -1482,22 +1504,40 @@ def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings):
 
 def run_request(request):
     """{"files": [{"path", "format"?, "prefix"?}], "cursors": {path: cursor}, "top": n,
-    "quiet_seconds": s}
-    → {"version", "files": {path: {"summary", "cursor", "warnings", "error"}}}.
+    "quiet_seconds": s, "max_set_files": n}
+    → {"version", "files": {path: {"summary", "cursor", "warnings", "error", "member_of"?}},
+       "sets": {pattern: [member, ...]}}.
+
+    A path with ``*``, ``?`` or ``[`` is a log set: every matching file is read
+    with its own cursor; a member whose first bytes changed was written afresh
+    (PostgreSQL's ``log_truncate_on_rotation``) and is read from its start.
     """
     cursors = request.get("cursors") or {}
     top = int(request.get("top") or DEFAULT_TOP)
-    out = {"version": VERSION, "files": {}}
+    out = {"version": VERSION, "files": {}, "sets": {}}
+    specs = []
     for spec in request.get("files") or []:
+        if any(c in spec["path"] for c in "*?["):
+            members = expand_set(spec["path"], int(request.get("max_set_files") or MAX_SET_FILES))
+            out["sets"][spec["path"]] = members
+            specs += [dict(spec, path=member, member_of=spec["path"]) for member in members]
+            if not members:  # said, never an empty "no errors"
+                out["files"][spec["path"]] = {"summary": None, "cursor": None, "warnings": [],
+                                              "error": spec["path"] + ": no file matches"}
+        else:
+            specs.append(spec)
+    for spec in specs:
         path = spec["path"]
         item = {"summary": None, "cursor": cursors.get(path), "warnings": [], "error": None}
+        if spec.get("member_of"):
+            item["member_of"] = spec["member_of"]
         try:
             notes = []
             fmt, prefix = resolve_format(path, spec.get("format") or None, spec.get("prefix"), notes)
             summary = Summary(fmt, top)
             cursor, warnings = summarize_incremental(
                 path, cursors.get(path), fmt, summary, prefix,
-                float(request.get("quiet_seconds", QUIET_SECONDS)),
+                float(request.get("quiet_seconds", QUIET_SECONDS)), reused=bool(spec.get("member_of")),
             )
             item["summary"] = result_of(summary)
             item["cursor"] = cursor

@@ -280,6 +280,23 @@ def spse_service(procs, app_home, expected):
 
 
 def log_state(path, stale_minutes):
+    if any(c in path for c in "*?["):
+        # a log set (glob): judged on its newest file, not on every member
+        import glob
+
+        members = []
+        for name in glob.glob(path):
+            try:
+                members.append((os.stat(name).st_mtime, name))
+            except OSError:
+                continue
+        if not members:
+            return {"path": path, "set": True, "files": 0, "exists": False, "readable": False,
+                    "error": "no file matches", "fresh": False}
+        newest = max(members)[1]
+        state = log_state(newest, stale_minutes)
+        state.update({"path": path, "set": True, "files": len(members), "newest": newest})
+        return state
     try:
         st = os.stat(path)
     except OSError as exc:

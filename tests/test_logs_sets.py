@@ -1,0 +1,96 @@
+"""Log sets (issue 14): a host's `logs` entry may be a glob or PostgreSQL's own
+log_filename pattern (`postgresql-%a.log`, one file per weekday, reused after a
+week with log_truncate_on_rotation). Real files, counted with grep."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from lpsectl.collect import logs as collector
+from lpsectl.config import HostConfig
+from lpsectl.logs import summarize_remote as engine
+from lpsectl.remote import probe
+
+PG = Path(__file__).parent / "data" / "pg" / "postgresql.log"
+PREFIX = "%m [%p] %q%u@%d "
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def errors_by_grep(*paths: Path) -> int:
+    return sum(1 for p in paths for line in p.read_bytes().splitlines() if b" ERROR:  " in line)
+
+
+def week_of_logs(folder: Path) -> list[Path]:
+    """Seven weekday files as PostgreSQL's RHEL packages write them; the newest is today's."""
+    files = []
+    now = time.time()
+    for age, day in enumerate(reversed(DAYS)):
+        path = folder / f"postgresql-{day}.log"
+        path.write_bytes(PG.read_bytes())
+        stamp = now - age * 86400 - 600 * (age > 0)
+        os.utime(path, (stamp, stamp))
+        files.append(path)
+    return files
+
+
+def run(host: HostConfig, previous: dict | None) -> dict:
+    request = {**collector.build_request(host, previous), "quiet_seconds": 0}
+    return collector.from_answer(engine.run_request(request)).data
+
+
+def test_a_weekday_set_is_read_file_by_file_and_judged_on_its_newest(tmp_path):
+    files = week_of_logs(tmp_path)
+    entry = str(tmp_path / "postgresql-%a.log")
+    host = HostConfig(name="db", logs=[entry], log_line_prefix=PREFIX)
+    assert collector.as_glob(entry) == str(tmp_path / "postgresql-*.log")
+
+    first = run(host, None)
+
+    assert sorted(first["files"]) == sorted(str(f) for f in files)
+    assert sum(f["summary"]["error_count"] for f in first["files"].values()) == errors_by_grep(*files)
+    assert sorted(first["cursors"]) == sorted(str(f) for f in files)  # one cursor per member
+    assert first["warnings"] == []
+    # staleness is the set's: six old weekday files do not make six "not written" warnings
+    state = probe.log_state(collector.as_glob(entry), 60)
+    assert state["set"] and state["files"] == 7 and state["fresh"] and state["newest"] == str(files[0])
+
+    # today's file grows; nothing else changes: only the new lines are read
+    with files[0].open("ab") as handle:
+        handle.write(b"2026-12-01 08:00:00.000 UTC [999] u@d ERROR:  relation \"x\" does not exist\n")
+    second = run(host, first)
+    read = {path: f["summary"]["lines"] for path, f in second["files"].items()}
+    assert read[str(files[0])] == 1 and all(n == 0 for p, n in read.items() if p != str(files[0]))
+    assert sum(f["summary"]["error_count"] for f in second["files"].values()) == 1
+
+    # a week later the oldest weekday file is reused: truncated and written afresh
+    reused = files[-1]
+    new_content = b"2026-12-08 00:00:01.000 UTC [5] u@d ERROR:  division by zero\n" * 3
+    with reused.open("r+b") as handle:  # same inode, as log_truncate_on_rotation does
+        handle.truncate(0)
+        handle.write(new_content)
+    third = run(host, second)
+    assert third["files"][str(reused)]["summary"]["error_count"] == 3 == errors_by_grep(reused)
+    assert third["warnings"] == []  # a set member written afresh is normal, not a lost truncation
+
+
+def test_a_set_that_matches_nothing_is_said(tmp_path):
+    host = HostConfig(name="db", logs=[str(tmp_path / "postgresql-%Y-%m-%d_%H%M%S.log")])
+    data = collector.from_answer(engine.run_request({**collector.build_request(host, None), "quiet_seconds": 0}))
+    assert data.unavailable == {str(tmp_path / "postgresql-*-*-*_***.log"): f"{tmp_path}/postgresql-*-*-*_***.log: no file matches"}
+    state = probe.log_state(collector.as_glob(host.logs[0]), 60)
+    assert state["exists"] is False and state["error"] == "no file matches"
+
+
+def test_upstream_default_file_names_are_a_set(tmp_path):
+    names = ["postgresql-2026-11-30_000000.log", "postgresql-2026-12-01_000000.log"]
+    for age, name in enumerate(reversed(names)):
+        (tmp_path / name).write_bytes(PG.read_bytes())
+        stamp = time.time() - age * 86400
+        os.utime(tmp_path / name, (stamp, stamp))
+    host = HostConfig(name="db", logs=[str(tmp_path / "postgresql-%Y-%m-%d_%H%M%S.log")],
+                      log_line_prefix=PREFIX)
+    data = run(host, None)
+    assert sorted(Path(p).name for p in data["files"]) == sorted(names)
+    assert sum(f["summary"]["error_count"] for f in data["files"].values()) == 2 * errors_by_grep(PG)
