@@ -85,7 +85,7 @@ def test_backend_type_and_application_name_with_spaces(cluster, tmp_path, prefix
     ours = summarize_local([str(log)], prefix=prefix, top=100)
 
     assert ours["error_count"] and ours["by_severity"]["ERROR"] == errors_by_grep(log) == 7
-    assert ours["query_count"] == durations_by_grep(log) > 25
+    assert ours["query_count"] == durations_by_grep(log) >= 25  # the 25 SELECTs, by hand, at least
     assert ours["unparsed"] == 0 and not ours.get("warnings")
     badger_queries, badger_errors = pgbadger(log, prefix, tmp_path)
     assert (ours["query_count"], ours["by_severity"]["ERROR"]) == (badger_queries, badger_errors)
