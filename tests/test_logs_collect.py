@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,8 +18,15 @@ from lpsectl.store import Store, decode_json
 from tests.fixtures.sshd import make_path_without_python, ssh_config_text
 
 DATA = Path(__file__).parent / "data"
-PG_LINES = (DATA / "pg" / "postgresql.log").read_bytes().splitlines(keepends=True)
-SPSE = DATA / "spse-application.log"
+#: the report of a day shows the entries logged that day (by their own time): the sample
+#: logs are moved to today (LPSE time), the day the report below is made for
+TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+PG_LINES = (DATA / "pg" / "postgresql.log").read_bytes().replace(
+    b"2026-11-21", TODAY.isoformat().encode()).splitlines(keepends=True)
+SPSE_BYTES = (DATA / "spse-application.log").read_bytes().replace(b"\n011026 ", b"\n" + TODAY.strftime(
+    "%d%m%y ").encode())
+if SPSE_BYTES.startswith(b"011026 "):
+    SPSE_BYTES = TODAY.strftime("%d%m%y").encode() + SPSE_BYTES[6:]
 
 
 @pytest.fixture
@@ -61,7 +70,7 @@ def test_collect_over_ssh_across_rotation_then_daily_report(sshd_factory, ssh_cl
     pg, app = log_dir / "postgresql.log", log_dir / "application.log"
     half = len(PG_LINES) // 2
     write(pg, b"".join(PG_LINES[:half]))
-    write(app, SPSE.read_bytes())
+    write(app, SPSE_BYTES)
     extra = {"logs-both": {"role": "[]", "logs": f'["{pg}", "{app}"]', "log_line_prefix": '"%m [%p] %q%u@%d "'}}
     config = config_file(tmp_path, [host], ssh_client_key, extra)
 
@@ -85,7 +94,8 @@ def test_collect_over_ssh_across_rotation_then_daily_report(sshd_factory, ssh_cl
     assert cursors[str(pg)]["offset"] == pg.stat().st_size
     assert cursors[str(app)]["offset"] == app.stat().st_size
 
-    report = cli("--config", config, "--lang", "en", "report", "daily", "--format", "json")
+    report = cli("--config", config, "--lang", "en", "report", "daily", "--date", TODAY.isoformat(),
+                 "--format", "json")
     assert report.exit_code == 0, report.stderr
     section = report.json()["sections"]["logs"]
     (entry,) = section["hosts"]
@@ -113,7 +123,7 @@ def test_collect_over_ssh_across_rotation_then_daily_report(sshd_factory, ssh_cl
 def test_host_without_python_is_reported_not_crashed(sshd_factory, ssh_client_key, log_dir, tmp_path, cli):
     bare = sshd_factory.start("logs-nopy", address="127.0.0.42",
                             path=make_path_without_python(Path(sshd_factory.root)))
-    write(log_dir / "application.log", SPSE.read_bytes())
+    write(log_dir / "application.log", SPSE_BYTES)
     extra = {"logs-nopy": {"role": "[]", "logs": f'["{log_dir / "application.log"}"]'}}
     config = config_file(tmp_path, [bare], ssh_client_key, extra)
     result = cli("--config", config, "collect", "--format", "json")
@@ -127,7 +137,7 @@ def test_host_without_python_is_reported_not_crashed(sshd_factory, ssh_client_ke
 
 def test_local_collector_carries_cursors_and_reports_unreadable_files(tmp_path):
     log = tmp_path / "application.log"
-    write(log, SPSE.read_bytes())
+    write(log, SPSE_BYTES)
     make_quiet(log)
     host = HostConfig(name="here", logs=[str(log), str(tmp_path / "missing.log")])
     runner = LocalRunner(host)
@@ -143,3 +153,39 @@ def test_local_collector_carries_cursors_and_reports_unreadable_files(tmp_path):
     failed = logs_collector.collect(LocalRunner(nothing), nothing, None)
     assert not failed.ok and "no-such-python is not installed on none" in failed.error
     assert logs_collector.applies(host) and not logs_collector.applies(HostConfig(name="x"))
+
+
+def test_a_days_entries_are_in_its_report_whenever_they_were_collected(tmp_path):
+    """Entries on both sides of midnight, collected at 17:50 and at 05:50 the next morning:
+    each day's report holds exactly the entries logged that day (grep by date)."""
+    from lpsectl.config import parse_config
+    from lpsectl.reports import daily_logs
+
+    log = tmp_path / "postgresql.log"
+    line = "{} UTC [{}] u@d ERROR:  relation \"t{}\" does not exist\n"
+    evening = ["2026-11-30 10:00:00.000"]
+    night = ["2026-11-30 20:15:00.000", "2026-11-30 23:59:59.900", "2026-12-01 00:00:00.100",
+             "2026-12-01 03:00:00.000", "2026-12-01 05:49:00.000"]
+    write(log, "".join(line.format(t, i, i) for i, t in enumerate(evening)).encode())
+    make_quiet(log)
+    host = HostConfig(name="db", logs=[str(log)], log_line_prefix="%m [%p] %q%u@%d ")
+    store = Store.open_sqlite(tmp_path / "history.sqlite3")
+    previous = None
+    for collected_on, times in (("2026-11-30", evening), ("2026-12-01", night)):
+        if times is night:
+            write(log, "".join(line.format(t, i + 10, i) for i, t in enumerate(night)).encode(), mode="ab")
+            make_quiet(log)
+        item = logs_collector.collect(LocalRunner(host), host, previous)
+        assert item.ok, item.error
+        run = store.insert("runs", {"job": "collect", "started_at": f"{collected_on}T05:50:00+07:00"})
+        store.insert("snapshots", {"run_id": run, "host": "db", "kind": "logs", "day": collected_on,
+                                   "taken_at": f"{collected_on}T17:50:00+07:00", "ok": 1, "error": None,
+                                   "data": item.data, "unavailable": item.unavailable})
+        previous = item.data
+    text = log.read_text()
+    for day in ("2026-11-30", "2026-12-01"):
+        by_grep = sum(1 for row in text.splitlines() if row.startswith(day) and " ERROR:  " in row)
+        section = daily_logs.build(store, parse_config({}), day, "en")
+        (entry,) = section["hosts"]
+        assert entry["database"]["by_severity"] == {"ERROR": by_grep}
+    assert by_grep == 3  # 00:00:00.100, 03:00 and 05:49 belong to the 1st, whenever collected

@@ -168,8 +168,9 @@ def log_summaries(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
         if isinstance(data.get("queries"), list) or isinstance(data.get("errors"), list):
             yield data
             return
-        for value in data.values():
-            yield from log_summaries(value, depth + 1)
+        for key, value in data.items():
+            if key != "days":  # per-day parts of a summary already counted whole
+                yield from log_summaries(value, depth + 1)
     elif isinstance(data, list):
         for value in data:
             yield from log_summaries(value, depth + 1)

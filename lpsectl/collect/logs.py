@@ -17,12 +17,14 @@ from typing import Any
 from lpsectl.collect.base import Collected
 from lpsectl.collect.schemas import LOGS, LOGS_ANSWER, problem
 from lpsectl.config import HostConfig
-from lpsectl.logs.summary import remote_script
+from lpsectl.logs.summary import merge_summaries, remote_script
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
 
 KIND = "logs"
 #: queries and errors kept per file per run (the daily report merges runs)
 TOP = 50
+#: entries per event day and file in one run (issue 14: per-day counts exact for the report)
+DAY_TOP = 500
 
 
 def applies(host: HostConfig) -> bool:
@@ -58,6 +60,10 @@ def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
         ],
         "cursors": wanted,
         "top": TOP,
+        # per event day, each day's list long enough to be exact for the report (the rest
+        # is counted as "other")
+        "by_day": True,
+        "day_top": DAY_TOP,
     }
 
 
@@ -103,7 +109,17 @@ def from_answer(answer: dict[str, Any]) -> Collected:
             unavailable[path] = item["error"]
             continue
         summary = item.get("summary") or {}
-        data["files"][path] = {"format": summary.get("format"), "summary": summary}
+        days = item.get("days")
+        if isinstance(days, dict):
+            # counted per event day on the server; the run's whole is their sum
+            whole = merge_summaries(list(days.values()), top=TOP)
+            for key in ("format", "lines", "bytes", "start", "end", "warnings"):
+                if key in summary:
+                    whole[key] = summary[key]
+            whole["unparsed"] = (whole.get("unparsed") or 0) + (summary.get("unparsed") or 0)
+            data["files"][path] = {"format": summary.get("format"), "summary": whole, "days": days}
+        else:
+            data["files"][path] = {"format": summary.get("format"), "summary": summary}
         data["warnings"] += item.get("warnings") or []
     # a missing or unreadable file is an unavailable item, not a failed host: the
     # snapshot stays successful so the other files' cursors (and its own) carry on

@@ -45,6 +45,8 @@ MAX_CODES = 1000
 MAX_CACHE = 50000
 #: files of one log set (a glob) read in one run; the rest wait for the next run
 MAX_SET_FILES = 50
+#: entries listed per event day and file in a collect run; the rest are counted as "other"
+DAY_TOP = 500
 #: statements longer than this are fingerprinted from their first 10 KiB (VALUES lists
 #: folded, a marker at the end): a 15 MB multi-row INSERT costs no more than a small one
 MAX_STATEMENT = 10 * 1024
@@ -264,6 +266,29 @@ def _sort_key(iso):
     return moment, int((digits + "000000")[:6])
 
 
+_SPSE_DAY = re.compile(r"^(\d\d)(\d\d)(\d\d) ")
+
+
+def day_of(stamp):
+    """'YYYY-MM-DD' of a raw timestamp as the log writes it (the server's own clock and
+    zone): PostgreSQL text or epoch, SPSE ddMMyy; '' when there is none."""
+    if not stamp:
+        return ""
+    if isinstance(stamp, bytes):
+        stamp = stamp[:32].decode("ascii", "replace")
+    if len(stamp) >= 10 and stamp[4:5] == "-" and stamp[7:8] == "-":
+        return stamp[:10]
+    if _EPOCH.match(stamp):
+        try:
+            return datetime.fromtimestamp(float(stamp)).strftime("%Y-%m-%d")
+        except (ValueError, OverflowError, OSError):
+            return ""
+    m = _SPSE_DAY.match(stamp)
+    if m:
+        return "20" + m.group(3) + "-" + m.group(2) + "-" + m.group(1)
+    return ""
+
+
 def pg_timestamp(text):
     """'2026-11-21 05:36:01.433 UTC' → ISO 8601 with offset (without one when the zone is unknown)."""
     if text is None:
@@ -336,6 +361,24 @@ class Summary(object):
         self.levels = {}
         #: what could not be read (a damaged .gz, ...): said in the result, never silent
         self.warnings = []
+        #: per event day ('YYYY-MM-DD', '' when a line has no time): the counting summaries,
+        #: when this one splits by day (collect); None counts here (logs summarize)
+        self.days = None
+        self.day_top = top
+
+    def split_by_day(self, day_top):
+        self.days = {}
+        self.day_top = day_top
+        return self
+
+    def for_day(self, day):
+        """The summary that counts entries of ``day`` (this one when not splitting)."""
+        if self.days is None:
+            return self
+        found = self.days.get(day)
+        if found is None:
+            found = self.days[day] = Summary(self.format, self.day_top)
+        return found
 
     # -- recording ---------------------------------------------------------------
     def seen_range(self, first, last):
@@ -458,6 +501,12 @@ class Summary(object):
                 "queries": max(0, len(queries) - self.top) + self.queries_dropped,
                 "errors": max(0, len(errors) - self.top) + self.errors_dropped,
             },
+            # what the lists leave out is counted, not dropped
+            "other": {
+                "queries": sum(q["count"] for q in queries[self.top:]),
+                "query_ms": round(sum(q["total_ms"] for q in queries[self.top:]), 3),
+                "errors": sum(e["count"] for e in errors[self.top:]),
+            },
         }
         if self.warnings:
             out["warnings"] = list(self.warnings)
@@ -490,14 +539,26 @@ class PgEvents(object):
     """Turns (timestamp, pid, severity, message) records into summary counts."""
 
     def __init__(self, summary):
+        self.root = summary
         self.summary = summary
+        self.day = None
         self.fingerprints = FingerprintCache()
         self.last_error = None
         self.last_error_pid = None
         self.statements = {}
 
+    def route(self, stamp):
+        """Count what follows in the summary of ``stamp``'s day (when the root splits)."""
+        if self.root.days is None or stamp is None:
+            return
+        day = day_of(stamp)
+        if day != self.day:
+            self.day = day
+            self.summary = self.root.for_day(day)
+
     def record(self, stamp, pid, severity, message):
         """``message`` is bytes: the text after 'SEVERITY:  ', continuation lines joined by \\n."""
+        self.route(stamp)
         summary = self.summary
         if severity == "LOG":
             if message.startswith(b"duration: "):
@@ -902,6 +963,13 @@ def parse_stderr(reader, summary, prefix=None):
     char_classes = _CLASSES
     digit_chars = _DIGITS
     queries = summary.queries
+    count_query = summary.query
+    # per event day (collect): the fast path compares the line's first 10 bytes (its date,
+    # for %m/%t prefixes); other entries route by their parsed timestamp
+    splitting = summary.days is not None
+    day_key = None
+    if splitting and prefix is not None and prefix[:2] == "%n":
+        fast = False  # epoch stamps: the date is not the line's first bytes
     first = last_line = None
     # the entry being assembled (its continuation lines may follow); p_msg None: none.
     # p_ms: for a fast-path entry, where " ms  statement: " starts in p_msg, else 0
@@ -927,6 +995,11 @@ def parse_stderr(reader, summary, prefix=None):
                         summary.bad_line(p_msg)
                     # bounded: a giant statement is never copied whole (FingerprintCache.get cuts it)
                     statement = p_msg[p_ms + 16:p_ms + 17 + MAX_STATEMENT]
+                    if splitting and p_msg[:10] != day_key:
+                        day_key = p_msg[:10]
+                        events.route(day_key)
+                        queries = events.summary.queries
+                        count_query = events.summary.query
                     if duration_ms is not None and statement:
                         # FingerprintCache.get inlined for its common case
                         classes = statement.translate(char_classes)
@@ -941,13 +1014,18 @@ def parse_stderr(reader, summary, prefix=None):
                             key = fingerprint_of(statement)
                         entry = queries.get(key)
                         if entry is None:
-                            summary.query(key, duration_ms, statement)
+                            count_query(key, duration_ms, statement)
                         else:
                             entry[0] += 1
                             entry[1] += duration_ms
                             if duration_ms > entry[2]:
                                 entry[2] = duration_ms
                 elif p_sev == "LOG" and p_msg[:10] == b"duration: ":
+                    if splitting:
+                        events.route(p_stamp)
+                        queries = events.summary.queries
+                        count_query = events.summary.query
+                        day_key = None
                     duration(p_pid, p_msg)
                 else:
                     record(p_stamp, p_pid, p_sev, p_msg)
@@ -1006,6 +1084,8 @@ def parse_stderr(reader, summary, prefix=None):
             p_lines = 1
     summary.lines += lines
     if p_msg is not None and p_ms:
+        if splitting:
+            p_stamp = p_msg[:10]  # its day, for the routing in record()
         p_msg = p_msg[p_at - 10:]  # a fast-path entry: from "duration: " on, like the others
     pending = None if p_msg is None else [p_stamp, p_pid, p_sev, p_msg, p_offset, p_lines]
     safe = _finish(reader, summary, pending, record)
@@ -1088,6 +1168,7 @@ def _csv_record(events, summary, raw):
 
 
 def _structured_record(events, stamp, pid, severity, message, detail, statement):
+    events.route(stamp or None)
     events.summary.seen(stamp or None)
     events.record(stamp or None, pid, severity, message.encode("utf-8", "surrogateescape"))
     if severity in ERROR_SEVERITIES:
@@ -1160,12 +1241,12 @@ def parse_spse(reader, summary):
                 summary.bad_line(line)
             continue
         if pending is not None:
-            _spse_entry(summary, pending)
+            _spse_entry(summary.for_day(day_of(pending[0])), pending)
         pending = [m.group(1).decode("ascii"), m.group(2).decode("ascii"), [line[m.end():]], offset, 1]
     summary.lines += lines
     if pending is not None:
         if reader.final:
-            _spse_entry(summary, pending)
+            _spse_entry(summary.for_day(day_of(pending[0])), pending)
         else:
             summary.lines -= pending[4]
             return pending[3]
@@ -1535,11 +1616,16 @@ def run_request(request):
             notes = []
             fmt, prefix = resolve_format(path, spec.get("format") or None, spec.get("prefix"), notes)
             summary = Summary(fmt, top)
+            if request.get("by_day"):
+                summary.split_by_day(int(request.get("day_top") or DAY_TOP))
             cursor, warnings = summarize_incremental(
                 path, cursors.get(path), fmt, summary, prefix,
                 float(request.get("quiet_seconds", QUIET_SECONDS)), reused=bool(spec.get("member_of")),
             )
             item["summary"] = result_of(summary)
+            if summary.days is not None:
+                item["days"] = dict((day, result_of(part)) for day, part in summary.days.items())
+                summary.unparsed += sum(part.unparsed for part in summary.days.values())
             item["cursor"] = cursor
             item["warnings"] = notes + warnings + _quality_warnings(path, summary, prefix)
         except (IOError, OSError) as exc:

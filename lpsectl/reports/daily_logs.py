@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from tabulate import tabulate
@@ -47,12 +47,17 @@ def load_settings(config: Config) -> LogsSettings:
 def build(store: Store, config: Config, day: date | str, lang: str) -> dict | None:
     """The section for ``day``, or None when no host had its logs summarised that day."""
     day = day.isoformat() if isinstance(day, date) else day
-    rows = query_snapshots(
+    # a day's entries are collected that day and the next morning (cron 05:50): the rows
+    # of both collection days, each giving its part of ``day`` by the entries' own time
+    # (a backlog read later — the first run after install — is found up to a month on)
+    last = (date.fromisoformat(day) + timedelta(days=LOOK_AHEAD_DAYS)).isoformat()
+    rows = [dict(r, part_of_day=day) for r in query_snapshots(
         store,
-        "SELECT host, taken_at, ok, error, data, unavailable FROM snapshots "
-        "WHERE kind = ? AND day = ? ORDER BY host, taken_at, id",
-        [KIND, day], KIND,
-    )
+        "SELECT host, day, taken_at, ok, error, data, unavailable FROM snapshots "
+        "WHERE kind = ? AND day >= ? AND day <= ? ORDER BY host, taken_at, id",
+        [KIND, day, last], KIND,
+    )]
+    rows = [r for r in rows if r["day"] == day or _has_days(r)]
     if not rows:
         return None
     settings = load_settings(config)
@@ -71,11 +76,18 @@ def host_summary(name: str, rows: list[dict], top: int, tz: tzinfo) -> dict[str,
     warnings: list[str] = []
     for row in good:
         data = decode_json(row["data"], {})
-        warnings += data.get("warnings") or []
+        if row.get("day", row.get("part_of_day")) == row.get("part_of_day"):
+            warnings += data.get("warnings") or []
         for entry in (data.get("files") or {}).values():
-            summary = entry.get("summary") or {}
-            by_part[part_of(summary.get("format"))].append(summary)
-    latest = rows[-1]
+            summary = _part_of_day(entry, row)
+            if summary is not None:
+                whole = entry.get("summary") or {}
+                # counts are the day's by event time; lines and bytes are what the runs
+                # that read the day's entries read (per day they are not counted)
+                summary = dict(summary, lines=whole.get("lines"), bytes=whole.get("bytes"))
+                by_part[part_of(summary.get("format") or entry.get("format"))].append(summary)
+    own = [r for r in rows if r.get("day", r.get("part_of_day")) == r.get("part_of_day")]
+    latest = (own or rows)[-1]  # the state of the report's day, not of the next morning
     host: dict[str, Any] = {
         "host": name,
         "runs": len(rows),
@@ -86,6 +98,29 @@ def host_summary(name: str, rows: list[dict], top: int, tz: tzinfo) -> dict[str,
     for part in PARTS:
         host[part] = _part(by_part[part], top, tz) if by_part[part] else None
     return host
+
+
+#: collection days after a day that may still hold its entries
+LOOK_AHEAD_DAYS = 31
+
+
+def _has_days(row: dict) -> bool:
+    data = row["data"]
+    return '"days"' in data if isinstance(data, str) else any(
+        "days" in (f or {}) for f in (data.get("files") or {}).values())
+
+
+def _part_of_day(entry: dict, row: dict) -> dict | None:
+    """What one file of one run holds of the report's day: its entries of that day by their
+    own timestamps; a summary stored before per-day counting counts on its collection day."""
+    day = row.get("part_of_day")
+    days = entry.get("days")
+    if isinstance(days, dict):
+        part = days.get(day)
+        return dict(part, format=part.get("format") or entry.get("format")) if part else None
+    if day is None or row.get("day") == day:
+        return entry.get("summary") or {}
+    return None
 
 
 def part_of(log_format: str | None) -> str:

@@ -346,8 +346,8 @@ def summaries_in(data: Any) -> list[dict[str, Any]]:
     if isinstance(data, dict):
         if isinstance(data.get("errors"), list):
             return [data]  # a summary's own parts are not further summaries
-        for value in data.values():
-            if isinstance(value, dict | list):
+        for key, value in data.items():
+            if isinstance(value, dict | list) and key != "days":  # per-day parts: counted whole
                 found += summaries_in(value)
     elif isinstance(data, list):
         for value in data:
