@@ -35,7 +35,8 @@ def test_summarize_json_fields(cli):
         assert key in data
     assert data["format"] == "csvlog"
     query = data["queries"][0]
-    assert set(query) == {"fingerprint", "count", "total_ms", "mean_ms", "max_ms", "example"}
+    assert set(query) == {"fingerprint", "count", "total_ms", "mean_ms", "max_ms", "p95_ms", "histogram",
+                          "example"}
     counts = [q["count"] for q in data["queries"]]
     assert counts == sorted(counts, reverse=True)
     error = data["errors"][0]

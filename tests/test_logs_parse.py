@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -233,3 +234,28 @@ def test_merge_adds_up_runs():
     assert merged["temp_files"]["count"] == 12
     assert merged["temp_files"]["max_bytes"] == one["temp_files"]["max_bytes"]
     assert merged["start"] == one["start"] and merged["end"] == one["end"]
+
+
+def test_p95_per_query_against_the_exact_percentile(tmp_path):
+    """The estimate is the upper bound of the bucket holding the exact nearest-rank p95:
+    never below it, at most one bucket (< 20 %) above, never above the maximum; and the
+    histograms of two runs add up to the histogram of the whole."""
+    import random
+
+    rng = random.Random(14)
+    durations = [round(rng.lognormvariate(0, 1.2), 3) for _ in range(2000)]
+    lines = [f"2026-11-21 05:36:{i % 60:02d}.000 UTC [100] u@d LOG:  duration: {d:.3f} ms  "
+             f"statement: SELECT * FROM paket WHERE id = {i}" for i, d in enumerate(durations)]
+    halves = [tmp_path / "a.log", tmp_path / "b.log"]
+    halves[0].write_text("\n".join(lines[:1000]) + "\n")
+    halves[1].write_text("\n".join(lines[1000:]) + "\n")
+    exact = sorted(durations)[math.ceil(0.95 * len(durations)) - 1]
+
+    whole = summarize_local([str(p) for p in halves], prefix=PREFIX, top=5)
+    (query,) = whole["queries"]
+    assert query["count"] == 2000
+    assert exact <= query["p95_ms"] <= min(exact * 1.2, max(durations))
+
+    merged = merge_summaries([summarize_local([str(p)], prefix=PREFIX) for p in halves])
+    assert merged["queries"][0]["histogram"] == query["histogram"]
+    assert merged["queries"][0]["p95_ms"] == query["p95_ms"]

@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -266,6 +267,41 @@ def _sort_key(iso):
     return moment, int((digits + "000000")[:6])
 
 
+_frexp = math.frexp
+
+
+def duration_bucket(ms):
+    """A log-scale histogram bucket of a duration: 4 per power of two (each at most ~19 %
+    wide), so histograms add up across runs and days and give percentiles (p95)."""
+    if ms <= 0.0:
+        return -1000
+    mantissa, exponent = _frexp(ms)
+    return exponent * 4 + int((mantissa - 0.5) * 8)
+
+
+def bucket_upper(bucket):
+    """The upper bound (ms) of a :func:`duration_bucket`."""
+    if bucket <= -1000:
+        return 0.0
+    exponent, sub = divmod(bucket, 4)
+    return (0.5 + (sub + 1) / 8.0) * 2.0 ** exponent
+
+
+def percentile(histogram, fraction):
+    """The ``fraction`` percentile (0..1) of a ``{bucket: count}`` histogram, as the upper bound of
+    its bucket (an estimate stated as such: within one bucket, ~19 %)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank = fraction * total
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if seen >= rank:
+            return round(bucket_upper(bucket), 3)
+    return None
+
+
 _SPSE_DAY = re.compile(r"^(\d\d)(\d\d)(\d\d) ")
 
 
@@ -429,12 +465,15 @@ class Summary(object):
                 self.queries_dropped += 1
                 return
             example = statement[:MAX_EXAMPLE].decode("utf-8", "replace").strip()
-            self.queries[fp] = [1, duration_ms, duration_ms, example]
+            self.queries[fp] = [1, duration_ms, duration_ms, example, {duration_bucket(duration_ms): 1}]
             return
         entry[0] += 1
         entry[1] += duration_ms
         if duration_ms > entry[2]:
             entry[2] = duration_ms
+        histogram = entry[4]
+        bucket = duration_bucket(duration_ms)
+        histogram[bucket] = histogram.get(bucket, 0) + 1
 
     def error(self, severity, message, stamp, example=None):
         """Count one error event; returns its entry so DETAIL/STATEMENT can enrich the example."""
@@ -468,6 +507,8 @@ class Summary(object):
                 "total_ms": round(e[1], 3),
                 "mean_ms": round(e[1] / e[0], 3),
                 "max_ms": round(e[2], 3),
+                "p95_ms": min(percentile(e[4], 0.95), round(e[2], 3)),
+                "histogram": dict((str(b), n) for b, n in e[4].items()),
                 "example": e[3],
             }
             for fp, e in self.queries.items()
@@ -593,15 +634,7 @@ class PgEvents(object):
                 return
         if not statement:
             return
-        fingerprint_of = self.fingerprints.get(statement)
-        entry = self.summary.queries.get(fingerprint_of)
-        if entry is None:
-            self.summary.query(fingerprint_of, duration_ms, statement)
-            return
-        entry[0] += 1
-        entry[1] += duration_ms
-        if duration_ms > entry[2]:
-            entry[2] = duration_ms
+        self.summary.query(self.fingerprints.get(statement), duration_ms, statement)
 
     def other_duration(self, pid, rest):
         """The statement timed by a duration line that is not 'statement:' (None: not a query)."""
@@ -964,6 +997,7 @@ def parse_stderr(reader, summary, prefix=None):
     digit_chars = _DIGITS
     queries = summary.queries
     count_query = summary.query
+    frexp = _frexp
     # per event day (collect): the fast path compares the line's first 10 bytes (its date,
     # for %m/%t prefixes); other entries route by their parsed timestamp
     splitting = summary.days is not None
@@ -1020,6 +1054,14 @@ def parse_stderr(reader, summary, prefix=None):
                             entry[1] += duration_ms
                             if duration_ms > entry[2]:
                                 entry[2] = duration_ms
+                            # duration_bucket inlined (the hot path): 4 buckets per power of two
+                            if duration_ms > 0.0:
+                                mantissa, exponent = frexp(duration_ms)
+                                bucket = exponent * 4 + int((mantissa - 0.5) * 8)
+                            else:
+                                bucket = -1000
+                            histogram = entry[4]
+                            histogram[bucket] = histogram.get(bucket, 0) + 1
                 elif p_sev == "LOG" and p_msg[:10] == b"duration: ":
                     if splitting:
                         events.route(p_stamp)

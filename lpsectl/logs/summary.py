@@ -118,12 +118,19 @@ def _formats(items: list[dict[str, Any]]) -> str | None:
 def _merge_query(into: dict[str, dict[str, Any]], query: dict[str, Any]) -> None:
     have = into.get(query["fingerprint"])
     if have is None:
-        into[query["fingerprint"]] = dict(query)
+        into[query["fingerprint"]] = dict(query, histogram=dict(query.get("histogram") or {}))
         return
     have["count"] += query["count"]
     have["total_ms"] = round(have["total_ms"] + query["total_ms"], 3)
     have["max_ms"] = max(have["max_ms"], query["max_ms"])
     have["mean_ms"] = round(have["total_ms"] / have["count"], 3)
+    # the histograms add up, so the merged p95 is as good as a single run's
+    histogram = have.setdefault("histogram", {})
+    for bucket, count in (query.get("histogram") or {}).items():
+        histogram[bucket] = histogram.get(bucket, 0) + count
+    if histogram:
+        p95 = engine.percentile({int(b): n for b, n in histogram.items()}, 0.95)
+        have["p95_ms"] = min(p95, have["max_ms"]) if p95 is not None else None
 
 
 def _merge_error(into: dict[tuple[str, str], dict[str, Any]], error: dict[str, Any]) -> None:

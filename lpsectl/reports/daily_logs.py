@@ -295,9 +295,10 @@ def _part_text(part: str, summary: dict, lang: str, lab: dict) -> list[str]:
 def queries_table(rows: list[dict], lang: str) -> str:
     lab = labels(lang)
     body = [[number(r["count"], lang, 0), number(r["total_ms"], lang, 1), number(r["mean_ms"], lang, 2),
+             "≈" + number(r["p95_ms"], lang, 2) if r.get("p95_ms") is not None else "-",
              number(r["max_ms"], lang, 1), shorten(r["fingerprint"], 70)] for r in rows]
-    return tabulate(body, headers=[lab["count"], lab["total"], lab["mean"], lab["max"], lab["query"]],
-                    disable_numparse=True, colalign=("right",) * 4 + ("left",))
+    return tabulate(body, headers=[lab["count"], lab["total"], lab["mean"], "p95 ms", lab["max"], lab["query"]],
+                    disable_numparse=True, colalign=("right",) * 5 + ("left",))
 
 
 def errors_table(rows: list[dict], lang: str) -> str:
