@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 import signal
 import sys
@@ -60,8 +61,15 @@ class LpsectlGroup(click.Group):
             exc.show()
             sys.exit(int(ExitCode.USAGE) if isinstance(exc, click.UsageError) else exc.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt):
-            # click turns Ctrl-C (and cron's or the scheduler's SIGINT timeout) into Abort
+            # click turns Ctrl-C (and cron's or the scheduler's SIGINT timeout) into Abort.
+            # What was complete is stored by now; a worker thread still blocked on a host
+            # must not keep the process alive (the interpreter would wait for it at exit)
             click.echo("lpsectl: interrupted", err=True)
+            if any(t.is_alive() and not t.daemon for t in threading.enumerate()
+                   if t is not threading.main_thread()):
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(130)
             sys.exit(130)
         except BrokenPipeError:
             sys.exit(0)
@@ -93,6 +101,7 @@ class LpsectlGroup(click.Group):
 
 
 def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
     raise KeyboardInterrupt
 
 

@@ -64,7 +64,7 @@ class SshSettings:
     #: the whole conversation with one host in one run, connect included (deadline, seconds)
     host_timeout: float = 300.0
     #: a command's stdout (and its stderr, each) may not exceed this many bytes
-    max_output_bytes: int = 32 * 1024 * 1024
+    max_output_bytes: int = 16 * 1024 * 1024
     parallel: int = 16
     ssh_config: str = "~/.ssh/config"
     #: a file holding the passphrase of an encrypted key_file (the ssh-agent is the better way)

@@ -60,6 +60,7 @@ from typing import Any
 from lpsectl import timeutil
 from lpsectl.addresses import AddressError, is_ascii, parse_address
 from lpsectl.addresses import describe as describe_value
+from lpsectl.collect.schemas import clean_text
 from lpsectl.config import Config, MailSettings
 from lpsectl.errors import (
     ConfigError,
@@ -924,8 +925,8 @@ def _reply_outcome(reply: tuple[int, Any] | Any, prefix: str = "") -> tuple[str,
     except (TypeError, ValueError, IndexError):
         return DEFERRED, f"{prefix}unexpected reply {reply!r}"
     if not 200 <= code < 600:  # smtplib's -1: the line was not an SMTP reply at all
-        return DEFERRED, f"{prefix}unexpected reply {' '.join(text.split())[:200]!r}"
-    line = f"{prefix}{code} {' '.join(text.split())[:500]}".strip()
+        return DEFERRED, clean_text(f"{prefix}unexpected reply {' '.join(text.split())[:200]!r}")
+    line = clean_text(f"{prefix}{code} {' '.join(text.split())[:500]}".strip())  # a server's words
     if 200 <= code < 300:
         return SENT, line
     return (FAILED if 500 <= code < 600 else DEFERRED), line

@@ -264,3 +264,68 @@ def test_sigterm_keeps_what_is_complete(hostile, ssh_client_key, tmp_path):
     assert stored[("good", "system")]["ok"] == 1
     assert stored[("trickle", "system")]["ok"] == 0
     assert "interrupted" in stored[("trickle", "system")]["error"]
+
+
+# -- found by a break-test ------------------------------------------------------------------
+
+INFINITE = """case "$SSH_ORIGINAL_COMMAND" in
+  *python3*) cat >/dev/null; printf '%s' '{"data": {"hostname": "x", "uptime_seconds": 1e999, "load": {"1": NaN}}}';;
+  *) exec /bin/sh -c "$SSH_ORIGINAL_COMMAND";;
+esac"""
+DEEP = """case "$SSH_ORIGINAL_COMMAND" in
+  *python3*) cat >/dev/null; python3 -c 'print("{\\"data\\": {\\"x\\": " + "[" * 800 + "]" * 800 + "}}")';;
+  *) exec /bin/sh -c "$SSH_ORIGINAL_COMMAND";;
+esac"""
+ESCAPES = r"""printf 'boom \033[31mRED\033]0;pwned\007 \033[2J\r\nFAKE LINE\n' >&2; exit 1"""
+
+
+def test_non_finite_deep_or_escaped_answers_are_refused_and_never_stored(sshd_factory, ssh_client_key,
+                                                                          tmp_path, cli):
+    hosts = [sshd_factory.start("infinite", force_command=INFINITE),
+             sshd_factory.start("deep", force_command=DEEP),
+             sshd_factory.start("escapes", force_command=ESCAPES)]
+    config = write(tmp_path, ssh_client_key, hosts, host_extra={h.name: {"role": '"app"'} for h in hosts})
+    result = cli("--config", config, "collect", "--format", "json")
+    assert result.exit_code == 5, result.stderr  # nothing usable came back from any of them
+    failed = {h["host"]: h["failed"][0]["error"] for h in result.json()["hosts"]}
+    assert "1e999 is not a finite number" in failed["infinite"]
+    assert "nested deeper than 32 levels" in failed["deep"]
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr and "\r" not in result.stderr
+    assert "\\x1b[31mRED" in failed["escapes"]
+    for row in rows(tmp_path):
+        assert row["ok"] == 0 and "Infinity" not in row["data"] and "NaN" not in row["data"]
+        assert "\x1b" not in (row["error"] or "")
+    for args in (("report", "daily"), ("report", "daily", "--format", "html"), ("report", "monthly")):
+        report = cli("--config", config, *args)
+        assert report.exit_code in (0, 1), report.stderr
+        assert "\x1b" not in report.stdout and "\x07" not in report.stdout
+        assert not any(line.startswith("FAKE LINE") for line in report.stdout.splitlines())
+
+
+def test_a_known_hosts_fifo_or_an_include_loop_cannot_hang_collect(hostile, ssh_client_key, tmp_path, cli):
+    import os as _os
+
+    good = hostile["good"]
+    config = write(tmp_path, ssh_client_key, [good], "host_timeout = 10\n")
+    known = tmp_path / "known_hosts"
+    line = known.read_text()
+    known.unlink()
+    _os.mkfifo(known)
+    started = time.monotonic()
+    fifo = cli("--config", config, "collect")
+    assert fifo.exit_code == 5 and "not a regular file" in fifo.stderr
+    assert time.monotonic() - started < 10
+    known.unlink()
+    known.write_text(line)
+    loop = tmp_path / "data" / "no-ssh-config"
+    loop.parent.mkdir(parents=True, exist_ok=True)
+    loop.write_text(f"Include {loop}\nInclude {loop}\nInclude {loop}\n")
+    started = time.monotonic()
+    assert cli("--config", config, "collect").exit_code == 0
+    assert time.monotonic() - started < 10
+
+
+def test_nothing_collected_is_exit_5_not_partial(hostile, ssh_client_key, tmp_path, cli):
+    config = write(tmp_path, ssh_client_key, [hostile["good"]], "host_timeout = 0.001\n")
+    result = cli("--config", config, "collect")
+    assert result.exit_code == 5 and "ssh.host_timeout" in result.stderr

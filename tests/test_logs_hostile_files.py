@@ -135,3 +135,8 @@ def test_a_link_made_by_another_user_in_a_root_directory_is_not_followed(tmp_pat
     own = folder / "current.log"  # root's own link to root's own file: followed
     own.symlink_to(secret)
     assert request(own)["files"][str(own)]["error"] is None
+
+
+def test_kernel_pseudo_files_are_refused(tmp_path):
+    item = request(Path("/proc/kmsg"))["files"]["/proc/kmsg"]
+    assert item["error"] == "/proc/kmsg: is a kernel pseudo-file, not a log file; not read"

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from lpsectl.collect.base import Collected
-from lpsectl.collect.schemas import LOGS, LOGS_ANSWER, problem
+from lpsectl.collect.schemas import LOGS, LOGS_ANSWER, BadAnswer, loads_answer, problem
 from lpsectl.config import HostConfig
 from lpsectl.logs.summary import merge_summaries, remote_script
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
@@ -78,9 +78,9 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
     if not result.ok:
         return Collected(KIND, error=_failure(python, result.error_text))
     try:
-        answer = json.loads(result.text)
-    except ValueError:
-        return Collected(KIND, error=f"the log summariser on {host.name} answered with something that is not JSON")
+        answer = loads_answer(result.text)
+    except BadAnswer as exc:
+        return Collected(KIND, error=f"the log summariser's answer on {host.name} was refused: {exc}")
     shape = problem(answer, LOGS_ANSWER)
     if shape is not None:
         return Collected(KIND, error=f"the log summariser's answer was refused: {shape}")

@@ -13,13 +13,12 @@ two snapshots, aware of statistics resets) and :func:`classify_psql_error`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
 from lpsectl.collect.base import Collected
-from lpsectl.collect.schemas import POSTGRES_GROUPS, problem
+from lpsectl.collect.schemas import POSTGRES_GROUPS, BadAnswer, loads_answer, problem
 from lpsectl.config import HostConfig
 from lpsectl.errors import RemoteError
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
@@ -243,6 +242,8 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
             continue
         try:
             result.data[name] = finish(raw)
+        except PsqlFailed as exc:
+            result.unavailable[name] = str(exc)
         except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as exc:
             # a field of the wrong type inside a well-formed answer: this group only
             result.unavailable[name] = f"psql's answer could not be used ({type(exc).__name__}: {exc})"
@@ -278,11 +279,10 @@ def run_json(runner: Runner, host: HostConfig, sql: str) -> Any:
         raise PsqlFailed(classify_psql_error(host, outcome.returncode, outcome.error_text))
     text = outcome.text.strip()
     try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise PsqlFailed(
-            f"psql on {host.name} returned something that is not JSON: {text[:120]!r}"
-        ) from exc
+        return loads_answer(text)
+    except BadAnswer as exc:
+        raise PsqlFailed(f"psql on {host.name} answered with something lpsectl does not store: {exc} "
+                         f"({text[:120]!r})") from exc
 
 
 # -- pure helpers ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from types import ModuleType
 
 from lpsectl.collect import COLLECTOR_MODULES
 from lpsectl.collect.base import Collected
-from lpsectl.collect.schemas import query_snapshots
+from lpsectl.collect.schemas import clean_data, clean_text, query_snapshots
 from lpsectl.config import Config, HostConfig
 from lpsectl.errors import (
     AuthenticationError,
@@ -59,7 +59,8 @@ class CollectRun:
 
     @property
     def reachable(self) -> int:
-        return sum(1 for h in self.hosts if h.error is None)
+        """Hosts something was collected from (a host answered only with failures counts not)."""
+        return sum(1 for h in self.hosts if h.error is None and any(i.ok for i in h.items))
 
     @property
     def status(self) -> str:
@@ -139,13 +140,27 @@ def collect_host(runner: Runner, modules: list[ModuleType], previous: dict[tuple
             item = Collected(module.KIND, error=exc.reason, error_type=type(exc).__name__)
         except RemoteError as exc:
             item = Collected(module.KIND, error=exc.reason, error_type=type(exc).__name__)
+        except RecursionError:
+            item = Collected(module.KIND, error="the host's answer is nested too deep to read",
+                             error_type="BadAnswer")
         except Exception as exc:  # noqa: BLE001 - one collector's bug must not hide the host
             log.debug("%s: collector %s failed", host.name, module.KIND, exc_info=True)
             item = Collected(module.KIND, error=f"lpsectl's {module.KIND} collector failed "
                              f"({type(exc).__name__}: {exc}); please report it", error_type=type(exc).__name__)
-        items.append(item)
+        items.append(_cleaned(item))
     _check_log_line_prefix(host, items)
     return items
+
+
+def _cleaned(item: Collected) -> Collected:
+    """Every string a host sent, made harmless before it is stored or printed: no escape
+    sequences for a terminal, no line breaks that forge rows (SQL and log text keep theirs)."""
+    newlines = item.kind != "system"
+    item.data = clean_data(item.data, newlines)
+    item.unavailable = {clean_text(k): clean_text(v) for k, v in item.unavailable.items()}
+    if item.error:
+        item.error = clean_text(item.error)
+    return item
 
 
 def _check_log_line_prefix(host: HostConfig, items: list[Collected]) -> None:
@@ -184,8 +199,8 @@ def run_collection(config: Config, store: Store, now: datetime, host_names: list
 
 
 def _results(outcomes: list[HostOutcome[list[Collected]]]) -> list[HostResult]:
-    return [HostResult(o.host.name, items=o.value or [], error=o.error, error_type=o.error_type)
-            for o in outcomes]
+    return [HostResult(o.host.name, items=o.value or [], error=clean_text(o.error) if o.error else None,
+                       error_type=o.error_type) for o in outcomes]
 
 
 def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:

@@ -14,6 +14,8 @@ newer probe adds (``additionalProperties`` is allowed).
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -84,6 +86,77 @@ LOGS_ANSWER = _obj({"files": {"type": "object", "additionalProperties": _obj({
     ("files",))
 
 SNAPSHOT_KINDS = {"system": SYSTEM, "postgres": POSTGRES, "logs": LOGS}
+
+#: deeper than any snapshot lpsectl makes; a deeper answer is refused before it is walked
+MAX_DEPTH = 32
+
+
+class BadAnswer(ValueError):
+    """A host's answer that is not the strict JSON lpsectl stores; the message says why."""
+
+
+def _no_constant(name: str) -> Any:
+    raise BadAnswer(f"{name} is not a number lpsectl stores")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadAnswer(f"{text[:20]} is not a finite number")
+    return value
+
+
+def loads_answer(text: str) -> Any:
+    """A host's JSON answer, strictly: no NaN or Infinity (they break every reader and are
+    not JSON), no nesting deeper than :data:`MAX_DEPTH`. Raises :class:`BadAnswer`."""
+    if _too_deep(text):
+        raise BadAnswer(f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except BadAnswer:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise BadAnswer(f"not valid JSON ({str(exc)[:80]})") from None
+
+
+def _too_deep(text: str) -> bool:
+    """A cheap scan (strings skipped) for [ and { nesting past the limit."""
+    depth = 0
+    for token in _DEPTH_TOKENS.finditer(text):
+        char = token.group(0)
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+_DEPTH_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS_AND_NEWLINES = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group(0))[1:-1]
+
+
+def clean_text(text: str, newlines: bool = False) -> str:
+    """Remote text made harmless for a terminal, a report or a mail: control characters
+    (ESC, BEL, CR, …) shown escaped; line breaks kept only where ``newlines``."""
+    return (_CONTROLS if newlines else _CONTROLS_AND_NEWLINES).sub(_escape, text)
+
+
+def clean_data(value: Any, newlines: bool = False) -> Any:
+    """:func:`clean_text` on every string (keys too) inside ``value``."""
+    if isinstance(value, str):
+        return clean_text(value, newlines)
+    if isinstance(value, dict):
+        return {clean_text(str(k), False): clean_data(v, newlines) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_data(v, newlines) for v in value]
+    return value
 
 _VALIDATORS: dict[int, Draft202012Validator] = {}
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from lpsectl.collect.base import Collected
 from lpsectl.collect.logs import as_glob
-from lpsectl.collect.schemas import SYSTEM, problem
+from lpsectl.collect.schemas import SYSTEM, BadAnswer, loads_answer, problem
 from lpsectl.config import HostConfig
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
 
@@ -65,9 +65,9 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
     result = runner.run([host.python, "-", json.dumps(params)], stdin=PROBE_SOURCE)
     if result.ok:
         try:
-            payload = json.loads(result.text)
-        except ValueError:
-            return Collected(KIND, error=f"the probe's output was not valid JSON ({result.text[:80]!r})")
+            payload = loads_answer(result.text)
+        except BadAnswer as exc:
+            return Collected(KIND, error=f"the probe's answer was refused: {exc} ({result.text[:80]!r})")
         shape = problem(payload, PROBE_ANSWER)
         if shape is None:
             shape = problem(payload["data"], SYSTEM)

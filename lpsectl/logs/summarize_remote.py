@@ -717,11 +717,16 @@ def open_log(path):
     owner = None
     if os.path.islink(path):
         path, owner = _check_symlink(path)  # the target, opened without following links again
+    if os.path.realpath(path).startswith(("/proc/", "/sys/")):
+        # kernel pseudo-files look regular but block or never end (/proc/kmsg)
+        raise OSError(errno.EINVAL, "is a kernel pseudo-file, not a log file; not read", path)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise OSError(errno.ELOOP, "is (or became) a symlink; not followed", path)
+        if exc.errno == errno.ENXIO:
+            raise OSError(errno.ENXIO, "is a socket, not a regular log file; not read", path)
         raise
     try:
         info = os.fstat(fd)
@@ -816,7 +821,7 @@ class Reader(object):
         skipping = False  # inside an overlong line whose head was already yielded
         while True:
             block = handle.read(BLOCK)
-            if not block:
+            if not block:  # b"" at the end (None: nothing to read now, as good as the end)
                 break
             data = tail + block if tail else block
             cut = data.rfind(b"\n")
@@ -1350,7 +1355,7 @@ def sample_lines(path, limit=200):
         return []
     with handle:
         try:
-            data = handle.read(256 * 1024)
+            data = handle.read(256 * 1024) or b""
         except (IOError, OSError) + DAMAGED:
             return []
     return data.split(b"\n")[:limit]

@@ -59,6 +59,8 @@ def summarize_local(
 
 def _check_readable(path: str) -> None:
     if not os.path.exists(path):
+        if os.path.islink(path):
+            raise NotFoundError(f"{path}: a symlink that leads nowhere (a loop, or its target is gone)")
         raise NotFoundError(f"{path}: no such log file")
     if os.path.isdir(path):
         raise UsageError(f"{path}: is a directory, not a log file")

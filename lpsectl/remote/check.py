@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lpsectl.collect.schemas import clean_text
 from lpsectl.config import HostConfig, SshSettings
 from lpsectl.errors import AuthenticationError, HostKeyError, RemoteError, UnreachableError
 from lpsectl.remote.fanout import on_hosts
@@ -86,8 +87,8 @@ def _step(runner: Runner, check: HostCheck, step: str, argv: list[str]) -> Comma
 
 
 def clean(text: str, limit: int = 200) -> str:
-    """Remote text made safe to print: control characters escaped, cut to ``limit``."""
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """Remote text made safe to print (:func:`~lpsectl.collect.schemas.clean_text`), cut to ``limit``."""
+    shown = clean_text(text)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 

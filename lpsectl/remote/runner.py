@@ -21,11 +21,13 @@ Every command is bounded, whatever the host sends:
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import select
 import shlex
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -109,7 +111,7 @@ class LocalRunner:
     """This machine, no SSH, no shell; same bounds as over SSH."""
 
     def __init__(self, host: HostConfig, command_timeout: float = 120.0, host_timeout: float = 300.0,
-                 max_output_bytes: int = 32 * 1024 * 1024) -> None:
+                 max_output_bytes: int = 16 * 1024 * 1024) -> None:
         self.host = host
         self.command_timeout = command_timeout
         self.max_output_bytes = max_output_bytes
@@ -245,7 +247,8 @@ class SshRunner:
         revoked: set[bytes] = set()
         if known_hosts.exists():
             try:
-                revoked = load_known_hosts(known_hosts, client.get_host_keys())
+                revoked = load_known_hosts(known_hosts, client.get_host_keys(), _known_hosts_name(target),
+                                           self.deadline, self.host.name)
             except OSError as exc:
                 raise RemoteError(self.host.name, f"cannot read known_hosts {known_hosts}: "
                                                   f"{exc.strerror or exc}") from exc
@@ -458,13 +461,29 @@ def fingerprint(key: Any) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
 
 
-def load_known_hosts(path: Path, host_keys: Any) -> set[bytes]:
-    """Read an OpenSSH known_hosts file into paramiko's ``host_keys`` as OpenSSH does.
+def read_config_file(path: Path, limit: int = 64 * 1024 * 1024) -> str:
+    """A small config file's text (known_hosts, ssh_config), never blocking: opened
+    non-blocking, regular files only, at most ``limit`` bytes. Raises ``OSError``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit // 1048576} MiB", str(path))
+    return data.decode("utf-8", errors="replace")
 
-    Malformed lines are skipped (logged at debug level), never fatal for
-    the other hosts; ``@cert-authority`` lines are skipped with a note
-    (certificates are not supported); ``@revoked`` keys are returned, as key
-    blobs, so the caller refuses a server presenting one. Raises ``OSError``.
+
+def load_known_hosts(path: Path, host_keys: Any, wanted: str, deadline: Deadline | None = None,
+                     host: str = "") -> set[bytes]:
+    """Read an OpenSSH known_hosts file into paramiko's ``host_keys`` as OpenSSH does,
+    keeping only the lines for ``wanted`` (``host`` or ``[host]:port``, hashed names too):
+    linear in the file, whatever its size (paramiko's own loading is quadratic).
+
+    Malformed lines are skipped (logged at debug level), never fatal for the other hosts;
+    ``@cert-authority`` lines are skipped with a note (certificates are not supported);
+    ``@revoked`` keys are returned, as key blobs, so the caller refuses a server
+    presenting one. Raises ``OSError`` (a FIFO, a directory, unreadable).
     """
     import base64
     import binascii
@@ -472,55 +491,84 @@ def load_known_hosts(path: Path, host_keys: Any) -> set[bytes]:
     import paramiko
 
     revoked: set[bytes] = set()
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, 1):
-            fields = line.split()
-            if not fields or fields[0].startswith("#"):
-                continue
-            marker = fields.pop(0) if fields[0].startswith("@") else ""
-            if marker == "@cert-authority":
-                log.info("%s:%d: @cert-authority line skipped (host certificates are not supported)",
-                         path, number)
-                continue
-            if marker not in ("", "@revoked") or len(fields) < 3:
-                log.debug("%s:%d: malformed line skipped", path, number)
-                continue
-            names, key_type, blob = fields[0], fields[1], fields[2]
-            try:
-                key = paramiko.PKey.from_type_string(key_type, base64.b64decode(blob, validate=True))
-            except (binascii.Error, ValueError, paramiko.SSHException) as exc:
-                log.debug("%s:%d: skipped (%s)", path, number, exc)
-                continue
-            if marker == "@revoked":
-                revoked.add(key.asbytes())
-                continue
-            for name in names.split(","):
-                if name and not name.startswith("!"):
-                    host_keys.add(name, key.get_name(), key)
+    hashed: dict[str, str] = {}
+    for number, line in enumerate(read_config_file(path).splitlines(), 1):
+        if deadline is not None and number % 5000 == 0:
+            deadline.check(host)
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        marker = fields.pop(0) if fields[0].startswith("@") else ""
+        if marker == "@cert-authority":
+            log.info("%s:%d: @cert-authority line skipped (host certificates are not supported)", path, number)
+            continue
+        if marker not in ("", "@revoked") or len(fields) < 3:
+            log.debug("%s:%d: malformed line skipped", path, number)
+            continue
+        names = [n for n in fields[0].split(",") if n and not n.startswith("!")]
+        if marker != "@revoked" and not any(_names_host(n, wanted, hashed) for n in names):
+            continue
+        try:
+            key = paramiko.PKey.from_type_string(fields[1], base64.b64decode(fields[2], validate=True))
+        except (binascii.Error, ValueError, paramiko.SSHException) as exc:
+            log.debug("%s:%d: skipped (%s)", path, number, exc)
+            continue
+        if marker == "@revoked":
+            revoked.add(key.asbytes())
+            continue
+        host_keys.add(wanted, key.get_name(), key)
     return revoked
 
 
-def ssh_config_text(path: Path, depth: int = 0) -> str:
+def _names_host(name: str, wanted: str, cache: dict[str, str]) -> bool:
+    if name.startswith("|1|"):
+        import paramiko
+
+        salt = name.split("|")[2]
+        if salt not in cache:
+            cache[salt] = paramiko.HostKeys.hash_host(wanted, salt)
+        return cache[salt] == name
+    if any(c in name for c in "*?"):
+        import fnmatch
+
+        return fnmatch.fnmatchcase(wanted, name)
+    return name == wanted
+
+
+def ssh_config_text(path: Path, seen: set[str] | None = None) -> str:
     """``path``'s text with every ``Include`` replaced by the files it names, in place.
 
-    Relative names are under ~/.ssh (as ssh(1) reads a user config); globs
-    are expanded in sorted order; includes nest at most 16 deep.
+    Relative names are under ~/.ssh (as ssh(1) reads a user config); globs are
+    expanded in sorted order. Each file is read once (an Include loop ends), at
+    most 64 files, non-blocking and regular files only; a bad ``Include`` line
+    is skipped with a warning.
     """
     import glob
     import shlex as _shlex
 
-    if depth > 16:
+    seen = set() if seen is None else seen
+    real = os.path.realpath(path)
+    if real in seen or len(seen) >= 64:
         return ""
+    seen.add(real)
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_config_file(path, 4 * 1024 * 1024).splitlines():
         words = line.strip().split(None, 1)
         if len(words) == 2 and words[0].lower() == "include":
-            for pattern in _shlex.split(words[1]):
+            try:
+                patterns = _shlex.split(words[1])
+            except ValueError as exc:
+                log.warning("%s: Include line skipped (%s): %s", path, exc, line.strip()[:80])
+                continue
+            for pattern in patterns:
                 pattern = os.path.expanduser(pattern)
                 if not os.path.isabs(pattern):
                     pattern = os.path.join(os.path.expanduser("~/.ssh"), pattern)
                 for name in sorted(glob.glob(pattern)):
-                    out.append(ssh_config_text(Path(name), depth + 1))
+                    try:
+                        out.append(ssh_config_text(Path(name), seen))
+                    except OSError as exc:
+                        log.warning("%s: Include %s skipped: %s", path, name, exc.strerror or exc)
             continue
         out.append(line)
     return "\n".join(out)
