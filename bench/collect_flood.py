@@ -41,7 +41,7 @@ def measure(config: Path) -> tuple[float, float, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cap-mib", type=int, default=32, help="ssh.max_output_bytes in MiB")
+    parser.add_argument("--cap-mib", type=int, default=16, help="ssh.max_output_bytes in MiB (default 16, as lpsectl)")
     args = parser.parse_args()
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     ensure_test_user()
