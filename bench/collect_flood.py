@@ -19,14 +19,13 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.sshd import SshdFactory, ensure_test_user, ssh_config_text  # noqa: E402
+from tests.fixtures.sshd import ssh_config_text, standalone_factory  # noqa: E402
 
 
 def measure(config: Path) -> tuple[float, float, float, int]:
@@ -43,13 +42,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cap-mib", type=int, default=16, help="ssh.max_output_bytes in MiB (default 16, as lpsectl)")
     args = parser.parse_args()
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
-    ensure_test_user()
-    root = Path(tempfile.mkdtemp(prefix="lpsectl-bench-flood-"))
-    root.chmod(0o755)
-    key = root / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    factory = SshdFactory(root, Path(f"{key}.pub").read_text())
+    factory, key = standalone_factory("lpsectl-bench-flood-")
+    root = factory.root
     factory._next_octet = 60  # clear of the test suite's hosts  # noqa: SLF001
     try:
         good = factory.start("good")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from lpsectl.collect.run import run_collection  # noqa: E402
 from lpsectl.config import load_config_file  # noqa: E402
 from lpsectl.store import Store  # noqa: E402
 from lpsectl.timeutil import now  # noqa: E402
-from tests.fixtures.sshd import SshdFactory, ensure_test_user, ssh_config_text  # noqa: E402
+from tests.fixtures.sshd import ssh_config_text, standalone_factory  # noqa: E402
 
 
 def timed_collect(config_path: Path, repeat: int) -> float:
@@ -43,13 +41,8 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
-    ensure_test_user()
-    root = Path(tempfile.mkdtemp(prefix="lpsectl-bench-"))
-    root.chmod(0o755)
-    key = root / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    factory = SshdFactory(root, Path(f"{key}.pub").read_text())
+    factory, key = standalone_factory("lpsectl-bench-")
+    root = factory.root
     try:
         hosts = [factory.start(f"h{i}") for i in range(args.hosts)]
         results = {}

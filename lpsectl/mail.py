@@ -130,22 +130,22 @@ class FlushResult:
         """Messages that reached at least one recipient in this flush."""
         return self._ids(SENT)
 
-    @property
-    def failed(self) -> dict[int, str]:
-        """Messages with a recipient refused for good in this flush → the first reason."""
+    def _reasons(self, status: str) -> dict[int, str]:
         out: dict[int, str] = {}
         for o in self.outcomes:
-            if o.status == FAILED:
+            if o.status == status:
                 out.setdefault(o.outbox_id, f"{o.address}: {o.reply}")
         return out
 
     @property
+    def failed(self) -> dict[int, str]:
+        """Messages with a recipient refused for good in this flush → the first reason."""
+        return self._reasons(FAILED)
+
+    @property
     def deferred(self) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for o in self.outcomes:
-            if o.status == DEFERRED:
-                out.setdefault(o.outbox_id, f"{o.address}: {o.reply}")
-        return out
+        """Messages with a recipient deferred (4xx, lost connection) in this flush → the first reason."""
+        return self._reasons(DEFERRED)
 
     def recipients(self, status: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == status]
