@@ -23,8 +23,9 @@ from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
 KIND = "logs"
 #: queries and errors kept per file per run (the daily report merges runs)
 TOP = 50
-#: entries per event day and file in one run (issue 14: per-day counts exact for the report)
-DAY_TOP = 500
+#: entries per event day and file in one run (issue 14: per-day counts exact for the report;
+#: more distinct statements or errors than this in a day are counted as "other")
+DAY_TOP = 2000
 
 
 def applies(host: HostConfig) -> bool:

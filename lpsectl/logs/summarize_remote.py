@@ -23,7 +23,6 @@ import gzip
 import hashlib
 import io
 import json
-import math
 import os
 import re
 import signal
@@ -47,7 +46,9 @@ MAX_CACHE = 50000
 #: files of one log set (a glob) read in one run; the rest wait for the next run
 MAX_SET_FILES = 50
 #: entries listed per event day and file in a collect run; the rest are counted as "other"
-DAY_TOP = 500
+DAY_TOP = 2000
+#: entries past the first this many keep only a short example (the answer stays small)
+FULL_EXAMPLES = 50
 #: statements longer than this are fingerprinted from their first 10 KiB (VALUES lists
 #: folded, a marker at the end): a 15 MB multi-row INSERT costs no more than a small one
 MAX_STATEMENT = 10 * 1024
@@ -267,24 +268,21 @@ def _sort_key(iso):
     return moment, int((digits + "000000")[:6])
 
 
-_frexp = math.frexp
-
-
 def duration_bucket(ms):
-    """A log-scale histogram bucket of a duration: 4 per power of two (each at most ~19 %
-    wide), so histograms add up across runs and days and give percentiles (p95)."""
-    if ms <= 0.0:
-        return -1000
-    mantissa, exponent = _frexp(ms)
-    return exponent * 4 + int((mantissa - 0.5) * 8)
+    """A log-scale histogram bucket of a duration: 8 per power of two of microseconds (each
+    at most 12.5 % wide), integer arithmetic only (the hot path inlines it), so histograms
+    add up across runs and days and give percentiles (p95)."""
+    micro = int(ms * 1000.0) + 1
+    width = micro.bit_length()
+    return (width << 3) | ((micro >> (width - 4)) & 7) if width > 3 else width << 3
 
 
 def bucket_upper(bucket):
     """The upper bound (ms) of a :func:`duration_bucket`."""
-    if bucket <= -1000:
-        return 0.0
-    exponent, sub = divmod(bucket, 4)
-    return (0.5 + (sub + 1) / 8.0) * 2.0 ** exponent
+    width, sub = bucket >> 3, bucket & 7
+    if width <= 3:
+        return ((1 << width) - 1) / 1000.0
+    return (((9 + sub) << (width - 4)) - 1) / 1000.0
 
 
 def percentile(histogram, fraction):
@@ -514,6 +512,8 @@ class Summary(object):
             for fp, e in self.queries.items()
         ]
         queries.sort(key=lambda q: (-q["count"], -q["total_ms"], q["fingerprint"]))
+        for query in queries[FULL_EXAMPLES:self.top]:
+            query["example"] = query["example"][:200]
         errors = []
         for entry in self.errors.values():
             item = dict(entry)
@@ -1002,7 +1002,6 @@ def parse_stderr(reader, summary, prefix=None):
     digit_chars = _DIGITS
     queries = summary.queries
     count_query = summary.query
-    frexp = _frexp
     # per event day (collect): the fast path compares the line's first 10 bytes (its date,
     # for %m/%t prefixes); other entries route by their parsed timestamp
     splitting = summary.days is not None
@@ -1059,14 +1058,14 @@ def parse_stderr(reader, summary, prefix=None):
                             entry[1] += duration_ms
                             if duration_ms > entry[2]:
                                 entry[2] = duration_ms
-                            # duration_bucket inlined (the hot path): 4 buckets per power of two
-                            if duration_ms > 0.0:
-                                mantissa, exponent = frexp(duration_ms)
-                                bucket = exponent * 4 + int((mantissa - 0.5) * 8)
-                            else:
-                                bucket = -1000
-                            histogram = entry[4]
-                            histogram[bucket] = histogram.get(bucket, 0) + 1
+                            # duration_bucket inlined (the hot path)
+                            micro = int(duration_ms * 1000.0) + 1
+                            width = micro.bit_length()
+                            bucket = (width << 3) | ((micro >> (width - 4)) & 7) if width > 3 else width << 3
+                            try:
+                                entry[4][bucket] += 1
+                            except KeyError:
+                                entry[4][bucket] = 1
                 elif p_sev == "LOG" and p_msg[:10] == b"duration: ":
                     if splitting:
                         events.route(p_stamp)
