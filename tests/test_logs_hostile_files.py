@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from lpsectl.logs import summarize_remote as engine
 from tests.fixtures.sshd import TEST_USER, ensure_test_user, ssh_config_text
 
@@ -140,3 +142,51 @@ def test_a_link_made_by_another_user_in_a_root_directory_is_not_followed(tmp_pat
 def test_kernel_pseudo_files_are_refused(tmp_path):
     item = request(Path("/proc/kmsg"))["files"]["/proc/kmsg"]
     assert item["error"] == "/proc/kmsg: is a kernel pseudo-file, not a log file; not read"
+
+
+@pytest.mark.parametrize("odd", [
+    b"sh: 1: archive script said 2026-13-45 10:00:00 ERROR:  oops\n",
+    b"0000-00-00 00:00:00.000 UTC [1] ERROR:  year zero\n",
+    b"99999999999999999999.5 [1] ERROR:  far future\n",
+    b"2026-11-30 10:00:00.500 UTC [1] LOG:  duration: nan ms  statement: SELECT 1\n",
+    b"2026-11-30 10:00:00.600 UTC [1] LOG:  duration: 1e308 ms  statement: SELECT 1\n",
+])
+def test_one_odd_line_never_stops_a_file(tmp_path, odd):
+    log = tmp_path / "postgresql.log"
+    good = (b"2026-11-30 10:00:00.000 UTC [1] LOG:  database system is ready\n" + odd
+            + b"2026-11-30 10:00:01.000 UTC [1] ERROR:  real one\n")
+    log.write_bytes(good)
+    for prefix in ("%m [%p] ", "%n [%p] "):
+        out = engine.run_request({"files": [{"path": str(log), "prefix": prefix}], "cursors": {},
+                                  "by_day": True, "quiet_seconds": 0})
+        item = out["files"][str(log)]
+        assert item["error"] is None and item["cursor"]["offset"] == len(good)
+        assert all(day == "" or day.startswith("2026-") or day.startswith("1970-") for day in item["days"])
+
+
+def test_entries_without_a_time_are_counted_on_the_collection_day(tmp_path):
+    from lpsectl.collect import logs as collector
+
+    log = tmp_path / "postgresql.log"
+    log.write_bytes(b"".join(b"[%d] ERROR:  relation \"t\" does not exist\n" % i for i in range(5)))
+    answer = engine.run_request({"files": [{"path": str(log), "prefix": "[%p] "}], "cursors": {},
+                                 "by_day": True, "quiet_seconds": 0})
+    data = collector.from_answer(answer).data
+    assert data["files"][str(log)]["summary"]["by_severity"] == {"ERROR": 5}  # never lost
+    assert any("carry no time" in w for w in data["warnings"])
+
+
+def test_a_change_to_epoch_stamps_mid_file_keeps_every_entry_on_its_day(tmp_path):
+    from datetime import datetime as _dt
+
+    log = tmp_path / "postgresql.log"
+    first = [b"2026-11-30 10:00:%02d.000 UTC [1] LOG:  duration: 1.000 ms  statement: SELECT 1\n" % i
+             for i in range(20)]
+    epoch = _dt(2026, 12, 1, 12, 0).timestamp()
+    second = [b"%.3f [2] LOG:  duration: 2.000 ms  statement: SELECT 2\n" % (epoch + i) for i in range(30)]
+    log.write_bytes(b"".join(first + second))
+    out = engine.run_request({"files": [{"path": str(log), "prefix": "%m [%p] "}], "cursors": {},
+                              "by_day": True, "quiet_seconds": 0})
+    days = out["files"][str(log)]["days"]
+    counts = {day: part["query_count"] for day, part in days.items() if part["query_count"]}
+    assert counts == {"2026-11-30": 20, _dt.fromtimestamp(epoch).strftime("%Y-%m-%d"): 30}

@@ -94,3 +94,39 @@ def test_upstream_default_file_names_are_a_set(tmp_path):
     data = run(host, None)
     assert sorted(Path(p).name for p in data["files"]) == sorted(names)
     assert sum(f["summary"]["error_count"] for f in data["files"].values()) == 2 * errors_by_grep(PG)
+
+
+def test_a_glob_set_rotated_by_logrotate_is_never_read_twice(tmp_path):
+    """application.log* with logrotate's rename (and compress): each entry counted once."""
+    import gzip
+    import shutil
+
+    spse = b"".join(b"011026 07:%02d:00 ERROR ~ NullPointerException nomor %d\n" % (i % 60, i)
+                    for i in range(40))
+    lines = spse.splitlines(keepends=True)
+    log = tmp_path / "application.log"
+    host = HostConfig(name="app", logs=[str(tmp_path / "application.log*")])
+    written = []
+
+    def append(chunk):
+        with log.open("ab") as handle:
+            handle.write(b"".join(chunk))
+        written.extend(chunk)
+
+    def total(data):
+        return sum(f["summary"]["error_count"] for f in data["files"].values())
+
+    append(lines[:10])
+    counted = total(first := run(host, None))
+    append(lines[10:15])
+    log.rename(tmp_path / "application.log.1")  # rotation: rename, the program writes a new file
+    append(lines[15:18])
+    counted += total(second := run(host, first))
+    with open(tmp_path / "application.log.1", "rb") as src, \
+            gzip.open(tmp_path / "application.log.2.gz", "wb") as dst:  # then compressed, next night
+        shutil.copyfileobj(src, dst)
+    (tmp_path / "application.log.1").unlink()
+    log.rename(tmp_path / "application.log.1")
+    append(lines[18:20])
+    counted += total(run(host, second))
+    assert counted == len(written) == 20

@@ -115,7 +115,7 @@ def from_answer(answer: dict[str, Any]) -> Collected:
             # counted per event day on the server; the run's whole is their sum
             whole = merge_summaries(list(days.values()), top=TOP)
             for key in ("format", "lines", "bytes", "start", "end", "warnings"):
-                if key in summary:
+                if summary.get(key) is not None:  # the days' own range stays when the run has none
                     whole[key] = summary[key]
             whole["unparsed"] = (whole.get("unparsed") or 0) + (summary.get("unparsed") or 0)
             data["files"][path] = {"format": summary.get("format"), "summary": whole, "days": days}

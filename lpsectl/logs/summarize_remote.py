@@ -193,7 +193,8 @@ class FingerprintCache(object):
         return found
 
 
-_TUPLES = re.compile(r"\(([^()]*)\)(?:\s*,\s*\([^()]*\))+")
+_TUPLE = r"\((?:[^()]|\([^()]*\))*\)"  # a tuple, now() and to_date(...) inside allowed
+_TUPLES = re.compile("(" + _TUPLE + r")(?:\s*,\s*" + _TUPLE + ")+")
 
 
 def fingerprint_long(statement):
@@ -201,11 +202,11 @@ def fingerprint_long(statement):
     cut after the last complete ``(...),`` so the cut point does not change it, a
     ``VALUES (...), (...), ...`` list folded to its first tuple, and a marker."""
     head = statement[:MAX_STATEMENT]
-    cut = head.rfind(b"),")
+    cut = max(head.rfind(b"), ("), head.rfind(b"),("))  # between two tuples, not inside one
     if cut > 0:
         head = head[:cut + 1]
     text = fingerprint(head.decode("utf-8", "replace"))
-    text = _TUPLES.sub(r"(\1), ...", text)
+    text = _TUPLES.sub(r"\1, ...", text)
     return text.rstrip(";") + " [... cut at 10 KiB];"
 
 
@@ -279,6 +280,8 @@ def duration_bucket(ms):
 
 def bucket_upper(bucket):
     """The upper bound (ms) of a :func:`duration_bucket`."""
+    if bucket < 0:
+        return 0.0  # not a bucket of this scheme
     width, sub = bucket >> 3, bucket & 7
     if width <= 3:
         return ((1 << width) - 1) / 1000.0
@@ -287,7 +290,7 @@ def bucket_upper(bucket):
 
 def percentile(histogram, fraction):
     """The ``fraction`` percentile (0..1) of a ``{bucket: count}`` histogram, as the upper bound of
-    its bucket (an estimate stated as such: within one bucket, ~19 %)."""
+    its bucket (an estimate stated as such: within one bucket, at most 12.5 %)."""
     total = sum(histogram.values())
     if not total:
         return None
@@ -311,7 +314,8 @@ def day_of(stamp):
     if isinstance(stamp, bytes):
         stamp = stamp[:32].decode("ascii", "replace")
     if len(stamp) >= 10 and stamp[4:5] == "-" and stamp[7:8] == "-":
-        return stamp[:10]
+        day = stamp[:10]
+        return day if _real_day(day) else ""
     if _EPOCH.match(stamp):
         try:
             return datetime.fromtimestamp(float(stamp)).strftime("%Y-%m-%d")
@@ -319,8 +323,26 @@ def day_of(stamp):
             return ""
     m = _SPSE_DAY.match(stamp)
     if m:
-        return "20" + m.group(3) + "-" + m.group(2) + "-" + m.group(1)
+        day = "20" + m.group(3) + "-" + m.group(2) + "-" + m.group(1)
+        return day if _real_day(day) else ""
     return ""
+
+
+_REAL_DAYS = {}
+
+
+def _real_day(day):
+    """'2026-11-30' is a calendar day (a stray '2026-13-45' is not): cached, days repeat."""
+    known = _REAL_DAYS.get(day)
+    if known is None:
+        try:
+            datetime.strptime(day, "%Y-%m-%d")
+            known = True
+        except ValueError:
+            known = False
+        if len(_REAL_DAYS) < 10000:
+            _REAL_DAYS[day] = known
+    return known
 
 
 def pg_timestamp(text):
@@ -336,14 +358,18 @@ def pg_timestamp(text):
         return text.strip() or None
     y, mo, d, h, mi, s, frac, zone = m.groups()
     micro = int((frac[1:] + "000000")[:6]) if frac else 0
-    moment = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), micro, _zone(zone))
+    try:
+        moment = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), micro, _zone(zone))
+    except (ValueError, OverflowError):
+        return None  # "2026-13-45": not a time (a line some other program wrote)
     return moment.isoformat()
 
 
 def epoch_timestamp(text):
     try:
         value = float(text)
-    except ValueError:
+        datetime.fromtimestamp(value, timezone.utc)
+    except (ValueError, OverflowError, OSError):
         return None
     return datetime.fromtimestamp(value, timezone.utc).isoformat()
 
@@ -581,16 +607,18 @@ class PgEvents(object):
 
     def __init__(self, summary):
         self.root = summary
-        self.summary = summary
-        self.day = None
+        # splitting: entries count in a day's summary; '' holds those without a time
+        self.summary = summary.for_day("") if summary.days is not None else summary
+        self.day = "" if summary.days is not None else None
         self.fingerprints = FingerprintCache()
         self.last_error = None
         self.last_error_pid = None
         self.statements = {}
 
     def route(self, stamp):
-        """Count what follows in the summary of ``stamp``'s day (when the root splits)."""
-        if self.root.days is None or stamp is None:
+        """Count what follows in the summary of ``stamp``'s day (when the root splits);
+        an entry without a (valid) time goes to day ''."""
+        if self.root.days is None:
             return
         day = day_of(stamp)
         if day != self.day:
@@ -623,6 +651,8 @@ class PgEvents(object):
         end = message.find(b" ms", 10)
         try:
             duration_ms = float(message[10:end])
+            if not 0.0 <= duration_ms < 1e12:  # nan, inf, negative: not a duration
+                raise ValueError
         except ValueError:
             self.summary.bad_line(message)
             return
@@ -1006,6 +1036,9 @@ def parse_stderr(reader, summary, prefix=None):
     # for %m/%t prefixes); other entries route by their parsed timestamp
     splitting = summary.days is not None
     day_key = None
+    if splitting:
+        queries = events.summary.queries
+        count_query = events.summary.query
     if splitting and prefix is not None and prefix[:2] == "%n":
         fast = False  # epoch stamps: the date is not the line's first bytes
     first = last_line = None
@@ -1028,6 +1061,8 @@ def parse_stderr(reader, summary, prefix=None):
                 if p_ms:
                     try:
                         duration_ms = float(p_msg[p_at:p_ms])
+                        if not 0.0 <= duration_ms < 1e12:  # nan, inf, negative: not a duration
+                            raise ValueError
                     except ValueError:
                         duration_ms = None
                         summary.bad_line(p_msg)
@@ -1035,7 +1070,8 @@ def parse_stderr(reader, summary, prefix=None):
                     statement = p_msg[p_ms + 16:p_ms + 17 + MAX_STATEMENT]
                     if splitting and p_msg[:10] != day_key:
                         day_key = p_msg[:10]
-                        events.route(day_key)
+                        # '2026-11-30…' is its own day; an epoch stamp (%n) is read whole
+                        events.route(day_key if day_key[4:5] == b"-" else p_msg[:p_msg.find(b" ")])
                         queries = events.summary.queries
                         count_query = events.summary.query
                     if duration_ms is not None and statement:
@@ -1130,8 +1166,8 @@ def parse_stderr(reader, summary, prefix=None):
             p_lines = 1
     summary.lines += lines
     if p_msg is not None and p_ms:
-        if splitting:
-            p_stamp = p_msg[:10]  # its day, for the routing in record()
+        if splitting:  # its day, for the routing in record(): a date, or a whole epoch stamp
+            p_stamp = p_msg[:10] if p_msg[4:5] == b"-" else p_msg[:p_msg.find(b" ")]
         p_msg = p_msg[p_at - 10:]  # a fast-path entry: from "duration: " on, like the others
     pending = None if p_msg is None else [p_stamp, p_pid, p_sev, p_msg, p_offset, p_lines]
     safe = _finish(reader, summary, pending, record)
@@ -1147,8 +1183,11 @@ def parse_stderr(reader, summary, prefix=None):
     return safe
 
 
+_GENERIC_EPOCH = re.compile(rb"^\d{9,11}\.\d+")
+
+
 def _generic_prefix(pre):
-    ts_match = _GENERIC_TS.search(pre)
+    ts_match = _GENERIC_TS.search(pre) or _GENERIC_EPOCH.match(pre)
     pid_match = _GENERIC_PID.search(pre)
     return (ts_match.group(0) if ts_match else None), (pid_match.group(1) if pid_match else None)
 
@@ -1444,6 +1483,11 @@ def _quality_warnings(path, summary, prefix):
     if summary.prefix_fallback:
         out.append(path + ": " + str(summary.prefix_fallback) + " line(s) did not match the log_line_prefix " +
                    repr(prefix) + " (changed on the server?) and were read with a generic prefix")
+    undated = (summary.days or {}).get("")
+    if undated is not None and (undated.queries or undated.errors):
+        count = sum(e[0] for e in undated.queries.values()) + sum(e["count"] for e in undated.errors.values())
+        out.append(path + ": " + str(count) + " entries carry no time (log_line_prefix without %m/%t/%n); "
+                   "they are counted on the day they were collected")
     if summary.lines >= 10 and summary.unparsed * 2 > summary.lines:
         out.append(path + ": " + str(summary.unparsed) + " of " + str(summary.lines) + " lines could not be "
                    "parsed as " + str(summary.format) + "; its figures are incomplete")
@@ -1580,6 +1624,10 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
         head_ok = not cursor.get("head") or head_hash(path, cursor["head_len"]) == cursor["head"]
         if same_inode and head_ok and st.st_size >= cursor.get("offset", 0):
             offset = cursor.get("offset", 0)
+        elif reused and head_ok and cursor.get("head") and not same_inode:
+            # a log set's member that is a copy of the file the cursor was on (logrotate's
+            # compress): the same first bytes, so it continues where that file was left
+            offset = cursor.get("offset", 0)
         else:
             # rotated (renamed, maybe compressed; the inode number may even be reused)
             # or copied then truncated: the old content is finished from the saved offset
@@ -1653,6 +1701,20 @@ def run_request(request):
                                               "error": spec["path"] + ": no file matches"}
         else:
             specs.append(spec)
+    # log sets: a member keeps its own cursor while it is still that file; the others
+    # (renamed or compressed by logrotate) continue from the cursor of the file they were
+    members = [spec for spec in specs if spec.get("member_of")]
+    adopted = {}
+    for spec in members:
+        own = cursors.get(spec["path"])
+        if own and is_same_file(spec["path"], own):
+            adopted[spec["path"]] = own
+    for spec in members:
+        if spec["path"] not in adopted:
+            found = _adopt(spec["path"], spec["member_of"], cursors, adopted)
+            if found is not None:
+                adopted[spec["path"]] = found
+    cursors = dict(cursors, **adopted)
     for spec in specs:
         path = spec["path"]
         item = {"summary": None, "cursor": cursors.get(path), "warnings": [], "error": None}
@@ -1680,6 +1742,21 @@ def run_request(request):
             item["error"] = path + ": the compressed file is damaged (" + str(exc) + ")"
         out["files"][path] = item
     return out
+
+
+def _adopt(path, pattern, cursors, taken):
+    """The cursor a new member of a log set continues from: the one of the file it was
+    renamed or compressed from (same inode, or same first bytes) — logrotate's
+    application.log → application.log.1(.gz) — so a rotated file is not read twice."""
+    import fnmatch
+
+    used = [id(c) for c in taken.values()]
+    for other, cursor in cursors.items():
+        if not cursor or id(cursor) in used or not fnmatch.fnmatchcase(other, pattern):
+            continue
+        if is_same_file(path, cursor):
+            return cursor
+    return None
 
 
 def watchdog(seconds):

@@ -116,8 +116,14 @@ def _part_of_day(entry: dict, row: dict) -> dict | None:
     day = row.get("part_of_day")
     days = entry.get("days")
     if isinstance(days, dict):
-        part = days.get(day)
-        return dict(part, format=part.get("format") or entry.get("format")) if part else None
+        parts = [days.get(day)]
+        if row.get("day") == day:
+            parts.append(days.get(""))  # entries without a time: the day they were collected
+        found = [p for p in parts if p]
+        if not found:
+            return None
+        part = found[0] if len(found) == 1 else merge_summaries(found, top=10_000)
+        return dict(part, format=part.get("format") or entry.get("format"))
     if day is None or row.get("day") == day:
         return entry.get("summary") or {}
     return None
