@@ -395,3 +395,18 @@ def test_hostile_committees_file_every_other_committee_gets_exactly_one_mail(scr
     assert {m["status"] for m in listed} == {"sent", "failed"}
     checks = {c["check"]: c["ok"] for c in shown["sop"]}
     assert checks["committee within 30 minutes"] is False  # two committees were never told by e-mail
+
+
+def test_a_second_announce_at_the_same_time_exits_6(smtp_server, tmp_path):
+    from lpsectl.lock import job_lock
+
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        with job_lock(tmp_path / "data", f"maintenance-announce-{window_id}"):
+            second = lpsectl(config, "maintenance", "announce", str(window_id))
+        first = lpsectl(config, "maintenance", "announce", str(window_id), "--format", "json")
+        history = lpsectl(config, "maintenance", "show", str(window_id), "--format", "json").json()["history"]
+    assert second.exit_code == 6 and "another 'maintenance-announce-1' run" in second.stderr
+    assert first.exit_code == 0, first.stderr
+    assert [e["kind"] for e in history].count("announced") == 1

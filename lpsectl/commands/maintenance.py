@@ -172,7 +172,9 @@ def announce_cmd(app: AppContext, window_id: int, dry_run: bool, fmt: str) -> No
       lpsectl maintenance announce 1 --dry-run
       lpsectl --lang en maintenance announce 1
     """
-    result = core.announce(app.store, app.config, window_id, app.now(), app.lang, dry_run)
+    # one announce of a window at a time: a second one at once exits 6 (nothing recorded twice)
+    with job_lock(app.config.data_dir, f"maintenance-announce-{window_id}"):
+        result = core.announce(app.store, app.config, window_id, app.now(), app.lang, dry_run)
     if fmt == "json":
         emit(dump_json({
             "window": result.window.as_dict(), "dry_run": dry_run,
