@@ -6,7 +6,6 @@ import importlib
 import logging
 import os
 import pkgutil
-import signal
 import sys
 import threading
 import traceback
@@ -45,9 +44,6 @@ class LpsectlGroup(click.Group):
         """Run, turning every failure into one stderr sentence and an exit code."""
         argv = list(sys.argv[1:] if args is None else args)
         verbose = any(a in ("-v", "-vv", "-vvv", "--verbose") for a in argv)
-        if threading.current_thread() is threading.main_thread():
-            # SIGTERM (systemd, kill) ends a run like Ctrl-C: what is complete is kept
-            signal.signal(signal.SIGTERM, _terminate)
         try:
             rv = super().main(args=argv, prog_name=prog_name, standalone_mode=False, **extra)
         except LpsectlError as exc:
@@ -98,11 +94,6 @@ class LpsectlGroup(click.Group):
             return None
         module = importlib.import_module(f"lpsectl.commands.{module_name}")
         return getattr(module, "command", None)
-
-
-def _terminate(signum: int, frame: object) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
-    raise KeyboardInterrupt
 
 
 def _command_modules() -> dict[str, str]:

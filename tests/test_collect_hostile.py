@@ -248,12 +248,18 @@ def test_sigterm_keeps_what_is_complete(hostile, ssh_client_key, tmp_path):
                    {h.name: {"role": '"app"'} for h in hosts})
     proc = subprocess.Popen([sys.executable, "-m", "lpsectl", "--config", config, "collect"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # wait until the good host is done (its row is not stored yet)
-        time.sleep(0.5)
-        done = subprocess.run(["pgrep", "-u", TEST_USER, "-f", "python3 -"], capture_output=True).returncode
-        if done != 0:
+    # wait until the good host's probe has run and ended (its row is not stored yet: the
+    # trickling host keeps the run going)
+    deadline, seen = time.monotonic() + 30, False
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        running = subprocess.run(["pgrep", "-u", TEST_USER, "-f", "python3 -"],
+                                 capture_output=True).returncode == 0
+        if running:
+            seen = True
+        elif seen:
             break
+    assert seen, "the good host's probe was never seen running"
     time.sleep(1)
     proc.send_signal(signal.SIGTERM)
     started = time.monotonic()

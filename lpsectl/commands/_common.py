@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -93,6 +96,27 @@ def info(app: AppContext, message: str) -> None:
     """A progress/info line on stderr, silenced by -q."""
     if app.verbosity >= 0:
         click.echo(message, err=True)
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Inside: SIGTERM (systemd, kill, cron's timeout -s TERM) ends the run like Ctrl-C, so
+    what is complete is kept. Only around work that handles KeyboardInterrupt (collect): a
+    process-wide handler would turn a SIGTERM that arrives at any other moment into an
+    exception some library may swallow."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def warn(message: str) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from lpsectl.collect.run import CollectRun, run_collection
-from lpsectl.commands._common import dump_json, emit, format_option, pass_app, table
+from lpsectl.commands._common import (
+    dump_json,
+    emit,
+    format_option,
+    pass_app,
+    sigterm_interrupts,
+    table,
+)
 from lpsectl.context import AppContext
 from lpsectl.errors import ExitCode
 from lpsectl.lock import job_lock
@@ -34,7 +41,7 @@ def command(app: AppContext, hosts: tuple[str, ...], fmt: str) -> None:
       lpsectl collect
       lpsectl collect --host spse-db --format json
     """
-    with job_lock(app.config.data_dir, "collect"):
+    with job_lock(app.config.data_dir, "collect"), sigterm_interrupts():
         run = run_collection(app.config, app.store, app.now(), list(hosts) or None)
     if fmt == "json":
         emit(dump_json(run_as_json(run)))
