@@ -188,4 +188,6 @@ def test_a_days_entries_are_in_its_report_whenever_they_were_collected(tmp_path)
         section = daily_logs.build(store, parse_config({}), day, "en")
         (entry,) = section["hosts"]
         assert entry["database"]["by_severity"] == {"ERROR": by_grep}
+        # the runs that read this day's entries: the 30th's two (its own and the night's), the 1st's one
+        assert entry["runs"] == {"2026-11-30": 2, "2026-12-01": 1}[day]
     assert by_grep == 3  # 00:00:00.100, 03:00 and 05:49 belong to the 1st, whenever collected

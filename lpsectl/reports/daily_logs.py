@@ -57,27 +57,29 @@ def build(store: Store, config: Config, day: date | str, lang: str) -> dict | No
         "WHERE kind = ? AND day >= ? AND day <= ? ORDER BY host, taken_at, id",
         [KIND, day, last], KIND,
     )]
-    rows = [r for r in rows if r["day"] == day or _has_days(r)]
-    if not rows:
-        return None
     settings = load_settings(config)
     hosts = []
     for name in dict.fromkeys(r["host"] for r in rows):
         of_host = [r for r in rows if r["host"] == name]
-        hosts.append(host_summary(name, of_host, settings.top, config.tz))
+        host = host_summary(name, of_host, settings.top, config.tz)
+        if host["runs"]:
+            hosts.append(host)
+    if not hosts:
+        return None
     alerts = [alert for host in hosts for alert in host_alerts(host, settings, lang)]
     return {"day": day, "hosts": hosts, "alerts": alerts, "settings": dataclasses.asdict(settings)}
 
 
 def host_summary(name: str, rows: list[dict], top: int, tz: tzinfo) -> dict[str, Any]:
     """Pure: one host's day from its ``logs`` snapshot rows (oldest first)."""
-    good = [r for r in rows if r["ok"]]
     by_part: dict[str, list[dict]] = {part: [] for part in PARTS}
     warnings: list[str] = []
-    for row in good:
-        data = decode_json(row["data"], {})
-        if row.get("day", row.get("part_of_day")) == row.get("part_of_day"):
+    used = []  # the report day's own runs, and later runs that read entries of that day
+    for row in rows:
+        data = decode_json(row["data"], {}) if row["ok"] else {}
+        if _own(row):
             warnings += data.get("warnings") or []
+        contributed = False
         for entry in (data.get("files") or {}).values():
             summary = _part_of_day(entry, row)
             if summary is not None:
@@ -86,11 +88,14 @@ def host_summary(name: str, rows: list[dict], top: int, tz: tzinfo) -> dict[str,
                 # that read the day's entries read (per day they are not counted)
                 summary = dict(summary, lines=whole.get("lines"), bytes=whole.get("bytes"))
                 by_part[part_of(summary.get("format") or entry.get("format"))].append(summary)
-    own = [r for r in rows if r.get("day", r.get("part_of_day")) == r.get("part_of_day")]
-    latest = (own or rows)[-1]  # the state of the report's day, not of the next morning
+                contributed = True
+        if _own(row) or contributed:
+            used.append(row)
+    own = [r for r in rows if _own(r)]
+    latest = (own or used or rows)[-1]  # the state of the report's day, not of the next morning
     host: dict[str, Any] = {
         "host": name,
-        "runs": len(rows),
+        "runs": len(used),
         "error": None if latest["ok"] else latest["error"],
         "unavailable": decode_json(latest["unavailable"], {}),
         "warnings": list(dict.fromkeys(warnings)),
@@ -104,10 +109,9 @@ def host_summary(name: str, rows: list[dict], top: int, tz: tzinfo) -> dict[str,
 LOOK_AHEAD_DAYS = 31
 
 
-def _has_days(row: dict) -> bool:
-    data = row["data"]
-    return '"days"' in data if isinstance(data, str) else any(
-        "days" in (f or {}) for f in (data.get("files") or {}).values())
+def _own(row: dict) -> bool:
+    """A run collected on the report's day (a row without ``day`` is taken as one)."""
+    return row.get("day", row.get("part_of_day")) == row.get("part_of_day")
 
 
 def _part_of_day(entry: dict, row: dict) -> dict | None:
