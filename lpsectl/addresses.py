@@ -37,16 +37,25 @@ def _invisible(text: str) -> str | None:
 
 
 class AddressError(ValueError):
-    """``text`` is not one e-mail address; the message says why (without the place)."""
+    """``text`` is not one e-mail address; the message is one sentence that quotes the
+    value and says why (callers add only the place: key, file and line, option)."""
 
 
 def parse_address(text: str) -> Address:
     """One mailbox from ``text``: ``addr`` or ``Display Name <addr>``.
 
     Returns an :class:`Address` with an IDNA-encoded domain. Raises
-    :class:`AddressError` for empty text, control characters (CR/LF included),
-    more than one address, a missing ``@``, a bad local part or domain.
+    :class:`AddressError` ("'x' is not one e-mail address: it has no '@'") for empty
+    text, control characters (CR/LF included), more than one address, a missing
+    ``@``, a bad local part or domain.
     """
+    try:
+        return _parse(text)
+    except AddressError as exc:
+        raise AddressError(f"{describe(text)} is not one e-mail address: it {exc}") from None
+
+
+def _parse(text: str) -> Address:
     if not isinstance(text, str):
         raise AddressError(f"expected text, got {type(text).__name__}")
     if _CONTROL.search(text):

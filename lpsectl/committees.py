@@ -24,7 +24,7 @@ from datetime import datetime, tzinfo
 from email.headerregistry import Address
 from pathlib import Path
 
-from lpsectl.addresses import AddressError, describe, parse_address
+from lpsectl.addresses import AddressError, parse_address
 from lpsectl.csvfiles import decode_text, sniff_delimiter
 from lpsectl.errors import ConfigError
 
@@ -121,7 +121,7 @@ def read_committees(path: str | Path) -> Committees:
             try:
                 emails.append(str(parse_address(cell)))
             except AddressError as exc:
-                bad = f"{describe(cell)} is not one e-mail address: it {exc}"
+                bad = str(exc)
                 break
         if bad:
             result.problems.append(f"{where}: committee {name!r}: {bad}; row skipped")

@@ -326,7 +326,7 @@ def _check_mail(mail: MailSettings, source: str) -> None:
             try:
                 parse_address(text)
             except AddressError as exc:
-                raise ConfigError(f"{source}: {where}: {describe(text)} is not one e-mail address: it {exc}") from exc
+                raise ConfigError(f"{source}: {where}: {exc}") from exc
     if not is_ascii(parse_address(mail.sender)):
         raise ConfigError(f"{source}: mail.sender: {describe(mail.sender)} has non-ASCII letters before "
                           "the '@'; many mail servers cannot carry that (no SMTPUTF8): use an ASCII address")

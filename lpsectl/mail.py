@@ -59,7 +59,6 @@ from typing import Any
 
 from lpsectl import timeutil
 from lpsectl.addresses import AddressError, is_ascii, parse_address
-from lpsectl.addresses import describe as describe_value
 from lpsectl.collect.schemas import clean_text
 from lpsectl.config import Config, MailSettings
 from lpsectl.errors import (
@@ -233,7 +232,7 @@ def addresses(values: Iterable[str | Address], where: str = "e-mail address") ->
         try:
             out.append(parse_address(value))
         except AddressError as exc:
-            raise UsageError(f"{where}: {describe_value(value)} is not one e-mail address: it {exc}") from exc
+            raise UsageError(f"{where}: {exc}") from exc
     return out
 
 
