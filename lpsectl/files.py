@@ -134,3 +134,10 @@ def _replace(path: Path, data: bytes, mode: int) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def read_secret(path: str | Path) -> str:
+    """A password or passphrase kept in a file: its first line's text, without the line
+    break and without the BOM Windows Notepad puts at the start of a UTF-8 file.
+    Raises ``OSError`` and ``UnicodeDecodeError`` for the caller to name the config key."""
+    return Path(path).expanduser().read_text(encoding="utf-8-sig").rstrip("\r\n")

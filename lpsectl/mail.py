@@ -69,6 +69,7 @@ from lpsectl.errors import (
     UnavailableError,
     UsageError,
 )
+from lpsectl.files import read_secret
 from lpsectl.store import Store, decode_json
 
 #: a claim older than this is from a run that died while sending
@@ -575,8 +576,7 @@ def read_password(mail: MailSettings) -> str:
                           "put the SMTP password in a file readable only by lpsectl")
     path = Path(mail.password_file).expanduser()
     try:
-        # utf-8-sig: Windows Notepad starts a UTF-8 file with a BOM that is not part of the password
-        return path.read_text(encoding="utf-8-sig").rstrip("\r\n")
+        return read_secret(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mail.password_file: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:

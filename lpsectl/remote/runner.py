@@ -45,6 +45,7 @@ from lpsectl.errors import (
     RemoteError,
     UnreachableError,
 )
+from lpsectl.files import read_secret
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +328,7 @@ class SshRunner:
             return None
         path = Path(self.ssh.key_passphrase_file).expanduser()
         try:
-            return path.read_text(encoding="utf-8").rstrip("\r\n")
+            return read_secret(path)
         except (OSError, UnicodeDecodeError) as exc:
             raise AuthenticationError(self.host.name, f"cannot read ssh.key_passphrase_file {path}: "
                                                       f"{getattr(exc, 'strerror', None) or exc}") from exc
