@@ -259,9 +259,12 @@ def encode(value: Any) -> Any:
     return value
 
 
-def decode_json(text: str | None, default: Any = None) -> Any:
+def decode_json(text: str | Any, default: Any = None) -> Any:
+    """A JSON column's value; one already decoded (by a reader that checked it) as it is."""
     if text is None or text == "":
         return default
+    if not isinstance(text, str):
+        return text
     return json.loads(text)
 
 

@@ -179,9 +179,10 @@ def problem(value: Any, schema: dict[str, Any]) -> str | None:
 def checked_row(row: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     """A snapshot row as read from the store, made safe for readers.
 
-    A row whose ``data`` is not JSON, or does not fit its kind's schema
-    (``row["kind"]``, or ``kind`` when the query did not select it), comes
-    back with ``ok = 0``, ``data = {}`` and the reason in ``error``.
+    A good row comes back with ``data`` decoded (readers' ``decode_json`` takes it
+    as it is: the JSON is parsed once). A row whose ``data`` is not JSON, or does
+    not fit its kind's schema (``row["kind"]``, or ``kind`` when the query did not
+    select it), comes back with ``ok = 0``, ``data = {}`` and the reason in ``error``.
     """
     schema = SNAPSHOT_KINDS.get(kind or row.get("kind") or "")
     if "data" not in row or not row.get("ok"):
@@ -196,12 +197,12 @@ def checked_row(row: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
         if reason is None and not isinstance(data, dict):
             reason = "the stored data is not an object"
     if reason is None:
-        return row
+        return dict(row, data=data)
     out = dict(row)
     out["ok"] = 0
     out["error"] = f"stored snapshot unusable ({reason})"
     out["error_type"] = "BadStoredRow"  # read, but unusable: "not monitored", never "unreachable"
-    out["data"] = "{}" if isinstance(raw, str) else {}
+    out["data"] = {}
     return out
 
 
