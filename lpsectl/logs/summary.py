@@ -50,7 +50,8 @@ def summarize_local(
     try:
         summaries = engine.summarize_files(list(paths), log_format, prefix, top)
     except (OSError, EOFError) as exc:
-        raise NotFoundError(f"{getattr(exc, 'filename', None) or paths[0]}: cannot read the log: {exc}") from exc
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise NotFoundError(f"{getattr(exc, 'filename', None) or paths[0]}: cannot read the log: {reason}") from exc
     (summary,) = summaries.values()
     result = engine.result_of(summary)
     result["files"] = list(paths)
