@@ -93,6 +93,10 @@ class HostConfig:
     log_line_prefix: str = ""
     log_format: str = ""
     log_stale_minutes: int = 60
+    #: how much of each log file one collect run reads at most (MiB); the rest the next runs
+    log_read_mib: int = 512
+    #: how long one collect run reads the host's logs at most (seconds, all files)
+    log_read_seconds: float = 60.0
     postgres: PostgresSettings | None = None
 
     @property
@@ -278,6 +282,8 @@ def _parse_host(raw: Any, source: str, index: int) -> HostConfig:
         raise ConfigError(f"{source}: {name_where}.port: {host.port} is not a port number (1-65535)")
     if not host.address:
         raise ConfigError(f"{source}: {name_where}.address is empty (use \"local\" for this machine)")
+    if host.log_read_mib < 1 or host.log_read_seconds < 1:
+        raise ConfigError(f"{source}: {name_where}.log_read_mib and log_read_seconds must be at least 1")
     if host.has_role("db") and host.postgres is None:
         host.postgres = PostgresSettings()
     if host.postgres is not None and not host.postgres.psql:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lpsectl import timeutil
 from lpsectl.config import Config
-from lpsectl.store import Store, open_store
+
+if TYPE_CHECKING:
+    from lpsectl.store import Store
 
 
 @dataclass
@@ -22,6 +25,9 @@ class AppContext:
     @property
     def store(self) -> Store:
         if self._store is None:
+            # imported here: commands without a history (logs summarize) start faster
+            from lpsectl.store import open_store
+
             self._store = open_store(self.config, self.new_store)
         return self._store
 

@@ -146,3 +146,40 @@ def test_a_15_mb_multi_row_insert_is_counted_and_cut(cluster, tmp_path):
     assert len(giant["example"]) <= 2000
     badger_queries, _ = pgbadger(log, "%m [%p] %q%u@%d ", tmp_path)
     assert ours["query_count"] == badger_queries
+
+
+def test_extended_protocol_and_quoted_names_per_fingerprint_as_pgbadger(cluster, tmp_path):
+    """What a Java (JDBC) server writes: parse/bind/execute with DETAIL parameters (pgbench
+    -M extended and -M prepared), an error between them, and tables whose quoted names
+    differ only by a digit ("tabel 1", "tabel 2"): each fingerprint counted as pgBadger does."""
+    fresh_log(cluster, "%m [%p] %q%u@%d ")
+    cluster.psql('CREATE TABLE IF NOT EXISTS "tabel 1" (id int); CREATE TABLE IF NOT EXISTS "tabel 2" (id int)')
+    for table, times in (("tabel 1", 3), ("tabel 2", 5)):
+        cluster.psql("".join(f'SELECT * FROM "{table}" WHERE id = {i};\n' for i in range(times)))
+    cluster.pgbench("-i", "-s", "1", "-q")
+    for mode in ("extended", "prepared"):
+        cluster.pgbench("-t", "30", "-c", "2", "-M", mode)
+        cluster.psql("SELECT * FROM tabel_yang_tidak_ada", check=False)
+    time.sleep(0.5)
+    log = current_log(cluster)
+    data = log.read_bytes()
+    assert b" execute " in data and b"DETAIL:  parameters: " in data
+
+    ours = summarize_local([str(log)], prefix="%m [%p] %q%u@%d ", top=10000)
+
+    out = tmp_path / "per-fingerprint.json"
+    proc = subprocess.run([shutil.which("pgbadger") or "/usr/bin/pgbadger", "-q", "-j", "1", "-f", "stderr",
+                           "--prefix", "%m [%p] %q%u@%d ", "-o", str(out), str(log)],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    badger = json.loads(out.read_text())
+    theirs: dict[str, int] = {}
+    for db in badger["normalyzed_info"].values():
+        for query, info in db.items():
+            theirs[query] = theirs.get(query, 0) + info["count"]
+    mine = {q["fingerprint"]: q["count"] for q in ours["queries"]}
+    assert mine == theirs
+    assert mine['select * from "tabel 1" where id = ?;'] == 3
+    assert mine['select * from "tabel 2" where id = ?;'] == 5
+    assert ours["by_severity"]["ERROR"] == errors_by_grep(log) == 2
+    assert ours["unparsed"] == 0

@@ -69,7 +69,12 @@ def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
 
 
 def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collected:
-    request = {**build_request(host, previous), "deadline": runner.deadline.remaining()}
+    remaining = runner.deadline.remaining()
+    # the summariser stops reading in time to answer before the runner gives it up (it
+    # writes nothing until its answer); what it did not read, the next runs do
+    read_seconds = max(1.0, min(host.log_read_seconds, runner.command_timeout / 2, remaining / 2))
+    request = {**build_request(host, previous), "deadline": remaining,
+               "read_seconds": read_seconds, "read_bytes": host.log_read_mib * 1024 * 1024}
     python = host.python or "python3"
     result = runner.run([python, "-", json.dumps(request)], stdin=remote_script())
     if result.returncode == COMMAND_NOT_FOUND:

@@ -147,23 +147,27 @@ def _class_table():
         table[char] = ord("a")
     for char in _DIGITS:
         table[char] = ord("0")
-    table[ord('"')] = ord("a")
     for char in b"-$":
         table[char] = char
+    # a quoted identifier keeps its digits in pgBadger ("tabel 1" and "tabel 2" differ):
+    # statements with one are keyed by their text, like those with $1 parameters
+    table[ord('"')] = ord("$")
     return bytes(table)
 
 
-# letters, '_' and '"' → 'a', digits → '0': a digit glued to a name (t1, "1", x-1,
+# letters and '_' → 'a', digits → '0', '"' → '$': a digit glued to a name (t1, x-1,
 # 0x1f) shows up as a plain substring, which C-level searches spot faster than a regex
 _CLASSES = _class_table()
 
 
 class FingerprintCache(object):
-    """Fingerprints keyed by the statement without its digits.
+    """Fingerprints keyed by the statement's text, or by its shape without digits.
 
-    Safe whenever no digit is glued to a name: then pgBadger replaces every
-    digit run, so statements that differ only in digits share a fingerprint,
-    and pgbench-like traffic costs two ``translate`` calls per statement.
+    The text is looked up first: what a Java (JDBC) server sends has ``$1``
+    parameters and repeats verbatim. Otherwise, whenever no digit is glued to a
+    name, pgBadger replaces every digit run, so statements that differ only in
+    digits share a fingerprint: pgbench-like traffic costs two ``translate``
+    calls per statement.
     """
 
     def __init__(self):
@@ -171,25 +175,31 @@ class FingerprintCache(object):
         self.by_text = {}
 
     def get(self, statement):
+        found = self.by_text.get(statement)
+        if found is not None:
+            return found
         if len(statement) > MAX_STATEMENT:
             return fingerprint_long(statement)
         classes = statement.translate(_CLASSES)
         if (
-            b"a0" not in classes
-            and b"$" not in classes
+            b"$" not in classes
+            and b"a0" not in classes
             and classes[:1] != b"0"
             and (b"-0" not in classes or classes.count(b"-0") == classes.count(b" -0"))
         ):
             key = statement.translate(None, _DIGITS)
-            cache = self.by_shape
+            found = self.by_shape.get(key)
+            if found is None:
+                found = self.by_shape[key] = fingerprint(statement.decode("utf-8", "replace"))
+                if len(self.by_shape) >= MAX_CACHE:
+                    self.by_shape.clear()
+            if len(key) != len(statement):
+                return found  # with digits: its text is unlikely to come again
         else:
-            key = statement
-            cache = self.by_text
-        found = cache.get(key)
-        if found is None:
-            if len(cache) >= MAX_CACHE:
-                cache.clear()
-            found = cache[key] = fingerprint(statement.decode("utf-8", "replace"))
+            found = fingerprint(statement.decode("utf-8", "replace"))
+        if len(self.by_text) >= MAX_CACHE:
+            self.by_text.clear()
+        self.by_text[statement] = found
         return found
 
 
@@ -276,6 +286,21 @@ def duration_bucket(ms):
     micro = int(ms * 1000.0) + 1
     width = micro.bit_length()
     return (width << 3) | ((micro >> (width - 4)) & 7) if width > 3 else width << 3
+
+
+def _timing(text, cache):
+    """(ms, :func:`duration_bucket`) of a duration's text (b'0.275'), remembered in ``cache``
+    while it is small; None when the text is no duration (nan, inf, negative, garbage)."""
+    try:
+        ms = float(text)
+    except ValueError:
+        return None
+    if not 0.0 <= ms < 1e12:
+        return None
+    timing = (ms, duration_bucket(ms))
+    if len(cache) < MAX_CACHE:
+        cache[text] = timing
+    return timing
 
 
 def bucket_upper(bucket):
@@ -421,6 +446,8 @@ class Summary(object):
         self.levels = {}
         #: what could not be read (a damaged .gz, ...): said in the result, never silent
         self.warnings = []
+        #: the read budget ran out before the end of the file (the rest is for the next run)
+        self.cut = False
         #: per event day ('YYYY-MM-DD', '' when a line has no time): the counting summaries,
         #: when this one splits by day (collect); None counts here (logs summarize)
         self.days = None
@@ -648,6 +675,7 @@ class PgEvents(object):
 
     def duration(self, pid, message):
         """'duration: 1.2 ms  statement: ...' (or execute/parse/bind, or no text at all)."""
+        self.last_error = None  # a DETAIL that follows belongs to this entry, not to an error
         end = message.find(b" ms", 10)
         try:
             duration_ms = float(message[10:end])
@@ -805,7 +833,7 @@ def _check_symlink(path):
     return target, target_uid
 
 
-def summarize_path(path, fmt, summary, offset, final, prefix, warnings):
+def summarize_path(path, fmt, summary, offset, final, prefix, warnings, budget=None):
     """Open ``path`` and summarise it from ``offset``; a damaged gzip ends that file with a warning.
 
     Returns the safe offset (as :func:`summarize_handle`), or None when the
@@ -813,11 +841,26 @@ def summarize_path(path, fmt, summary, offset, final, prefix, warnings):
     """
     with open_log(path) as handle:
         try:
-            return summarize_handle(handle, fmt, summary, offset, final, prefix)
+            return summarize_handle(handle, fmt, summary, offset, final, prefix, budget)
         except DAMAGED as exc:
             warnings.append(path + ": the compressed file is damaged (" + str(exc) +
                             "); read up to the damage, the rest skipped")
             return None
+
+
+class Budget(object):
+    """How much one run of the summariser may read: ``max_bytes`` per file, and
+    ``seconds`` for the whole run (every file), on the monotonic clock. What is
+    left is read by the next runs, from a cursor at an entry boundary."""
+
+    def __init__(self, max_bytes=None, seconds=None):
+        self.max_bytes = max_bytes
+        self.stop_at = time.monotonic() + seconds if seconds else None
+
+    def spent(self, read_bytes):
+        if self.max_bytes is not None and read_bytes >= self.max_bytes:
+            return True
+        return self.stop_at is not None and time.monotonic() >= self.stop_at
 
 
 class Reader(object):
@@ -827,12 +870,15 @@ class Reader(object):
     live file (``final=False``) an unterminated last line is left for next time.
     """
 
-    def __init__(self, handle, offset, final):
+    def __init__(self, handle, offset, final, budget=None):
         self.handle = handle
         self.start = offset
         self.final = final
         self.end = offset
         self.bytes = 0
+        self.budget = budget
+        #: the budget ran out before the end of the file: the rest is for the next run
+        self.cut = False
 
     def lines(self):
         """Yield (line, start_offset)."""
@@ -849,8 +895,19 @@ class Reader(object):
         pos = self.start  # offset of data[0]
         tail = b""
         skipping = False  # inside an overlong line whose head was already yielded
+        budget = self.budget
         while True:
-            block = handle.read(BLOCK)
+            if budget is not None and not skipping and budget.spent(pos - self.start):
+                # stop at a line boundary (pos is where the unfinished line starts); the
+                # parser leaves the entry in progress for the next run, as for a live file
+                self.cut = True
+                self.final = False
+                tail = b""
+                break
+            size = BLOCK
+            if budget is not None and budget.max_bytes is not None:
+                size = min(BLOCK, max(8192, budget.max_bytes - (pos - self.start)))
+            block = handle.read(size)
             if not block:  # b"" at the end (None: nothing to read now, as good as the end)
                 break
             data = tail + block if tail else block
@@ -1020,16 +1077,20 @@ def parse_stderr(reader, summary, prefix=None):
     events = PgEvents(summary)
     record = events.record
     duration = events.duration
-    # Fast path: a "duration: ... statement:" line needs neither its time (only the
-    # first and last line's are kept) nor its pid, so the prefix regex is skipped
-    # when the prefix starts with a timestamp and the line starts with a digit; its
-    # counting is PgEvents.duration inlined (a call per line costs ~10 % here).
+    # Fast path: a "duration: ... ms  statement|execute|parse|bind" line needs neither its
+    # time (only the first and last line's are kept) nor its pid, so the prefix regex is
+    # skipped when the prefix starts with a timestamp and the line starts with a digit;
+    # its counting is PgEvents.duration and FingerprintCache.get inlined (a call per line
+    # costs ~10 % here). It is taken only when the next line of the block is known not to
+    # continue the entry (no tab): a block's last line goes the general way.
     fast = prefix is not None and prefix[:2] in ("%m", "%t", "%n")
     digits = _DIGIT_BYTES
     fingerprint_of = events.fingerprints.get
     by_shape = events.fingerprints.by_shape
+    by_text = events.fingerprints.by_text
     char_classes = _CLASSES
     digit_chars = _DIGITS
+    durations = {}
     queries = summary.queries
     count_query = summary.query
     # per event day (collect): the fast path compares the line's first 10 bytes (its date,
@@ -1042,14 +1103,16 @@ def parse_stderr(reader, summary, prefix=None):
     if splitting and prefix is not None and prefix[:2] == "%n":
         fast = False  # epoch stamps: the date is not the line's first bytes
     first = last_line = None
-    # the entry being assembled (its continuation lines may follow); p_msg None: none.
-    # p_ms: for a fast-path entry, where " ms  statement: " starts in p_msg, else 0
+    # the entry being assembled (its continuation lines may follow); p_msg None: none
     p_stamp = p_pid = p_sev = p_msg = None
-    p_offset = p_lines = p_ms = p_at = 0
+    p_offset = p_lines = 0
     lines = 0
+    erred = True  # events.last_error may be set: an error that DETAIL lines belong to
     for block, pos in reader.blocks():
         lines += len(block)
-        for line in block:
+        following = block[1:]
+        following.append(b"\t")  # what follows the last line is not known yet
+        for line, after in zip(block, following):
             offset = pos
             pos += len(line) + 1
             if line[:1] == b"\t" and p_msg is not None:
@@ -1058,51 +1121,8 @@ def parse_stderr(reader, summary, prefix=None):
                     p_msg = p_msg + b"\n" + line[1:]
                 continue
             if p_msg is not None:
-                if p_ms:
-                    try:
-                        duration_ms = float(p_msg[p_at:p_ms])
-                        if not 0.0 <= duration_ms < 1e12:  # nan, inf, negative: not a duration
-                            raise ValueError
-                    except ValueError:
-                        duration_ms = None
-                        summary.bad_line(p_msg)
-                    # bounded: a giant statement is never copied whole (FingerprintCache.get cuts it)
-                    statement = p_msg[p_ms + 16:p_ms + 17 + MAX_STATEMENT]
-                    if splitting and p_msg[:10] != day_key:
-                        day_key = p_msg[:10]
-                        # '2026-11-30…' is its own day; an epoch stamp (%n) is read whole
-                        events.route(day_key if day_key[4:5] == b"-" else p_msg[:p_msg.find(b" ")])
-                        queries = events.summary.queries
-                        count_query = events.summary.query
-                    if duration_ms is not None and statement:
-                        # FingerprintCache.get inlined for its common case
-                        classes = statement.translate(char_classes)
-                        key = None
-                        if len(statement) > MAX_STATEMENT:
-                            pass  # left to fingerprint_of: cut, folded, marked
-                        elif (b"a0" not in classes and b"$" not in classes and classes[:1] != b"0"
-                                and (b"-0" not in classes
-                                     or classes.count(b"-0") == classes.count(b" -0"))):
-                            key = by_shape.get(statement.translate(None, digit_chars))
-                        if key is None:
-                            key = fingerprint_of(statement)
-                        entry = queries.get(key)
-                        if entry is None:
-                            count_query(key, duration_ms, statement)
-                        else:
-                            entry[0] += 1
-                            entry[1] += duration_ms
-                            if duration_ms > entry[2]:
-                                entry[2] = duration_ms
-                            # duration_bucket inlined (the hot path)
-                            micro = int(duration_ms * 1000.0) + 1
-                            width = micro.bit_length()
-                            bucket = (width << 3) | ((micro >> (width - 4)) & 7) if width > 3 else width << 3
-                            try:
-                                entry[4][bucket] += 1
-                            except KeyError:
-                                entry[4][bucket] = 1
-                elif p_sev == "LOG" and p_msg[:10] == b"duration: ":
+                erred = True  # an entry the general way: an error maybe, DETAILs are its
+                if p_sev == "LOG" and p_msg[:10] == b"duration: ":
                     if splitting:
                         events.route(p_stamp)
                         queries = events.summary.queries
@@ -1112,20 +1132,79 @@ def parse_stderr(reader, summary, prefix=None):
                 else:
                     record(p_stamp, p_pid, p_sev, p_msg)
                 p_msg = None
-            if fast and line[:1] in digits and first is not None:
+            if fast and line[:1] in digits and first is not None and after[:1] != b"\t":
                 at = line.find(b"LOG:  duration: ")
                 if at > 0:
-                    ms_at = line.find(b" ms  statement: ", at + 16)
-                    if ms_at > 0:
-                        # p_msg is the whole line here (no copy): the number is
-                        # line[p_at:p_ms], the statement follows p_ms + 16
-                        p_stamp = p_pid = None
-                        p_sev = "LOG"
-                        p_msg = line
-                        p_at = at + 16
-                        p_ms = ms_at
-                        p_offset = offset
-                        p_lines = 1
+                    ms_at = line.find(b" ms  ", at + 16)
+                    kind = line[ms_at + 5:ms_at + 16]
+                    if kind == b"statement: ":
+                        begin = ms_at + 16
+                    elif kind[:8] == b"execute ":
+                        begin = line.find(b": ", ms_at + 13)
+                        begin = begin + 2 if begin > 0 else 0
+                    elif kind[:6] == b"parse " or kind[:5] == b"bind ":
+                        begin = -1  # pgBadger times only statement/execute as queries
+                    else:
+                        begin = 0
+                    if ms_at > 0 and begin:
+                        last_line = line
+                        if erred:
+                            # a duration after an error: a DETAIL that follows is not the error's
+                            events.last_error = None
+                            erred = False
+                        if splitting and line[:10] != day_key:
+                            day_key = line[:10]
+                            # '2026-11-30…' is its own day; an epoch stamp (a prefix changed
+                            # to %n mid-file) is read whole
+                            events.route(day_key if day_key[4:5] == b"-" else line[:line.find(b" ")])
+                            queries = events.summary.queries
+                            count_query = events.summary.query
+                        # a log holds few distinct durations ('0.275'): their float and
+                        # histogram bucket are looked up, not computed
+                        text = line[at + 16:ms_at]
+                        timing = durations.get(text)
+                        if timing is None:
+                            timing = _timing(text, durations)
+                            if timing is None:
+                                summary.bad_line(line)
+                                continue
+                        if begin < 0:
+                            continue
+                        # bounded: a giant statement is never copied whole (FingerprintCache.get cuts it)
+                        statement = line[begin:begin + 1 + MAX_STATEMENT]
+                        if not statement:
+                            continue
+                        # FingerprintCache.get inlined for its common cases
+                        key = by_text.get(statement)
+                        if key is None:
+                            classes = statement.translate(char_classes)
+                            if len(statement) > MAX_STATEMENT:
+                                pass  # left to fingerprint_of: cut, folded, marked
+                            elif (b"$" not in classes and b"a0" not in classes and classes[:1] != b"0"
+                                    and (b"-0" not in classes
+                                         or classes.count(b"-0") == classes.count(b" -0"))):
+                                key = by_shape.get(statement.translate(None, digit_chars))
+                            if key is None:
+                                key = fingerprint_of(statement)
+                        duration_ms = timing[0]
+                        entry = queries.get(key)
+                        if entry is None:
+                            count_query(key, duration_ms, statement)
+                        else:
+                            entry[0] += 1
+                            entry[1] += duration_ms
+                            if duration_ms > entry[2]:
+                                entry[2] = duration_ms
+                            try:
+                                entry[4][timing[1]] += 1
+                            except KeyError:
+                                entry[4][timing[1]] = 1
+                        continue
+                elif not erred:
+                    # extended protocol: the bound parameters of the execute just counted;
+                    # nothing to count (no error to attach them to), only a line read
+                    at = line.find(b"DETAIL:  parameters: ")
+                    if at > 0 and line.find(b":  ", 0, at) < 0:
                         last_line = line
                         continue
             m = match(line)
@@ -1140,7 +1219,6 @@ def parse_stderr(reader, summary, prefix=None):
                     if p_stamp is not None and first is None:
                         first = p_stamp
                     p_msg = line[m.end():]
-                    p_ms = 0
                     p_offset = offset
                     p_lines = 1
                     continue
@@ -1161,14 +1239,9 @@ def parse_stderr(reader, summary, prefix=None):
                 if first is None:
                     first = p_stamp
             p_msg = line[m.end():]
-            p_ms = 0
             p_offset = offset
             p_lines = 1
     summary.lines += lines
-    if p_msg is not None and p_ms:
-        if splitting:  # its day, for the routing in record(): a date, or a whole epoch stamp
-            p_stamp = p_msg[:10] if p_msg[4:5] == b"-" else p_msg[:p_msg.find(b" ")]
-        p_msg = p_msg[p_at - 10:]  # a fast-path entry: from "duration: " on, like the others
     pending = None if p_msg is None else [p_stamp, p_pid, p_sev, p_msg, p_offset, p_lines]
     safe = _finish(reader, summary, pending, record)
     last = None
@@ -1421,9 +1494,12 @@ def detect_format(lines):
 # one file, from an offset
 
 
-def summarize_handle(handle, fmt, summary, offset=0, final=True, prefix=None):
-    """Parse ``handle`` from ``offset``; returns the offset the next run starts at."""
-    reader = Reader(handle, offset, final)
+def summarize_handle(handle, fmt, summary, offset=0, final=True, prefix=None, budget=None):
+    """Parse ``handle`` from ``offset``; returns the offset the next run starts at.
+
+    With a :class:`Budget` the reading may stop before the end (``summary.cut``).
+    """
+    reader = Reader(handle, offset, final, budget)
     if fmt == "stderr":
         safe = parse_stderr(reader, summary, prefix)
     elif fmt == "csvlog":
@@ -1435,6 +1511,7 @@ def summarize_handle(handle, fmt, summary, offset=0, final=True, prefix=None):
     else:
         raise ValueError("unknown log format: " + str(fmt))
     summary.bytes += safe - offset
+    summary.cut = summary.cut or reader.cut
     summary.close_file()
     return safe
 
@@ -1599,7 +1676,7 @@ def expand_set(pattern, limit):
 
 
 def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds=QUIET_SECONDS,
-                          reused=False):
+                          reused=False, budget=None):
     """Read what is new in ``path`` since ``cursor``; returns (new_cursor, warnings).
 
     Rotation (the inode changed): the rotated file is finished from the saved
@@ -1607,6 +1684,9 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
     Truncation (same file, now shorter or different first bytes): from 0.
     The last entry of a live file waits for its continuation lines, unless the
     file has not changed for ``quiet_seconds`` (then it is complete).
+    With a :class:`Budget`, the file itself (not the remainder of a rotated one,
+    which is always finished) is read as far as the budget goes; the warning
+    says how much is left.
     """
     warnings = []
     if not os.path.exists(path):
@@ -1647,10 +1727,18 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
                     "lines written to it after the last run are missing"
                 )
     quiet = time.time() - st.st_mtime >= quiet_seconds
-    safe = summarize_path(path, fmt, summary, offset, quiet, prefix, warnings)
+    safe = summarize_path(path, fmt, summary, offset, quiet, prefix, warnings, budget)
     if safe is None:  # a damaged live .gz: nothing more will ever come out of it
         safe = st.st_size
+    elif summary.cut:
+        left = "" if path.endswith(".gz") else " (" + _mib(st.st_size - safe) + " left)"
+        warnings.append(path + ": read " + _mib(safe - offset) + " this run, up to the read budget "
+                        "(hosts.log_read_mib, hosts.log_read_seconds); the next runs go on from there" + left)
     return make_cursor(path, safe), warnings
+
+
+def _mib(size):
+    return "%.1f MiB" % (size / 1048576.0)
 
 
 def _find_rotated(path, cursor):
@@ -1679,7 +1767,7 @@ def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings):
 
 def run_request(request):
     """{"files": [{"path", "format"?, "prefix"?}], "cursors": {path: cursor}, "top": n,
-    "quiet_seconds": s, "max_set_files": n}
+    "quiet_seconds": s, "max_set_files": n, "read_bytes": n?, "read_seconds": s?}
     → {"version", "files": {path: {"summary", "cursor", "warnings", "error", "member_of"?}},
        "sets": {pattern: [member, ...]}}.
 
@@ -1689,6 +1777,9 @@ def run_request(request):
     """
     cursors = request.get("cursors") or {}
     top = int(request.get("top") or DEFAULT_TOP)
+    budget = None
+    if request.get("read_bytes") or request.get("read_seconds"):
+        budget = Budget(request.get("read_bytes") or None, request.get("read_seconds") or None)
     out = {"version": VERSION, "files": {}, "sets": {}}
     specs = []
     for spec in request.get("files") or []:
@@ -1729,6 +1820,7 @@ def run_request(request):
             cursor, warnings = summarize_incremental(
                 path, cursors.get(path), fmt, summary, prefix,
                 float(request.get("quiet_seconds", QUIET_SECONDS)), reused=bool(spec.get("member_of")),
+                budget=budget,
             )
             item["summary"] = result_of(summary)
             if summary.days is not None:

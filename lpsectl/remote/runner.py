@@ -96,6 +96,8 @@ def _mib(size: int) -> str:
 class Runner(Protocol):
     host: HostConfig
     deadline: Deadline
+    #: a command with no output for this long is given up (seconds)
+    command_timeout: float
 
     def run(
         self, argv: list[str], stdin: bytes | None = None, timeout: float | None = None
@@ -234,6 +236,7 @@ class SshRunner:
     def __init__(self, host: HostConfig, ssh: SshSettings) -> None:
         self.host = host
         self.ssh = ssh
+        self.command_timeout = ssh.command_timeout
         self._client: Any = None
         self._lock = threading.Lock()
         self.deadline = Deadline(ssh.host_timeout)
