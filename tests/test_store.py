@@ -52,3 +52,39 @@ def test_history_file_is_private(tmp_path):
     path.chmod(0o644)  # an older installation
     Store.open_sqlite(path).close()
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_latest_snapshot_index_on_an_existing_history(tmp_path):
+    """0009 on a store made before it: the index appears, the rows stay, and the look-up
+    collect makes per host and kind uses it (no scan of the history)."""
+    import json
+
+    from lpsectl.collect.run import previous_data
+    from lpsectl.config import HostConfig
+
+    path = tmp_path / "h.sqlite3"
+    store = Store.open_sqlite(path)
+    # as a store of the version before: without the index, 0009 not applied
+    store.execute("DROP INDEX snapshots_latest")
+    store.execute("DELETE FROM schema_migrations WHERE name LIKE '0009%'")
+    with store.transaction():
+        for day in range(1, 31):
+            run_id = store.insert("runs", {"job": "collect", "started_at": f"2026-11-{day:02d}T06:00:00+07:00"})
+            for kind in ("system", "logs"):
+                ok = not (kind == "logs" and day == 30)  # the last logs run failed
+                store.insert("snapshots", {"run_id": run_id, "host": "db", "kind": kind,
+                                           "taken_at": f"2026-11-{day:02d}T06:00:00+07:00",
+                                           "day": f"2026-11-{day:02d}", "ok": int(ok),
+                                           "error": None if ok else "timed out",
+                                           "data": json.dumps({"day": day}), "unavailable": "{}"})
+    store.close()
+
+    store = Store.open_sqlite(path)
+    assert store.schema_version.startswith("0009")
+    assert len(store.query("SELECT id FROM snapshots")) == 60
+    found = previous_data(store, [HostConfig(name="db")], ["system", "logs", "postgres"])
+    assert found == {("db", "system"): {"day": 30}, ("db", "logs"): {"day": 29}}
+    plan = store.query("EXPLAIN QUERY PLAN SELECT kind, ok, data FROM snapshots WHERE host = ? AND kind = ? "
+                       "AND ok = 1 ORDER BY id DESC LIMIT 1", ["db", "logs"])
+    assert any("snapshots_latest" in row["detail"] for row in plan)
+    store.close()

@@ -87,19 +87,23 @@ def select_hosts(config: Config, names: list[str] | None) -> list[HostConfig]:
     return [config.host(name) for name in names]
 
 
-def previous_data(store: Store, hosts: list[HostConfig]) -> dict[tuple[str, str], dict]:
-    """Last successful snapshot data per (host, kind)."""
+def previous_data(store: Store, hosts: list[HostConfig],
+                  kinds: list[str] | None = None) -> dict[tuple[str, str], dict]:
+    """Last successful snapshot data per (host, kind): one indexed look-up each
+    (``snapshots_latest``), whatever the length of the history."""
     found: dict[tuple[str, str], dict] = {}
+    kinds = kinds if kinds is not None else [module.KIND for module in collectors()]
     for host in hosts:
-        rows = query_snapshots(
-            store,
-            "SELECT kind, ok, data FROM snapshots s WHERE host = ? AND ok = 1 AND id = "
-            "(SELECT max(id) FROM snapshots WHERE host = s.host AND kind = s.kind AND ok = 1)",
-            [host.name],
-        )
-        for row in rows:
-            if row["ok"]:
-                found[(host.name, row["kind"])] = decode_json(row["data"], {})
+        for kind in kinds:
+            rows = query_snapshots(
+                store,
+                "SELECT kind, ok, data FROM snapshots WHERE host = ? AND kind = ? AND ok = 1 "
+                "ORDER BY id DESC LIMIT 1",
+                [host.name, kind],
+            )
+            for row in rows:
+                if row["ok"]:  # checked_row turns a row of a bad shape into a failed one
+                    found[(host.name, kind)] = decode_json(row["data"], {})
     return found
 
 

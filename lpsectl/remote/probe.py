@@ -15,6 +15,8 @@ import sys
 import time
 
 TOP_N = 5
+#: the interval CPU use is measured over (seconds)
+SAMPLE_SECONDS = 1.0
 
 
 def main():
@@ -31,17 +33,28 @@ def main():
     except Exception:
         psutil = None
         data["probe"] = "proc"
+    # the CPU of the machine and of each process are both sampled over one interval
+    # (not 1.0 s then 0.5 s, one after the other)
+    started = {}
+    for name, begin in (("cpu", cpu_begin), ("processes", processes_begin)):
+        try:
+            started[name] = begin(psutil)
+        except Exception as exc:
+            unavailable[name] = "%s: %s" % (exc.__class__.__name__, exc)
+    time.sleep(SAMPLE_SECONDS)
     items = [
         ("hostname", lambda: socket.gethostname()),
         ("os", os_info),
         ("boot_time", lambda: boot_time(psutil)),
         ("load", load),
-        ("cpu", lambda: cpu(psutil)),
         ("memory", lambda: memory(psutil)),
         ("swap", lambda: swap(psutil)),
         ("filesystems", lambda: filesystems(psutil)),
-        ("processes", lambda: processes(psutil)),
     ]
+    if "cpu" in started:
+        items.append(("cpu", lambda: cpu_end(psutil, started["cpu"])))
+    if "processes" in started:
+        items.append(("processes", lambda: processes_end(psutil, started["processes"])))
     for name, func in items:
         try:
             data[name] = func()
@@ -87,11 +100,17 @@ def load():
     return {"1": one, "5": five, "15": fifteen}
 
 
-def cpu(psutil):
+def cpu_begin(psutil):
+    """The first CPU sample (psutil keeps its own; /proc: the counters now)."""
     if psutil:
-        return {"count": psutil.cpu_count(), "percent": psutil.cpu_percent(interval=1.0)}
-    first = _cpu_times()
-    time.sleep(1.0)
+        psutil.cpu_percent(None)
+        return None
+    return _cpu_times()
+
+
+def cpu_end(psutil, first):
+    if psutil:
+        return {"count": psutil.cpu_count(), "percent": psutil.cpu_percent(None)}
     second = _cpu_times()
     total = sum(second) - sum(first)
     idle = (second[3] + second[4]) - (first[3] + first[4])
@@ -172,20 +191,28 @@ def filesystems(psutil):
     return result
 
 
-def processes(psutil):
+def processes_begin(psutil):
+    """The first sample of every process's CPU time: (psutil processes | /proc ticks, when)."""
     if psutil:
-        return _psutil_processes(psutil)
-    return _proc_processes()
+        procs = list(psutil.process_iter(["pid", "name", "username", "memory_info", "memory_percent", "cmdline"]))
+        for proc in procs:
+            try:
+                proc.cpu_percent(None)
+            except Exception:
+                pass
+        return procs, time.time()
+    return _proc_ticks(), time.time()
 
 
-def _psutil_processes(psutil):
-    procs = list(psutil.process_iter(["pid", "name", "username", "memory_info", "memory_percent", "cmdline"]))
-    for proc in procs:
-        try:
-            proc.cpu_percent(None)
-        except Exception:
-            pass
-    time.sleep(0.5)
+def processes_end(psutil, begun):
+    first, when = begun
+    elapsed = max(time.time() - when, 0.001)
+    if psutil:
+        return _psutil_processes(first)
+    return _proc_processes(first, elapsed)
+
+
+def _psutil_processes(procs):
     result = []
     for proc in procs:
         try:
@@ -199,12 +226,10 @@ def _psutil_processes(psutil):
     return result
 
 
-def _proc_processes():
+def _proc_processes(first, elapsed):
     clock = os.sysconf("SC_CLK_TCK")
     page = os.sysconf("SC_PAGE_SIZE")
     total_mem = _meminfo()["MemTotal"]
-    first = _proc_ticks()
-    time.sleep(0.5)
     second = _proc_ticks()
     result = []
     for pid, (ticks, name, uid, rss_pages, cmdline) in second.items():
@@ -215,7 +240,7 @@ def _proc_processes():
         except KeyError:
             user = str(uid)
         result.append({"pid": pid, "name": name, "user": user,
-                       "cpu_percent": round(100.0 * delta / clock / 0.5, 1),
+                       "cpu_percent": round(100.0 * delta / clock / elapsed, 1),
                        "mem_percent": round(100.0 * rss / total_mem, 2) if total_mem else None,
                        "rss": rss, "cmdline": cmdline[:300]})
     return result

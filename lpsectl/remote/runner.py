@@ -478,42 +478,89 @@ def read_config_file(path: Path, limit: int = 64 * 1024 * 1024) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+#: a name in known_hosts: plain ("host", "[host]:2222", a "*" pattern) or hashed (salt, digest)
+KnownName = str | tuple[bytes, bytes]
+#: one usable line: (line number, marker, names, key type, base64 key)
+KnownLine = tuple[int, str, list[KnownName], str, str]
+
+_known_hosts_cache: dict[tuple[Any, ...], list[KnownLine]] = {}
+_known_hosts_lock = threading.Lock()
+
+
+def known_hosts_lines(path: Path) -> list[KnownLine]:
+    """The usable lines of a known_hosts file, parsed once per version of the file
+    (path, inode, size, mtime) and shared read-only by every host of a run.
+
+    Malformed lines are skipped (logged at debug level); ``@cert-authority`` lines
+    are skipped with a note (certificates are not supported). Raises ``OSError``
+    (a FIFO, a directory, unreadable).
+    """
+    import base64
+    import binascii
+
+    info = os.stat(path)
+    key = (os.path.realpath(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    with _known_hosts_lock:
+        found = _known_hosts_cache.get(key)
+        if found is not None:
+            return found
+        lines: list[KnownLine] = []
+        for number, line in enumerate(read_config_file(path).splitlines(), 1):
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            marker = fields.pop(0) if fields[0].startswith("@") else ""
+            if marker == "@cert-authority":
+                log.info("%s:%d: @cert-authority line skipped (host certificates are not supported)", path, number)
+                continue
+            if marker not in ("", "@revoked") or len(fields) < 3:
+                log.debug("%s:%d: malformed line skipped", path, number)
+                continue
+            names: list[KnownName] = []
+            for name in fields[0].split(","):
+                if not name or name.startswith("!"):
+                    continue
+                if name.startswith("|1|"):
+                    parts = name.split("|")
+                    try:
+                        names.append((base64.b64decode(parts[2], validate=True),
+                                      base64.b64decode(parts[3], validate=True)))
+                    except (IndexError, binascii.Error, ValueError):
+                        log.debug("%s:%d: a malformed hashed name skipped", path, number)
+                    continue
+                names.append(name)
+            lines.append((number, marker, names, fields[1], fields[2]))
+        _known_hosts_cache.clear()  # one file (its newest version) per process
+        _known_hosts_cache[key] = lines
+        return lines
+
+
 def load_known_hosts(path: Path, host_keys: Any, wanted: str, deadline: Deadline | None = None,
                      host: str = "") -> set[bytes]:
     """Read an OpenSSH known_hosts file into paramiko's ``host_keys`` as OpenSSH does,
     keeping only the lines for ``wanted`` (``host`` or ``[host]:port``, hashed names too):
-    linear in the file, whatever its size (paramiko's own loading is quadratic).
+    the file is parsed once per run (:func:`known_hosts_lines`), each host then costs one
+    HMAC-SHA1 per hashed name (paramiko's own loading is quadratic).
 
-    Malformed lines are skipped (logged at debug level), never fatal for the other hosts;
-    ``@cert-authority`` lines are skipped with a note (certificates are not supported);
     ``@revoked`` keys are returned, as key blobs, so the caller refuses a server
     presenting one. Raises ``OSError`` (a FIFO, a directory, unreadable).
     """
     import base64
     import binascii
+    import hashlib
+    import hmac
 
     import paramiko
 
     revoked: set[bytes] = set()
-    hashed: dict[str, str] = {}
-    for number, line in enumerate(read_config_file(path).splitlines(), 1):
-        if deadline is not None and number % 5000 == 0:
+    wanted_bytes = wanted.encode()
+    for count, (number, marker, names, key_type, key_data) in enumerate(known_hosts_lines(path), 1):
+        if deadline is not None and count % 5000 == 0:
             deadline.check(host)
-        fields = line.split()
-        if not fields or fields[0].startswith("#"):
-            continue
-        marker = fields.pop(0) if fields[0].startswith("@") else ""
-        if marker == "@cert-authority":
-            log.info("%s:%d: @cert-authority line skipped (host certificates are not supported)", path, number)
-            continue
-        if marker not in ("", "@revoked") or len(fields) < 3:
-            log.debug("%s:%d: malformed line skipped", path, number)
-            continue
-        names = [n for n in fields[0].split(",") if n and not n.startswith("!")]
-        if marker != "@revoked" and not any(_names_host(n, wanted, hashed) for n in names):
+        if marker != "@revoked" and not any(_names_host(n, wanted, wanted_bytes, hmac, hashlib) for n in names):
             continue
         try:
-            key = paramiko.PKey.from_type_string(fields[1], base64.b64decode(fields[2], validate=True))
+            key = paramiko.PKey.from_type_string(key_type, base64.b64decode(key_data, validate=True))
         except (binascii.Error, ValueError, paramiko.SSHException) as exc:
             log.debug("%s:%d: skipped (%s)", path, number, exc)
             continue
@@ -524,15 +571,11 @@ def load_known_hosts(path: Path, host_keys: Any, wanted: str, deadline: Deadline
     return revoked
 
 
-def _names_host(name: str, wanted: str, cache: dict[str, str]) -> bool:
-    if name.startswith("|1|"):
-        import paramiko
-
-        salt = name.split("|")[2]
-        if salt not in cache:
-            cache[salt] = paramiko.HostKeys.hash_host(wanted, salt)
-        return cache[salt] == name
-    if any(c in name for c in "*?"):
+def _names_host(name: KnownName, wanted: str, wanted_bytes: bytes, hmac: Any, hashlib: Any) -> bool:
+    if isinstance(name, tuple):  # |1|salt|hash: HMAC-SHA1 of the name keyed by the salt
+        salt, digest = name
+        return hmac.compare_digest(hmac.new(salt, wanted_bytes, hashlib.sha1).digest(), digest)
+    if "*" in name or "?" in name:
         import fnmatch
 
         return fnmatch.fnmatchcase(wanted, name)
