@@ -282,7 +282,7 @@ def _parse_host(raw: Any, source: str, index: int) -> HostConfig:
         raise ConfigError(f"{source}: {name_where}.port: {host.port} is not a port number (1-65535)")
     if not host.address:
         raise ConfigError(f"{source}: {name_where}.address is empty (use \"local\" for this machine)")
-    if host.log_read_mib < 1 or host.log_read_seconds < 1:
+    if not (host.log_read_mib >= 1 and 1 <= host.log_read_seconds < float("inf")):  # nan fails too
         raise ConfigError(f"{source}: {name_where}.log_read_mib and log_read_seconds must be at least 1")
     if host.has_role("db") and host.postgres is None:
         host.postgres = PostgresSettings()

@@ -46,6 +46,9 @@ def test_the_example_written_by_init_is_valid():
         ('[lpse]\ntimezone = "Asia/Jakrta"\n', "lpse.timezone: unknown time zone 'Asia/Jakrta'"),
         ('[bogus]\n', "unknown section [bogus]"),
         ('[[hosts]]\nname = "a"\n[[hosts]]\nname = "a"\n', "host name 'a' appears twice"),
+        ('[[hosts]]\nname = "a"\nlog_read_mib = 0\n', "log_read_mib and log_read_seconds must be at least 1"),
+        ('[[hosts]]\nname = "a"\nlog_read_seconds = nan\n', "log_read_mib and log_read_seconds must be at least 1"),
+        ('[[hosts]]\nname = "a"\nlog_read_seconds = inf\n', "log_read_mib and log_read_seconds must be at least 1"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, text, expected):

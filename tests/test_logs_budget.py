@@ -69,26 +69,67 @@ def test_any_split_into_budgeted_runs_counts_what_one_read_counts(tmp_path_facto
 
 
 def test_a_time_budget_stops_between_blocks_and_the_next_runs_go_on(tmp_path):
+    from freezegun import freeze_time
+
     log = tmp_path / "postgresql.log"
-    copies = 3 * engine.BLOCK // len(BIG) + 1
-    log.write_bytes(BIG * copies)  # over three 4 MiB blocks
+    copies = 4 * engine.BLOCK // len(BIG) + 1
+    log.write_bytes(BIG * copies)  # over four 4 MiB blocks
     host = HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX)
 
-    first = run(host, None, read_seconds=1e-9)  # spent at once: one block at most
+    # every clock reading moves time on by 1 s: the budget of 2.5 s is spent after a block or two
+    with freeze_time("2026-12-01 05:50:00", auto_tick_seconds=1):
+        first = run(host, None, read_seconds=2.5)
 
     offset = first["cursors"][str(log)]["offset"]
-    assert 0 <= offset <= engine.BLOCK
+    assert 0 < offset <= 2 * engine.BLOCK < log.stat().st_size - engine.BLOCK  # stopped mid-file
     (warning,) = [w for w in first["warnings"] if "up to the read budget" in w]
-    left = log.stat().st_size - offset
-    assert f"({left / 1048576:.1f} MiB left)" in warning
+    assert f"({(log.stat().st_size - offset) / 1048576:.1f} MiB left)" in warning
     runs, previous = [first], first
     for _ in range(10):
         previous = run(host, previous)
         runs.append(previous)
         if previous["cursors"][str(log)]["offset"] == log.stat().st_size:
             break
+    assert per_day(runs) == per_day([run(HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX), None)])
     expected = sum(1 for line in log.read_bytes().splitlines() if re.search(rb" ERROR:  ", line))
     assert sum(e for _q, e, _p in per_day(runs).values()) == expected
+
+
+def test_an_entry_longer_than_the_budget_is_read_whole_not_for_ever(tmp_path):
+    log = tmp_path / "postgresql.log"
+    giant = (b"2026-12-01 05:00:00.000 UTC [7] u@d LOG:  duration: 2.000 ms  statement: SELECT\n"
+             + b"".join(b"\t, kolom_%d\n" % i for i in range(200_000))  # 2.5 MiB of continuation lines
+             + b"\tFROM paket\n")
+    after = b"2026-12-01 05:00:01.000 UTC [7] u@d ERROR:  relation \"x\" does not exist\n"
+    log.write_bytes(BIG + giant + after)
+    host = HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX)
+    whole = run(host, None)
+
+    runs, previous = [], None
+    for _ in range(8):
+        previous = run(host, previous, read_bytes=1024 * 1024)
+        runs.append(previous)
+        if previous["cursors"][str(log)]["offset"] == log.stat().st_size:
+            break
+    assert previous["cursors"][str(log)]["offset"] == log.stat().st_size
+    assert per_day(runs) == per_day([whole])
+
+
+def test_a_compressed_member_of_a_set_is_read_once(tmp_path):
+    """A rotated .gz in a log set: its cursor offset is in decompressed bytes, its size is
+    compressed; it is read once, never again from its first byte."""
+    import gzip
+
+    (tmp_path / "postgresql.log.1.gz").write_bytes(gzip.compress(BIG * 30))
+    (tmp_path / "postgresql.log").write_bytes(BIG)
+    host = HostConfig(name="db", logs=[str(tmp_path / "postgresql.log*")], log_line_prefix=PREFIX)
+    runs, previous = [], None
+    for budget in (1024 * 1024, None, None, None, None):
+        previous = run(host, previous, **({"read_bytes": budget} if budget else {}))
+        runs.append(previous)
+    expected = sum(1 for line in (BIG * 31).splitlines() if b" ERROR:  " in line)
+    assert sum(e for _q, e, _p in per_day(runs).values()) == expected
+    assert sum(f["summary"]["lines"] for f in runs[-1]["files"].values()) == 0  # nothing new, nothing read
 
 
 def test_collect_over_ssh_reads_a_backlog_over_runs_without_loss(sshd_factory, ssh_client_key, log_dir,  # noqa: F811

@@ -12,8 +12,9 @@ Design notes (why it looks the way it does):
   before any regex, because the hot path (a ``duration:`` line) is most of a
   busy log;
 - query fingerprints follow pgBadger's ``normalize_query`` so both tools agree
-  on "the same query"; they are cached by the statement with its digits
-  removed, which is safe whenever no digit is glued to an identifier;
+  on "the same query"; they are cached by the statement's text, or by the
+  statement with its digits removed where that is safe (no digit glued to a
+  name, no quoted identifier);
 - memory is bounded: per-entry and per-table caps, never the whole file.
 """
 
@@ -1500,20 +1501,30 @@ def summarize_handle(handle, fmt, summary, offset=0, final=True, prefix=None, bu
     With a :class:`Budget` the reading may stop before the end (``summary.cut``).
     """
     reader = Reader(handle, offset, final, budget)
-    if fmt == "stderr":
-        safe = parse_stderr(reader, summary, prefix)
-    elif fmt == "csvlog":
-        safe = parse_csvlog(reader, summary)
-    elif fmt == "jsonlog":
-        safe = parse_jsonlog(reader, summary)
-    elif fmt == "spse":
-        safe = parse_spse(reader, summary)
-    else:
-        raise ValueError("unknown log format: " + str(fmt))
+    safe = _parse(reader, fmt, summary, prefix)
+    if reader.cut and safe == offset and reader.end > offset:
+        # one entry longer than the whole budget (thousands of continuation lines): the
+        # next runs would stop inside it for ever, so it is read to its end now (nothing
+        # was counted: the parser only left it pending)
+        handle.seek(offset)
+        reader = Reader(handle, offset, final, None)
+        safe = _parse(reader, fmt, summary, prefix)
     summary.bytes += safe - offset
     summary.cut = summary.cut or reader.cut
     summary.close_file()
     return safe
+
+
+def _parse(reader, fmt, summary, prefix):
+    if fmt == "stderr":
+        return parse_stderr(reader, summary, prefix)
+    if fmt == "csvlog":
+        return parse_csvlog(reader, summary)
+    if fmt == "jsonlog":
+        return parse_jsonlog(reader, summary)
+    if fmt == "spse":
+        return parse_spse(reader, summary)
+    raise ValueError("unknown log format: " + str(fmt))
 
 
 def resolve_format(path, fmt=None, prefix=None, warnings=None):
@@ -1702,7 +1713,10 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
     if cursor:
         same_inode = st.st_dev == cursor.get("dev") and st.st_ino == cursor.get("ino")
         head_ok = not cursor.get("head") or head_hash(path, cursor["head_len"]) == cursor["head"]
-        if same_inode and head_ok and st.st_size >= cursor.get("offset", 0):
+        # a .gz's size is compressed, its offset decompressed: not comparable (and a
+        # compressed file is never appended to)
+        grown = path.endswith(".gz") or st.st_size >= cursor.get("offset", 0)
+        if same_inode and head_ok and grown:
             offset = cursor.get("offset", 0)
         elif reused and head_ok and cursor.get("head") and not same_inode:
             # a log set's member that is a copy of the file the cursor was on (logrotate's

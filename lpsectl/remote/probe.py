@@ -200,13 +200,13 @@ def processes_begin(psutil):
                 proc.cpu_percent(None)
             except Exception:
                 pass
-        return procs, time.time()
-    return _proc_ticks(), time.time()
+        return procs, time.monotonic()
+    return _proc_ticks(), time.monotonic()
 
 
 def processes_end(psutil, begun):
     first, when = begun
-    elapsed = max(time.time() - when, 0.001)
+    elapsed = max(time.monotonic() - when, 0.001)
     if psutil:
         return _psutil_processes(first)
     return _proc_processes(first, elapsed)
