@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from lpsectl import pgstats
 from lpsectl.collect import postgres
 from lpsectl.config import HostConfig, PostgresSettings, SshSettings
 from lpsectl.remote.runner import SshRunner
@@ -136,7 +137,7 @@ def test_stats_reset_between_snapshots_is_not_negative(connect, pg_cluster_facto
     cluster.psql("SELECT pg_stat_reset()")
     cluster.force_rollback()
     second = collect(connect, cluster.psql_argv()).data
-    delta = postgres.counter_delta(first, second)
+    delta = pgstats.counter_delta(first, second)
     assert delta["reset"] is True
     assert delta["counters"]["deadlocks"] == 0
     assert delta["counters"]["xact_rollback"] == second["database_stats"]["xact_rollback"] >= 1
@@ -145,7 +146,7 @@ def test_stats_reset_between_snapshots_is_not_negative(connect, pg_cluster_facto
     # without a reset, the delta is the plain difference
     cluster.force_rollback()
     third = collect(connect, cluster.psql_argv()).data
-    plain = postgres.counter_delta(second, third)
+    plain = pgstats.counter_delta(second, third)
     assert plain["reset"] is False
     assert plain["counters"]["xact_rollback"] == (
         third["database_stats"]["xact_rollback"] - second["database_stats"]["xact_rollback"])

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from lpsectl import pgstats
 from lpsectl.collect import postgres
 from lpsectl.config import HostConfig, PostgresSettings, parse_config
 from lpsectl.errors import ConfigError
@@ -178,25 +179,25 @@ def test_threshold_of_wrong_type_names_the_key():
 # -- pure ------------------------------------------------------------------------------
 
 def _data(started="2026-11-20T01:00:00+07:00", reset=None, **counters):
-    stats = {c: 0 for c in postgres.COUNTERS} | {"stats_reset": reset} | counters
+    stats = {c: 0 for c in pgstats.COUNTERS} | {"stats_reset": reset} | counters
     return {"server": {"started_at": started}, "database_stats": stats}
 
 
 def test_counter_delta_plain_reset_and_restart():
-    assert postgres.counter_delta(_data(xact_rollback=3), _data(xact_rollback=10)) == {
-        "counters": {c: 7 if c == "xact_rollback" else 0 for c in postgres.COUNTERS},
+    assert pgstats.counter_delta(_data(xact_rollback=3), _data(xact_rollback=10)) == {
+        "counters": {c: 7 if c == "xact_rollback" else 0 for c in pgstats.COUNTERS},
         "reset": False, "baseline": True}
-    down = postgres.counter_delta(_data(deadlocks=5, xact_commit=100), _data(xact_commit=120))
+    down = pgstats.counter_delta(_data(deadlocks=5, xact_commit=100), _data(xact_commit=120))
     assert down["reset"] is True and down["counters"]["xact_commit"] == 120
-    restart = postgres.counter_delta(_data(xact_commit=100),
+    restart = pgstats.counter_delta(_data(xact_commit=100),
                                      _data(started="2026-11-21T03:00:00+07:00", xact_commit=150))
     assert restart["reset"] is True and restart["counters"]["xact_commit"] == 150
-    assert postgres.counter_delta(None, _data())["baseline"] is False
+    assert pgstats.counter_delta(None, _data())["baseline"] is False
 
 
 def test_sum_deltas_skips_snapshots_without_stats():
     chain = [_data(xact_rollback=1), {"server": {}}, _data(xact_rollback=4), _data(xact_rollback=2)]
-    total = postgres.sum_deltas(chain)
+    total = pgstats.sum_deltas(chain)
     assert total["counters"]["xact_rollback"] == 3 + 2
     assert total["resets"] == 1 and total["steps"] == 2
 

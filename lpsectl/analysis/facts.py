@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from lpsectl import pgstats
 from lpsectl.analysis.pgtune import setting_bytes, setting_number, setting_text
 from lpsectl.timeutil import parse_iso
 
@@ -93,13 +94,7 @@ def pg_setting_text(data: dict[str, Any], name: str) -> str | None:
 
 
 def pg_database(data: dict[str, Any]) -> dict[str, Any]:
-    for key in ("database_stats", "stat_database", "pg_stat_database"):
-        value = data.get(key)
-        if isinstance(value, list) and value:
-            value = value[0]
-        if isinstance(value, dict):
-            return value
-    return {}
+    return pgstats.database_stats(data)
 
 
 def pg_max_connections(data: dict[str, Any]) -> int | None:
@@ -137,18 +132,11 @@ def pg_tables(data: dict[str, Any]) -> list[dict[str, Any]]:
 # -- counters ---------------------------------------------------------------------------
 def counter_deltas(snaps: list[Snapshot], field: str) -> list[tuple[Snapshot, float]]:
     """(snapshot, increase since the previous one) for a cumulative counter of
-    pg_stat_database; a counter going down is a stats reset or restart, so the
-    increase is the new value itself, never a negative rate."""
-    out: list[tuple[Snapshot, float]] = []
-    previous: float | None = None
-    for snap in snaps:
-        value = number(pg_database(snap["data"]).get(field))
-        if value is None:
-            continue
-        if previous is not None:
-            out.append((snap, value - previous if value >= previous else value))
-        previous = value
-    return out
+    pg_stat_database, by :func:`lpsectl.pgstats.counter_delta`: after a reset (a new
+    ``stats_reset``, a server restart, a counter going down) the increase is the
+    new value itself — the same figure the reports show."""
+    return [(snaps[index], float(amount)) for index, amount in
+            pgstats.counter_steps([snap["data"] for snap in snaps], field)]
 
 
 def per_day(deltas: list[tuple[Snapshot, float]]) -> dict[str, float]:

@@ -7,20 +7,20 @@ on stdin; the only variable parts are the database name (its own argv element)
 and column names chosen by server version. The shape of ``data`` is documented
 in docs/database.md.
 
-Also here, pure: :func:`counter_delta` (change of cumulative counters between
-two snapshots, aware of statistics resets) and :func:`classify_psql_error`.
+Also here, pure: :func:`classify_psql_error`. The statistics arithmetic
+(counter deltas, ratios, units) lives in :mod:`lpsectl.pgstats`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import pairwise
 from typing import Any
 
 from lpsectl.collect.base import Collected
 from lpsectl.collect.schemas import POSTGRES_GROUPS, BadAnswer, loads_answer, problem
 from lpsectl.config import HostConfig
 from lpsectl.errors import RemoteError
+from lpsectl.pgstats import add_setting_values, cache_hit_ratio, dead_ratio
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
 
 KIND = "postgres"
@@ -46,12 +46,6 @@ SETTING_NAMES = (
     "checkpoint_timeout", "autovacuum", "autovacuum_freeze_max_age", "deadlock_timeout",
     "idle_in_transaction_session_timeout", "statement_timeout", "TimeZone", "lc_messages",
     "server_encoding",
-)
-
-#: cumulative pg_stat_database counters the report shows as "since yesterday"
-COUNTERS = (
-    "xact_commit", "xact_rollback", "deadlocks", "conflicts", "temp_files", "temp_bytes",
-    "blks_hit", "blks_read",
 )
 
 ENABLE_STATEMENTS_HINT = (
@@ -334,33 +328,6 @@ def _strip_level(line: str) -> str:
     return line
 
 
-UNIT_BYTES = {"B": 1, "kB": 1024, "8kB": 8192, "16kB": 16384, "MB": 1024**2, "GB": 1024**3}
-UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60000.0, "h": 3600000.0, "d": 86400000.0}
-
-
-def add_setting_values(settings: dict[str, dict]) -> dict[str, dict]:
-    """Give memory settings a ``bytes`` and time settings an ``ms`` value (None for -1)."""
-    for item in settings.values():
-        unit = item.get("unit")
-        number = _to_float(item.get("setting"))
-        usable = number is not None and number >= 0
-        item["bytes"] = int(number * UNIT_BYTES[unit]) if usable and unit in UNIT_BYTES else None
-        item["ms"] = number * UNIT_MS[unit] if usable and unit in UNIT_MS else None
-    return settings
-
-
-def _to_float(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def cache_hit_ratio(hit: int | None, read: int | None) -> float | None:
-    total = (hit or 0) + (read or 0)
-    return (hit or 0) / total if total else None
-
-
 def add_cache_hit_ratio(stats: dict | None) -> dict:
     if not stats:
         raise PsqlFailed("pg_stat_database has no row for this database")
@@ -392,103 +359,7 @@ def summarize_wraparound(wrap: dict) -> dict:
 
 def add_dead_ratio(tables: list[dict]) -> list[dict]:
     for table in tables:
-        live, dead = table.get("live_tuples") or 0, table.get("dead_tuples") or 0
-        table["dead_ratio"] = dead / (live + dead) if live + dead else None
+        table["dead_ratio"] = dead_ratio(table.get("live_tuples"), table.get("dead_tuples"))
     return tables
 
 
-def statement_deltas(chain: list[dict]) -> dict[str, Any]:
-    """Pure: per statement, what its cumulative counters grew by along ``chain``
-    (postgres snapshot data, oldest first) — the day's figures, not the totals since reset.
-
-    Between two snapshots a statement's delta is ``current - previous``; after a
-    reset (``stats_reset`` changed, or a counter went down) or for a statement
-    new to a complete list, it is the current value. A statement that was
-    outside an incomplete list before is not counted for that step
-    (``partial`` says so). Returns ``{"steps", "partial", "by_query": {queryid:
-    {"queryid", "query", "calls", "total_ms", "rows", "max_ms"}}}``.
-    """
-    found: dict[str, dict[str, Any]] = {}
-    steps = 0
-    partial = False
-    for previous, current in pairwise(chain):
-        before = (previous.get("statements") or {})
-        now = (current.get("statements") or {})
-        if "by_query" not in before or "by_query" not in now:
-            continue
-        steps += 1
-        reset = before.get("stats_reset") != now.get("stats_reset")
-        old = {q["queryid"]: q for q in before.get("by_query") or []}
-        for row in now.get("by_query") or []:
-            prior = old.get(row["queryid"])
-            if prior is not None and not reset and (row.get("calls") or 0) >= (prior.get("calls") or 0):
-                calls = (row.get("calls") or 0) - (prior.get("calls") or 0)
-                total = (row.get("total_ms") or 0.0) - (prior.get("total_ms") or 0.0)
-                rows = (row.get("rows") or 0) - (prior.get("rows") or 0)
-            elif prior is not None or reset or before.get("tracked_all"):
-                calls, total, rows = row.get("calls") or 0, row.get("total_ms") or 0.0, row.get("rows") or 0
-            else:
-                partial = True
-                continue
-            if calls <= 0:
-                continue
-            entry = found.setdefault(row["queryid"], {"queryid": row["queryid"], "query": row.get("query"),
-                                                      "calls": 0, "total_ms": 0.0, "rows": 0, "max_ms": None})
-            entry["calls"] += calls
-            entry["total_ms"] += total
-            entry["rows"] += rows
-            entry["max_ms"] = row.get("max_ms")  # the maximum since reset: not a day's figure
-    for entry in found.values():
-        entry["mean_ms"] = entry["total_ms"] / entry["calls"] if entry["calls"] else None
-    return {"steps": steps, "partial": partial, "by_query": found}
-
-
-def counter_delta(previous: dict | None, current: dict | None) -> dict[str, Any]:
-    """Change of the pg_stat_database counters from ``previous`` to ``current`` data.
-
-    A counter that went down, a new ``stats_reset`` or a server restart means the
-    statistics were reset: the delta is then the current value (what happened
-    since the reset — a lower bound), never a negative number. Returns
-    ``{"counters": {name: int}, "reset": bool}``; with no usable previous
-    snapshot, ``{"counters": {}, "reset": False, "baseline": False}``.
-    """
-    now = (current or {}).get("database_stats")
-    before = (previous or {}).get("database_stats")
-    if not now or not before:
-        return {"counters": {}, "reset": False, "baseline": False}
-    reset = (
-        now.get("stats_reset") != before.get("stats_reset")
-        or _started_at(current) != _started_at(previous)
-        or any((now.get(c) or 0) < (before.get(c) or 0) for c in COUNTERS)
-    )
-    counters = {
-        c: (now.get(c) or 0) if reset else (now.get(c) or 0) - (before.get(c) or 0)
-        for c in COUNTERS
-    }
-    return {"counters": counters, "reset": reset, "baseline": True}
-
-
-def _started_at(data: dict | None) -> Any:
-    return ((data or {}).get("server") or {}).get("started_at")
-
-
-def sum_deltas(chain: list[dict]) -> dict[str, Any]:
-    """Add up :func:`counter_delta` over consecutive snapshots (oldest first).
-
-    Summing step by step keeps what happened before a reset in the middle of
-    the chain, which comparing only the two ends would lose.
-    """
-    # a snapshot whose database_stats could not be read is skipped, not a gap
-    chain = [data for data in chain if (data or {}).get("database_stats")]
-    total: dict[str, int] = {c: 0 for c in COUNTERS}
-    resets = 0
-    steps = 0
-    for before, after in pairwise(chain):
-        step = counter_delta(before, after)
-        if not step["baseline"]:
-            continue
-        steps += 1
-        resets += step["reset"]
-        for name, value in step["counters"].items():
-            total[name] += value
-    return {"counters": total if steps else {}, "resets": resets, "steps": steps}

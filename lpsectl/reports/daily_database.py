@@ -17,9 +17,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from lpsectl.collect.postgres import cache_hit_ratio, statement_deltas, sum_deltas
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, load_section
+from lpsectl.pgstats import cache_hit_ratio, statement_deltas, sum_deltas
 from lpsectl.render import human_bytes, human_duration, long_datetime, number
 from lpsectl.store import Store, decode_json
 

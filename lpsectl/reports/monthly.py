@@ -14,10 +14,10 @@ from statistics import mean
 from typing import Any
 
 from lpsectl import tickets
-from lpsectl.collect.postgres import counter_delta
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
+from lpsectl.pgstats import counter_delta
 from lpsectl.render import long_date, render
 from lpsectl.store import Store, decode_json
 from lpsectl.timeutil import month_bounds
