@@ -18,6 +18,7 @@ written here is mode 0600 in a 0700 folder.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -451,7 +452,8 @@ class Problem:
 
     code: str
     field: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # dataclasses.field: the name ``field`` is this class's attribute here
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def message(self, lang: str = "id", masked: bool = False) -> str:
         """Readable text; ``masked`` hides the NIP/phone/e-mail quoted in it (for listings)."""

@@ -40,7 +40,7 @@ class LpsectlGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_command_modules())
 
-    def main(self, args=None, prog_name=None, **extra):  # type: ignore[no-untyped-def, override]
+    def main(self, args=None, prog_name=None, **extra):
         """Run, turning every failure into one stderr sentence and an exit code."""
         argv = list(sys.argv[1:] if args is None else args)
         verbose = any(a in ("-v", "-vv", "-vvv", "--verbose") for a in argv)

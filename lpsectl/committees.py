@@ -64,7 +64,7 @@ class Committees:
     #: names of committees whose row was skipped (they are not e-mailed)
     skipped: list[str] = field(default_factory=list)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self.committees)
 
     def __len__(self) -> int:

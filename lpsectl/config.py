@@ -375,7 +375,7 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _build(cls: type[S], raw: Any, source: str, where: str, skip: set[str] = frozenset()) -> S:
+def _build(cls: type[S], raw: Any, source: str, where: str, skip: frozenset[str] | set[str] = frozenset()) -> S:
     """Instantiate dataclass ``cls`` from ``raw``, checking names and types."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: [{where}] must be a table")

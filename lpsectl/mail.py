@@ -348,7 +348,7 @@ def _header_list(message: EmailMessage, name: str) -> list[str]:
 
 
 def parse_raw(raw: str) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(raw.encode("utf-8"))  # type: ignore[return-value]
+    return BytesParser(policy=policy.default).parsebytes(raw.encode("utf-8"))
 
 
 def _serialise(message: EmailMessage) -> str:

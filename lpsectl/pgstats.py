@@ -33,9 +33,9 @@ def add_setting_values(settings: dict[str, dict]) -> dict[str, dict]:
     for item in settings.values():
         unit = item.get("unit")
         number = _to_float(item.get("setting"))
-        usable = number is not None and number >= 0
-        item["bytes"] = int(number * UNIT_BYTES[unit]) if usable and unit in UNIT_BYTES else None
-        item["ms"] = number * UNIT_MS[unit] if usable and unit in UNIT_MS else None
+        usable = number is not None and number >= 0  # -1: "no limit"
+        item["bytes"] = int(number * UNIT_BYTES[unit]) if number is not None and usable and unit in UNIT_BYTES else None
+        item["ms"] = number * UNIT_MS[unit] if number is not None and usable and unit in UNIT_MS else None
     return settings
 
 

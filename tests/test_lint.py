@@ -1,4 +1,5 @@
-"""The code base stays ruff-clean (settings in pyproject.toml)."""
+"""The code base stays ruff- and mypy-clean (settings in pyproject.toml): gates run by
+the README's test command, so by CI."""
 
 from __future__ import annotations
 
@@ -15,4 +16,11 @@ def test_ruff_clean():
     ruff = str(beside) if beside.exists() else (shutil.which("ruff") or "ruff")
     result = subprocess.run([ruff, "check", "lpsectl", "tests", "bench"], cwd=ROOT,
                             capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_mypy_clean():
+    beside = Path(sys.executable).parent / "mypy"
+    mypy = str(beside) if beside.exists() else (shutil.which("mypy") or "mypy")
+    result = subprocess.run([mypy], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:]

@@ -350,7 +350,7 @@ def summarize_activity(activity: dict) -> dict:
 
 def summarize_wraparound(wrap: dict) -> dict:
     databases = wrap.get("databases") or []
-    oldest = databases[0] if databases else {"datname": None, "age": 0}
+    oldest: dict[str, Any] = databases[0] if databases else {"datname": None, "age": 0}
     wrap["max_age"] = oldest["age"]
     wrap["oldest_database"] = oldest["datname"]
     wrap["percent_of_limit"] = 100.0 * oldest["age"] / XID_LIMIT

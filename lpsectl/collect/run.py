@@ -40,8 +40,12 @@ class HostResult:
         if self.error:
             return [self.error]
         found = []
-        bad_logs = {entry["path"]: _log_problem(entry) for item in self.items if item.kind == "system"
-                    for entry in item.data.get("logs", []) if _log_problem(entry)}
+        bad_logs: dict[str, str] = {}
+        for item in self.items:
+            for entry in item.data.get("logs", []) if item.kind == "system" else []:
+                problem = _log_problem(entry)
+                if problem:
+                    bad_logs[entry["path"]] = problem
         for item in self.items:
             if item.error:
                 found.append(f"{item.kind}: {item.error}")

@@ -189,9 +189,8 @@ def _filesystems_from_df(lines: list[str]) -> list[dict[str, Any]]:
 
 
 def _services_from_shell(sections: dict[str, list[list[str]]], host: HostConfig) -> dict[str, Any]:
-    spse_line = (sections.get("spse") or [["none"]])[0]
-    spse_line = spse_line[0] if spse_line else "none"
-    parts = spse_line.split()
+    spse_fields = (sections.get("spse") or [["none"]])[0]
+    parts = (spse_fields[0] if spse_fields else "none").split()
     spse_running = len(parts) == 2 and parts[1] == "running"
     pid = int(parts[0]) if len(parts) == 2 and parts[0].isdigit() else None
     postgres = (sections.get("postgres") or [[]])[0]
@@ -200,7 +199,7 @@ def _services_from_shell(sections: dict[str, list[list[str]]], host: HostConfig)
             "expected": host.has_role("app"),
             "running": spse_running,
             "pid": pid,
-            "detail": f"{host.app_home}/server.pid: {spse_line}",
+            "detail": f"{host.app_home}/server.pid: {' '.join(parts) or 'none'}",
         },
         "postgres": {
             "expected": host.has_role("db"),

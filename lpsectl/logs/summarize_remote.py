@@ -354,7 +354,7 @@ def day_of(stamp):
     return ""
 
 
-_REAL_DAYS = {}
+_REAL_DAYS = {}  # type: dict
 
 
 def _real_day(day):

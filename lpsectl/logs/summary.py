@@ -114,7 +114,7 @@ def merge_summaries(summaries: Iterable[dict[str, Any]], top: int = DEFAULT_TOP)
 
 
 def _formats(items: list[dict[str, Any]]) -> str | None:
-    found = sorted({i.get("format") for i in items if i.get("format")})
+    found = sorted({str(i["format"]) for i in items if i.get("format")})
     return found[0] if len(found) == 1 else ("+".join(found) or None)
 
 

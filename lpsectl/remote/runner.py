@@ -119,7 +119,7 @@ class LocalRunner:
         self.command_timeout = command_timeout
         self.max_output_bytes = max_output_bytes
         self.deadline = Deadline(host_timeout)
-        self._active: subprocess.Popen | None = None  # type: ignore[type-arg]
+        self._active: subprocess.Popen | None = None
 
     def run(
         self, argv: list[str], stdin: bytes | None = None, timeout: float | None = None
@@ -145,7 +145,7 @@ class LocalRunner:
             self._active = None
             _kill_group(proc, wait=False)  # children that outlived their leader (a `cmd &`)
 
-    def _wait(self, proc: subprocess.Popen, argv: list[str], data: bytes,  # type: ignore[type-arg]
+    def _wait(self, proc: subprocess.Popen, argv: list[str], data: bytes,
               limit: float, left: float) -> CommandResult:
         readers = [_CappedReader(proc.stdout, self.max_output_bytes),
                    _CappedReader(proc.stderr, self.max_output_bytes)]
@@ -222,7 +222,7 @@ def _feed(pipe: Any, data: bytes) -> None:
             pass
 
 
-def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:  # type: ignore[type-arg]
+def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:
     """SIGKILL the command's process group (it was started in a session of its own)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -319,7 +319,7 @@ class SshRunner:
                 self.host.name,
                 f"cannot connect to {target['hostname']}:{target['port']}: {exc.strerror or exc}",
             ) from exc
-        server_key = client.get_transport().get_remote_server_key()  # type: ignore[union-attr]
+        server_key = client.get_transport().get_remote_server_key()
         if server_key.asbytes() in revoked:
             client.close()
             raise HostKeyError(self.host.name, f"the host key {server_key.get_name()} {fingerprint(server_key)} "

@@ -17,7 +17,7 @@ from lpsectl import tickets
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
-from lpsectl.pgstats import counter_delta
+from lpsectl.pgstats import cache_hit_ratio, counter_delta
 from lpsectl.render import long_date, render
 from lpsectl.store import Store, decode_json
 from lpsectl.timeutil import month_bounds
@@ -301,14 +301,14 @@ def database_host(host: str, rows: list[dict[str, Any]], notes: list, lang: str)
 
 
 def _hit_ratio(values: dict[str, int]) -> float | None:
-    blocks = values["blks_hit"] + values["blks_read"]
-    return round(values["blks_hit"] / blocks, 4) if blocks else None
+    ratio = cache_hit_ratio(values["blks_hit"], values["blks_read"])
+    return round(ratio, 4) if ratio is not None else None
 
 
 def _db_totals(daily: dict[str, dict[str, int]]) -> dict[str, Any]:
     if not daily:
         return {}
-    totals = {c: sum(day[c] for day in daily.values()) for c in DB_COUNTERS}
+    totals: dict[str, Any] = {c: sum(day[c] for day in daily.values()) for c in DB_COUNTERS}
     transactions = totals["xact_commit"] + totals["xact_rollback"]
     totals["rollback_percent"] = round(100.0 * totals["xact_rollback"] / transactions, 2) if transactions else None
     totals["cache_hit_ratio"] = _hit_ratio(totals)
@@ -319,14 +319,14 @@ def _db_latest(good: list[dict[str, Any]]) -> dict[str, Any]:
     """Size growth, connection peak and the busiest statements (as of the last snapshot)."""
     sizes = [(r["data"].get("database_stats") or {}).get("size_bytes") for r in good]
     sizes = [s for s in sizes if isinstance(s, int | float)]
-    usage = [(r["data"].get("activity") or {}).get("usage_ratio") for r in good]
-    usage = [u for u in usage if isinstance(u, int | float)]
-    statements = next((r["data"]["statements"] for r in reversed(good) if r["data"].get("statements")), {})
+    ratios = [(r["data"].get("activity") or {}).get("usage_ratio") for r in good]
+    usage = [float(u) for u in ratios if isinstance(u, int | float)]
+    statements: dict[str, Any] = next((r["data"]["statements"] for r in reversed(good) if r["data"].get("statements")), {})
     top = [
         {k: s.get(k) for k in ("query", "calls", "total_ms", "mean_ms", "max_ms")}
         for s in (statements.get("top_by_calls") or [])[:5]
     ]
-    server = next((r["data"].get("server") for r in reversed(good) if r["data"].get("server")), {}) or {}
+    server: dict[str, Any] = next((r["data"].get("server") for r in reversed(good) if r["data"].get("server")), {}) or {}
     return {
         "version": server.get("version"),
         "size_start": sizes[0] if sizes else None,
