@@ -46,10 +46,6 @@ class ConfigError(LpsectlError):
     exit_code = ExitCode.CONFIG
 
 
-class PartialError(LpsectlError):
-    exit_code = ExitCode.PARTIAL
-
-
 class UnavailableError(LpsectlError):
     exit_code = ExitCode.UNAVAILABLE
 

@@ -1030,11 +1030,6 @@ def _decode(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def format_address(name: str, address: str) -> str:
-    """'Pokja Pemilihan 1 <pokja1@x>' with the display name quoted when needed."""
-    return str(Address(display_name=name, addr_spec=address))
-
-
 # -- calendar ------------------------------------------------------------------------
 
 def calendar_event(uid: str, sequence: int, start: datetime, end: datetime, summary: str,

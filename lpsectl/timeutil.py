@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 
 def now(tz: tzinfo | None = None) -> datetime:
@@ -19,11 +19,6 @@ def isoformat(moment: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, tzinfo=tz)
-    return start, start + timedelta(days=1)
 
 
 def month_bounds(year: int, month: int, tz: tzinfo) -> tuple[datetime, datetime]:

@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import json
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
@@ -88,10 +87,6 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     from tabulate import tabulate
 
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
 
 
 def info(app: AppContext, message: str) -> None:
