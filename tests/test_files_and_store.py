@@ -25,6 +25,7 @@ def config(tmp_path: Path, data: Path | None = None) -> str:
 
 # -- the writer -------------------------------------------------------------------------
 
+@pytest.mark.root
 def test_a_device_is_written_into_never_replaced_and_its_directory_never_chmoded(tmp_path):
     devdir = tmp_path / "dev"
     devdir.mkdir(mode=0o755)
@@ -38,6 +39,7 @@ def test_a_device_is_written_into_never_replaced_and_its_directory_never_chmoded
     assert stat.S_ISCHR(node.stat().st_mode)
 
 
+@pytest.mark.root
 def test_access_notice_into_a_device_keeps_the_device(tmp_path):
     devdir = tmp_path / "dev"
     devdir.mkdir(mode=0o755)
@@ -140,6 +142,7 @@ def mounted(tmp_path):
         subprocess.run(["umount", "-l", str(point)], check=False)
 
 
+@pytest.mark.root
 def test_disk_full_is_exit_5_and_the_next_run_recovers(tmp_path, mounted):
     data = tmp_path / "data"
     data.mkdir()
@@ -160,6 +163,7 @@ def test_disk_full_is_exit_5_and_the_next_run_recovers(tmp_path, mounted):
         assert conn.execute("SELECT count(DISTINCT run_id) FROM snapshots").fetchone()[0] == 2
 
 
+@pytest.mark.root
 def test_a_read_only_data_dir_is_exit_5_naming_the_path(tmp_path, mounted):
     data = tmp_path / "data"
     cfg = config(tmp_path, data)

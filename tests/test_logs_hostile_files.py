@@ -39,6 +39,7 @@ def test_a_fifo_is_refused_at_once_and_the_other_files_are_read(tmp_path):
     assert out["files"][str(good)]["summary"]["error_count"] == SPSE_LINES.count(b" ERROR ")
 
 
+@pytest.mark.root
 def test_a_symlink_to_a_device_is_refused(tmp_path):
     link = tmp_path / "application.log"
     link.symlink_to("/dev/zero")
@@ -46,6 +47,7 @@ def test_a_symlink_to_a_device_is_refused(tmp_path):
     assert "is a device, not a regular log file" in out["files"][str(link)]["error"]
 
 
+@pytest.mark.root
 def test_a_symlink_planted_by_another_user_to_a_root_only_file_is_not_followed(tmp_path):
     ensure_test_user()
     uid = pwd.getpwnam(TEST_USER).pw_uid
@@ -122,6 +124,7 @@ def test_collect_with_a_fifo_log_keeps_the_other_logs_and_leaves_no_orphan(
     assert str(fifo) not in out  # the summariser that was given the FIFO is gone
 
 
+@pytest.mark.root
 def test_a_link_made_by_another_user_in_a_root_directory_is_not_followed(tmp_path):
     ensure_test_user()
     uid = pwd.getpwnam(TEST_USER).pw_uid

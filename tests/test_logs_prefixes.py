@@ -16,6 +16,9 @@ import pytest
 from lpsectl.logs.summary import summarize_local
 from tests.fixtures.postgres import PgCluster
 
+# clusters made here directly (initdb as postgres: root), not through the fixtures
+pytestmark = pytest.mark.postgres
+
 WITH_SPACES = "%m [%p] %b %a %q%u@%d "
 CHANGED_TO = "%t [%p]: user=%u,db=%d "
 APP = "Aplikasi SPSE 4 (eproc)"

@@ -32,6 +32,9 @@ from lpsectl.config import HostConfig
 from lpsectl.logs import summarize_remote as engine
 from tests.fixtures.postgres import PgCluster
 
+# clusters made here directly (initdb as postgres: root), not through the fixtures
+pytestmark = pytest.mark.postgres
+
 WIB = ZoneInfo("Asia/Jakarta")
 PREFIX = "%m [%p] %q%u@%d "
 FIRST_DAY = datetime(2026, 11, 24, 10, 0, tzinfo=WIB)  # a Tuesday
