@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import pkgutil
 import sys
 import threading
 import traceback
@@ -13,7 +12,6 @@ import traceback
 import click
 
 from lpsectl import __version__
-from lpsectl import commands as commands_pkg
 from lpsectl.config import load_config
 from lpsectl.context import AppContext
 from lpsectl.errors import ExitCode, LpsectlError
@@ -34,11 +32,30 @@ Exit codes: 0 ok, 1 problems found (where a flag asks), 2 usage error,
 """
 
 
+#: every top-level command: its name and the module whose ``command`` it is. Imported
+#: only when used, so `lpsectl logs summarize` does not pay for `lpsectl maintenance`.
+COMMANDS = {
+    "access": "lpsectl.commands.access",
+    "analyze": "lpsectl.commands.analyze",
+    "change": "lpsectl.commands.change",
+    "collect": "lpsectl.commands.collect",
+    "cron": "lpsectl.commands.cron",
+    "hosts": "lpsectl.commands.hosts",
+    "init": "lpsectl.commands.init",
+    "logs": "lpsectl.commands.logs",
+    "maintenance": "lpsectl.commands.maintenance",
+    "outbox": "lpsectl.commands.outbox",
+    "report": "lpsectl.commands.report",
+    "schedule": "lpsectl.commands.schedule",
+    "tickets": "lpsectl.commands.tickets",
+}
+
+
 class LpsectlGroup(click.Group):
-    """Loads every module in lpsectl.commands that exposes ``command``."""
+    """The root group: the commands of :data:`COMMANDS`, loaded on demand."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_command_modules())
+        return sorted(COMMANDS)
 
     def main(self, args=None, prog_name=None, **extra):
         """Run, turning every failure into one stderr sentence and an exit code."""
@@ -89,20 +106,11 @@ class LpsectlGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        module_name = _command_modules().get(name)
+        module_name = COMMANDS.get(name)
         if module_name is None:
             return None
-        module = importlib.import_module(f"lpsectl.commands.{module_name}")
-        return getattr(module, "command", None)
-
-
-def _command_modules() -> dict[str, str]:
-    found = {}
-    for info in pkgutil.iter_modules(commands_pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        found[info.name.replace("_", "-")] = info.name
-    return found
+        command: click.Command = importlib.import_module(module_name).command
+        return command
 
 
 @click.group(cls=LpsectlGroup, help=ROOT_HELP, context_settings={"help_option_names": ["-h", "--help"]})

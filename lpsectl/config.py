@@ -34,7 +34,6 @@ FEATURE_SECTIONS = (
     "thresholds",
     "analysis",
     "logs",
-    "report",
     "cron",
 )
 
@@ -229,6 +228,11 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     for name, value in config.sections.items():
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: [{name}] must be a table")
+    if config.sections:
+        # each feature section through its own schema, now rather than when first used
+        from lpsectl.sections import check_feature_sections
+
+        check_feature_sections(config)
     return config
 
 

@@ -167,10 +167,8 @@ def test_statements_advice_is_translated(pg_cluster, tmp_path):
 
 
 def test_threshold_of_wrong_type_names_the_key():
-    config = parse_config({"thresholds": {"database": {"long_query_seconds": "lama"}}},
-                          "lpsectl.toml")
-    with pytest.raises(ConfigError) as info:
-        daily_database.load_thresholds(config)
+    with pytest.raises(ConfigError) as info:  # when the config is loaded, not first used
+        parse_config({"thresholds": {"database": {"long_query_seconds": "lama"}}}, "lpsectl.toml")
     assert info.value.message == (
         "lpsectl.toml: thresholds.database.long_query_seconds: expected a number, "
         "got a string ('lama')")

@@ -156,9 +156,8 @@ def test_column_mapping_from_config():
     ],
 )
 def test_bad_tickets_config_names_the_key(section):
-    config = parse_config({"tickets": section}, "lpsectl.toml")
     with pytest.raises(ConfigError, match=r"lpsectl\.toml: tickets\."):
-        core.ticket_settings(config)
+        core.ticket_settings(parse_config({"tickets": section}, "lpsectl.toml"))
 
 
 # -- classification ----------------------------------------------------------------

@@ -19,7 +19,13 @@ def command() -> None:
 @format_option("table", "json")
 @pass_app
 def list_hosts(app: AppContext, fmt: str) -> None:
-    """List the configured hosts (name, role, address, logs)."""
+    """List the configured hosts (name, role, address, logs).
+
+    \b
+    Examples:
+      lpsectl hosts list
+      lpsectl hosts list --format json
+    """
     hosts = app.config.hosts
     if fmt == "json":
         emit(dump_json([

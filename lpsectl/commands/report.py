@@ -8,7 +8,7 @@ import click
 
 from lpsectl.commands._common import dump_json, emit, format_option, output_option, pass_app
 from lpsectl.commands._report_mail import email_report
-from lpsectl.commands._report_monthly import monthly
+from lpsectl.commands.report_monthly import monthly
 from lpsectl.context import AppContext
 from lpsectl.errors import UsageError
 from lpsectl.lock import job_lock
