@@ -31,16 +31,30 @@ from tests.fixtures.sshd import ssh_config_text, standalone_factory  # noqa: E40
 def measure(config: Path) -> tuple[float, float, float, int]:
     """(peak RSS MiB, CPU s, wall s, exit code) of one `lpsectl collect` child."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "lpsectl", "--config", str(config), "collect"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lpsectl", "--config", str(config), "collect"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, wall, os.waitstatus_to_exitcode(status)
+    return (
+        usage.ru_maxrss / 1024,
+        usage.ru_utime + usage.ru_stime,
+        wall,
+        os.waitstatus_to_exitcode(status),
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cap-mib", type=int, default=16, help="ssh.max_output_bytes in MiB (default 16, as lpsectl)")
+    parser.add_argument(
+        "--cap-mib",
+        type=int,
+        default=16,
+        help="ssh.max_output_bytes in MiB (default 16, as lpsectl)",
+    )
     args = parser.parse_args()
     factory, key = standalone_factory("lpsectl-bench-flood-")
     root = factory.root
@@ -54,8 +68,10 @@ def main() -> None:
             workdir.mkdir()
             config = workdir / "lpsectl.toml"
             text = ssh_config_text(hosts, key, workdir / "known_hosts", workdir / "data")
-            text = text.replace("connect_timeout = 5\n",
-                                f"connect_timeout = 5\nmax_output_bytes = {args.cap_mib * 1048576}\n")
+            text = text.replace(
+                "connect_timeout = 5\n",
+                f"connect_timeout = 5\nmax_output_bytes = {args.cap_mib * 1048576}\n",
+            )
             config.write_text(text)
             rows.append((label, *measure(config)))
     finally:
@@ -65,8 +81,10 @@ def main() -> None:
     for label, rss, cpu, wall, code in rows:
         print(f"{label:24} {rss:13.1f} {cpu:8.2f} {wall:8.2f} {code:5d}")
     (_, ref_rss, ref_cpu, *_), (_, rss, cpu, *_) = rows
-    print(f"ratio flood/reference: RSS {rss / ref_rss:.2f}x, CPU {cpu / ref_cpu:.2f}x; "
-          f"target peak RSS < 150 MiB: {'met' if rss < 150 else 'NOT met'}")
+    print(
+        f"ratio flood/reference: RSS {rss / ref_rss:.2f}x, CPU {cpu / ref_cpu:.2f}x; "
+        f"target peak RSS < 150 MiB: {'met' if rss < 150 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

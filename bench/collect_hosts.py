@@ -77,15 +77,21 @@ def main() -> None:
             workdir = root / f"run{count}"
             workdir.mkdir()
             config = workdir / "lpsectl.toml"
-            config.write_text(ssh_config_text(hosts[:count], key, workdir / "known_hosts", workdir / "data"))
+            config.write_text(
+                ssh_config_text(hosts[:count], key, workdir / "known_hosts", workdir / "data")
+            )
             if args.known_hosts_lines:
                 pad_known_hosts(workdir / "known_hosts", args.known_hosts_lines)
             results[count] = timed_collect(config, args.repeat)
             wall, cpu = results[count]
-            print(f"collect {count:>3} host(s): {wall:.2f} s wall, lpsectl CPU {cpu:.3f} s = "
-                  f"{cpu / count * 1000:.1f} ms per host (median of {args.repeat})")
-        print(f"ratio {args.hosts} hosts / 1 host (wall): {results[args.hosts][0] / results[1][0]:.2f}x "
-              f"(sequential would be ~{args.hosts}x); target: <= 15 ms CPU per host")
+            print(
+                f"collect {count:>3} host(s): {wall:.2f} s wall, lpsectl CPU {cpu:.3f} s = "
+                f"{cpu / count * 1000:.1f} ms per host (median of {args.repeat})"
+            )
+        print(
+            f"ratio {args.hosts} hosts / 1 host (wall): {results[args.hosts][0] / results[1][0]:.2f}x "
+            f"(sequential would be ~{args.hosts}x); target: <= 15 ms CPU per host"
+        )
     finally:
         factory.stop_all()
 

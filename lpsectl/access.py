@@ -45,7 +45,13 @@ LETTER, DECREE = "letter", "decree"
 PERSONAL_FIELDS = ("name", "nip", "rank", "position", "agency", "address", "phone", "email")
 
 # statuses: received → returned | forwarded → done | rejected; archived_at marks the archive
-RECEIVED, RETURNED, FORWARDED, DONE, REJECTED = "received", "returned", "forwarded", "done", "rejected"
+RECEIVED, RETURNED, FORWARDED, DONE, REJECTED = (
+    "received",
+    "returned",
+    "forwarded",
+    "done",
+    "rejected",
+)
 CLOSED = (RETURNED, DONE, REJECTED)
 STEPS = ("check", "action", "notify", "archive")
 
@@ -178,13 +184,23 @@ class RequestInput:
 
 
 ACTION_WORDS = {
-    "activate": ACTIVATE, "aktivasi": ACTIVATE, "aktifkan": ACTIVATE, "aktif": ACTIVATE,
-    "deactivate": DEACTIVATE, "nonaktif": DEACTIVATE, "nonaktifkan": DEACTIVATE,
-    "penonaktifan": DEACTIVATE, "deaktivasi": DEACTIVATE,
+    "activate": ACTIVATE,
+    "aktivasi": ACTIVATE,
+    "aktifkan": ACTIVATE,
+    "aktif": ACTIVATE,
+    "deactivate": DEACTIVATE,
+    "nonaktif": DEACTIVATE,
+    "nonaktifkan": DEACTIVATE,
+    "penonaktifan": DEACTIVATE,
+    "deaktivasi": DEACTIVATE,
 }
 ROLE_WORDS = {
-    "ppk": "ppk", "pokja": "pokja", "pokja-pemilihan": "pokja", "pokja-ulp": "pokja",
-    "pejabat-pengadaan": "pejabat-pengadaan", "pp": "pejabat-pengadaan",
+    "ppk": "ppk",
+    "pokja": "pokja",
+    "pokja-pemilihan": "pokja",
+    "pokja-ulp": "pokja",
+    "pejabat-pengadaan": "pejabat-pengadaan",
+    "pp": "pejabat-pengadaan",
 }
 
 
@@ -378,8 +394,10 @@ def _json_entries(text: str, path: Path) -> list[tuple[int, Any]]:
         except json.JSONDecodeError as exc:
             raise UsageError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
         # an array gives no line per item; number the items instead (1-based)
-        return [(i, item if isinstance(item, dict) else "entry is not an object")
-                for i, item in enumerate(items, start=1)]
+        return [
+            (i, item if isinstance(item, dict) else "entry is not an object")
+            for i, item in enumerate(items, start=1)
+        ]
     entries: list[tuple[int, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -398,8 +416,10 @@ def _csv_entries(text: str, path: Path) -> list[tuple[int, Any]]:
     known = {alias for aliases in COLUMN_ALIASES.values() for alias in aliases}
     for column in reader.fieldnames or []:
         if column.strip().lower().replace(" ", "_") not in known:
-            raise UsageError(f"{path}: unknown column {column!r} in the header "
-                             f"(known: {', '.join(COLUMN_ALIASES)})")
+            raise UsageError(
+                f"{path}: unknown column {column!r} in the header "
+                f"(known: {', '.join(COLUMN_ALIASES)})"
+            )
     entries: list[tuple[int, Any]] = []
     for row in reader:
         line = reader.line_num  # header is line 1
@@ -515,7 +535,9 @@ def decree_end(request: Mapping[str, Any], settings: AccessSettings) -> date | N
     if request.get("decree_expires"):
         return date.fromisoformat(request["decree_expires"])
     if request.get("decree_date"):
-        return date.fromisoformat(request["decree_date"]) + timedelta(days=settings.decree_validity_days)
+        return date.fromisoformat(request["decree_date"]) + timedelta(
+            days=settings.decree_validity_days
+        )
     return None
 
 
@@ -529,7 +551,9 @@ def check_completeness(
     given = {f: (request.get(f) or "").strip() for f in PERSONAL_FIELDS}
     problems = [Problem("missing_field", f) for f in PERSONAL_FIELDS if not given[f]]
     if given["nip"] and not nip_rules.validate(given["nip"], today).valid:
-        problems.append(Problem("nip_invalid", "nip", {"value": given["nip"], "as_of": today.isoformat()}))
+        problems.append(
+            Problem("nip_invalid", "nip", {"value": given["nip"], "as_of": today.isoformat()})
+        )
     if given["phone"] and not phone_is_valid(given["phone"]):
         problems.append(Problem("phone_invalid", "phone", {"value": given["phone"]}))
     if given["email"] and not email_is_valid(given["email"]):
@@ -549,12 +573,19 @@ def _document_problems(
             problems.append(Problem("document_missing", kind, {"document": kind}))
     for doc in documents:
         if not file_exists(doc["path"]):
-            problems.append(Problem("document_file_missing", doc["kind"],
-                                    {"document": doc["kind"], "path": doc["path"]}))
+            problems.append(
+                Problem(
+                    "document_file_missing",
+                    doc["kind"],
+                    {"document": doc["kind"], "path": doc["path"]},
+                )
+            )
     return problems
 
 
-def _decree_problems(request: Mapping[str, Any], settings: AccessSettings, today: date) -> list[Problem]:
+def _decree_problems(
+    request: Mapping[str, Any], settings: AccessSettings, today: date
+) -> list[Problem]:
     has_decree = any(d["kind"] == DECREE for d in _documents(request))
     if not has_decree and DECREE not in settings.required_documents:
         return []
@@ -564,7 +595,9 @@ def _decree_problems(request: Mapping[str, Any], settings: AccessSettings, today
         return [Problem("decree_date_missing", "decree_date")]
     problems = []
     if request.get("decree_date") and date.fromisoformat(request["decree_date"]) > today:
-        problems.append(Problem("decree_not_yet_valid", "decree_date", {"date": request["decree_date"]}))
+        problems.append(
+            Problem("decree_not_yet_valid", "decree_date", {"date": request["decree_date"]})
+        )
     end = decree_end(request, settings)
     if end is not None and end < today:
         problems.append(Problem("decree_expired", "decree_expires", {"date": end.isoformat()}))
@@ -582,11 +615,15 @@ def _documents(request: Mapping[str, Any]) -> list[dict[str, str]]:
 def get_request(store: Store, request_id: int) -> dict[str, Any]:
     row = store.query_one("SELECT * FROM access_requests WHERE id = ?", [request_id])
     if row is None:
-        raise NotFoundError(f"access request {request_id} does not exist (see `lpsectl access list`)")
+        raise NotFoundError(
+            f"access request {request_id} does not exist (see `lpsectl access list`)"
+        )
     return _decoded(row)
 
 
-def list_requests(store: Store, status: str | None = None, open_only: bool = False) -> list[dict[str, Any]]:
+def list_requests(
+    store: Store, status: str | None = None, open_only: bool = False
+) -> list[dict[str, Any]]:
     sql = "SELECT * FROM access_requests"
     params: list[Any] = []
     if status:
@@ -599,14 +636,18 @@ def list_requests(store: Store, status: str | None = None, open_only: bool = Fal
 
 
 def events(store: Store, request_id: int) -> list[dict[str, Any]]:
-    rows = store.query("SELECT at, step, detail FROM access_events WHERE request_id = ? ORDER BY id",
-                       [request_id])
+    rows = store.query(
+        "SELECT at, step, detail FROM access_events WHERE request_id = ? ORDER BY id", [request_id]
+    )
     return [{**r, "detail": decode_json(r["detail"], {})} for r in rows]
 
 
-def add_event(store: Store, request_id: int, at: datetime, step: str, detail: dict[str, Any]) -> None:
-    store.insert("access_events", {"request_id": request_id, "at": _iso(at), "step": step,
-                                   "detail": detail})
+def add_event(
+    store: Store, request_id: int, at: datetime, step: str, detail: dict[str, Any]
+) -> None:
+    store.insert(
+        "access_events", {"request_id": request_id, "at": _iso(at), "step": step, "detail": detail}
+    )
 
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
@@ -618,13 +659,18 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_problems(request: Mapping[str, Any]) -> list[Problem]:
-    return [Problem(p["code"], p["field"], p.get("params", {})) for p in request.get("check_problems") or []]
+    return [
+        Problem(p["code"], p["field"], p.get("params", {}))
+        for p in request.get("check_problems") or []
+    ]
 
 
 # -- recording the steps ----------------------------------------------------------------------
 
 
-def record_check(store: Store, request: Mapping[str, Any], problems: list[Problem], now: datetime) -> str:
+def record_check(
+    store: Store, request: Mapping[str, Any], problems: list[Problem], now: datetime
+) -> str:
     """Record the completeness check; the first check time is the one the SOP timer uses."""
     if request["status"] not in (RECEIVED, RETURNED):
         raise UsageError(
@@ -639,14 +685,26 @@ def record_check(store: Store, request: Mapping[str, Any], problems: list[Proble
     }
     with store.transaction():
         store.update("access_requests", request["id"], values)
-        add_event(store, request["id"], now, "check",
-                  {"result": "complete" if not problems else "incomplete",
-                   "problems": [p.code for p in problems]})
+        add_event(
+            store,
+            request["id"],
+            now,
+            "check",
+            {
+                "result": "complete" if not problems else "incomplete",
+                "problems": [p.code for p in problems],
+            },
+        )
     return status
 
 
 def record_decision(
-    store: Store, request: Mapping[str, Any], decision: str, reason: str, acted_at: datetime, now: datetime
+    store: Store,
+    request: Mapping[str, Any],
+    decision: str,
+    reason: str,
+    acted_at: datetime,
+    now: datetime,
 ) -> None:
     """The Admin Agency's action in SPSE (``done``) or its refusal (``rejected``)."""
     if request["status"] != FORWARDED:
@@ -662,16 +720,29 @@ def record_decision(
         raise UsageError(f"action time {acted_at.isoformat(timespec='minutes')} is in the future")
     checked = datetime.fromisoformat(request["checked_at"])
     if acted_at < checked:
-        raise UsageError(f"action time {acted_at.isoformat(timespec='minutes')} is before the check "
-                         f"({checked.isoformat(timespec='minutes')})")
+        raise UsageError(
+            f"action time {acted_at.isoformat(timespec='minutes')} is before the check "
+            f"({checked.isoformat(timespec='minutes')})"
+        )
     with store.transaction():
-        store.update("access_requests", request["id"],
-                     {"status": decision, "decision": decision, "reason": reason.strip() or None,
-                      "decided_at": _iso(acted_at)})
-        add_event(store, request["id"], now, "decide", {"decision": decision, "acted_at": _iso(acted_at)})
+        store.update(
+            "access_requests",
+            request["id"],
+            {
+                "status": decision,
+                "decision": decision,
+                "reason": reason.strip() or None,
+                "decided_at": _iso(acted_at),
+            },
+        )
+        add_event(
+            store, request["id"], now, "decide", {"decision": decision, "acted_at": _iso(acted_at)}
+        )
 
 
-def record_notice(store: Store, request: Mapping[str, Any], kind: str, where: str, now: datetime) -> None:
+def record_notice(
+    store: Store, request: Mapping[str, Any], kind: str, where: str, now: datetime
+) -> None:
     """A notice went to the applicant (a file written, printed, or queued as e-mail)."""
     values = {}
     if kind in ("return", "result") and not request.get("notified_at"):
@@ -696,10 +767,14 @@ class StepTimer:
     breach: bool
 
 
-def step_timers(request: Mapping[str, Any], settings: AccessSettings, now: datetime) -> list[StepTimer]:
+def step_timers(
+    request: Mapping[str, Any], settings: AccessSettings, now: datetime
+) -> list[StepTimer]:
     """Each SOP step's elapsed time against its limit; a running step counts up to ``now``."""
-    at = {k: _moment(request.get(k)) for k in ("received_at", "checked_at", "decided_at",
-                                                  "notified_at", "archived_at")}
+    at = {
+        k: _moment(request.get(k))
+        for k in ("received_at", "checked_at", "decided_at", "notified_at", "archived_at")
+    }
     returned = request["status"] == RETURNED
     spans = {
         "check": (at["received_at"], at["checked_at"]),
@@ -717,8 +792,11 @@ def step_timers(request: Mapping[str, Any], settings: AccessSettings, now: datet
             timers.append(StepTimer(step, None, end, None, limit, "waiting", False))
         else:
             elapsed = (end or now) - start
-            timers.append(StepTimer(step, start, end, elapsed, limit, "done" if end else "running",
-                                    elapsed > limit))
+            timers.append(
+                StepTimer(
+                    step, start, end, elapsed, limit, "done" if end else "running", elapsed > limit
+                )
+            )
     return timers
 
 
@@ -743,19 +821,35 @@ def archive_request(
             "it can be archived once returned, done or rejected"
         )
     if request.get("archived_at"):
-        raise UsageError(f"access request {request['id']} was already archived at "
-                         f"{request['archived_at']} ({request['archive_path']})")
+        raise UsageError(
+            f"access request {request['id']} was already archived at "
+            f"{request['archived_at']} ({request['archive_path']})"
+        )
     folder = (copy_to or root) / f"request-{request['id']}"
     make_private_dir(folder)
     manifest = [_manifest_entry(doc, folder if copy_to else None) for doc in request["documents"]]
-    record = {**request, "archived_at": _iso(now), "archive_manifest": manifest,
-              "events": events(store, request["id"])}
-    write_private(folder / "record.json", json.dumps(record, ensure_ascii=False, indent=2, default=str))
+    record = {
+        **request,
+        "archived_at": _iso(now),
+        "archive_manifest": manifest,
+        "events": events(store, request["id"]),
+    }
+    write_private(
+        folder / "record.json", json.dumps(record, ensure_ascii=False, indent=2, default=str)
+    )
     with store.transaction():
-        store.update("access_requests", request["id"],
-                     {"archived_at": _iso(now), "archive_path": str(folder), "archive_manifest": manifest})
-        add_event(store, request["id"], now, "archive",
-                  {"path": str(folder), "copied": bool(copy_to), "documents": len(manifest)})
+        store.update(
+            "access_requests",
+            request["id"],
+            {"archived_at": _iso(now), "archive_path": str(folder), "archive_manifest": manifest},
+        )
+        add_event(
+            store,
+            request["id"],
+            now,
+            "archive",
+            {"path": str(folder), "copied": bool(copy_to), "documents": len(manifest)},
+        )
     return folder
 
 
@@ -812,9 +906,13 @@ def read_accounts_csv(path: Path) -> list[dict[str, str]]:
     columns = {c: lookup.get(c.strip().lower().replace(" ", "_")) for c in reader.fieldnames or []}
     for needed in ("nip", "name", "role"):
         if needed not in columns.values():
-            raise UsageError(f"{path}: the account export has no {needed!r} column "
-                             f"(accepted names: {', '.join(ACCOUNT_COLUMNS[needed])})")
-    return [{key: (row.get(col) or "").strip() for col, key in columns.items() if key} for row in reader]
+            raise UsageError(
+                f"{path}: the account export has no {needed!r} column "
+                f"(accepted names: {', '.join(ACCOUNT_COLUMNS[needed])})"
+            )
+    return [
+        {key: (row.get(col) or "").strip() for col, key in columns.items() if key} for row in reader
+    ]
 
 
 def year_end_candidates(
@@ -824,8 +922,15 @@ def year_end_candidates(
     found: dict[str, YearEndAccount] = {}
     for row in _register_active(store, settings.year_end_roles):
         found[row["nip"]] = YearEndAccount(
-            nip=row["nip"], name=row["name"], role=row["role"], agency=row["agency"], email=row["email"],
-            sources=["register"], decree_end=decree_end(row, settings), request_id=row["id"])
+            nip=row["nip"],
+            name=row["name"],
+            role=row["role"],
+            agency=row["agency"],
+            email=row["email"],
+            sources=["register"],
+            decree_end=decree_end(row, settings),
+            request_id=row["id"],
+        )
     for row in accounts or []:
         _merge_account(found, row, settings)
     return sorted(found.values(), key=lambda a: (a.agency.lower(), a.name.lower()))
@@ -833,7 +938,9 @@ def year_end_candidates(
 
 def _register_active(store: Store, roles: list[str]) -> list[dict[str, Any]]:
     """The latest carried-out request per NIP decides whether its account is active."""
-    rows = store.query("SELECT * FROM access_requests WHERE decision = ? ORDER BY decided_at, id", [DONE])
+    rows = store.query(
+        "SELECT * FROM access_requests WHERE decision = ? ORDER BY decided_at, id", [DONE]
+    )
     latest: dict[str, dict[str, Any]] = {}
     for row in rows:
         if row["nip"]:
@@ -841,7 +948,9 @@ def _register_active(store: Store, roles: list[str]) -> list[dict[str, Any]]:
     return [r for r in latest.values() if r["action"] == ACTIVATE and r["role"] in roles]
 
 
-def _merge_account(found: dict[str, YearEndAccount], row: dict[str, str], settings: AccessSettings) -> None:
+def _merge_account(
+    found: dict[str, YearEndAccount], row: dict[str, str], settings: AccessSettings
+) -> None:
     try:
         role = normalize_role(row.get("role", ""))
     except ValueError:
@@ -855,7 +964,9 @@ def _merge_account(found: dict[str, YearEndAccount], row: dict[str, str], settin
         return
     account = found.get(key)
     if account is None:
-        account = found[key] = YearEndAccount(nip=nip_rules.normalize(row["nip"]), name=row["name"], role=role)
+        account = found[key] = YearEndAccount(
+            nip=nip_rules.normalize(row["nip"]), name=row["name"], role=role
+        )
     account.sources.append("accounts")
     account.agency = account.agency or row.get("agency", "")
     account.email = account.email or row.get("email", "")
@@ -871,21 +982,37 @@ def record_year_end(
 ) -> list[tuple[YearEndAccount, int, bool]]:
     """One deactivation request per account, forwarded to the Admin Agency; re-runs add nothing."""
     source = f"year-end:{year}"
-    existing = {r["nip"]: r["id"] for r in
-                store.query("SELECT id, nip FROM access_requests WHERE source = ?", [source])}
+    existing = {
+        r["nip"]: r["id"]
+        for r in store.query("SELECT id, nip FROM access_requests WHERE source = ?", [source])
+    }
     results = []
     with store.transaction():
         for account in accounts:
             if account.nip in existing:
                 results.append((account, existing[account.nip], False))
                 continue
-            request_id = store.insert("access_requests", {
-                "action": DEACTIVATE, "role": account.role, "name": account.name, "nip": account.nip,
-                "agency": account.agency, "email": account.email, "via": "year-end", "source": source,
-                "status": FORWARDED, "received_at": _iso(now), "checked_at": _iso(now),
-                "check_problems": [], "created_at": _iso(now),
-            })
-            add_event(store, request_id, now, "year-end", {"year": year, "sources": account.sources})
+            request_id = store.insert(
+                "access_requests",
+                {
+                    "action": DEACTIVATE,
+                    "role": account.role,
+                    "name": account.name,
+                    "nip": account.nip,
+                    "agency": account.agency,
+                    "email": account.email,
+                    "via": "year-end",
+                    "source": source,
+                    "status": FORWARDED,
+                    "received_at": _iso(now),
+                    "checked_at": _iso(now),
+                    "check_problems": [],
+                    "created_at": _iso(now),
+                },
+            )
+            add_event(
+                store, request_id, now, "year-end", {"year": year, "sources": account.sources}
+            )
             results.append((account, request_id, True))
     return results
 
@@ -902,8 +1029,13 @@ NOTICE_TEMPLATES = {
 
 
 def render_notice(
-    kind: str, request: Mapping[str, Any], config: Config, settings: AccessSettings, lang: str,
-    now: datetime, **extra: Any,
+    kind: str,
+    request: Mapping[str, Any],
+    config: Config,
+    settings: AccessSettings,
+    lang: str,
+    now: datetime,
+    **extra: Any,
 ) -> str:
     """The applicant's notice: acknowledgement, return (what is missing), result, or year-end."""
     tz = config.tz
@@ -916,7 +1048,9 @@ def render_notice(
         "decided_at": _local(request.get("decided_at"), tz),
         "now": now.astimezone(tz),
         "problems": [p.message(lang) for p in stored_problems(request)],
-        "documents": [{"label": label(d["kind"], lang), **d} for d in request.get("documents") or []],
+        "documents": [
+            {"label": label(d["kind"], lang), **d} for d in request.get("documents") or []
+        ],
         "limits": {step: int(settings.limit(step).total_seconds() // 60) for step in STEPS},
         **extra,
     }
@@ -924,16 +1058,35 @@ def render_notice(
 
 
 def render_year_end_list(
-    accounts: list[YearEndAccount], year: int, config: Config, lang: str, fmt: str, now: datetime,
-    recorded: dict[str, int] | None = None, full: bool = False,
+    accounts: list[YearEndAccount],
+    year: int,
+    config: Config,
+    lang: str,
+    fmt: str,
+    now: datetime,
+    recorded: dict[str, int] | None = None,
+    full: bool = False,
 ) -> str:
-    rows = [{**asdict(a), "nip": a.nip if full else nip_rules.mask(a.nip),
-             "role_label": label(a.role, lang), "request": (recorded or {}).get(a.nip),
-             "sources": [label(source, lang) for source in a.sources]}
-            for a in accounts]
-    return render(f"access_year_end_list.{fmt}.j2", lang, config.lpse.templates_dir,
-                  lpse=config.lpse, year=year, accounts=rows, now=now.astimezone(config.tz),
-                  year_end=date(year, 12, 31))
+    rows = [
+        {
+            **asdict(a),
+            "nip": a.nip if full else nip_rules.mask(a.nip),
+            "role_label": label(a.role, lang),
+            "request": (recorded or {}).get(a.nip),
+            "sources": [label(source, lang) for source in a.sources],
+        }
+        for a in accounts
+    ]
+    return render(
+        f"access_year_end_list.{fmt}.j2",
+        lang,
+        config.lpse.templates_dir,
+        lpse=config.lpse,
+        year=year,
+        accounts=rows,
+        now=now.astimezone(config.tz),
+        year_end=date(year, 12, 31),
+    )
 
 
 # -- files with personal data -------------------------------------------------------------
@@ -946,7 +1099,9 @@ def make_private_dir(path: Path) -> None:
 
 def write_private(path: Path, text: str) -> Path:
     """Write with mode 0600 (created so, never briefly readable by others): the one writer."""
-    return write_text(path, text if text.endswith("\n") else text + "\n", what="notice", private=True)
+    return write_text(
+        path, text if text.endswith("\n") else text + "\n", what="notice", private=True
+    )
 
 
 def unused_path(path: Path) -> Path:

@@ -62,8 +62,10 @@ def _parse(text: str) -> Address:
         raise AddressError("contains a control character (a line break or tab)")
     hidden = _invisible(text)
     if hidden is not None:
-        raise AddressError(f"contains an invisible character (U+{ord(hidden):04X} "
-                           f"{unicodedata.name(hidden, 'unnamed')})")
+        raise AddressError(
+            f"contains an invisible character (U+{ord(hidden):04X} "
+            f"{unicodedata.name(hidden, 'unnamed')})"
+        )
     text = text.strip()
     if not text:
         raise AddressError("is empty")
@@ -75,8 +77,10 @@ def _parse(text: str) -> Address:
             name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
         elif any(c in name for c in '<>@"'):
             # "Kepala <a@x>, Wakil <b@y>" or "a@x <b@y>": two addresses, not a name
-            raise AddressError("holds more than one address (one address per value; "
-                               "quote a display name that contains '<', '>' or '@')")
+            raise AddressError(
+                "holds more than one address (one address per value; "
+                "quote a display name that contains '<', '>' or '@')"
+            )
         spec = named.group("addr").strip()
     elif "<" in text or ">" in text:
         raise AddressError("has an unmatched '<' or '>'")
@@ -85,8 +89,11 @@ def _parse(text: str) -> Address:
         raise AddressError("has no '@'")
     if not local:
         raise AddressError("has nothing before the '@'")
-    if len(local) > 64 or not _LOCAL.fullmatch(local) or any(
-            not c.isascii() and unicodedata.category(c)[0] not in "LNM" for c in local):
+    if (
+        len(local) > 64
+        or not _LOCAL.fullmatch(local)
+        or any(not c.isascii() and unicodedata.category(c)[0] not in "LNM" for c in local)
+    ):
         # beyond ASCII only letters, digits and marks: a no-break space or a look-alike
         # symbol in a mailbox name is a typo or a trick, never what the admin meant
         raise AddressError(f"has an invalid part before the '@' ({local[:40]!r})")

@@ -38,9 +38,25 @@ from lpsectl.store import Store, decode_json
 from lpsectl.timeutil import isoformat, parse_iso
 
 __all__ = [
-    "CLASSES", "MAJOR", "MINOR", "ROUTE_DESCRIPTIONS", "STATUSES", "OUTCOMES", "DOCUMENTS",
-    "ChangeRequest", "Classification", "classify", "route_for", "create_change", "get_change",
-    "list_changes", "decide", "set_status", "documents_for", "document_context", "document_template",
+    "CLASSES",
+    "MAJOR",
+    "MINOR",
+    "ROUTE_DESCRIPTIONS",
+    "STATUSES",
+    "OUTCOMES",
+    "DOCUMENTS",
+    "ChangeRequest",
+    "Classification",
+    "classify",
+    "route_for",
+    "create_change",
+    "get_change",
+    "list_changes",
+    "decide",
+    "set_status",
+    "documents_for",
+    "document_context",
+    "document_template",
 ]
 
 STATUSES = ("recorded", "analysed", "consulted", "approved", "implemented", "closed")
@@ -131,7 +147,9 @@ def decide_class(text: str, forced: str | None) -> tuple[str, str, list[str]]:
             raise UsageError(f"--class {forced!r} is not one of: minor, major")
         reasons = [f"set by the administrator with --class {forced}"]
         if found.known and found.change_class != forced:
-            reasons.append(f"the classifier would say {found.change_class}: " + "; ".join(found.reasons))
+            reasons.append(
+                f"the classifier would say {found.change_class}: " + "; ".join(found.reasons)
+            )
         elif found.known:
             reasons += found.reasons
         return forced, "administrator", reasons
@@ -174,32 +192,39 @@ def create_change(
         raise UsageError("a change request needs a title (TEXT) or --from RECOMMENDATION")
     if recommendation is not None and not forced_class:
         change_class, source = recommendation["change_class"], "analysis"
-        reasons = [f"from recommendation {recommendation_id} ({recommendation['rule']}): "
-                   f"the analysis classes it {change_class}"]
+        reasons = [
+            f"from recommendation {recommendation_id} ({recommendation['rule']}): "
+            f"the analysis classes it {change_class}"
+        ]
         # the words of the proposal that agree with the analysis, as supporting reasons
         reasons += classify(f"{title}\n{plan}").signals.get(change_class, [])
     else:
-        change_class, source, reasons = decide_class(f"{title}\n{description}\n{plan}", forced_class)
+        change_class, source, reasons = decide_class(
+            f"{title}\n{description}\n{plan}", forced_class
+        )
     stamp = isoformat(now)
     with store.transaction():
-        change_id = store.insert("change_requests", {
-            "title": title.strip(),
-            "description": description.strip(),
-            "change_class": change_class,
-            "class_source": source,
-            "reasons": reasons,
-            "route": route_for(change_class),
-            "status": "analysed",
-            "recommendation_id": recommendation_id,
-            "host": host,
-            "impact": impact,
-            "plan": plan,
-            "rollback": rollback,
-            "scheduled_for": isoformat(scheduled_for) if scheduled_for else None,
-            "requester": requester,
-            "created_at": stamp,
-            "updated_at": stamp,
-        })
+        change_id = store.insert(
+            "change_requests",
+            {
+                "title": title.strip(),
+                "description": description.strip(),
+                "change_class": change_class,
+                "class_source": source,
+                "reasons": reasons,
+                "route": route_for(change_class),
+                "status": "analysed",
+                "recommendation_id": recommendation_id,
+                "host": host,
+                "impact": impact,
+                "plan": plan,
+                "rollback": rollback,
+                "scheduled_for": isoformat(scheduled_for) if scheduled_for else None,
+                "requester": requester,
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        )
         _record(store, change_id, "recorded", stamp, "")
         _record(store, change_id, "analysed", stamp, f"classified {change_class} ({source})")
     return get_change(store, change_id)
@@ -208,7 +233,9 @@ def create_change(
 def get_change(store: Store, change_id: int) -> ChangeRequest:
     row = store.query_one("SELECT * FROM change_requests WHERE id = ?", [change_id])
     if row is None:
-        raise NotFoundError(f"change request {change_id} does not exist (see `lpsectl change list`)")
+        raise NotFoundError(
+            f"change request {change_id} does not exist (see `lpsectl change list`)"
+        )
     history = store.query(
         "SELECT status, at, note FROM change_status_history WHERE change_id = ? ORDER BY id",
         [change_id],
@@ -220,7 +247,9 @@ def get_change(store: Store, change_id: int) -> ChangeRequest:
     return change
 
 
-def list_changes(store: Store, status: str | None = None, change_class: str | None = None) -> list[ChangeRequest]:
+def list_changes(
+    store: Store, status: str | None = None, change_class: str | None = None
+) -> list[ChangeRequest]:
     sql, params = "SELECT * FROM change_requests WHERE 1 = 1", []
     if status:
         sql += " AND status = ?"
@@ -232,7 +261,9 @@ def list_changes(store: Store, status: str | None = None, change_class: str | No
 
 
 # -- moving through the procedure -----------------------------------------------------
-def decide(store: Store, change_id: int, outcome: str, now: datetime, note: str = "") -> ChangeRequest:
+def decide(
+    store: Store, change_id: int, outcome: str, now: datetime, note: str = ""
+) -> ChangeRequest:
     """Record the result of the LKPP consultation of a major change (SOP 003 step 6)."""
     change = get_change(store, change_id)
     if outcome not in OUTCOMES:
@@ -249,9 +280,16 @@ def decide(store: Store, change_id: int, outcome: str, now: datetime, note: str 
         )
     stamp = isoformat(now)
     with store.transaction():
-        store.update("change_requests", change_id, {
-            "outcome": outcome, "route": OUTCOMES[outcome], "status": "consulted", "updated_at": stamp,
-        })
+        store.update(
+            "change_requests",
+            change_id,
+            {
+                "outcome": outcome,
+                "route": OUTCOMES[outcome],
+                "status": "consulted",
+                "updated_at": stamp,
+            },
+        )
         _record(store, change_id, "consulted", stamp, note or f"consultation outcome: {outcome}")
     return get_change(store, change_id)
 
@@ -267,7 +305,9 @@ def next_statuses(change: ChangeRequest) -> list[str]:
     return following if following == ["closed"] else following + ["closed"]
 
 
-def set_status(store: Store, change_id: int, status: str, now: datetime, note: str = "") -> ChangeRequest:
+def set_status(
+    store: Store, change_id: int, status: str, now: datetime, note: str = ""
+) -> ChangeRequest:
     """Move a change request one step forward (or close it early, with a note)."""
     change = get_change(store, change_id)
     if status not in STATUSES:
@@ -277,9 +317,13 @@ def set_status(store: Store, change_id: int, status: str, now: datetime, note: s
         raise UsageError("record a consultation with `lpsectl change decide ID --outcome ...`")
     if status not in allowed:
         hint = ", ".join(allowed) if allowed else "nothing (it is closed)"
-        raise UsageError(f"change request {change_id} is {change.status}: it can move to {hint}, not {status}")
+        raise UsageError(
+            f"change request {change_id} is {change.status}: it can move to {hint}, not {status}"
+        )
     if status == "closed" and change.status != "implemented" and not note:
-        raise UsageError(f"closing change request {change_id} before it is implemented needs --note (why)")
+        raise UsageError(
+            f"closing change request {change_id} before it is implemented needs --note (why)"
+        )
     stamp = isoformat(now)
     with store.transaction():
         store.update("change_requests", change_id, {"status": status, "updated_at": stamp})
@@ -337,13 +381,18 @@ def document_context(change: ChangeRequest, lpse_name: str, now: datetime) -> di
         "number": f"PP-{change.created_at:%Y}-{change.id:04d}",
         "recommendation": rec,
         # scalar numbers only: nested evidence (per table, per day) stays in the JSON
-        "evidence": [(k, v) for k, v in evidence.items() if isinstance(v, int | float | str) and v != ""],
+        "evidence": [
+            (k, v) for k, v in evidence.items() if isinstance(v, int | float | str) and v != ""
+        ],
     }
 
 
 # -- rows ------------------------------------------------------------------------------
 def _record(store: Store, change_id: int, status: str, stamp: str, note: str) -> None:
-    store.insert("change_status_history", {"change_id": change_id, "status": status, "at": stamp, "note": note})
+    store.insert(
+        "change_status_history",
+        {"change_id": change_id, "status": status, "at": stamp, "note": note},
+    )
 
 
 def _from_row(row: dict[str, Any]) -> ChangeRequest:

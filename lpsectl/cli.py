@@ -78,8 +78,11 @@ class LpsectlGroup(click.Group):
             # What was complete is stored by now; a worker thread still blocked on a host
             # must not keep the process alive (the interpreter would wait for it at exit)
             click.echo("lpsectl: interrupted", err=True)
-            if any(t.is_alive() and not t.daemon for t in threading.enumerate()
-                   if t is not threading.main_thread()):
+            if any(
+                t.is_alive() and not t.daemon
+                for t in threading.enumerate()
+                if t is not threading.main_thread()
+            ):
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(130)
@@ -113,7 +116,9 @@ class LpsectlGroup(click.Group):
         return command
 
 
-@click.group(cls=LpsectlGroup, help=ROOT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LpsectlGroup, help=ROOT_HELP, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option(
     "--config",
     "config_path",
@@ -122,15 +127,28 @@ class LpsectlGroup(click.Group):
     help="Config file (default: $LPSECTL_CONFIG, $XDG_CONFIG_HOME/lpsectl/lpsectl.toml, "
     "/etc/lpsectl/lpsectl.toml; none = local host only).",
 )
-@click.option("--lang", type=click.Choice(["id", "en"]), help="Language of documents (default from config: id).")
+@click.option(
+    "--lang",
+    type=click.Choice(["id", "en"]),
+    help="Language of documents (default from config: id).",
+)
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (repeat for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors (implied when not on a terminal).")
-@click.option("--new-store", is_flag=True,
-              help="Start a new, empty history when the old one is missing or empty (after a restore failed).")
+@click.option(
+    "--new-store",
+    is_flag=True,
+    help="Start a new, empty history when the old one is missing or empty (after a restore failed).",
+)
 @click.version_option(__version__, prog_name="lpsectl")
 @click.pass_context
-def root(ctx: click.Context, config_path: str | None, lang: str | None, verbose: int, quiet: bool,
-         new_store: bool) -> None:
+def root(
+    ctx: click.Context,
+    config_path: str | None,
+    lang: str | None,
+    verbose: int,
+    quiet: bool,
+    new_store: bool,
+) -> None:
     if ctx.resilient_parsing:
         return
     # off a terminal (cron, systemd) -q is implied, so a successful run says nothing
@@ -142,8 +160,12 @@ def root(ctx: click.Context, config_path: str | None, lang: str | None, verbose:
         config = None
     else:
         config = load_config(config_path)
-    app = AppContext(config=config, lang=lang or (config.lpse.language if config else "id"),  # type: ignore[arg-type]
-                     verbosity=verbosity, new_store=new_store)
+    app = AppContext(
+        config=config,  # type: ignore[arg-type]  # None only for `init`, which reads no config
+        lang=lang or (config.lpse.language if config else "id"),
+        verbosity=verbosity,
+        new_store=new_store,
+    )
     ctx.obj = app
     ctx.call_on_close(app.close)
 

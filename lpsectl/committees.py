@@ -110,11 +110,15 @@ def read_committees(path: str | Path) -> Committees:
             result.problems.append(f"{where}: the committee has no name; row skipped")
             continue
         if not cells:
-            result.problems.append(f"{where}: committee {name!r} has no e-mail address; row skipped")
+            result.problems.append(
+                f"{where}: committee {name!r} has no e-mail address; row skipped"
+            )
             result.skipped.append(name)
             continue
         if fold_name(name) in seen:
-            result.problems.append(f"{where}: committee {name!r} appears again; the first row is used")
+            result.problems.append(
+                f"{where}: committee {name!r} appears again; the first row is used"
+            )
             continue
         emails, bad = [], ""
         for cell in cells:
@@ -128,12 +132,15 @@ def read_committees(path: str | Path) -> Committees:
             result.skipped.append(name)
             continue
         seen.add(fold_name(name))
-        result.committees.append(Committee(name, emails, " ".join((row.get("satker") or "").split())))
+        result.committees.append(
+            Committee(name, emails, " ".join((row.get("satker") or "").split()))
+        )
     return result
 
 
-def read_tender_schedule(path: str | Path, tz: tzinfo,
-                         columns: Mapping[str, str] | None = None) -> list[TenderStage]:
+def read_tender_schedule(
+    path: str | Path, tz: tzinfo, columns: Mapping[str, str] | None = None
+) -> list[TenderStage]:
     """Tender stages from a CSV export (column names from ``columns``)."""
     names = {**DEFAULT_TENDER_COLUMNS, **(columns or {})}
     unknown = set(names) - set(DEFAULT_TENDER_COLUMNS)
@@ -142,23 +149,28 @@ def read_tender_schedule(path: str | Path, tz: tzinfo,
             f"maintenance.tender_columns: unknown field {sorted(unknown)[0]!r} "
             f"(known: {', '.join(DEFAULT_TENDER_COLUMNS)})"
         )
-    names = {key: " ".join(value.split()).casefold() for key, value in names.items()}  # as the header
+    names = {
+        key: " ".join(value.split()).casefold() for key, value in names.items()
+    }  # as the header
     rows = _read_csv(path, required=tuple(names[k] for k in ("committee", "stage", "start", "end")))
     stages = []
     for line, row in rows:
-        stages.append(TenderStage(
-            code=(row.get(names["code"]) or "").strip(),
-            package=(row.get(names["package"]) or "").strip(),
-            committee=(row.get(names["committee"]) or "").strip(),
-            stage=(row.get(names["stage"]) or "").strip(),
-            start=parse_local_time(row.get(names["start"]) or "", tz, f"{path}:{line}"),
-            end=parse_local_time(row.get(names["end"]) or "", tz, f"{path}:{line}"),
-        ))
+        stages.append(
+            TenderStage(
+                code=(row.get(names["code"]) or "").strip(),
+                package=(row.get(names["package"]) or "").strip(),
+                committee=(row.get(names["committee"]) or "").strip(),
+                stage=(row.get(names["stage"]) or "").strip(),
+                start=parse_local_time(row.get(names["start"]) or "", tz, f"{path}:{line}"),
+                end=parse_local_time(row.get(names["end"]) or "", tz, f"{path}:{line}"),
+            )
+        )
     return stages
 
 
-def stages_in_window(stages: Iterable[TenderStage], committee: str, start: datetime,
-                     end: datetime) -> list[TenderStage]:
+def stages_in_window(
+    stages: Iterable[TenderStage], committee: str, start: datetime, end: datetime
+) -> list[TenderStage]:
     """The committee's stages that overlap ``[start, end)``, by start time."""
     key = fold_name(committee)
     found = []
@@ -202,7 +214,9 @@ def _read_csv(path: str | Path, required: tuple[str, ...]) -> list[tuple[int, di
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc.strerror}") from exc
     if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1048576} MiB; not a committees/schedule export")
+        raise ConfigError(
+            f"{path}: larger than {MAX_FILE_BYTES // 1048576} MiB; not a committees/schedule export"
+        )
     text = decode_text(raw)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))

@@ -208,7 +208,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
     known = {"lpse", "ssh", "hosts", "mail", *FEATURE_SECTIONS}
     for key in raw:
         if key not in known:
-            raise ConfigError(f"{source}: unknown section [{key}] (known: {', '.join(sorted(known))})")
+            raise ConfigError(
+                f"{source}: unknown section [{key}] (known: {', '.join(sorted(known))})"
+            )
     config = Config(source=source)
     config.lpse = _build(LpseSettings, raw.get("lpse", {}), source, "lpse")
     config.ssh = _build(SshSettings, raw.get("ssh", {}), source, "ssh")
@@ -283,11 +285,15 @@ def _parse_host(raw: Any, source: str, index: int) -> HostConfig:
                 f"{source}: {name_where}.role: unknown role {role!r} (expected one of: {', '.join(ROLES)})"
             )
     if not 1 <= host.port <= 65535:
-        raise ConfigError(f"{source}: {name_where}.port: {host.port} is not a port number (1-65535)")
+        raise ConfigError(
+            f"{source}: {name_where}.port: {host.port} is not a port number (1-65535)"
+        )
     if not host.address:
-        raise ConfigError(f"{source}: {name_where}.address is empty (use \"local\" for this machine)")
+        raise ConfigError(f'{source}: {name_where}.address is empty (use "local" for this machine)')
     if not (host.log_read_mib >= 1 and 1 <= host.log_read_seconds < float("inf")):  # nan fails too
-        raise ConfigError(f"{source}: {name_where}.log_read_mib and log_read_seconds must be at least 1")
+        raise ConfigError(
+            f"{source}: {name_where}.log_read_mib and log_read_seconds must be at least 1"
+        )
     if host.has_role("db") and host.postgres is None:
         host.postgres = PostgresSettings()
     if host.postgres is not None and not host.postgres.psql:
@@ -322,7 +328,7 @@ def _check_ssh(ssh: SshSettings, source: str) -> None:
         raise ConfigError(f"{source}: ssh.connect_timeout must be positive")
     if ssh.command_timeout <= 0 or ssh.host_timeout <= 0:
         raise ConfigError(f"{source}: ssh.command_timeout and ssh.host_timeout must be positive")
-    if not 64 * 1024 <= ssh.max_output_bytes <= 1024 ** 3:
+    if not 64 * 1024 <= ssh.max_output_bytes <= 1024**3:
         raise ConfigError(f"{source}: ssh.max_output_bytes must be between 65536 and 1073741824")
 
 
@@ -338,23 +344,32 @@ def _check_mail(mail: MailSettings, source: str) -> None:
             except AddressError as exc:
                 raise ConfigError(f"{source}: {where}: {exc}") from exc
     if not is_ascii(parse_address(mail.sender)):
-        raise ConfigError(f"{source}: mail.sender: {describe(mail.sender)} has non-ASCII letters before "
-                          "the '@'; many mail servers cannot carry that (no SMTPUTF8): use an ASCII address")
+        raise ConfigError(
+            f"{source}: mail.sender: {describe(mail.sender)} has non-ASCII letters before "
+            "the '@'; many mail servers cannot carry that (no SMTPUTF8): use an ASCII address"
+        )
     try:
-        host_ok = bool(mail.smtp_host) and (_is_ip(mail.smtp_host) or bool(encode_domain(mail.smtp_host)))
+        host_ok = bool(mail.smtp_host) and (
+            _is_ip(mail.smtp_host) or bool(encode_domain(mail.smtp_host))
+        )
     except AddressError:
         host_ok = False
     if not host_ok:
-        raise ConfigError(f"{source}: mail.smtp_host: {describe(mail.smtp_host)} is not a host name "
-                          "or IP address")
+        raise ConfigError(
+            f"{source}: mail.smtp_host: {describe(mail.smtp_host)} is not a host name or IP address"
+        )
     if mail.ca_file:
         path = Path(mail.ca_file).expanduser()
         if not path.is_file():
-            raise ConfigError(f"{source}: mail.ca_file: {path} is not a readable file "
-                              "(a PEM certificate of the CA that signed the mail server's certificate)")
+            raise ConfigError(
+                f"{source}: mail.ca_file: {path} is not a readable file "
+                "(a PEM certificate of the CA that signed the mail server's certificate)"
+            )
     if mail.ssl and mail.starttls:
-        raise ConfigError(f"{source}: mail.ssl and mail.starttls are both true; "
-                          "use ssl for port 465 or starttls for port 587, not both")
+        raise ConfigError(
+            f"{source}: mail.ssl and mail.starttls are both true; "
+            "use ssl for port 465 or starttls for port 587, not both"
+        )
     if mail.username and not (mail.ssl or mail.starttls or mail.allow_plain_auth):
         raise ConfigError(
             f"{source}: mail.username is set but neither mail.starttls nor mail.ssl is: the SMTP "
@@ -366,7 +381,9 @@ def _check_mail(mail: MailSettings, source: str) -> None:
     if not 0 < mail.retry_hours <= 24 * 30:
         raise ConfigError(f"{source}: mail.retry_hours must be between 0 and 720")
     if not 1 <= mail.smtp_port <= 65535:
-        raise ConfigError(f"{source}: mail.smtp_port: {mail.smtp_port} is not a port number (1-65535)")
+        raise ConfigError(
+            f"{source}: mail.smtp_port: {mail.smtp_port} is not a port number (1-65535)"
+        )
 
 
 def _is_ip(text: str) -> bool:
@@ -379,7 +396,9 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _build(cls: type[S], raw: Any, source: str, where: str, skip: frozenset[str] | set[str] = frozenset()) -> S:
+def _build(
+    cls: type[S], raw: Any, source: str, where: str, skip: frozenset[str] | set[str] = frozenset()
+) -> S:
     """Instantiate dataclass ``cls`` from ``raw``, checking names and types."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: [{where}] must be a table")
@@ -420,7 +439,10 @@ def _coerce(value: Any, hint: Any, source: str, where: str) -> Any:
             value = [value]
         if not isinstance(value, list):
             raise ConfigError(f"{source}: {where}: expected a list, got {_tname(value)}")
-        return [_coerce(v, args[0] if args else Any, source, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [
+            _coerce(v, args[0] if args else Any, source, f"{where}[{i}]")
+            for i, v in enumerate(value)
+        ]
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {where}: expected a table, got {_tname(value)}")

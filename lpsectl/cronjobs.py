@@ -65,16 +65,25 @@ class _JobSpec:
 JOB_TABLE: tuple[_JobSpec, ...] = (
     _JobSpec("collect", "collect", ("collect",), "snapshot of every host", 30 * 60),
     _JobSpec(
-        "report-daily", "report_daily", ("report", "daily", "--date", "yesterday", "--email"),
-        "Laporan Monitoring Kinerja by e-mail", 30 * 60,
+        "report-daily",
+        "report_daily",
+        ("report", "daily", "--date", "yesterday", "--email"),
+        "Laporan Monitoring Kinerja by e-mail",
+        30 * 60,
     ),
     _JobSpec(
-        "report-monthly", "report_monthly", ("report", "monthly", "--email"),
-        "Laporan Kinerja Aplikasi SPSE by e-mail", 60 * 60,
+        "report-monthly",
+        "report_monthly",
+        ("report", "monthly", "--email"),
+        "Laporan Kinerja Aplikasi SPSE by e-mail",
+        60 * 60,
     ),
     _JobSpec(
-        "maintenance-remind", "maintenance_remind", ("maintenance", "remind"),
-        "maintenance notices and reminders that are due", 10 * 60,
+        "maintenance-remind",
+        "maintenance_remind",
+        ("maintenance", "remind"),
+        "maintenance notices and reminders that are due",
+        10 * 60,
     ),
     _JobSpec("outbox-flush", "outbox_flush", ("outbox", "flush"), "retry the e-mail spool", 9 * 60),
 )
@@ -121,7 +130,9 @@ def cron_settings(config: Config) -> CronSettings:
         raise ConfigError(f"{config.source}: cron.user {settings.user!r} is not a user name")
     for key in ("mailto", "executable", "path"):
         if re.search(r"[\x00-\x1f]", getattr(settings, key)):
-            raise ConfigError(f"{config.source}: cron.{key} must not contain line breaks or control characters")
+            raise ConfigError(
+                f"{config.source}: cron.{key} must not contain line breaks or control characters"
+            )
     return settings
 
 
@@ -146,7 +157,9 @@ def _extra_job(raw: Any, where: str) -> Job:
         raise ConfigError(f"{where} must be a table with name, cron and argv")
     unknown = set(raw) - {"name", "cron", "argv", "timeout_minutes", "description"}
     if unknown:
-        raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key (known: argv, cron, description, name, timeout_minutes)")
+        raise ConfigError(
+            f"{where}.{sorted(unknown)[0]}: unknown key (known: argv, cron, description, name, timeout_minutes)"
+        )
     name, expr, argv = raw.get("name"), raw.get("cron"), raw.get("argv")
     if not isinstance(name, str) or not _JOB_NAME.match(name):
         raise ConfigError(f"{where}.name must be lower-case letters, digits and '-'")
@@ -200,7 +213,11 @@ def trigger_fields(expr: str) -> dict[str, str]:
 
 
 def _weekday_names(field_text: str) -> str:
-    return re.sub(r"\d+", lambda m: _DOW_NAMES[int(m.group())] if int(m.group()) < 8 else m.group(), field_text)
+    return re.sub(
+        r"\d+",
+        lambda m: _DOW_NAMES[int(m.group())] if int(m.group()) < 8 else m.group(),
+        field_text,
+    )
 
 
 def next_runs(job: Job, after: datetime, count: int = 1) -> list[datetime]:
@@ -299,11 +316,13 @@ def render_crontab(cron: CronFile) -> str:
         "SHELL=/bin/sh",
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         f"CRON_TZ={cron.timezone}",
-        f'MAILTO={cron.mailto or chr(34) * 2}',
+        f"MAILTO={cron.mailto or chr(34) * 2}",
     ]
     lines += [f"{key}={value}" for key, value in sorted(cron.environment.items())]
     if cron.config_path is None:
-        lines.append("# no config file was found: the jobs use the embedded default (local host only)")
+        lines.append(
+            "# no config file was found: the jobs use the embedded default (local host only)"
+        )
     for job in cron.jobs:
         lines += ["", f"# {job.name}: {job.description}", crontab_line(job, cron)]
     return "\n".join(lines) + "\n"
@@ -311,7 +330,9 @@ def render_crontab(cron: CronFile) -> str:
 
 def crontab_line(job: Job, cron: CronFile) -> str:
     if job.has_seconds:
-        raise UsageError(f"job {job.name!r}: cron cannot run {job.cron!r} (seconds); use `lpsectl schedule run`")
+        raise UsageError(
+            f"job {job.name!r}: cron cannot run {job.cron!r} (seconds); use `lpsectl schedule run`"
+        )
     # cron hands the line to /bin/sh; each argument is quoted, and % is special to cron
     argv = ["timeout", "-s", "INT", "-k", "60", str(job.timeout)]
     argv += job_command(job, cron.executable, cron.config_path)
@@ -418,7 +439,9 @@ def _calendar_field(text: str, first: int, expr: str) -> str:
             low, high = part.split("-")
             parts.append(f"{int(low):02d}..{int(high):02d}")
         else:
-            raise UsageError(f"{expr!r}: cannot write {text!r} as a systemd timer; use cron or the scheduler")
+            raise UsageError(
+                f"{expr!r}: cannot write {text!r} as a systemd timer; use cron or the scheduler"
+            )
     return ",".join(parts)
 
 

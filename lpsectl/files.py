@@ -32,8 +32,16 @@ from lpsectl.errors import LpsectlError, UnavailableError, UsageError
 _MACHINE = {errno.ENOSPC, errno.EDQUOT, errno.EIO}
 
 
-def write_text(path: str | Path, text: str, *, what: str = "output", private: bool = False,
-               mode: int = 0o644, error: type[LpsectlError] = UsageError, make_parents: bool = True) -> Path:
+def write_text(
+    path: str | Path,
+    text: str,
+    *,
+    what: str = "output",
+    private: bool = False,
+    mode: int = 0o644,
+    error: type[LpsectlError] = UsageError,
+    make_parents: bool = True,
+) -> Path:
     """Write ``text`` (UTF-8) to ``path`` by the rules above; return the path.
 
     ``private`` creates the file 0600 (personal data: notices, records),
@@ -53,8 +61,10 @@ def write_text(path: str | Path, text: str, *, what: str = "output", private: bo
             if target is not None and (stat.S_ISCHR(target) or stat.S_ISFIFO(target)):
                 _stream_into(path, data)  # /dev/stdout, /dev/stderr: links to a terminal or pipe
                 return path
-            raise error(f"{what} {path}: is a symbolic link; lpsectl does not replace or write "
-                        "through it (name the file it points to)")
+            raise error(
+                f"{what} {path}: is a symbolic link; lpsectl does not replace or write "
+                "through it (name the file it points to)"
+            )
         if info is not None and not stat.S_ISREG(info.st_mode):
             if stat.S_ISDIR(info.st_mode):
                 raise error(f"{what} {path}: is a directory, not a file")
@@ -63,7 +73,9 @@ def write_text(path: str | Path, text: str, *, what: str = "output", private: bo
         if make_parents:
             _make_parents(path.parent, 0o700 if private else 0o755)
         elif not path.parent.is_dir():
-            raise error(f"{what} {path}: cannot write there: the directory {path.parent} does not exist")
+            raise error(
+                f"{what} {path}: cannot write there: the directory {path.parent} does not exist"
+            )
         _replace(path, data, 0o600 if private else mode)
         return path
     except OSError as exc:
@@ -74,8 +86,12 @@ def write_text(path: str | Path, text: str, *, what: str = "output", private: bo
         raise cls(f"{what} {path}: cannot write there: {reason}") from None
 
 
-def make_dirs(path: str | Path, private: bool = False, what: str = "directory",
-              error: type[LpsectlError] = UsageError) -> Path:
+def make_dirs(
+    path: str | Path,
+    private: bool = False,
+    what: str = "directory",
+    error: type[LpsectlError] = UsageError,
+) -> Path:
     """Create ``path`` and missing parents (0700 when private); never chmod one that exists."""
     path = Path(path).expanduser()
     try:

@@ -24,8 +24,10 @@ def job_lock(data_dir: Path, job: str) -> Iterator[Path]:
         lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise UnavailableError(f"{path}: cannot take the '{job}' lock: {exc.strerror or exc} "
-                               "(is lpse.data_dir writable?)") from exc
+        raise UnavailableError(
+            f"{path}: cannot take the '{job}' lock: {exc.strerror or exc} "
+            "(is lpse.data_dir writable?)"
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -76,11 +76,24 @@ from lpsectl.store import Store, decode_json
 STALE_CLAIM = timedelta(minutes=15)
 
 #: wait after the n-th deferral (the last value repeats), like an MTA's queue runs
-BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=30),
-           timedelta(hours=1), timedelta(hours=2), timedelta(hours=4))
+BACKOFF = (
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+    timedelta(hours=2),
+    timedelta(hours=4),
+)
 
 QUEUED, SENDING, DEFERRED, SENT, PARTIAL, FAILED, DROPPED = (
-    "queued", "sending", "deferred", "sent", "partial", "failed", "dropped")
+    "queued",
+    "sending",
+    "deferred",
+    "sent",
+    "partial",
+    "failed",
+    "dropped",
+)
 #: MAIL FROM replies that say the sender or session is wrong (RFC 4954, 3207, 5321),
 #: not the message: the flush stops and nothing is marked failed
 SENDER_CONFIG_CODES = (530, 535, 550, 553, 554)
@@ -177,8 +190,11 @@ class FlushResult:
         parts = [f"{len(self.recipients(SENT))} recipient(s) accepted"]
         failed = self.recipients(FAILED)
         if failed:
-            parts.append(f"{len(failed)} refused for good ({failed[0].address}: {failed[0].reply}"
-                         + (", …" if len(failed) > 1 else "") + ")")
+            parts.append(
+                f"{len(failed)} refused for good ({failed[0].address}: {failed[0].reply}"
+                + (", …" if len(failed) > 1 else "")
+                + ")"
+            )
         deferred = self.recipients(DEFERRED)
         if deferred:
             parts.append(f"{len(deferred)} deferred ({deferred[0].address}: {deferred[0].reply})")
@@ -217,6 +233,7 @@ class Queued:
 
 
 # -- building ------------------------------------------------------------------
+
 
 def sender_domain(sender: str) -> str:
     address = parseaddr(sender)[1]
@@ -264,8 +281,8 @@ def build_message(
             message[header] = addresses(values, header)
     message["Subject"] = " ".join(subject.split())  # a header never carries a line break
     message["Date"] = format_datetime(now or timeutil.now(config.tz))
-    message["Message-ID"] = _bracket(message_id) if message_id else make_msgid(
-        domain=sender_domain(config.mail.sender)
+    message["Message-ID"] = (
+        _bracket(message_id) if message_id else make_msgid(domain=sender_domain(config.mail.sender))
     )
     message.set_content(text, cte="quoted-printable")
     if html is not None:
@@ -273,7 +290,10 @@ def build_message(
     for item in attachments:
         maintype, _, subtype = item.mime_type.partition("/")
         message.add_attachment(
-            item.content, maintype=maintype, subtype=subtype, filename=item.filename,
+            item.content,
+            maintype=maintype,
+            subtype=subtype,
+            filename=item.filename,
             params=item.params,
         )
     return message
@@ -364,8 +384,14 @@ def _serialise(message: EmailMessage) -> str:
 
 # -- the outbox ------------------------------------------------------------------
 
-def queue_message(store: Store, message: EmailMessage, purpose: str, ref: str | None = None,
-                  now: datetime | None = None) -> Queued:
+
+def queue_message(
+    store: Store,
+    message: EmailMessage,
+    purpose: str,
+    ref: str | None = None,
+    now: datetime | None = None,
+) -> Queued:
     """Spool ``message`` with one ``queued`` row per envelope recipient.
 
     Returns the row, ``new=False`` (and its status) when the Message-ID was
@@ -375,7 +401,9 @@ def queue_message(store: Store, message: EmailMessage, purpose: str, ref: str | 
     if not message["Message-ID"]:
         message["Message-ID"] = make_msgid(domain=sender_domain(str(message["From"] or "")))
     message_id = str(message["Message-ID"]).strip()
-    existing = store.query_one("SELECT id, status, sent_at FROM outbox WHERE message_id = ?", [message_id])
+    existing = store.query_one(
+        "SELECT id, status, sent_at FROM outbox WHERE message_id = ?", [message_id]
+    )
     if existing:
         return Queued(int(existing["id"]), False, existing["status"], existing["sent_at"])
     recipients = recipients_of(message)
@@ -385,18 +413,21 @@ def queue_message(store: Store, message: EmailMessage, purpose: str, ref: str | 
     del stored["Bcc"]  # Bcc addresses travel in the envelope only
     stamp = timeutil.isoformat(now or timeutil.now())
     with store.transaction():
-        outbox_id = store.insert("outbox", {
-            "message_id": message_id,
-            "purpose": purpose,
-            "ref": ref,
-            "sender": message["From"].addresses[0].addr_spec,
-            "recipients": recipients,
-            "subject": str(message["Subject"] or ""),
-            "raw": _serialise(stored),
-            "status": QUEUED,
-            "attempts": 0,
-            "created_at": stamp,
-        })
+        outbox_id = store.insert(
+            "outbox",
+            {
+                "message_id": message_id,
+                "purpose": purpose,
+                "ref": ref,
+                "sender": message["From"].addresses[0].addr_spec,
+                "recipients": recipients,
+                "subject": str(message["Subject"] or ""),
+                "raw": _serialise(stored),
+                "status": QUEUED,
+                "attempts": 0,
+                "created_at": stamp,
+            },
+        )
         _add_recipients(store, outbox_id, recipients, stamp)
     return Queued(outbox_id, True, QUEUED)
 
@@ -405,7 +436,9 @@ def _add_recipients(store: Store, outbox_id: int, recipients: Sequence[str], sta
     for address in recipients:
         store.execute(
             "INSERT INTO outbox_recipients (outbox_id, address, status, attempts, updated_at) "
-            "VALUES (?, ?, ?, 0, ?)", [outbox_id, address, QUEUED, stamp])
+            "VALUES (?, ?, ?, 0, ?)",
+            [outbox_id, address, QUEUED, stamp],
+        )
 
 
 def recipient_rows(store: Store, outbox_id: int) -> list[dict[str, Any]]:
@@ -414,12 +447,16 @@ def recipient_rows(store: Store, outbox_id: int) -> list[dict[str, Any]]:
     Messages spooled before per-recipient delivery existed get their rows
     here, with the message's own state.
     """
-    rows = store.query("SELECT address, status, attempts, reply, updated_at FROM outbox_recipients "
-                       "WHERE outbox_id = ? ORDER BY id", [outbox_id])
+    rows = store.query(
+        "SELECT address, status, attempts, reply, updated_at FROM outbox_recipients "
+        "WHERE outbox_id = ? ORDER BY id",
+        [outbox_id],
+    )
     if rows:
         return rows
-    message = store.query_one("SELECT recipients, status, last_error, created_at FROM outbox WHERE id = ?",
-                              [outbox_id])
+    message = store.query_one(
+        "SELECT recipients, status, last_error, created_at FROM outbox WHERE id = ?", [outbox_id]
+    )
     if message is None:
         return []
     status = {"pending": QUEUED, SENDING: QUEUED}.get(message["status"], message["status"])
@@ -429,13 +466,21 @@ def recipient_rows(store: Store, outbox_id: int) -> list[dict[str, Any]]:
             store.execute(
                 "INSERT INTO outbox_recipients (outbox_id, address, status, attempts, reply, updated_at) "
                 "VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (outbox_id, address) DO NOTHING",
-                [outbox_id, address, status, message["last_error"], message["created_at"]])
-    return store.query("SELECT address, status, attempts, reply, updated_at FROM outbox_recipients "
-                       "WHERE outbox_id = ? ORDER BY id", [outbox_id])
+                [outbox_id, address, status, message["last_error"], message["created_at"]],
+            )
+    return store.query(
+        "SELECT address, status, attempts, reply, updated_at FROM outbox_recipients "
+        "WHERE outbox_id = ? ORDER BY id",
+        [outbox_id],
+    )
 
 
-def outbox_rows(store: Store, include_done: bool = False, ref: str | None = None,
-                ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+def outbox_rows(
+    store: Store,
+    include_done: bool = False,
+    ref: str | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
     """Outbox rows (without the raw message), oldest first, each with ``recipients``
     as a list of ``{"address", "status", "attempts", "reply", "updated_at"}``.
 
@@ -468,8 +513,9 @@ def outbox_rows(store: Store, include_done: bool = False, ref: str | None = None
 
 def pending_count(store: Store) -> int:
     """Messages still to be delivered (queued, sending or deferred)."""
-    row = store.query_one("SELECT count(*) AS n FROM outbox WHERE status IN (?, ?, ?)",
-                          [QUEUED, SENDING, DEFERRED])
+    row = store.query_one(
+        "SELECT count(*) AS n FROM outbox WHERE status IN (?, ?, ?)", [QUEUED, SENDING, DEFERRED]
+    )
     return int(row["n"]) if row else 0
 
 
@@ -489,13 +535,20 @@ def release_stale_claims(store: Store, now: datetime) -> list[int]:
     """Give rows claimed by a run that died mid-send back to ``queued``."""
     cutoff = now - STALE_CLAIM
     rows = store.query("SELECT id, last_attempt_at FROM outbox WHERE status = ?", [SENDING])
-    stale = [r["id"] for r in rows
-             if not r["last_attempt_at"] or timeutil.parse_iso(r["last_attempt_at"]) < cutoff]
+    stale = [
+        r["id"]
+        for r in rows
+        if not r["last_attempt_at"] or timeutil.parse_iso(r["last_attempt_at"]) < cutoff
+    ]
     for row_id in stale:
         store.execute(
             "UPDATE outbox SET status = ?, last_error = ? WHERE id = ? AND status = ?",
-            [QUEUED, "a previous send was interrupted; sending again with the same Message-ID",
-             row_id, SENDING],
+            [
+                QUEUED,
+                "a previous send was interrupted; sending again with the same Message-ID",
+                row_id,
+                SENDING,
+            ],
         )
     return stale
 
@@ -510,17 +563,27 @@ def retry(store: Store, ids: Sequence[int], now: datetime) -> list[int]:
     for outbox_id in ids:
         row = _existing(store, outbox_id)
         if row["status"] == SENT:
-            raise UsageError(f"outbox message {outbox_id} was sent to every recipient; nothing to retry")
+            raise UsageError(
+                f"outbox message {outbox_id} was sent to every recipient; nothing to retry"
+            )
         if row["status"] == SENDING:
             raise UsageError(f"outbox message {outbox_id} is being sent right now")
         recipient_rows(store, outbox_id)
         with store.transaction():
             # attempts start again: the back-off of a retried message begins at its first step
-            store.execute("UPDATE outbox_recipients SET status = ?, updated_at = ?, first_deferred_at = NULL, "
-                          "attempts = 0 WHERE outbox_id = ? AND status IN (?, ?, ?)",
-                          [QUEUED, timeutil.isoformat(now), outbox_id, DEFERRED, FAILED, DROPPED])
-            if store.execute("UPDATE outbox SET status = ?, next_attempt_at = NULL WHERE id = ? "
-                             "AND status <> ?", [QUEUED, outbox_id, SENDING]) != 1:
+            store.execute(
+                "UPDATE outbox_recipients SET status = ?, updated_at = ?, first_deferred_at = NULL, "
+                "attempts = 0 WHERE outbox_id = ? AND status IN (?, ?, ?)",
+                [QUEUED, timeutil.isoformat(now), outbox_id, DEFERRED, FAILED, DROPPED],
+            )
+            if (
+                store.execute(
+                    "UPDATE outbox SET status = ?, next_attempt_at = NULL WHERE id = ? "
+                    "AND status <> ?",
+                    [QUEUED, outbox_id, SENDING],
+                )
+                != 1
+            ):
                 raise UsageError(f"outbox message {outbox_id} is being sent right now")
         changed.append(outbox_id)
     return changed
@@ -538,11 +601,19 @@ def drop(store: Store, ids: Sequence[int], now: datetime, reason: str = "") -> l
     for outbox_id in ids:
         recipient_rows(store, outbox_id)
         with store.transaction():
-            store.execute("UPDATE outbox_recipients SET status = ?, reply = ?, updated_at = ? "
-                          "WHERE outbox_id = ? AND status <> ?",
-                          [DROPPED, note, timeutil.isoformat(now), outbox_id, SENT])
-            if store.execute("UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = NULL "
-                             "WHERE id = ? AND status <> ?", [DROPPED, note, outbox_id, SENDING]) != 1:
+            store.execute(
+                "UPDATE outbox_recipients SET status = ?, reply = ?, updated_at = ? "
+                "WHERE outbox_id = ? AND status <> ?",
+                [DROPPED, note, timeutil.isoformat(now), outbox_id, SENT],
+            )
+            if (
+                store.execute(
+                    "UPDATE outbox SET status = ?, last_error = ?, next_attempt_at = NULL "
+                    "WHERE id = ? AND status <> ?",
+                    [DROPPED, note, outbox_id, SENDING],
+                )
+                != 1
+            ):
                 raise UsageError(f"outbox message {outbox_id} is being sent right now")
     return list(ids)
 
@@ -550,14 +621,19 @@ def drop(store: Store, ids: Sequence[int], now: datetime, reason: str = "") -> l
 def not_delivered_error(row: dict[str, Any]) -> LpsectlError:
     """The error for an :func:`outbox_rows` row that is not (fully) sent: exit 5 while it
     waits, exit 1 when a recipient was refused for good or it was dropped."""
-    problems = [f"{r['address']}: {r['status']}" + (f" ({r['reply']})" if r["reply"] else "")
-                for r in row["recipients"] if r["status"] != SENT]
+    problems = [
+        f"{r['address']}: {r['status']}" + (f" ({r['reply']})" if r["reply"] else "")
+        for r in row["recipients"]
+        if r["status"] != SENT
+    ]
     text = f"outbox message {row['id']} is {row['status']}: " + "; ".join(problems)
     if row["status"] in WAITING or row["status"] == SENDING:
         when = f", next try after {row['next_attempt_at']}" if row.get("next_attempt_at") else ""
         return UnavailableError(f"{text}{when} (`lpsectl outbox flush` sends it when due)")
-    return ProblemsError(f"{text} (`lpsectl outbox show {row['id']}`; `lpsectl outbox retry {row['id']}` "
-                         "sends it again)")
+    return ProblemsError(
+        f"{text} (`lpsectl outbox show {row['id']}`; `lpsectl outbox retry {row['id']}` "
+        "sends it again)"
+    )
 
 
 def _existing(store: Store, outbox_id: int) -> dict[str, Any]:
@@ -569,11 +645,14 @@ def _existing(store: Store, outbox_id: int) -> dict[str, Any]:
 
 # -- SMTP ----------------------------------------------------------------------------
 
+
 def read_password(mail: MailSettings) -> str:
     """The SMTP password from ``mail.password_file`` (never from argv or the config)."""
     if not mail.password_file:
-        raise ConfigError("mail.password_file is empty but mail.username is set; "
-                          "put the SMTP password in a file readable only by lpsectl")
+        raise ConfigError(
+            "mail.password_file is empty but mail.username is set; "
+            "put the SMTP password in a file readable only by lpsectl"
+        )
     path = Path(mail.password_file).expanduser()
     try:
         return read_secret(path)
@@ -589,8 +668,10 @@ def tls_context(mail: MailSettings) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"mail.ca_file: {cafile}: not a PEM certificate lpsectl can read "
-                          f"({getattr(exc, 'strerror', None) or exc})") from exc
+        raise ConfigError(
+            f"mail.ca_file: {cafile}: not a PEM certificate lpsectl can read "
+            f"({getattr(exc, 'strerror', None) or exc})"
+        ) from exc
 
 
 class Watchdog:
@@ -638,12 +719,17 @@ def connect(mail: MailSettings) -> smtplib.SMTP:
     loader refuses the combination too; this is the last guard).
     """
     if mail.username and not (mail.ssl or mail.starttls or mail.allow_plain_auth):
-        raise ConfigError("mail.username is set but neither mail.starttls nor mail.ssl: "
-                          "the password would cross the network in clear text")
+        raise ConfigError(
+            "mail.username is set but neither mail.starttls nor mail.ssl: "
+            "the password would cross the network in clear text"
+        )
     context = tls_context(mail)
     password = read_password(mail) if mail.username else ""
-    smtp: smtplib.SMTP = (smtplib.SMTP_SSL(timeout=mail.timeout, context=context) if mail.ssl
-                          else smtplib.SMTP(timeout=mail.timeout))
+    smtp: smtplib.SMTP = (
+        smtplib.SMTP_SSL(timeout=mail.timeout, context=context)
+        if mail.ssl
+        else smtplib.SMTP(timeout=mail.timeout)
+    )
     # smtplib takes the TLS server name (SNI, certificate check) from _host, which only its
     # constructor sets; connecting after construction lets the watchdog cover the greeting
     smtp._host = mail.smtp_host  # type: ignore[attr-defined]  # noqa: SLF001
@@ -654,19 +740,25 @@ def connect(mail: MailSettings) -> smtplib.SMTP:
         smtp.ehlo()
         if mail.starttls and not mail.ssl:
             if not smtp.has_extn("starttls"):
-                raise ConfigError(f"{mail.smtp_host}:{mail.smtp_port}: the server does not offer "
-                                  "STARTTLS (mail.starttls = true); check mail.smtp_port (587)")
+                raise ConfigError(
+                    f"{mail.smtp_host}:{mail.smtp_port}: the server does not offer "
+                    "STARTTLS (mail.starttls = true); check mail.smtp_port (587)"
+                )
             smtp.starttls(context=context)
             smtp.ehlo()
         if mail.username:
             if not smtp.has_extn("auth"):
-                raise ConfigError(f"{mail.smtp_host}:{mail.smtp_port}: the server offers no AUTH here "
-                                  "(it may want STARTTLS first); check mail.starttls and mail.username")
+                raise ConfigError(
+                    f"{mail.smtp_host}:{mail.smtp_port}: the server offers no AUTH here "
+                    "(it may want STARTTLS first); check mail.starttls and mail.username"
+                )
             try:
                 smtp.login(mail.username, password)
             except UnicodeEncodeError as exc:
-                raise ConfigError("mail.username or mail.password_file holds characters SMTP AUTH "
-                                  "cannot send (only ASCII)") from exc
+                raise ConfigError(
+                    "mail.username or mail.password_file holds characters SMTP AUTH "
+                    "cannot send (only ASCII)"
+                ) from exc
     except BaseException as exc:
         smtp.close()
         if watchdog.fired and not isinstance(exc, ConfigError):
@@ -677,7 +769,9 @@ def connect(mail: MailSettings) -> smtplib.SMTP:
     return smtp
 
 
-def flush(store: Store, config: Config, now: datetime, ids: Sequence[int] | None = None) -> FlushResult:
+def flush(
+    store: Store, config: Config, now: datetime, ids: Sequence[int] | None = None
+) -> FlushResult:
     """Deliver the messages that are due (all, or only ``ids``); never raises for SMTP trouble.
 
     Each recipient's outcome comes from the server's reply (see the module
@@ -701,7 +795,7 @@ def flush(store: Store, config: Config, now: datetime, ids: Sequence[int] | None
             if not session.open(result):
                 _release(store, row["id"], result.error or "")
                 claimed = None
-                for later in rows[rows.index(row) + 1:]:
+                for later in rows[rows.index(row) + 1 :]:
                     _record_error(store, later["id"], now, result.error or "")
                 break
             _send_one(store, config, session, row, now, result)
@@ -740,7 +834,9 @@ class _Session:
         if self.smtp is not None:
             return True
         if self.tries >= 2:  # the first connection and one after an unexpected loss
-            result.error = result.error or f"{self.where}: the connection was lost twice; the rest waits"
+            result.error = (
+                result.error or f"{self.where}: the connection was lost twice; the rest waits"
+            )
             return False
         self.tries += 1
         try:
@@ -750,12 +846,16 @@ class _Session:
         except ConfigError as exc:
             result.error, result.error_exit = exc.message, int(ExitCode.CONFIG)
         except smtplib.SMTPAuthenticationError as exc:
-            result.error = (f"{self.where}: the SMTP server refused the login of mail.username "
-                            f"{self.mail.username!r} ({_smtp_text(exc)})")
+            result.error = (
+                f"{self.where}: the SMTP server refused the login of mail.username "
+                f"{self.mail.username!r} ({_smtp_text(exc)})"
+            )
             result.error_exit = int(ExitCode.CONFIG)
         except ssl.SSLCertVerificationError as exc:
-            result.error = (f"{self.where}: the mail server's certificate is not trusted "
-                            f"({exc.verify_message}); name its CA in mail.ca_file")
+            result.error = (
+                f"{self.where}: the mail server's certificate is not trusted "
+                f"({exc.verify_message}); name its CA in mail.ca_file"
+            )
             result.error_exit = int(ExitCode.CONFIG)
         except (smtplib.SMTPNotSupportedError, UnicodeError, ValueError) as exc:
             result.error = f"{self.where}: cannot use the SMTP server as configured: {exc}"
@@ -792,12 +892,21 @@ def _due_rows(store: Store, now: datetime, ids: Sequence[int] | None) -> list[di
         sql += f" AND id IN ({', '.join('?' for _ in ids)})"
         params.extend(ids)
     rows = store.query(sql + " ORDER BY id", params)
-    return [r for r in rows
-            if not r["next_attempt_at"] or timeutil.parse_iso(r["next_attempt_at"]) <= now]
+    return [
+        r
+        for r in rows
+        if not r["next_attempt_at"] or timeutil.parse_iso(r["next_attempt_at"]) <= now
+    ]
 
 
-def _send_one(store: Store, config: Config, session: _Session, row: dict[str, Any], now: datetime,
-              result: FlushResult) -> None:
+def _send_one(
+    store: Store,
+    config: Config,
+    session: _Session,
+    row: dict[str, Any],
+    now: datetime,
+    result: FlushResult,
+) -> None:
     """One message to its waiting recipients; every outcome recorded, the row's status settled.
 
     Recipients a server takes only so many of at a time (452, RFC 5321
@@ -836,8 +945,13 @@ def _send_one(store: Store, config: Config, session: _Session, row: dict[str, An
     _settle(store, config, row, outcomes, now, result)
 
 
-def _transaction(session: _Session, row: dict[str, Any], waiting: list[str],
-                 outcomes: dict[str, tuple[str, str]], result: FlushResult) -> bool:
+def _transaction(
+    session: _Session,
+    row: dict[str, Any],
+    waiting: list[str],
+    outcomes: dict[str, tuple[str, str]],
+    result: FlushResult,
+) -> bool:
     """One MAIL/RCPT/DATA transaction; outcomes per recipient. False when our sender was refused."""
     smtp = session.smtp
     assert smtp is not None
@@ -845,8 +959,10 @@ def _transaction(session: _Session, row: dict[str, Any], waiting: list[str],
     needs_utf8 = not raw.isascii()
     wide = [a for a in waiting if not is_ascii(a)]
     if wide and not smtp.has_extn("smtputf8"):
-        reason = (f"{session.where} does not offer SMTPUTF8, which an address with non-ASCII "
-                  "letters before the '@' needs")
+        reason = (
+            f"{session.where} does not offer SMTPUTF8, which an address with non-ASCII "
+            "letters before the '@' needs"
+        )
         for address in wide:
             outcomes[address] = (FAILED, reason)
         waiting = [a for a in waiting if is_ascii(a)]
@@ -864,7 +980,9 @@ def _transaction(session: _Session, row: dict[str, Any], waiting: list[str],
     try:
         refused = smtp.sendmail(row["sender"], waiting, data, mail_options=options)
         for address in waiting:
-            outcomes[address] = _reply_outcome(refused[address]) if address in refused else (SENT, "250")
+            outcomes[address] = (
+                _reply_outcome(refused[address]) if address in refused else (SENT, "250")
+            )
     except smtplib.SMTPRecipientsRefused as exc:
         for address in waiting:
             reply = exc.recipients.get(address)
@@ -873,27 +991,42 @@ def _transaction(session: _Session, row: dict[str, Any], waiting: list[str],
         if exc.smtp_code in SENDER_CONFIG_CODES:
             # about us, not this message (TLS or login required, sender not allowed):
             # every message would get it, so none is marked; the admin fixes the config
-            result.error = (f"{session.where}: the server refused the sender {row['sender']}: "
-                            f"{_smtp_text(exc)}; check mail.sender, mail.starttls and mail.username")
+            result.error = (
+                f"{session.where}: the server refused the sender {row['sender']}: "
+                f"{_smtp_text(exc)}; check mail.sender, mail.starttls and mail.username"
+            )
             result.error_exit = int(ExitCode.CONFIG)
             session.refused = True
             return False
-        outcomes.update(dict.fromkeys(waiting, _reply_outcome((exc.smtp_code, exc.smtp_error),
-                                                              "MAIL FROM refused: ")))
+        outcomes.update(
+            dict.fromkeys(
+                waiting, _reply_outcome((exc.smtp_code, exc.smtp_error), "MAIL FROM refused: ")
+            )
+        )
     except smtplib.SMTPDataError as exc:
-        outcomes.update(dict.fromkeys(waiting, _reply_outcome((exc.smtp_code, exc.smtp_error),
-                                                              "message refused at DATA: ")))
+        outcomes.update(
+            dict.fromkeys(
+                waiting,
+                _reply_outcome((exc.smtp_code, exc.smtp_error), "message refused at DATA: "),
+            )
+        )
     except smtplib.SMTPResponseException as exc:
         outcomes.update(dict.fromkeys(waiting, _reply_outcome((exc.smtp_code, exc.smtp_error))))
         session.lost()
     except (smtplib.SMTPException, OSError) as exc:
         # the connection broke, timed out or was cut by the watchdog mid-conversation:
         # whether the server kept the message is unknown; try again later, same Message-ID
-        why = "no complete answer within the step's time" if watchdog and watchdog.fired else _error_text(exc)
+        why = (
+            "no complete answer within the step's time"
+            if watchdog and watchdog.fired
+            else _error_text(exc)
+        )
         outcomes.update(dict.fromkeys(waiting, (DEFERRED, f"connection lost while sending: {why}")))
         session.lost()
     except Exception as exc:  # noqa: BLE001 - one broken message must not stop the queue
-        reason = f"lpsectl could not send this message ({type(exc).__name__}: {exc}); please report it"
+        reason = (
+            f"lpsectl could not send this message ({type(exc).__name__}: {exc}); please report it"
+        )
         outcomes.update(dict.fromkeys(waiting, (FAILED, reason)))
     finally:
         if watchdog is not None:
@@ -931,12 +1064,23 @@ def _reply_outcome(reply: tuple[int, Any] | Any, prefix: str = "") -> tuple[str,
     return (FAILED if 500 <= code < 600 else DEFERRED), line
 
 
-def _settle(store: Store, config: Config, row: dict[str, Any], outcomes: dict[str, tuple[str, str]],
-            now: datetime, result: FlushResult) -> None:
+def _settle(
+    store: Store,
+    config: Config,
+    row: dict[str, Any],
+    outcomes: dict[str, tuple[str, str]],
+    now: datetime,
+    result: FlushResult,
+) -> None:
     stamp = timeutil.isoformat(now)
     patience = timedelta(hours=config.mail.retry_hours)
-    first_deferred = {r["address"]: r["first_deferred_at"] for r in store.query(
-        "SELECT address, first_deferred_at FROM outbox_recipients WHERE outbox_id = ?", [row["id"]])}
+    first_deferred = {
+        r["address"]: r["first_deferred_at"]
+        for r in store.query(
+            "SELECT address, first_deferred_at FROM outbox_recipients WHERE outbox_id = ?",
+            [row["id"]],
+        )
+    }
     with store.transaction():
         for address, (status, reply) in outcomes.items():
             since = first_deferred.get(address)
@@ -950,17 +1094,23 @@ def _settle(store: Store, config: Config, row: dict[str, Any], outcomes: dict[st
             store.execute(
                 "UPDATE outbox_recipients SET status = ?, reply = ?, attempts = attempts + 1, "
                 "updated_at = ?, first_deferred_at = ? WHERE outbox_id = ? AND address = ?",
-                [status, reply, stamp, since if status == DEFERRED else None, row["id"], address])
+                [status, reply, stamp, since if status == DEFERRED else None, row["id"], address],
+            )
             result.outcomes.append(Outcome(row["id"], address, status, reply))
         recipients = recipient_rows(store, row["id"])
         states = [r["status"] for r in recipients]
         # back-off counts the server's deferrals, not the flushes that could not connect
         attempts = max([int(r["attempts"]) for r in recipients if r["status"] in WAITING] or [1])
         errors = [f"{a}: {reply}" for a, (s, reply) in outcomes.items() if s != SENT]
-        values: dict[str, Any] = {"last_error": "; ".join(errors)[:2000] or None, "next_attempt_at": None}
+        values: dict[str, Any] = {
+            "last_error": "; ".join(errors)[:2000] or None,
+            "next_attempt_at": None,
+        }
         if any(s in WAITING for s in states):
             values["status"] = DEFERRED
-            values["next_attempt_at"] = timeutil.isoformat(now + BACKOFF[min(attempts, len(BACKOFF)) - 1])
+            values["next_attempt_at"] = timeutil.isoformat(
+                now + BACKOFF[min(attempts, len(BACKOFF)) - 1]
+            )
         elif all(s == SENT for s in states):
             values["status"] = SENT
         elif any(s == SENT for s in states):
@@ -991,10 +1141,15 @@ def _claim(store: Store, row_id: int, now: datetime) -> bool:
 
 def _release(store: Store, row_id: int, error: str) -> None:
     """Give a claimed row back untried (the connection could not be made)."""
-    store.execute("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?", [QUEUED, error, row_id])
+    store.execute(
+        "UPDATE outbox SET status = ?, last_error = ? WHERE id = ?", [QUEUED, error, row_id]
+    )
     # a deferred row keeps its recipients' states; it is simply due again
-    store.execute("UPDATE outbox SET status = ? WHERE id = ? AND EXISTS (SELECT 1 FROM outbox_recipients "
-                  "WHERE outbox_id = ? AND status = ?)", [DEFERRED, row_id, row_id, DEFERRED])
+    store.execute(
+        "UPDATE outbox SET status = ? WHERE id = ? AND EXISTS (SELECT 1 FROM outbox_recipients "
+        "WHERE outbox_id = ? AND status = ?)",
+        [DEFERRED, row_id, row_id, DEFERRED],
+    )
 
 
 def _record_error(store: Store, row_id: int, now: datetime, error: str) -> None:
@@ -1032,9 +1187,18 @@ def _decode(value: Any) -> str:
 
 # -- calendar ------------------------------------------------------------------------
 
-def calendar_event(uid: str, sequence: int, start: datetime, end: datetime, summary: str,
-                   description: str, now: datetime, method: str = "PUBLISH",
-                   organizer: str = "") -> bytes:
+
+def calendar_event(
+    uid: str,
+    sequence: int,
+    start: datetime,
+    end: datetime,
+    summary: str,
+    description: str,
+    now: datetime,
+    method: str = "PUBLISH",
+    organizer: str = "",
+) -> bytes:
     """An iCalendar file with one VEVENT (times in UTC, so no VTIMEZONE is needed).
 
     Keep ``uid`` stable and raise ``sequence`` on every change so calendars

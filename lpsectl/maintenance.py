@@ -40,7 +40,11 @@ from lpsectl.render import long_datetime, render
 from lpsectl.store import Store, decode_json
 
 SCHEDULED, ANNOUNCED, STARTED, COMPLETED, CANCELLED = (
-    "scheduled", "announced", "started", "completed", "cancelled",
+    "scheduled",
+    "announced",
+    "started",
+    "completed",
+    "cancelled",
 )
 #: windows that still hold their time slot
 ACTIVE = (SCHEDULED, ANNOUNCED, STARTED)
@@ -95,6 +99,7 @@ def _parse_duration_or(text: str, where: str) -> timedelta:
 
 # -- the record --------------------------------------------------------------------
 
+
 @dataclass
 class Window:
     id: int
@@ -124,13 +129,22 @@ class Window:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "uid": self.uid, "start": self.start, "end": self.end,
+            "id": self.id,
+            "uid": self.uid,
+            "start": self.start,
+            "end": self.end,
             "duration_minutes": int(self.duration.total_seconds() // 60),
-            "reason": self.reason, "services": self.services, "status": self.status,
-            "emergency": self.emergency, "emergency_why": self.emergency_why,
-            "sequence": self.sequence, "created_at": self.created_at,
-            "announced_at": self.announced_at, "started_at": self.started_at,
-            "completed_at": self.completed_at, "cancelled_at": self.cancelled_at,
+            "reason": self.reason,
+            "services": self.services,
+            "status": self.status,
+            "emergency": self.emergency,
+            "emergency_why": self.emergency_why,
+            "sequence": self.sequence,
+            "created_at": self.created_at,
+            "announced_at": self.announced_at,
+            "started_at": self.started_at,
+            "completed_at": self.completed_at,
+            "cancelled_at": self.cancelled_at,
             "cancel_reason": self.cancel_reason,
         }
 
@@ -140,12 +154,21 @@ def _window_from_row(row: dict[str, Any], tz: Any) -> Window:
         return timeutil.parse_iso(row[key]).astimezone(tz) if row.get(key) else None
 
     return Window(
-        id=int(row["id"]), uid=row["uid"], start=when("start_at"), end=when("end_at"),  # type: ignore[arg-type]
-        reason=row["reason"], services=decode_json(row["services"], []), status=row["status"],
-        emergency=bool(row["emergency"]), emergency_why=row["emergency_why"],
-        sequence=int(row["sequence"]), created_at=when("created_at"),  # type: ignore[arg-type]
-        announced_at=when("announced_at"), started_at=when("started_at"),
-        completed_at=when("completed_at"), cancelled_at=when("cancelled_at"),
+        id=int(row["id"]),
+        uid=row["uid"],
+        start=when("start_at"),  # type: ignore[arg-type]  # NOT NULL columns
+        end=when("end_at"),  # type: ignore[arg-type]
+        reason=row["reason"],
+        services=decode_json(row["services"], []),
+        status=row["status"],
+        emergency=bool(row["emergency"]),
+        emergency_why=row["emergency_why"],
+        sequence=int(row["sequence"]),
+        created_at=when("created_at"),  # type: ignore[arg-type]
+        announced_at=when("announced_at"),
+        started_at=when("started_at"),
+        completed_at=when("completed_at"),
+        cancelled_at=when("cancelled_at"),
         cancel_reason=row["cancel_reason"],
     )
 
@@ -173,7 +196,7 @@ def parse_start(text: str, tz: Any) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("T", " "))
     except ValueError as exc:
-        raise UsageError(f"start {text!r} is not a date and time like \"2026-12-07 22:00\"") from exc
+        raise UsageError(f'start {text!r} is not a date and time like "2026-12-07 22:00"') from exc
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
 
 
@@ -185,8 +208,14 @@ def earliest_allowed_start(now: datetime, min_notice_days: int) -> datetime:
     return earliest
 
 
-def check_notice(start: datetime, now: datetime, min_notice_days: int, emergency: bool,
-                 why: str | None, lang: str = "en") -> None:
+def check_notice(
+    start: datetime,
+    now: datetime,
+    min_notice_days: int,
+    emergency: bool,
+    why: str | None,
+    lang: str = "en",
+) -> None:
     """Refuse a start inside the notice period unless it is a declared emergency."""
     if start <= now:
         raise UsageError(f"start {long_datetime(start, lang)} is not in the future")
@@ -212,11 +241,13 @@ def check_duration(duration: timedelta, max_duration: timedelta) -> None:
         )
 
 
-def find_overlaps(start: datetime, end: datetime, windows: list[Window],
-                  exclude_id: int | None = None) -> list[Window]:
+def find_overlaps(
+    start: datetime, end: datetime, windows: list[Window], exclude_id: int | None = None
+) -> list[Window]:
     """Active windows whose time intersects ``[start, end)``."""
     return [
-        w for w in windows
+        w
+        for w in windows
         if w.status in ACTIVE and w.id != exclude_id and w.start < end and w.end > start
     ]
 
@@ -235,8 +266,13 @@ def reminder_kind(offset_text: str) -> str:
     return f"reminder-{offset_text.strip().lower()}"
 
 
-def reminder_plan(window: Window, offsets: list[str], now: datetime,
-                  done: dict[str, datetime], auto_complete: bool = False) -> list[PlannedNotice]:
+def reminder_plan(
+    window: Window,
+    offsets: list[str],
+    now: datetime,
+    done: dict[str, datetime],
+    auto_complete: bool = False,
+) -> list[PlannedNotice]:
     """The notices of a window at ``now``: which were sent, which are due now, which later.
 
     ``done`` maps notice kinds already recorded (for this SEQUENCE) to when.
@@ -254,8 +290,9 @@ def reminder_plan(window: Window, offsets: list[str], now: datetime,
     return plan
 
 
-def _reminder_items(window: Window, offsets: list[str], now: datetime,
-                    done: dict[str, datetime]) -> list[PlannedNotice]:
+def _reminder_items(
+    window: Window, offsets: list[str], now: datetime, done: dict[str, datetime]
+) -> list[PlannedNotice]:
     items = sorted(
         ((reminder_kind(o), window.start - parse_duration(o)) for o in offsets),
         key=lambda item: item[1],
@@ -289,8 +326,9 @@ def _started_item(window: Window, now: datetime, done: dict[str, datetime]) -> P
     return PlannedNotice("started", window.start, "due" if now >= window.start else "later")
 
 
-def _finished_item(window: Window, now: datetime, done: dict[str, datetime],
-                   auto_complete: bool) -> PlannedNotice:
+def _finished_item(
+    window: Window, now: datetime, done: dict[str, datetime], auto_complete: bool
+) -> PlannedNotice:
     if "finished" in done:
         return PlannedNotice("finished", window.end, "sent", done["finished"])
     if auto_complete and now >= window.end:
@@ -314,10 +352,13 @@ def clean_running_text(text: str) -> str:
 
 # -- store access ------------------------------------------------------------------
 
+
 def get(store: Store, config: Config, window_id: int) -> Window:
     row = store.query_one("SELECT * FROM maintenance_windows WHERE id = ?", [window_id])
     if row is None:
-        raise NotFoundError(f"maintenance window {window_id} does not exist (see `lpsectl maintenance list`)")
+        raise NotFoundError(
+            f"maintenance window {window_id} does not exist (see `lpsectl maintenance list`)"
+        )
     return _window_from_row(row, config.tz)
 
 
@@ -337,17 +378,27 @@ def history(store: Store, config: Config, window_id: int) -> list[dict[str, Any]
         [window_id],
     )
     return [
-        {"at": timeutil.parse_iso(r["at"]).astimezone(config.tz), "kind": r["kind"],
-         "sequence": r["sequence"], "detail": decode_json(r["detail"], {})}
+        {
+            "at": timeutil.parse_iso(r["at"]).astimezone(config.tz),
+            "kind": r["kind"],
+            "sequence": r["sequence"],
+            "detail": decode_json(r["detail"], {}),
+        }
         for r in rows
     ]
 
 
 def _record(store: Store, window: Window, kind: str, now: datetime, **detail: Any) -> None:
-    store.insert("maintenance_events", {
-        "window_id": window.id, "at": timeutil.isoformat(now), "kind": kind,
-        "sequence": window.sequence, "detail": detail,
-    })
+    store.insert(
+        "maintenance_events",
+        {
+            "window_id": window.id,
+            "at": timeutil.isoformat(now),
+            "kind": kind,
+            "sequence": window.sequence,
+            "detail": detail,
+        },
+    )
 
 
 def _done_notices(store: Store, window: Window) -> dict[str, datetime]:
@@ -367,15 +418,26 @@ def _done_notices(store: Store, window: Window) -> dict[str, datetime]:
 
 
 def _save_times(store: Store, window: Window, **values: Any) -> None:
-    encoded = {k: timeutil.isoformat(v) if isinstance(v, datetime) else v for k, v in values.items()}
+    encoded = {
+        k: timeutil.isoformat(v) if isinstance(v, datetime) else v for k, v in values.items()
+    }
     store.update("maintenance_windows", window.id, encoded)
 
 
 # -- scheduling ------------------------------------------------------------------------
 
-def schedule(store: Store, config: Config, start: datetime, duration: timedelta, reason: str,
-             now: datetime, services: list[str] | None = None, emergency: bool = False,
-             why: str | None = None) -> Window:
+
+def schedule(
+    store: Store,
+    config: Config,
+    start: datetime,
+    duration: timedelta,
+    reason: str,
+    now: datetime,
+    services: list[str] | None = None,
+    emergency: bool = False,
+    why: str | None = None,
+) -> Window:
     """Record a new window after the notice, duration and overlap checks."""
     settings = settings_from(config)
     if not reason.strip():
@@ -385,21 +447,38 @@ def schedule(store: Store, config: Config, start: datetime, duration: timedelta,
     end = start + duration
     with store.transaction():
         _refuse_overlaps(store, config, start, end, None)
-        window_id = store.insert("maintenance_windows", {
-            "uid": f"maintenance-{uuid.uuid4()}@{mail.sender_domain(config.mail.sender)}",
-            "start_at": timeutil.isoformat(start), "end_at": timeutil.isoformat(end),
-            "reason": reason.strip(), "services": services or ["SPSE"], "status": SCHEDULED,
-            "emergency": int(emergency), "emergency_why": (why or "").strip() or None,
-            "sequence": 0, "created_at": timeutil.isoformat(now),
-        })
+        window_id = store.insert(
+            "maintenance_windows",
+            {
+                "uid": f"maintenance-{uuid.uuid4()}@{mail.sender_domain(config.mail.sender)}",
+                "start_at": timeutil.isoformat(start),
+                "end_at": timeutil.isoformat(end),
+                "reason": reason.strip(),
+                "services": services or ["SPSE"],
+                "status": SCHEDULED,
+                "emergency": int(emergency),
+                "emergency_why": (why or "").strip() or None,
+                "sequence": 0,
+                "created_at": timeutil.isoformat(now),
+            },
+        )
         window = get(store, config, window_id)
-        _record(store, window, "scheduled", now, start=window.start.isoformat(),
-                end=window.end.isoformat(), emergency=emergency, why=window.emergency_why)
+        _record(
+            store,
+            window,
+            "scheduled",
+            now,
+            start=window.start.isoformat(),
+            end=window.end.isoformat(),
+            emergency=emergency,
+            why=window.emergency_why,
+        )
     return window
 
 
-def _refuse_overlaps(store: Store, config: Config, start: datetime, end: datetime,
-                     exclude_id: int | None) -> None:
+def _refuse_overlaps(
+    store: Store, config: Config, start: datetime, end: datetime, exclude_id: int | None
+) -> None:
     clashes = find_overlaps(start, end, list_windows(store, config), exclude_id)
     if clashes:
         other = clashes[0]
@@ -410,6 +489,7 @@ def _refuse_overlaps(store: Store, config: Config, start: datetime, end: datetim
 
 
 # -- outgoing messages ---------------------------------------------------------------
+
 
 @dataclass
 class Delivery:
@@ -428,9 +508,10 @@ class Delivery:
         if self.flush is not None:
             self.flush.raise_for_status()
         if self.problems:
-            raise ProblemsError(f"the committees' e-mail list has {len(self.problems)} problem(s); "
-                                "the helpdesk e-mail lists the committees to phone: "
-                                + "; ".join(self.problems))
+            raise ProblemsError(
+                f"the committees' e-mail list has {len(self.problems)} problem(s); "
+                "the helpdesk e-mail lists the committees to phone: " + "; ".join(self.problems)
+            )
 
     @property
     def unsent(self) -> int:
@@ -448,8 +529,14 @@ class _Env:
     now: datetime
 
     def render(self, template: str, **context: Any) -> str:
-        return render(template, self.lang, self.config.lpse.templates_dir,
-                      lpse=self.config.lpse.name, settings=self.settings, **context)
+        return render(
+            template,
+            self.lang,
+            self.config.lpse.templates_dir,
+            lpse=self.config.lpse.name,
+            settings=self.settings,
+            **context,
+        )
 
 
 def _helpdesk(env: _Env) -> list[str]:
@@ -473,8 +560,13 @@ def _committees(env: _Env, delivery: Delivery) -> Committees:
     return found
 
 
-def _unlisted(committees: Committees, stages: list[TenderStage] | None, window: Window,
-              delivery: Delivery, env: _Env) -> list[dict[str, Any]]:
+def _unlisted(
+    committees: Committees,
+    stages: list[TenderStage] | None,
+    window: Window,
+    delivery: Delivery,
+    env: _Env,
+) -> list[dict[str, Any]]:
     """Committees with tender stages in the window that get no e-mail of their own:
     missing from ``committees_file``, or their row there was skipped."""
     if stages is None or not env.settings.notify_committees:
@@ -491,9 +583,11 @@ def _unlisted(committees: Committees, stages: list[TenderStage] | None, window: 
         if not affected:
             continue
         unlisted.append({"name": name, "stages": affected})
-        problem = (f"committee {name!r} has {len(affected)} tender stage(s) in the window but no "
-                   f"usable row in {env.config.mail.committees_file or 'mail.committees_file'}; "
-                   "the helpdesk e-mail lists them so the helpdesk can phone")
+        problem = (
+            f"committee {name!r} has {len(affected)} tender stage(s) in the window but no "
+            f"usable row in {env.config.mail.committees_file or 'mail.committees_file'}; "
+            "the helpdesk e-mail lists them so the helpdesk can phone"
+        )
         if problem not in delivery.problems:
             delivery.problems.append(problem)
     return unlisted
@@ -502,8 +596,9 @@ def _unlisted(committees: Committees, stages: list[TenderStage] | None, window: 
 def _tender_stages(env: _Env) -> list[TenderStage] | None:
     if not env.settings.tender_schedule_file:
         return None
-    return read_tender_schedule(env.settings.tender_schedule_file, env.config.tz,
-                                env.settings.tender_columns)
+    return read_tender_schedule(
+        env.settings.tender_schedule_file, env.config.tz, env.settings.tender_columns
+    )
 
 
 def _subject(env: _Env, kind: str, window: Window) -> str:
@@ -513,32 +608,62 @@ def _subject(env: _Env, kind: str, window: Window) -> str:
 def _calendar(env: _Env, window: Window, cancel: bool = False) -> mail.Attachment:
     summary = env.render("maintenance_ics_summary.txt.j2", w=window).strip()
     data = mail.calendar_event(
-        window.uid, window.sequence, window.start, window.end, summary,
-        description=clean_running_text(window.reason), now=env.now,
-        method="CANCEL" if cancel else "PUBLISH", organizer=env.config.mail.sender,
+        window.uid,
+        window.sequence,
+        window.start,
+        window.end,
+        summary,
+        description=clean_running_text(window.reason),
+        now=env.now,
+        method="CANCEL" if cancel else "PUBLISH",
+        organizer=env.config.mail.sender,
     )
-    return mail.Attachment(f"maintenance-{window.id}.ics", data, "text/calendar",
-                           {"method": "CANCEL" if cancel else "PUBLISH"})
+    return mail.Attachment(
+        f"maintenance-{window.id}.ics",
+        data,
+        "text/calendar",
+        {"method": "CANCEL" if cancel else "PUBLISH"},
+    )
 
 
-def _message(env: _Env, window: Window, purpose: str, to: list[str], subject: str,
-             template: str, key: str, cc: list[str] | None = None, bcc: list[str] | None = None,
-             attach: mail.Attachment | None = None, **context: Any) -> EmailMessage:
+def _message(
+    env: _Env,
+    window: Window,
+    purpose: str,
+    to: list[str],
+    subject: str,
+    template: str,
+    key: str,
+    cc: list[str] | None = None,
+    bcc: list[str] | None = None,
+    attach: mail.Attachment | None = None,
+    **context: Any,
+) -> EmailMessage:
     text = env.render(f"{template}.txt.j2", w=window, **context)
     html = env.render(f"{template}.html.j2", w=window, **context)
     message_id = mail.message_key(
         env.config, "maintenance", window.id, f"s{window.sequence}", purpose, key
     )
-    message = mail.build_message(env.config, to=to, subject=subject, text=text, html=html,
-                                 attachments=[attach] if attach else [], cc=cc or [],
-                                 bcc=bcc or [], message_id=message_id, now=env.now)
+    message = mail.build_message(
+        env.config,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        attachments=[attach] if attach else [],
+        cc=cc or [],
+        bcc=bcc or [],
+        message_id=message_id,
+        now=env.now,
+    )
     # recorded in the outbox and handy for the helpdesk's mail filters
     message["X-Lpsectl-Purpose"] = f"maintenance-{purpose}"
     return message
 
 
-def _announcement_messages(env: _Env, window: Window, delivery: Delivery, kind: str,
-                           previous: Window | None = None) -> list[EmailMessage]:
+def _announcement_messages(
+    env: _Env, window: Window, delivery: Delivery, kind: str, previous: Window | None = None
+) -> list[EmailMessage]:
     """Helpdesk e-mail plus one per committee (with its stages in the window)."""
     helpdesk = _helpdesk(env)
     committees = _committees(env, delivery)
@@ -546,31 +671,68 @@ def _announcement_messages(env: _Env, window: Window, delivery: Delivery, kind: 
     running = running_text(env, window)
     cc = list(env.config.mail.head) if env.settings.cc_head else []
     unlisted = _unlisted(committees, stages, window, delivery, env)
-    messages = [_message(
-        env, window, f"{kind}-helpdesk", helpdesk, _subject(env, f"{kind}-helpdesk", window),
-        "maintenance_helpdesk", "helpdesk", cc=cc, attach=_calendar(env, window),
-        committees=committees, running_text=running, previous=previous,
-        unlisted=unlisted, skipped=committees.skipped,
-    )]
+    messages = [
+        _message(
+            env,
+            window,
+            f"{kind}-helpdesk",
+            helpdesk,
+            _subject(env, f"{kind}-helpdesk", window),
+            "maintenance_helpdesk",
+            "helpdesk",
+            cc=cc,
+            attach=_calendar(env, window),
+            committees=committees,
+            running_text=running,
+            previous=previous,
+            unlisted=unlisted,
+            skipped=committees.skipped,
+        )
+    ]
     for committee in committees:
-        affected = stages_in_window(stages, committee.name, window.start, window.end) if stages is not None else None
-        messages.append(_message(
-            env, window, f"{kind}-committee", committee.emails,
-            _subject(env, f"{kind}-committee", window), "maintenance_committee",
-            # identity is the committee's folded name, never its row in the file
-            f"committee-{committee.key}", attach=_calendar(env, window), committee=committee,
-            stages=affected, helpdesk=helpdesk, previous=previous,
-        ))
+        affected = (
+            stages_in_window(stages, committee.name, window.start, window.end)
+            if stages is not None
+            else None
+        )
+        messages.append(
+            _message(
+                env,
+                window,
+                f"{kind}-committee",
+                committee.emails,
+                _subject(env, f"{kind}-committee", window),
+                "maintenance_committee",
+                # identity is the committee's folded name, never its row in the file
+                f"committee-{committee.key}",
+                attach=_calendar(env, window),
+                committee=committee,
+                stages=affected,
+                helpdesk=helpdesk,
+                previous=previous,
+            )
+        )
     return messages
 
 
-def _notice_message(env: _Env, window: Window, kind: str, delivery: Delivery,
-                    cancel: bool = False) -> EmailMessage:
+def _notice_message(
+    env: _Env, window: Window, kind: str, delivery: Delivery, cancel: bool = False
+) -> EmailMessage:
     """A reminder/started/finished/cancelled notice: helpdesk in To, committees in Bcc."""
     bcc = [e for c in _committees(env, delivery) for e in c.emails]
     attach = _calendar(env, window, cancel=True) if cancel else None
-    return _message(env, window, kind, _helpdesk(env), _subject(env, kind, window),
-                    "maintenance_notice", "all", bcc=bcc, attach=attach, kind=kind)
+    return _message(
+        env,
+        window,
+        kind,
+        _helpdesk(env),
+        _subject(env, kind, window),
+        "maintenance_notice",
+        "all",
+        bcc=bcc,
+        attach=attach,
+        kind=kind,
+    )
 
 
 def _spool_and_send(env: _Env, window: Window, delivery: Delivery, dry_run: bool) -> Delivery:
@@ -579,7 +741,9 @@ def _spool_and_send(env: _Env, window: Window, delivery: Delivery, dry_run: bool
     with env.store.transaction():
         for message in delivery.messages:
             purpose = _purpose_of(message)
-            delivery.outbox_ids.append(mail.queue_message(env.store, message, purpose, window.ref, env.now).id)
+            delivery.outbox_ids.append(
+                mail.queue_message(env.store, message, purpose, window.ref, env.now).id
+            )
     delivery.flush = mail.flush(env.store, env.config, env.now, ids=delivery.outbox_ids)
     # an earlier attempt of the same messages may have failed for good: say so on every
     # run of the step, not only the one that found it (nothing new is sent for them)
@@ -587,9 +751,15 @@ def _spool_and_send(env: _Env, window: Window, delivery: Delivery, dry_run: bool
     for row in mail.outbox_rows(env.store, include_done=True, ids=delivery.outbox_ids):
         if row["id"] in tried_now or row["status"] not in (mail.FAILED, mail.PARTIAL):
             continue
-        failed = [f"{r['address']} ({r['reply']})" for r in row["recipients"] if r["status"] == mail.FAILED]
-        problem = (f"outbox {row['id']} was refused earlier for {', '.join(failed)}; correct the address "
-                   f"and announce again, or `lpsectl outbox retry {row['id']}`")
+        failed = [
+            f"{r['address']} ({r['reply']})"
+            for r in row["recipients"]
+            if r["status"] == mail.FAILED
+        ]
+        problem = (
+            f"outbox {row['id']} was refused earlier for {', '.join(failed)}; correct the address "
+            f"and announce again, or `lpsectl outbox retry {row['id']}`"
+        )
         if problem not in delivery.problems:
             delivery.problems.append(problem)
     return delivery
@@ -600,6 +770,7 @@ def _purpose_of(message: EmailMessage) -> str:
 
 
 # -- announcement --------------------------------------------------------------------
+
 
 @dataclass
 class Announcement:
@@ -614,7 +785,9 @@ def running_text(env: _Env, window: Window) -> str:
     """The running-text line, shortened (reason first) to ``running_text_max``."""
     limit = env.settings.running_text_max
     reason = clean_running_text(window.reason)
-    line = clean_running_text(env.render("maintenance_running_text.txt.j2", w=window, reason=reason))
+    line = clean_running_text(
+        env.render("maintenance_running_text.txt.j2", w=window, reason=reason)
+    )
     if len(line) <= limit:
         return line
     keep = max(0, len(reason) - (len(line) - limit) - 1)
@@ -623,8 +796,14 @@ def running_text(env: _Env, window: Window) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-def announce(store: Store, config: Config, window_id: int, now: datetime, lang: str = "id",
-             dry_run: bool = False) -> Announcement:
+def announce(
+    store: Store,
+    config: Config,
+    window_id: int,
+    now: datetime,
+    lang: str = "id",
+    dry_run: bool = False,
+) -> Announcement:
     """Write the SPSE announcement and running text, e-mail helpdesk and committees.
 
     Announcing again (e.g. after the SMTP server was down) spools nothing
@@ -633,8 +812,7 @@ def announce(store: Store, config: Config, window_id: int, now: datetime, lang: 
     env = _Env(store, config, settings_from(config), lang, now)
     window = get(store, config, window_id)
     _check_can_announce(window, env)
-    html = env.render("maintenance_announcement.html.j2", w=window,
-                      reason=window.reason)
+    html = env.render("maintenance_announcement.html.j2", w=window, reason=window.reason)
     line = running_text(env, window)
     delivery = Delivery()
     delivery.messages = _announcement_messages(env, window, delivery, "announcement")
@@ -645,16 +823,24 @@ def announce(store: Store, config: Config, window_id: int, now: datetime, lang: 
             if window.status == SCHEDULED:
                 _save_times(store, window, status=ANNOUNCED, announced_at=now)
                 window.status, window.announced_at = ANNOUNCED, now
-            _record(store, window, "announced", now, files=[str(f) for f in files],
-                    messages=len(delivery.messages))
+            _record(
+                store,
+                window,
+                "announced",
+                now,
+                files=[str(f) for f in files],
+                messages=len(delivery.messages),
+            )
         _spool_and_send(env, window, delivery, dry_run)
     return Announcement(window, html, line, files, delivery)
 
 
 def _check_can_announce(window: Window, env: _Env) -> None:
     if window.status not in (SCHEDULED, ANNOUNCED):
-        raise UsageError(f"maintenance window {window.id} is {window.status}; only scheduled or "
-                         "announced windows can be announced")
+        raise UsageError(
+            f"maintenance window {window.id} is {window.status}; only scheduled or "
+            "announced windows can be announced"
+        )
     if env.now >= window.end:
         raise UsageError(f"maintenance window {window.id} has already ended")
     late = env.now > window.start - timedelta(days=env.settings.min_notice_days)
@@ -668,8 +854,10 @@ def _check_can_announce(window: Window, env: _Env) -> None:
 
 
 def _write_files(env: _Env, window: Window, html: str, line: str) -> list[Path]:
-    folder = Path(env.settings.output_dir).expanduser() if env.settings.output_dir else (
-        env.config.data_dir / "announcements"
+    folder = (
+        Path(env.settings.output_dir).expanduser()
+        if env.settings.output_dir
+        else (env.config.data_dir / "announcements")
     )
     outputs = {
         folder / f"maintenance-{window.id}-announcement.html": html,
@@ -683,10 +871,19 @@ def _write_files(env: _Env, window: Window, html: str, line: str) -> list[Path]:
 
 # -- changes after scheduling --------------------------------------------------------
 
-def reschedule(store: Store, config: Config, window_id: int, start: datetime,
-               duration: timedelta | None, now: datetime, lang: str = "id",
-               emergency: bool = False, why: str | None = None,
-               dry_run: bool = False) -> tuple[Window, Delivery]:
+
+def reschedule(
+    store: Store,
+    config: Config,
+    window_id: int,
+    start: datetime,
+    duration: timedelta | None,
+    now: datetime,
+    lang: str = "id",
+    emergency: bool = False,
+    why: str | None = None,
+    dry_run: bool = False,
+) -> tuple[Window, Delivery]:
     """Move a window; when it was announced, send the update (same UID, SEQUENCE+1)."""
     env = _Env(store, config, settings_from(config), lang, now)
     old = get(store, config, window_id)
@@ -694,11 +891,23 @@ def reschedule(store: Store, config: Config, window_id: int, start: datetime,
         raise UsageError(f"maintenance window {old.id} is {old.status} and cannot be rescheduled")
     duration = duration or old.duration
     check_duration(duration, parse_duration(env.settings.max_duration))
-    check_notice(start, now, env.settings.min_notice_days, emergency or old.emergency,
-                 why or old.emergency_why)
-    new = Window(**{**old.__dict__, "start": start, "end": start + duration,
-                    "sequence": old.sequence + 1, "emergency": emergency or old.emergency,
-                    "emergency_why": (why or "").strip() or old.emergency_why})
+    check_notice(
+        start,
+        now,
+        env.settings.min_notice_days,
+        emergency or old.emergency,
+        why or old.emergency_why,
+    )
+    new = Window(
+        **{
+            **old.__dict__,
+            "start": start,
+            "end": start + duration,
+            "sequence": old.sequence + 1,
+            "emergency": emergency or old.emergency,
+            "emergency_why": (why or "").strip() or old.emergency_why,
+        }
+    )
     delivery = Delivery()
     if old.status == ANNOUNCED:
         delivery.messages = _announcement_messages(env, new, delivery, "rescheduled", previous=old)
@@ -707,50 +916,97 @@ def reschedule(store: Store, config: Config, window_id: int, start: datetime,
         return new, delivery
     with store.transaction():
         _refuse_overlaps(store, config, new.start, new.end, old.id)
-        _save_times(store, new, start_at=new.start, end_at=new.end, sequence=new.sequence,
-                    emergency=int(new.emergency), emergency_why=new.emergency_why)
-        _record(store, new, "rescheduled", now, previous_start=old.start.isoformat(),
-                previous_end=old.end.isoformat(), start=new.start.isoformat(),
-                end=new.end.isoformat(), emergency=new.emergency, why=new.emergency_why)
+        _save_times(
+            store,
+            new,
+            start_at=new.start,
+            end_at=new.end,
+            sequence=new.sequence,
+            emergency=int(new.emergency),
+            emergency_why=new.emergency_why,
+        )
+        _record(
+            store,
+            new,
+            "rescheduled",
+            now,
+            previous_start=old.start.isoformat(),
+            previous_end=old.end.isoformat(),
+            start=new.start.isoformat(),
+            end=new.end.isoformat(),
+            emergency=new.emergency,
+            why=new.emergency_why,
+        )
     if old.status == ANNOUNCED:
-        _write_files(env, new, env.render("maintenance_announcement.html.j2", w=new, reason=new.reason),
-                     running_text(env, new))
+        _write_files(
+            env,
+            new,
+            env.render("maintenance_announcement.html.j2", w=new, reason=new.reason),
+            running_text(env, new),
+        )
         _spool_and_send(env, new, delivery, dry_run)
     return new, delivery
 
 
-def cancel(store: Store, config: Config, window_id: int, reason: str, now: datetime,
-           lang: str = "id", dry_run: bool = False) -> tuple[Window, Delivery]:
+def cancel(
+    store: Store,
+    config: Config,
+    window_id: int,
+    reason: str,
+    now: datetime,
+    lang: str = "id",
+    dry_run: bool = False,
+) -> tuple[Window, Delivery]:
     """Cancel a window; when it was announced, send the cancellation (METHOD:CANCEL)."""
     env = _Env(store, config, settings_from(config), lang, now)
     window = get(store, config, window_id)
     if window.status not in (SCHEDULED, ANNOUNCED):
-        raise UsageError(f"maintenance window {window.id} is {window.status} and cannot be cancelled")
+        raise UsageError(
+            f"maintenance window {window.id} is {window.status} and cannot be cancelled"
+        )
     was_announced = window.status == ANNOUNCED
     window.sequence += 1
-    window.status, window.cancelled_at, window.cancel_reason = CANCELLED, now, reason.strip() or None
+    window.status, window.cancelled_at, window.cancel_reason = (
+        CANCELLED,
+        now,
+        reason.strip() or None,
+    )
     delivery = Delivery()
     if was_announced:
         delivery.messages = [_notice_message(env, window, "cancelled", delivery, cancel=True)]
     if dry_run:
         return window, delivery
     with store.transaction():
-        _save_times(store, window, status=CANCELLED, cancelled_at=now, sequence=window.sequence,
-                    cancel_reason=window.cancel_reason)
+        _save_times(
+            store,
+            window,
+            status=CANCELLED,
+            cancelled_at=now,
+            sequence=window.sequence,
+            cancel_reason=window.cancel_reason,
+        )
         _record(store, window, "cancelled", now, reason=window.cancel_reason)
     return window, _spool_and_send(env, window, delivery, dry_run)
 
 
-def complete(store: Store, config: Config, window_id: int, now: datetime, lang: str = "id",
-             dry_run: bool = False) -> tuple[Window, Delivery]:
+def complete(
+    store: Store,
+    config: Config,
+    window_id: int,
+    now: datetime,
+    lang: str = "id",
+    dry_run: bool = False,
+) -> tuple[Window, Delivery]:
     """Close a window and tell everyone SPSE is available again."""
     env = _Env(store, config, settings_from(config), lang, now)
     window = get(store, config, window_id)
     if window.status not in (ANNOUNCED, STARTED, SCHEDULED):
         raise UsageError(f"maintenance window {window.id} is already {window.status}")
     if now < window.start:
-        raise UsageError(f"maintenance window {window.id} has not started yet "
-                         f"(starts {window.start:%Y-%m-%d %H:%M}); cancel it instead")
+        raise UsageError(
+            f"maintenance window {window.id} has not started yet "
+            f"(starts {window.start:%Y-%m-%d %H:%M}); cancel it instead"
+        )
     return _finish(env, window, dry_run)
 
 
@@ -773,6 +1029,7 @@ def _finish(env: _Env, window: Window, dry_run: bool) -> tuple[Window, Delivery]
 
 # -- reminders (cron) -------------------------------------------------------------------
 
+
 @dataclass
 class RemindResult:
     sent: list[dict[str, Any]] = field(default_factory=list)
@@ -780,15 +1037,21 @@ class RemindResult:
     delivery: Delivery = field(default_factory=Delivery)
 
 
-def remind(store: Store, config: Config, now: datetime, lang: str = "id",
-           dry_run: bool = False) -> RemindResult:
+def remind(
+    store: Store, config: Config, now: datetime, lang: str = "id", dry_run: bool = False
+) -> RemindResult:
     """Send every notice that is due now (reminders, started, auto finished)."""
     env = _Env(store, config, settings_from(config), lang, now)
     result = RemindResult()
     for window in list_windows(store, config):
         _warn_unannounced(env, window, result)
-        plan = reminder_plan(window, env.settings.reminders, now, _done_notices(store, window),
-                             env.settings.auto_complete)
+        plan = reminder_plan(
+            window,
+            env.settings.reminders,
+            now,
+            _done_notices(store, window),
+            env.settings.auto_complete,
+        )
         for item in plan:
             _act_on(env, window, item, result, dry_run)
     return result
@@ -804,13 +1067,20 @@ def _warn_unannounced(env: _Env, window: Window, result: RemindResult) -> None:
             )
 
 
-def _act_on(env: _Env, window: Window, item: PlannedNotice, result: RemindResult,
-            dry_run: bool) -> None:
+def _act_on(
+    env: _Env, window: Window, item: PlannedNotice, result: RemindResult, dry_run: bool
+) -> None:
     entry = {"window": window.id, "kind": item.kind, "due_at": item.due_at}
-    if item.state == "skip" and item.kind.startswith("reminder-") and _never_recorded(env, window, item):
+    if (
+        item.state == "skip"
+        and item.kind.startswith("reminder-")
+        and _never_recorded(env, window, item)
+    ):
         result.skipped.append(entry)
         if not dry_run:
-            _record(env.store, window, f"{item.kind}-skipped", env.now, due_at=item.due_at.isoformat())
+            _record(
+                env.store, window, f"{item.kind}-skipped", env.now, due_at=item.due_at.isoformat()
+            )
         return
     if item.state != "due":
         return
@@ -864,8 +1134,9 @@ def details(store: Store, config: Config, window_id: int, now: datetime) -> dict
         for key in ("created_at", "last_attempt_at", "sent_at"):
             if row[key]:
                 row[key] = timeutil.parse_iso(row[key]).astimezone(config.tz)
-    plan = reminder_plan(window, settings.reminders, now, _done_notices(store, window),
-                         settings.auto_complete)
+    plan = reminder_plan(
+        window, settings.reminders, now, _done_notices(store, window), settings.auto_complete
+    )
     return {
         "window": window.as_dict(),
         "history": history(store, config, window_id),
@@ -875,8 +1146,9 @@ def details(store: Store, config: Config, window_id: int, now: datetime) -> dict
     }
 
 
-def sop_checks(window: Window, mails: list[dict[str, Any]], min_notice_days: int,
-               now: datetime) -> list[dict[str, Any]]:
+def sop_checks(
+    window: Window, mails: list[dict[str, Any]], min_notice_days: int, now: datetime
+) -> list[dict[str, Any]]:
     """Notice period met? Helpdesk and committees told within 30 minutes of the announcement?
 
     ``ok`` is None while a mail is still unsent but the 30 minutes are not over.
@@ -885,10 +1157,14 @@ def sop_checks(window: Window, mails: list[dict[str, Any]], min_notice_days: int
     if window.announced_at is None:
         return checks
     notice = window.start - window.announced_at
-    checks.append({
-        "check": "notice", "limit": f"{min_notice_days}d", "actual_minutes": int(notice.total_seconds() // 60),
-        "ok": notice >= timedelta(days=min_notice_days) or window.emergency,
-    })
+    checks.append(
+        {
+            "check": "notice",
+            "limit": f"{min_notice_days}d",
+            "actual_minutes": int(notice.total_seconds() // 60),
+            "ok": notice >= timedelta(days=min_notice_days) or window.emergency,
+        }
+    )
     for audience in ("helpdesk", "committee"):
         purpose = f"maintenance-announcement-{audience}"
         sent = [m for m in mails if m["purpose"] == purpose]
@@ -902,9 +1178,12 @@ def sop_checks(window: Window, mails: list[dict[str, Any]], min_notice_days: int
             ok = None
         if any(m["status"] in (mail.FAILED, mail.PARTIAL, mail.DROPPED) for m in sent):
             ok = False  # somebody will never get it by e-mail: the helpdesk must phone
-        checks.append({
-            "check": f"{audience} within 30 minutes", "limit": "30m",
-            "actual_minutes": int(delay.total_seconds() // 60) if delay is not None else None,
-            "ok": ok,
-        })
+        checks.append(
+            {
+                "check": f"{audience} within 30 minutes",
+                "limit": "30m",
+                "actual_minutes": int(delay.total_seconds() // 60) if delay is not None else None,
+                "ok": ok,
+            }
+        )
     return checks

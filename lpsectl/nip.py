@@ -111,9 +111,13 @@ def validate(text: str, today: date) -> NipInfo:
         return NipInfo(nip=nip, valid=False, problems=(NipProblem("empty"),))
     if not nip.isdigit() or not nip.isascii():
         bad = "".join(sorted({c for c in nip if not (c.isascii() and c.isdigit())}))
-        return NipInfo(nip=nip, valid=False, problems=(NipProblem("not_digits", {"chars": repr(bad)}),))
+        return NipInfo(
+            nip=nip, valid=False, problems=(NipProblem("not_digits", {"chars": repr(bad)}),)
+        )
     if len(nip) != NIP_LENGTH:
-        return NipInfo(nip=nip, valid=False, problems=(NipProblem("length", {"length": str(len(nip))}),))
+        return NipInfo(
+            nip=nip, valid=False, problems=(NipProblem("length", {"length": str(len(nip))}),)
+        )
 
     problems: list[NipProblem] = []
     birth = _birth_date(nip[:8], today, problems)
@@ -169,7 +173,9 @@ def _birth_date(text: str, today: date, problems: list[NipProblem]) -> date | No
     return birth
 
 
-def _check_pns_appointment(nip: str, birth: date | None, today: date, problems: list[NipProblem]) -> None:
+def _check_pns_appointment(
+    nip: str, birth: date | None, today: date, problems: list[NipProblem]
+) -> None:
     year, month = int(nip[8:12]), int(nip[12:14])
     text = f"{nip[8:12]}{nip[12:14]}"
     if year < EARLIEST_BIRTH_YEAR:
@@ -186,7 +192,9 @@ def _check_pns_appointment(nip: str, birth: date | None, today: date, problems: 
             problems.append(NipProblem("appointment_too_early", {"text": text, "limit": limit}))
 
 
-def _check_pppk_appointment(nip: str, birth: date | None, today: date, problems: list[NipProblem]) -> None:
+def _check_pppk_appointment(
+    nip: str, birth: date | None, today: date, problems: list[NipProblem]
+) -> None:
     year = int(nip[8:12])
     text = nip[8:12]
     if year < EARLIEST_BIRTH_YEAR:

@@ -19,8 +19,14 @@ from typing import Any
 
 #: cumulative pg_stat_database counters the report shows as "since yesterday"
 COUNTERS = (
-    "xact_commit", "xact_rollback", "deadlocks", "conflicts", "temp_files", "temp_bytes",
-    "blks_hit", "blks_read",
+    "xact_commit",
+    "xact_rollback",
+    "deadlocks",
+    "conflicts",
+    "temp_files",
+    "temp_bytes",
+    "blks_hit",
+    "blks_read",
 )
 
 
@@ -34,8 +40,14 @@ def add_setting_values(settings: dict[str, dict]) -> dict[str, dict]:
         unit = item.get("unit")
         number = _to_float(item.get("setting"))
         usable = number is not None and number >= 0  # -1: "no limit"
-        item["bytes"] = int(number * UNIT_BYTES[unit]) if number is not None and usable and unit in UNIT_BYTES else None
-        item["ms"] = number * UNIT_MS[unit] if number is not None and usable and unit in UNIT_MS else None
+        item["bytes"] = (
+            int(number * UNIT_BYTES[unit])
+            if number is not None and usable and unit in UNIT_BYTES
+            else None
+        )
+        item["ms"] = (
+            number * UNIT_MS[unit] if number is not None and usable and unit in UNIT_MS else None
+        )
     return settings
 
 
@@ -84,8 +96,8 @@ def statement_deltas(chain: list[dict]) -> dict[str, Any]:
     steps = 0
     partial = False
     for previous, current in pairwise(chain):
-        before = (previous.get("statements") or {})
-        now = (current.get("statements") or {})
+        before = previous.get("statements") or {}
+        now = current.get("statements") or {}
         if "by_query" not in before or "by_query" not in now:
             continue
         steps += 1
@@ -93,19 +105,36 @@ def statement_deltas(chain: list[dict]) -> dict[str, Any]:
         old = {q["queryid"]: q for q in before.get("by_query") or []}
         for row in now.get("by_query") or []:
             prior = old.get(row["queryid"])
-            if prior is not None and not reset and (row.get("calls") or 0) >= (prior.get("calls") or 0):
+            if (
+                prior is not None
+                and not reset
+                and (row.get("calls") or 0) >= (prior.get("calls") or 0)
+            ):
                 calls = (row.get("calls") or 0) - (prior.get("calls") or 0)
                 total = (row.get("total_ms") or 0.0) - (prior.get("total_ms") or 0.0)
                 rows = (row.get("rows") or 0) - (prior.get("rows") or 0)
             elif prior is not None or reset or before.get("tracked_all"):
-                calls, total, rows = row.get("calls") or 0, row.get("total_ms") or 0.0, row.get("rows") or 0
+                calls, total, rows = (
+                    row.get("calls") or 0,
+                    row.get("total_ms") or 0.0,
+                    row.get("rows") or 0,
+                )
             else:
                 partial = True
                 continue
             if calls <= 0:
                 continue
-            entry = found.setdefault(row["queryid"], {"queryid": row["queryid"], "query": row.get("query"),
-                                                      "calls": 0, "total_ms": 0.0, "rows": 0, "max_ms": None})
+            entry = found.setdefault(
+                row["queryid"],
+                {
+                    "queryid": row["queryid"],
+                    "query": row.get("query"),
+                    "calls": 0,
+                    "total_ms": 0.0,
+                    "rows": 0,
+                    "max_ms": None,
+                },
+            )
             entry["calls"] += calls
             entry["total_ms"] += total
             entry["rows"] += rows

@@ -132,11 +132,18 @@ class RunState:
             self._write(data)
 
     def _write(self, data: dict[str, Any]) -> None:
-        write_text(self.path, json.dumps(data, indent=2, sort_keys=True), what="scheduler state",
-                   private=True, error=UnavailableError)
+        write_text(
+            self.path,
+            json.dumps(data, indent=2, sort_keys=True),
+            what="scheduler state",
+            private=True,
+            error=UnavailableError,
+        )
 
 
-def missed_run(expr: str, last_fire: datetime | None, now: datetime, grace: timedelta) -> datetime | None:
+def missed_run(
+    expr: str, last_fire: datetime | None, now: datetime, grace: timedelta
+) -> datetime | None:
     """The latest fire time in (last_fire, now] no older than ``grace``, else None.
 
     However many fires were missed, one run catches them up (coalescing).
@@ -161,7 +168,9 @@ def command_prefix(config: Config) -> list[str]:
 class JobRunner:
     """Runs one job as a subprocess, with its timeout, and records the outcome."""
 
-    def __init__(self, prefix: list[str], state: RunState, tz: tzinfo, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, prefix: list[str], state: RunState, tz: tzinfo, env: Mapping[str, str] | None = None
+    ) -> None:
         self.prefix = prefix
         self.state = state
         self.tz = tz
@@ -172,7 +181,9 @@ class JobRunner:
         self._interrupted: set[str] = set()
         self._stopping = threading.Event()
 
-    def run(self, job: Job, scheduled_at: datetime | None = None, catch_up: bool = False) -> RunRecord | None:
+    def run(
+        self, job: Job, scheduled_at: datetime | None = None, catch_up: bool = False
+    ) -> RunRecord | None:
         """Run ``job`` unless it is still running from last time (then skip)."""
         if self._stopping.is_set():
             return None
@@ -204,10 +215,20 @@ class JobRunner:
         started = timeutil.now(self.tz)
         scheduled_at = scheduled_at or started.replace(microsecond=0)
         argv = self.prefix + list(job.argv)
-        log.info("%s: starting%s: %s", job.name, " (catch-up)" if catch_up else "", shlex.join(argv))
-        exit_code, timed_out, stderr = self._execute(job, argv, self._job_env(job, scheduled_at, catch_up))
+        log.info(
+            "%s: starting%s: %s", job.name, " (catch-up)" if catch_up else "", shlex.join(argv)
+        )
+        exit_code, timed_out, stderr = self._execute(
+            job, argv, self._job_env(job, scheduled_at, catch_up)
+        )
         run = RunRecord(
-            job.name, scheduled_at, started, timeutil.now(self.tz), exit_code, catch_up, timed_out,
+            job.name,
+            scheduled_at,
+            started,
+            timeutil.now(self.tz),
+            exit_code,
+            catch_up,
+            timed_out,
             interrupted=job.name in self._interrupted,
         )
         self.state.record(run)
@@ -226,12 +247,18 @@ class JobRunner:
             env[CATCH_UP_ENV] = "1"
         return env
 
-    def _execute(self, job: Job, argv: list[str], env: dict[str, str]) -> tuple[int | None, bool, str]:
+    def _execute(
+        self, job: Job, argv: list[str], env: dict[str, str]
+    ) -> tuple[int | None, bool, str]:
         try:
             # a session of its own: the timeout reaches the job's children too
             proc = subprocess.Popen(  # noqa: S603 - argv list: lpsectl and the job table's arguments
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, env=env, start_new_session=True,
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
             )
         except OSError as exc:
             return None, False, f"cannot start {argv[0]}: {exc.strerror}"
@@ -271,9 +298,19 @@ def _log_outcome(job: Job, run: RunRecord, stderr: str) -> None:
     seconds = (run.finished_at - run.started_at).total_seconds()
     tail = " | ".join(stderr.strip().splitlines()[-5:])
     if run.interrupted:
-        log.warning("%s: interrupted by the scheduler's shutdown (exit %s); caught up on restart", job.name, run.exit_code)
+        log.warning(
+            "%s: interrupted by the scheduler's shutdown (exit %s); caught up on restart",
+            job.name,
+            run.exit_code,
+        )
     elif run.timed_out:
-        log.error("%s: interrupted after its %d s timeout (exit %s) %s", job.name, job.timeout, run.exit_code, tail)
+        log.error(
+            "%s: interrupted after its %d s timeout (exit %s) %s",
+            job.name,
+            job.timeout,
+            run.exit_code,
+            tail,
+        )
     elif run.exit_code == ExitCode.LOCKED:
         log.warning("%s: skipped, another run holds the lock: %s", job.name, tail)
     elif run.exit_code == ExitCode.OK:
@@ -309,12 +346,18 @@ def build_scheduler(
 
 def _log_skipped(event: JobEvent) -> None:
     # a submission event carries a list of run times, an execution event one
-    times = getattr(event, "scheduled_run_times", None) or [getattr(event, "scheduled_run_time", None)]
+    times = getattr(event, "scheduled_run_times", None) or [
+        getattr(event, "scheduled_run_time", None)
+    ]
     when = ", ".join(timeutil.isoformat(t) for t in times if t is not None)
     if event.code == EVENT_JOB_MAX_INSTANCES:
-        log.warning("%s: the previous run is still going; the %s run is skipped", event.job_id, when)
+        log.warning(
+            "%s: the previous run is still going; the %s run is skipped", event.job_id, when
+        )
     else:
-        log.warning("%s: the %s run was missed by more than the grace time; skipped", event.job_id, when)
+        log.warning(
+            "%s: the %s run was missed by more than the grace time; skipped", event.job_id, when
+        )
 
 
 def add_catch_ups(
@@ -326,16 +369,24 @@ def add_catch_ups(
         missed = missed_run(job.cron, runner.state.last_fire(job.name), now, grace)
         if missed is None:
             continue
-        log.info("%s: missed its %s run; catching up once now", job.name, timeutil.isoformat(missed))
+        log.info(
+            "%s: missed its %s run; catching up once now", job.name, timeutil.isoformat(missed)
+        )
         scheduler.add_job(
-            runner.run, "date", run_date=now, args=[job, missed, True],
-            id=f"{job.name}:catch-up", misfire_grace_time=None,
+            runner.run,
+            "date",
+            run_date=now,
+            args=[job, missed, True],
+            id=f"{job.name}:catch-up",
+            misfire_grace_time=None,
         )
         queued.append((job, missed))
     return queued
 
 
-def serve(config: Config, jobs: list[Job], grace: timedelta, prefix: list[str] | None = None) -> None:
+def serve(
+    config: Config, jobs: list[Job], grace: timedelta, prefix: list[str] | None = None
+) -> None:
     """Run the scheduler until SIGTERM/SIGINT; only one per data dir (lock)."""
     with job_lock(config.data_dir, "scheduler"):
         state = RunState(config.data_dir / STATE_FILE)

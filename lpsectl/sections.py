@@ -27,9 +27,15 @@ def feature_sections() -> dict[str, type[Any]]:
     from lpsectl.tickets import TicketSettings
 
     return {
-        "maintenance": MaintenanceSettings, "tickets": TicketSettings, "access": AccessSettings,
-        "schedule": ScheduleSettings, "cron": CronSettings, "analysis": AnalysisSettings,
-        "logs": LogsSettings, "thresholds.host": HostThresholds, THRESHOLDS_SECTION: DatabaseThresholds,
+        "maintenance": MaintenanceSettings,
+        "tickets": TicketSettings,
+        "access": AccessSettings,
+        "schedule": ScheduleSettings,
+        "cron": CronSettings,
+        "analysis": AnalysisSettings,
+        "logs": LogsSettings,
+        "thresholds.host": HostThresholds,
+        THRESHOLDS_SECTION: DatabaseThresholds,
     }
 
 
@@ -44,5 +50,7 @@ def check_feature_sections(config: Config) -> None:
     known = {name.split(".", 1)[1] for name in feature_sections() if name.startswith("thresholds.")}
     for part in thresholds:
         if part not in known:
-            raise ConfigError(f"{config.source}: unknown section [thresholds.{part}] "
-                              f"(known: {', '.join(sorted('thresholds.' + k for k in known))})")
+            raise ConfigError(
+                f"{config.source}: unknown section [thresholds.{part}] "
+                f"(known: {', '.join(sorted('thresholds.' + k for k in known))})"
+            )

@@ -67,7 +67,8 @@ class Store:
             raise UnavailableError(
                 f"{path}: the history file {state}, but lpsectl kept its history there before; "
                 "restore it from a backup, or start a new, empty history with "
-                "`lpsectl --new-store ...`")
+                "`lpsectl --new-store ...`"
+            )
         try:
             # the history holds personal data (account requests): owner only
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -82,7 +83,9 @@ class Store:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except OSError as exc:
-            raise UnavailableError(f"{path}: cannot open the history database: {exc.strerror or exc}") from exc
+            raise UnavailableError(
+                f"{path}: cannot open the history database: {exc.strerror or exc}"
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise sqlite_error(str(path), exc) from exc
         store = cls(conn, "sqlite", str(path))
@@ -90,13 +93,17 @@ class Store:
         try:
             marker.touch(exist_ok=True)
         except OSError as exc:
-            raise UnavailableError(f"{marker}: cannot write beside the history file: {exc.strerror}") from exc
+            raise UnavailableError(
+                f"{marker}: cannot write beside the history file: {exc.strerror}"
+            ) from exc
         return store
 
     @classmethod
     def open_url(cls, url: str) -> Store:
         if not url.startswith(("postgresql://", "postgres://")):
-            raise ConfigError(f"lpse.database_url: {url.split('@')[-1]!r} is not a postgresql:// URL")
+            raise ConfigError(
+                f"lpse.database_url: {url.split('@')[-1]!r} is not a postgresql:// URL"
+            )
         try:
             import psycopg
             from psycopg.rows import dict_row
@@ -108,7 +115,9 @@ class Store:
             conn = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
         except psycopg.Error as exc:
             where = url.split("@")[-1]  # never echo the password part of the URL
-            raise UnavailableError(f"{where}: cannot connect to the history database: {exc}") from exc
+            raise UnavailableError(
+                f"{where}: cannot connect to the history database: {exc}"
+            ) from exc
         store = cls(conn, "postgres", url.split("@")[-1])
         store.migrate()
         return store
@@ -208,7 +217,9 @@ class Store:
                 raise
             raise sqlite_error(self.location, exc) from exc
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError):
+            if isinstance(
+                exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError
+            ):
                 raise  # our SQL or our data: a bug, exit 70
             raise sqlite_error(self.location, exc) from exc
 
@@ -223,18 +234,30 @@ def sqlite_error(location: str, exc: sqlite3.Error) -> UnavailableError:
     lowered = text.lower()
     if "disk is full" in lowered or ("disk i/o" in lowered and _free_bytes(location) < 1024 * 1024):
         # SQLite reports a WAL that cannot grow as an I/O error: the free space tells which
-        return UnavailableError(f"{location}: cannot write the history: the disk is full ({text}); "
-                                "free some space, the next run goes on")
+        return UnavailableError(
+            f"{location}: cannot write the history: the disk is full ({text}); "
+            "free some space, the next run goes on"
+        )
     if "disk i/o" in lowered:
         return UnavailableError(f"{location}: cannot write the history: {text} (check the disk)")
-    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered \
-            or "permission" in lowered:
-        return UnavailableError(f"{location}: cannot write the history: {text} "
-                                "(check the permissions and that the file system is writable)")
+    if (
+        "readonly" in lowered
+        or "read-only" in lowered
+        or "unable to open" in lowered
+        or "permission" in lowered
+    ):
+        return UnavailableError(
+            f"{location}: cannot write the history: {text} "
+            "(check the permissions and that the file system is writable)"
+        )
     if "locked" in lowered or "busy" in lowered:
-        return UnavailableError(f"{location}: the history is locked by another program for too long ({text})")
-    return UnavailableError(f"the history file {location} is damaged (sqlite: {text}); "
-                            "restore it from a backup or move it aside")
+        return UnavailableError(
+            f"{location}: the history is locked by another program for too long ({text})"
+        )
+    return UnavailableError(
+        f"the history file {location} is damaged (sqlite: {text}); "
+        "restore it from a backup or move it aside"
+    )
 
 
 def _free_bytes(location: str) -> int:
@@ -248,8 +271,16 @@ def _free_bytes(location: str) -> int:
 def _is_bug(exc: sqlite3.OperationalError) -> bool:
     """SQL lpsectl got wrong (no such table/column, syntax): exit 70, not the disk's fault."""
     text = str(exc).lower()
-    return any(part in text for part in ("no such table", "no such column", "syntax error",
-                                          "has no column", "already exists"))
+    return any(
+        part in text
+        for part in (
+            "no such table",
+            "no such column",
+            "syntax error",
+            "has no column",
+            "already exists",
+        )
+    )
 
 
 def encode(value: Any) -> Any:

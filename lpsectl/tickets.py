@@ -55,7 +55,12 @@ DEFAULT_COLUMNS: dict[str, list[str]] = {
     "group_override": ["Kelompok", "Kelompok SOP", "Group", "group_override"],
     "priority": ["Prioritas", "Priority", "priority"],
     "status": ["Status", "status"],
-    "first_response_at": ["Respon Pertama", "Tanggapan Pertama", "First Response", "first_response_at"],
+    "first_response_at": [
+        "Respon Pertama",
+        "Tanggapan Pertama",
+        "First Response",
+        "first_response_at",
+    ],
     "priority_set_at": ["Prioritas Ditetapkan", "Priority Set", "priority_set_at"],
     "data_requested_at": ["Data Diminta", "Permintaan Data", "Data Requested", "data_requested_at"],
     "data_received_at": ["Data Diterima", "Data Received", "data_received_at"],
@@ -75,13 +80,37 @@ TIME_FIELDS = (
 )
 
 DEFAULT_UPLOAD_KEYWORDS = [
-    "unggah", "upload", "unduh", "download", "dokumen penawaran", "file", "berkas",
-    "lampiran", "spamkodok", "apendo", "kirim penawaran", "dokumen kualifikasi",
+    "unggah",
+    "upload",
+    "unduh",
+    "download",
+    "dokumen penawaran",
+    "file",
+    "berkas",
+    "lampiran",
+    "spamkodok",
+    "apendo",
+    "kirim penawaran",
+    "dokumen kualifikasi",
 ]
 DEFAULT_USAGE_KEYWORDS = [
-    "login", "log in", "akun", "password", "kata sandi", "jadwal", "paket", "tender",
-    "evaluasi", "pokja", "menu", "user id", "registrasi", "verifikasi", "aktivasi",
-    "kode error", "lelang",
+    "login",
+    "log in",
+    "akun",
+    "password",
+    "kata sandi",
+    "jadwal",
+    "paket",
+    "tender",
+    "evaluasi",
+    "pokja",
+    "menu",
+    "user id",
+    "registrasi",
+    "verifikasi",
+    "aktivasi",
+    "kode error",
+    "lelang",
 ]
 
 
@@ -188,13 +217,46 @@ class ImportSummary:
 # -- dates -----------------------------------------------------------------------
 
 _MONTHS = {
-    "jan": 1, "januari": 1, "january": 1, "feb": 2, "februari": 2, "february": 2,
-    "mar": 3, "maret": 3, "march": 3, "apr": 4, "april": 4, "mei": 5, "may": 5,
-    "jun": 6, "juni": 6, "june": 6, "jul": 7, "juli": 7, "july": 7,
-    "agu": 8, "agt": 8, "ags": 8, "agustus": 8, "aug": 8, "august": 8,
-    "sep": 9, "sept": 9, "september": 9, "okt": 10, "oktober": 10, "oct": 10, "october": 10,
-    "nov": 11, "nop": 11, "nopember": 11, "november": 11,
-    "des": 12, "desember": 12, "dec": 12, "december": 12,
+    "jan": 1,
+    "januari": 1,
+    "january": 1,
+    "feb": 2,
+    "februari": 2,
+    "february": 2,
+    "mar": 3,
+    "maret": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "mei": 5,
+    "may": 5,
+    "jun": 6,
+    "juni": 6,
+    "june": 6,
+    "jul": 7,
+    "juli": 7,
+    "july": 7,
+    "agu": 8,
+    "agt": 8,
+    "ags": 8,
+    "agustus": 8,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "okt": 10,
+    "oktober": 10,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "nop": 11,
+    "nopember": 11,
+    "november": 11,
+    "des": 12,
+    "desember": 12,
+    "dec": 12,
+    "december": 12,
 }
 _ZONES = {"WIB": 7, "WITA": 8, "WIT": 9}
 _TIME = r"(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?"
@@ -252,8 +314,13 @@ def _from_match(match: re.Match[str], text: str, tz: tzinfo) -> datetime:
         zone = timezone(timedelta(hours=_ZONES[parts["zone"].upper()]))
     try:
         return datetime(
-            int(parts["y"]), month, int(parts["d"]),
-            int(parts["H"]), int(parts["M"]), int(parts["S"] or 0), tzinfo=zone,
+            int(parts["y"]),
+            month,
+            int(parts["d"]),
+            int(parts["H"]),
+            int(parts["M"]),
+            int(parts["S"] or 0),
+            tzinfo=zone,
         )
     except ValueError as exc:
         raise DateError(f"impossible date {text!r}") from exc
@@ -279,7 +346,9 @@ def decode_export(raw: bytes) -> str:
     return decode_text(raw)
 
 
-def parse_csv(text: str, settings: TicketSettings, tz: tzinfo, source: str = "<csv>") -> ParsedExport:
+def parse_csv(
+    text: str, settings: TicketSettings, tz: tzinfo, source: str = "<csv>"
+) -> ParsedExport:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
         header = next(reader)
@@ -298,7 +367,9 @@ def parse_csv(text: str, settings: TicketSettings, tz: tzinfo, source: str = "<c
     return parsed
 
 
-def parse_json(text: str, settings: TicketSettings, tz: tzinfo, source: str = "<json>") -> ParsedExport:
+def parse_json(
+    text: str, settings: TicketSettings, tz: tzinfo, source: str = "<json>"
+) -> ParsedExport:
     """A list of objects (or ``{"tickets": [...]}``) keyed like the CSV header."""
     try:
         data = json.loads(text)
@@ -307,7 +378,7 @@ def parse_json(text: str, settings: TicketSettings, tz: tzinfo, source: str = "<
     if isinstance(data, dict):
         data = data.get("tickets")
     if not isinstance(data, list):
-        raise UsageError(f"{source}: expected a list of tickets or {{\"tickets\": [...]}}")
+        raise UsageError(f'{source}: expected a list of tickets or {{"tickets": [...]}}')
     keys = sorted({key for item in data if isinstance(item, dict) for key in item})
     positions, missing = _map_header(keys, settings, source)
     records = []
@@ -329,7 +400,9 @@ def _json_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _map_header(header: list[str], settings: TicketSettings, source: str) -> tuple[dict[str, int], list[str]]:
+def _map_header(
+    header: list[str], settings: TicketSettings, source: str
+) -> tuple[dict[str, int], list[str]]:
     normalised = [" ".join(h.split()).casefold() for h in header]
     positions: dict[str, int] = {}
     for name, candidates in column_names(settings).items():
@@ -360,10 +433,15 @@ def _parse_records(
         if ticket is None:
             continue
         if ticket.number in by_number:
-            problems.append(Problem(
-                line, f"ticket {ticket.number} already appeared on line "
-                f"{first_line[ticket.number]}; this later row is used", "number", ticket.number,
-            ))
+            problems.append(
+                Problem(
+                    line,
+                    f"ticket {ticket.number} already appeared on line "
+                    f"{first_line[ticket.number]}; this later row is used",
+                    "number",
+                    ticket.number,
+                )
+            )
         else:
             first_line[ticket.number] = line
         by_number[ticket.number] = ticket
@@ -391,17 +469,26 @@ def _ticket_from_row(
             problems.append(Problem(line, f"{exc}; field left empty", name, number))
             times[name] = None
     if times["opened_at"] is None:
-        problems.append(Problem(line, "no opening time; row skipped", "opened_at", number, skipped=True))
+        problems.append(
+            Problem(line, "no opening time; row skipped", "opened_at", number, skipped=True)
+        )
         return None
     _drop_times_before_opening(line, number, times, problems)
     escalated = normalise_escalation(text.get("escalated_to", ""), settings)
     if escalated and escalated not in settings.escalation_targets:
-        problems.append(Problem(line, f"unknown escalation target {escalated!r} kept as written",
-                                "escalated_to", number))
+        problems.append(
+            Problem(
+                line,
+                f"unknown escalation target {escalated!r} kept as written",
+                "escalated_to",
+                number,
+            )
+        )
     override = text.get("group_override", "")
     if override and parse_group(override) is None:
-        problems.append(Problem(line, f"unknown group override {override!r} ignored",
-                                "group_override", number))
+        problems.append(
+            Problem(line, f"unknown group override {override!r} ignored", "group_override", number)
+        )
     return Ticket(
         number=number,
         reporter_type=text.get("reporter_type", ""),
@@ -424,8 +511,9 @@ def _drop_times_before_opening(
     for name in TIME_FIELDS[1:]:
         moment = times[name]
         if moment is not None and moment < opened:
-            problems.append(Problem(line, f"{name} is before the opening time; field left empty",
-                                    name, number))
+            problems.append(
+                Problem(line, f"{name} is before the opening time; field left empty", name, number)
+            )
             times[name] = None
 
 
@@ -452,8 +540,15 @@ def normalise_priority(value: str, settings: TicketSettings) -> str:
 # -- store -----------------------------------------------------------------------
 
 STORED_FIELDS = [
-    "reporter_type", "subject", "description", "category", "group_override", "priority",
-    "status", "escalated_to", *TIME_FIELDS,
+    "reporter_type",
+    "subject",
+    "description",
+    "category",
+    "group_override",
+    "priority",
+    "status",
+    "escalated_to",
+    *TIME_FIELDS,
 ]
 
 
@@ -475,24 +570,45 @@ def save_tickets(store: Store, parsed: ParsedExport, now: datetime) -> ImportSum
             values["month"] = ticket.opened_at.strftime("%Y-%m")
             existing = store.query_one("SELECT * FROM tickets WHERE number = ?", [ticket.number])
             if existing is None:
-                store.insert("tickets", {"number": ticket.number, **values, "source": parsed.source,
-                                         "imported_at": stamp, "updated_at": stamp})
+                store.insert(
+                    "tickets",
+                    {
+                        "number": ticket.number,
+                        **values,
+                        "source": parsed.source,
+                        "imported_at": stamp,
+                        "updated_at": stamp,
+                    },
+                )
                 inserted += 1
             elif any((existing[k] or "") != (v or "") for k, v in values.items()):
-                store.update("tickets", existing["id"], {**values, "source": parsed.source,
-                                                         "updated_at": stamp})
+                store.update(
+                    "tickets",
+                    existing["id"],
+                    {**values, "source": parsed.source, "updated_at": stamp},
+                )
                 updated += 1
             else:
                 unchanged += 1
     skipped = sum(1 for p in parsed.problems if p.skipped)
-    return ImportSummary(parsed.source, parsed.rows, inserted, updated, unchanged, skipped,
-                         parsed.problems, parsed.missing_columns)
+    return ImportSummary(
+        parsed.source,
+        parsed.rows,
+        inserted,
+        updated,
+        unchanged,
+        skipped,
+        parsed.problems,
+        parsed.missing_columns,
+    )
 
 
 def load_tickets(store: Store, tz: tzinfo, month: str | None = None) -> list[Ticket]:
     """Stored tickets (opened in ``month`` 'YYYY-MM' local time, when given), oldest first."""
     if month:
-        rows = store.query("SELECT * FROM tickets WHERE month = ? ORDER BY opened_at, number", [month])
+        rows = store.query(
+            "SELECT * FROM tickets WHERE month = ? ORDER BY opened_at, number", [month]
+        )
     else:
         rows = store.query("SELECT * FROM tickets ORDER BY opened_at, number")
     return [_ticket_from_store(row, tz) for row in rows]
@@ -519,16 +635,32 @@ def parse_group(value: str) -> str | None:
     """An override value: 'a'/'b'/'c', '1'-'3' or a word naming the group."""
     key = value.strip().casefold().rstrip(".")
     words = {
-        "a": "a", "1": "a", "unggah": "a", "unduh": "a", "upload": "a", "download": "a",
-        "b": "b", "2": "b", "penggunaan": "b", "usage": "b", "aplikasi": "b",
-        "c": "c", "3": "c", "lainnya": "c", "lain": "c", "other": "c", "keluhan": "c",
+        "a": "a",
+        "1": "a",
+        "unggah": "a",
+        "unduh": "a",
+        "upload": "a",
+        "download": "a",
+        "b": "b",
+        "2": "b",
+        "penggunaan": "b",
+        "usage": "b",
+        "aplikasi": "b",
+        "c": "c",
+        "3": "c",
+        "lainnya": "c",
+        "lain": "c",
+        "other": "c",
+        "keluhan": "c",
     }
     return words.get(key) or words.get(key.split(" ")[0]) if key else None
 
 
 def _keyword_pattern(keywords: list[str]) -> re.Pattern[str]:
     # Indonesian affixes: "mengunggah", "diunduh", "pengunggahan" all name the stem
-    alternatives = "|".join(re.escape(k.casefold()) for k in sorted(keywords, key=len, reverse=True))
+    alternatives = "|".join(
+        re.escape(k.casefold()) for k in sorted(keywords, key=len, reverse=True)
+    )
     return re.compile(rf"(?<![\w]){_PREFIXES}(?:{alternatives}){_SUFFIXES}(?![\w])")
 
 
@@ -599,8 +731,14 @@ def evaluate(ticket: Ticket, settings: TicketSettings, now: datetime) -> TicketS
         _step("priority", settings.priority_minutes, ticket.opened_at, ticket.priority_set_at),
     ]
     if ticket.data_requested_at is not None:
-        checks.append(_step("data_reply", settings.data_reply_minutes,
-                            ticket.data_requested_at, ticket.data_received_at))
+        checks.append(
+            _step(
+                "data_reply",
+                settings.data_reply_minutes,
+                ticket.data_requested_at,
+                ticket.data_received_at,
+            )
+        )
     checks.append(_resolution(ticket, settings, resolved, now))
     return TicketSla(ticket, group, why, resolved, checks)
 
@@ -608,7 +746,9 @@ def evaluate(ticket: Ticket, settings: TicketSettings, now: datetime) -> TicketS
 def _resolution(ticket: Ticket, settings: TicketSettings, resolved: bool, now: datetime) -> Check:
     hours = settings.resolution_hours.get(ticket.priority)
     if hours is None:
-        note = f"priority {ticket.priority!r} not in the table" if ticket.priority else "no priority"
+        note = (
+            f"priority {ticket.priority!r} not in the table" if ticket.priority else "no priority"
+        )
         return Check("resolution", None, _minutes(ticket.opened_at, _done_at(ticket)), None, note)
     target = float(hours) * 60
     done_at = _done_at(ticket)
@@ -640,14 +780,18 @@ def month_summary(tickets: list[Ticket], settings: TicketSettings, now: datetime
         "resolved": sum(e.resolved for e in evaluated),
         "open": sum(not e.resolved for e in evaluated),
         "by_group": {g: sum(e.group == g for e in evaluated) for g in GROUPS},
-        "by_priority": {p or "-": sum(e.ticket.priority == p for e in evaluated)
-                        for p in [*priorities, *extra]},
+        "by_priority": {
+            p or "-": sum(e.ticket.priority == p for e in evaluated) for p in [*priorities, *extra]
+        },
         "by_status": dict(Counter(e.ticket.status or "-" for e in evaluated).most_common()),
         "sla": {name: _compliance(evaluated, name) for name in CHECKS},
-        "sla_by_priority": {p: _compliance([e for e in evaluated if e.ticket.priority == p],
-                                           "resolution") for p in priorities},
-        "escalations": dict(Counter(e.ticket.escalated_to for e in evaluated
-                                    if e.ticket.escalated_to).most_common()),
+        "sla_by_priority": {
+            p: _compliance([e for e in evaluated if e.ticket.priority == p], "resolution")
+            for p in priorities
+        },
+        "escalations": dict(
+            Counter(e.ticket.escalated_to for e in evaluated if e.ticket.escalated_to).most_common()
+        ),
         "breaches": [breach_row(e, c) for e in evaluated for c in e.breaches],
     }
 
@@ -694,7 +838,9 @@ def parse_month(text: str) -> str:
     match = re.fullmatch(r"(\d{4})-(\d{1,2})|(\d{1,2})/(\d{4})", text.strip())
     if not match:
         raise UsageError(f"month {text!r} is not in the form YYYY-MM")
-    year, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+    year, month = (
+        (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+    )
     if not 1 <= int(month) <= 12:
         raise UsageError(f"month {text!r} has no month number {int(month)}")
     if not timeutil.in_range(int(year)):

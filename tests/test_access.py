@@ -40,12 +40,22 @@ def docs(tmp_path):
 
 def complete_input(docs: Path, **changes) -> access.RequestInput:
     data = access.RequestInput(
-        action="activate", role="ppk", name="Budi Santoso", nip="19850312 201001 1 003",
-        rank="Penata / III c", position="Kepala Seksi Jalan", agency="Dinas Pekerjaan Umum",
-        address="Jl. Merdeka No. 1, Contoh", phone="0812-3456-7890", email="budi@contoh.go.id",
-        documents=[access.Document("letter", str(docs / "surat.pdf")),
-                   access.Document("decree", str(docs / "sk.pdf"))],
-        decree_date=date(2026, 1, 5), received_at=T0,
+        action="activate",
+        role="ppk",
+        name="Budi Santoso",
+        nip="19850312 201001 1 003",
+        rank="Penata / III c",
+        position="Kepala Seksi Jalan",
+        agency="Dinas Pekerjaan Umum",
+        address="Jl. Merdeka No. 1, Contoh",
+        phone="0812-3456-7890",
+        email="budi@contoh.go.id",
+        documents=[
+            access.Document("letter", str(docs / "surat.pdf")),
+            access.Document("decree", str(docs / "sk.pdf")),
+        ],
+        decree_date=date(2026, 1, 5),
+        received_at=T0,
     )
     return replace(data, **changes)
 
@@ -102,13 +112,20 @@ def test_a_listed_document_whose_file_is_gone_is_reported(docs):
 
 
 def test_required_documents_and_decree_validity_come_from_settings(docs):
-    settings = access.AccessSettings(required_documents=["letter", "decree", "ktp"], decree_validity_days=30)
+    settings = access.AccessSettings(
+        required_documents=["letter", "decree", "ktp"], decree_validity_days=30
+    )
     row = as_row(complete_input(docs, decree_date=date(2026, 10, 1)))
     assert codes(access.check_completeness(row, settings, TODAY)) == [
-        ("document_missing", "ktp"), ("decree_expired", "decree_expires")]
+        ("document_missing", "ktp"),
+        ("decree_expired", "decree_expires"),
+    ]
     no_decree = access.AccessSettings(required_documents=["letter"])
-    row = as_row(complete_input(docs, documents=[access.Document("letter", str(docs / "surat.pdf"))],
-                                decree_date=None))
+    row = as_row(
+        complete_input(
+            docs, documents=[access.Document("letter", str(docs / "surat.pdf"))], decree_date=None
+        )
+    )
     assert access.check_completeness(row, no_decree, TODAY) == []
 
 
@@ -128,10 +145,20 @@ def test_problem_messages_in_both_languages(docs):
 @pytest.mark.parametrize(
     ("phone", "ok"),
     [
-        ("081234567890", True), ("0812-3456-7890", True), ("+62 812 3456 7890", True),
-        ("62812345678", True), ("(0274) 512345", True), ("021-5551234", True),
-        ("0812.3456.789", True), ("12345", False), ("0812", False), ("08123456789012345", False),
-        ("+1 555 123 4567", False), ("0012345678", False), ("0812-abc-7890", False), ("", False),
+        ("081234567890", True),
+        ("0812-3456-7890", True),
+        ("+62 812 3456 7890", True),
+        ("62812345678", True),
+        ("(0274) 512345", True),
+        ("021-5551234", True),
+        ("0812.3456.789", True),
+        ("12345", False),
+        ("0812", False),
+        ("08123456789012345", False),
+        ("+1 555 123 4567", False),
+        ("0012345678", False),
+        ("0812-abc-7890", False),
+        ("", False),
         ("0912345678", False),
     ],
 )
@@ -142,9 +169,14 @@ def test_indonesian_phone_formats(phone, ok):
 @pytest.mark.parametrize(
     ("email", "ok"),
     [
-        ("budi@contoh.go.id", True), ("budi.santoso+lpse@pu.contoh.example", True),
-        ("budi@contoh", False), ("budi contoh@x.id", False), ("@contoh.go.id", False),
-        ("budi@@contoh.go.id", False), ("budi..s@contoh.go.id", False), ("budi", False),
+        ("budi@contoh.go.id", True),
+        ("budi.santoso+lpse@pu.contoh.example", True),
+        ("budi@contoh", False),
+        ("budi contoh@x.id", False),
+        ("@contoh.go.id", False),
+        ("budi@@contoh.go.id", False),
+        ("budi..s@contoh.go.id", False),
+        ("budi", False),
     ],
 )
 def test_email_formats(email, ok):
@@ -179,7 +211,9 @@ def test_decision_rules(store, docs):
         access.record_decision(store, request, "rejected", " ", T0, T0 + timedelta(minutes=5))
     with pytest.raises(UsageError, match="before the check"):
         access.record_decision(store, request, "done", "", T0, T0 + timedelta(minutes=5))
-    access.record_decision(store, request, "done", "", T0 + timedelta(minutes=4), T0 + timedelta(minutes=5))
+    access.record_decision(
+        store, request, "done", "", T0 + timedelta(minutes=4), T0 + timedelta(minutes=5)
+    )
     decided = access.get_request(store, request_id)
     assert (decided["status"], decided["decided_at"]) == ("done", "2026-11-23T08:34:00+07:00")
 
@@ -202,39 +236,62 @@ def test_timers_follow_each_step_against_the_limits(store, docs):
     request_id = access.create_request(store, complete_input(docs), T0)
     timers = _timers(access.get_request(store, request_id), T0 + timedelta(minutes=12))
     assert (timers["check"].state, timers["check"].elapsed, timers["check"].breach) == (
-        "running", timedelta(minutes=12), True)
+        "running",
+        timedelta(minutes=12),
+        True,
+    )
     assert timers["action"].state == "waiting" and not timers["action"].breach
 
     access.record_check(store, access.get_request(store, request_id), [], T0 + timedelta(minutes=9))
-    access.record_decision(store, access.get_request(store, request_id), "done", "",
-                           T0 + timedelta(minutes=30), T0 + timedelta(minutes=31))
-    access.record_notice(store, access.get_request(store, request_id), "result", "stdout",
-                         T0 + timedelta(minutes=35))
+    access.record_decision(
+        store,
+        access.get_request(store, request_id),
+        "done",
+        "",
+        T0 + timedelta(minutes=30),
+        T0 + timedelta(minutes=31),
+    )
+    access.record_notice(
+        store, access.get_request(store, request_id), "result", "stdout", T0 + timedelta(minutes=35)
+    )
     timers = _timers(access.get_request(store, request_id), T0 + timedelta(minutes=50))
     assert (timers["check"].elapsed, timers["check"].breach) == (timedelta(minutes=9), False)
     assert (timers["action"].elapsed, timers["action"].breach) == (timedelta(minutes=21), True)
     assert (timers["notify"].elapsed, timers["notify"].breach) == (timedelta(minutes=5), False)
     assert (timers["archive"].state, timers["archive"].elapsed, timers["archive"].breach) == (
-        "running", timedelta(minutes=15), True)
+        "running",
+        timedelta(minutes=15),
+        True,
+    )
     assert access.breaches(timers.values()) == ["action", "archive"]
 
 
 def test_a_returned_request_has_no_action_step(store, docs):
     request_id = access.create_request(store, complete_input(docs, email=""), T0)
     request = access.get_request(store, request_id)
-    access.record_check(store, request, access.check_completeness(request, SETTINGS, TODAY),
-                        T0 + timedelta(minutes=2))
+    access.record_check(
+        store,
+        request,
+        access.check_completeness(request, SETTINGS, TODAY),
+        T0 + timedelta(minutes=2),
+    )
     timers = _timers(access.get_request(store, request_id), T0 + timedelta(minutes=20))
     assert timers["action"].state == "n/a"
     assert (timers["notify"].state, timers["notify"].elapsed, timers["notify"].breach) == (
-        "running", timedelta(minutes=18), True)
+        "running",
+        timedelta(minutes=18),
+        True,
+    )
 
 
 def test_exactly_the_limit_is_not_a_breach(store, docs):
     request_id = access.create_request(store, complete_input(docs), T0)
-    assert not _timers(access.get_request(store, request_id), T0 + timedelta(minutes=10))["check"].breach
+    assert not _timers(access.get_request(store, request_id), T0 + timedelta(minutes=10))[
+        "check"
+    ].breach
     assert _timers(access.get_request(store, request_id), T0 + timedelta(minutes=10, seconds=1))[
-        "check"].breach
+        "check"
+    ].breach
 
 
 # -- batch import ------------------------------------------------------------------------
@@ -256,7 +313,9 @@ def test_csv_batch_imports_good_rows_and_reports_bad_ones_by_line(tmp_path):
     )
     rows, errors = access.parse_batch(batch, WIB)
     assert [(r.line, r.request.name, r.request.action, r.request.role) for r in rows] == [
-        (2, "Budi Santoso", "activate", "ppk"), (7, "Dewi", "deactivate", "pokja")]
+        (2, "Budi Santoso", "activate", "ppk"),
+        (7, "Dewi", "deactivate", "pokja"),
+    ]
     assert [(e.line, e.message) for e in errors] == [
         (3, "action 'pindah' is not one of: activate, deactivate"),
         (4, "column 'name' is empty"),
@@ -274,18 +333,31 @@ def test_json_lines_batch_reports_lines_and_array_reports_items(tmp_path):
         '{"action": "activate", "role": "ppk", "name": "Budi"}\n'
         "not json\n"
         '{"action": "activate", "role": "auditor", "name": "Ani"}\n'
-        '["a list"]\n', encoding="utf-8")
+        '["a list"]\n',
+        encoding="utf-8",
+    )
     rows, errors = access.parse_batch(lines, WIB)
     assert [r.line for r in rows] == [1]
     assert [(e.line, e.message.split(":")[0]) for e in errors] == [
-        (2, "invalid JSON"), (3, "role 'auditor' is not one of"), (4, "entry is not an object")]
+        (2, "invalid JSON"),
+        (3, "role 'auditor' is not one of"),
+        (4, "entry is not an object"),
+    ]
 
     array = tmp_path / "batch.json"
-    array.write_text(json.dumps([{"action": "activate", "role": "ppk", "name": "Budi"},
-                                 {"action": "activate", "role": "ppk", "nama": ""}]), encoding="utf-8")
+    array.write_text(
+        json.dumps(
+            [
+                {"action": "activate", "role": "ppk", "name": "Budi"},
+                {"action": "activate", "role": "ppk", "nama": ""},
+            ]
+        ),
+        encoding="utf-8",
+    )
     rows, errors = access.parse_batch(array, WIB)
     assert [r.line for r in rows] == [1] and [(e.line, e.message) for e in errors] == [
-        (2, "column 'name' is empty")]
+        (2, "column 'name' is empty")
+    ]
 
 
 def test_batch_with_an_unknown_column_is_refused_naming_it(tmp_path):
@@ -307,12 +379,17 @@ def _carried_out(store, data, at):
 
 def test_year_end_lists_active_ppk_from_register_and_export(store, docs, tmp_path):
     budi = _carried_out(store, complete_input(docs), T0 - timedelta(days=300))
-    _carried_out(store, complete_input(docs, name="Ani Pokja", nip="198702142012012001", role="pokja"),
-                 T0 - timedelta(days=200))
+    _carried_out(
+        store,
+        complete_input(docs, name="Ani Pokja", nip="198702142012012001", role="pokja"),
+        T0 - timedelta(days=200),
+    )
     gone = complete_input(docs, name="Joko", nip="197001012000031001")
     _carried_out(store, gone, T0 - timedelta(days=250))
     _carried_out(store, replace(gone, action="deactivate"), T0 - timedelta(days=100))
-    _carried_out(store, complete_input(docs, name="Gita", nip="199002022015032004"), T0 - timedelta(days=90))
+    _carried_out(
+        store, complete_input(docs, name="Gita", nip="199002022015032004"), T0 - timedelta(days=90)
+    )
     export = tmp_path / "akun.csv"
     export.write_text(
         "NIP,Nama,Peran,Email,Instansi,Status\n"
@@ -323,7 +400,8 @@ def test_year_end_lists_active_ppk_from_register_and_export(store, docs, tmp_pat
         "198811112015031005,Fajar,Pokja,fajar@contoh.go.id,Setda,aktif\n"
         "199002022015032004,Gita,PPK,gita@contoh.go.id,Setda,Nonaktif\n"
         ",Hadi Tanpa NIP,PPK,hadi@contoh.go.id,Setda,aktif\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     found = access.year_end_candidates(store, 2026, SETTINGS, access.read_accounts_csv(export))
     # Gita is active in the register but SPSE says her account is already inactive
     assert [(a.name, a.nip, a.sources) for a in found] == [
@@ -339,11 +417,16 @@ def test_year_end_lists_active_ppk_from_register_and_export(store, docs, tmp_pat
     again = access.record_year_end(store, 2026, found, T0 + timedelta(days=1))
     assert [(rid, created) for _, rid, created in again] == [(rid, False) for _, rid, _ in first]
     request = access.get_request(store, first[1][1])
-    assert (request["action"], request["status"], request["source"]) == ("deactivate", "forwarded",
-                                                                        "year-end:2026")
+    assert (request["action"], request["status"], request["source"]) == (
+        "deactivate",
+        "forwarded",
+        "year-end:2026",
+    )
     # once the Admin Agency deactivates Budi, the register no longer lists him
     # (Gita stays: without the export, the register is all that is known)
-    access.record_decision(store, request, "done", "", T0 + timedelta(days=2), T0 + timedelta(days=2))
+    access.record_decision(
+        store, request, "done", "", T0 + timedelta(days=2), T0 + timedelta(days=2)
+    )
     assert [a.name for a in access.year_end_candidates(store, 2026, SETTINGS)] == ["Gita"]
 
 
@@ -362,20 +445,35 @@ def test_archive_records_and_copies_without_deleting(store, docs, tmp_path):
     with pytest.raises(UsageError, match="still received"):
         access.archive_request(store, access.get_request(store, request_id), tmp_path / "a", T0)
     _carry_out_existing(store, request_id)
-    folder = access.archive_request(store, access.get_request(store, request_id), tmp_path / "arsip",
-                                    T0 + timedelta(minutes=20), copy_to=tmp_path / "salinan")
+    folder = access.archive_request(
+        store,
+        access.get_request(store, request_id),
+        tmp_path / "arsip",
+        T0 + timedelta(minutes=20),
+        copy_to=tmp_path / "salinan",
+    )
     assert folder == tmp_path / "salinan" / f"request-{request_id}"
-    assert sorted(p.name for p in folder.iterdir()) == ["decree-sk.pdf", "letter-surat.pdf", "record.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "decree-sk.pdf",
+        "letter-surat.pdf",
+        "record.json",
+    ]
     for path in folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert (docs / "surat.pdf").exists() and (docs / "sk.pdf").exists()  # nothing deleted
     record = json.loads((folder / "record.json").read_text())
     assert record["name"] == "Budi Santoso" and [e["step"] for e in record["events"]] == [
-        "received", "check", "decide"]
+        "received",
+        "check",
+        "decide",
+    ]
     stored = access.get_request(store, request_id)
     assert stored["archived_at"] == "2026-11-23T08:50:00+07:00"
-    assert stored["archive_manifest"][0]["sha256"] == hashlib.sha256(b"%PDF-1.4 surat permohonan").hexdigest()
+    assert (
+        stored["archive_manifest"][0]["sha256"]
+        == hashlib.sha256(b"%PDF-1.4 surat permohonan").hexdigest()
+    )
     with pytest.raises(UsageError, match="already archived"):
         access.archive_request(store, stored, tmp_path / "arsip", T0)
 
@@ -384,7 +482,9 @@ def test_archive_notes_a_document_that_disappeared(store, docs, tmp_path):
     request_id = access.create_request(store, complete_input(docs), T0)
     _carry_out_existing(store, request_id)
     (docs / "sk.pdf").unlink()
-    folder = access.archive_request(store, access.get_request(store, request_id), tmp_path / "arsip", T0)
+    folder = access.archive_request(
+        store, access.get_request(store, request_id), tmp_path / "arsip", T0
+    )
     assert folder == tmp_path / "arsip" / f"request-{request_id}"
     manifest = access.get_request(store, request_id)["archive_manifest"]
     assert [(m["kind"], m["present"]) for m in manifest] == [("letter", True), ("decree", False)]
@@ -393,8 +493,14 @@ def test_archive_notes_a_document_that_disappeared(store, docs, tmp_path):
 
 def _carry_out_existing(store, request_id):
     access.record_check(store, access.get_request(store, request_id), [], T0 + timedelta(minutes=1))
-    access.record_decision(store, access.get_request(store, request_id), "done", "",
-                           T0 + timedelta(minutes=2), T0 + timedelta(minutes=2))
+    access.record_decision(
+        store,
+        access.get_request(store, request_id),
+        "done",
+        "",
+        T0 + timedelta(minutes=2),
+        T0 + timedelta(minutes=2),
+    )
 
 
 def test_private_files_are_0600_and_never_overwritten(tmp_path):
@@ -406,7 +512,11 @@ def test_private_files_are_0600_and_never_overwritten(tmp_path):
 
 
 def test_listing_view_masks_personal_data(docs):
-    row = {**as_row(complete_input(docs)), "nip": "198503122010011003", "phone": "+62 812-3456-7890"}
+    row = {
+        **as_row(complete_input(docs)),
+        "nip": "198503122010011003",
+        "phone": "+62 812-3456-7890",
+    }
     masked = access.view(row)
     assert masked["nip"] == "1985**********1003"
     assert masked["phone"] == "0812*****890"
@@ -422,7 +532,9 @@ def test_settings_are_validated_with_the_key_named():
     config = parse_config({"access": {"year_end_roles": ["ppk", "kepala"]}}, "lpsectl.toml")
     with pytest.raises(ConfigError, match="access.year_end_roles: unknown role 'kepala'"):
         access.load_settings(config)
-    config = parse_config({"access": {"required_documents": ["letter"], "archive_minutes": 30}}, "x")
+    config = parse_config(
+        {"access": {"required_documents": ["letter"], "archive_minutes": 30}}, "x"
+    )
     assert access.load_settings(config).limit("archive") == timedelta(minutes=30)
 
 
@@ -435,10 +547,20 @@ def test_flow_on_postgresql(pg_cluster_factory, docs):
     with Store.open_url(url) as pg:
         request_id = access.create_request(pg, complete_input(docs), T0)
         request = access.get_request(pg, request_id)
-        access.record_check(pg, request, access.check_completeness(request, SETTINGS, TODAY),
-                            T0 + timedelta(minutes=1))
-        access.record_decision(pg, access.get_request(pg, request_id), "done", "",
-                               T0 + timedelta(minutes=3), T0 + timedelta(minutes=3))
+        access.record_check(
+            pg,
+            request,
+            access.check_completeness(request, SETTINGS, TODAY),
+            T0 + timedelta(minutes=1),
+        )
+        access.record_decision(
+            pg,
+            access.get_request(pg, request_id),
+            "done",
+            "",
+            T0 + timedelta(minutes=3),
+            T0 + timedelta(minutes=3),
+        )
         found = access.year_end_candidates(pg, 2026, SETTINGS)
         assert [a.nip for a in found] == ["198503122010011003"]
         assert [e["step"] for e in access.events(pg, request_id)] == ["received", "check", "decide"]

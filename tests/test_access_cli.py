@@ -34,8 +34,9 @@ def env(tmp_path):
     (berkas / "sk.pdf").write_bytes(b"%PDF-1.4 sk")
     config = tmp_path / "lpsectl.toml"
     config.write_text(
-        '[lpse]\nname = "LPSE Kabupaten Contoh"\n'
-        f'data_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+        f'[lpse]\nname = "LPSE Kabupaten Contoh"\ndata_dir = "{tmp_path / "data"}"\n',
+        encoding="utf-8",
+    )
     return {"config": str(config), "berkas": berkas, "data": tmp_path / "data", "tmp": tmp_path}
 
 
@@ -45,22 +46,69 @@ def cli(env, *args, input=None):
 
 def new_budi(env, *extra):
     b = env["berkas"]
-    result = cli(env, "access", "new", "--activate", "--role", "ppk", "--name", "Budi Santoso",
-                 "--nip", "19850312 201001 1 003", "--rank", "Penata / III c",
-                 "--position", "Kepala Seksi Jalan", "--agency", "Dinas Pekerjaan Umum",
-                 "--address", "Jl. Merdeka No. 1", "--phone", "0812-3456-7890",
-                 "--email", "budi@contoh.go.id", "--letter", str(b / "surat.pdf"),
-                 "--decree", str(b / "sk.pdf"), "--decree-date", "05-01-2026", "--via", "email",
-                 "--format", "json", *extra)
+    result = cli(
+        env,
+        "access",
+        "new",
+        "--activate",
+        "--role",
+        "ppk",
+        "--name",
+        "Budi Santoso",
+        "--nip",
+        "19850312 201001 1 003",
+        "--rank",
+        "Penata / III c",
+        "--position",
+        "Kepala Seksi Jalan",
+        "--agency",
+        "Dinas Pekerjaan Umum",
+        "--address",
+        "Jl. Merdeka No. 1",
+        "--phone",
+        "0812-3456-7890",
+        "--email",
+        "budi@contoh.go.id",
+        "--letter",
+        str(b / "surat.pdf"),
+        "--decree",
+        str(b / "sk.pdf"),
+        "--decree-date",
+        "05-01-2026",
+        "--via",
+        "email",
+        "--format",
+        "json",
+        *extra,
+    )
     assert result.exit_code == 0, result.stderr
     return result.json()
 
 
 def new_incomplete(env, *extra):
-    result = cli(env, "access", "new", "--deactivate", "--role", "pokja", "--name", "Sri Wahyuni",
-                 "--nip", "198502292010012003", "--phone", "12345", "--email", "sri@contoh",
-                 "--agency", "Dinas Kesehatan", "--decree", "/srv/berkas/tidak-ada.pdf",
-                 "--format", "json", *extra)
+    result = cli(
+        env,
+        "access",
+        "new",
+        "--deactivate",
+        "--role",
+        "pokja",
+        "--name",
+        "Sri Wahyuni",
+        "--nip",
+        "198502292010012003",
+        "--phone",
+        "12345",
+        "--email",
+        "sri@contoh",
+        "--agency",
+        "Dinas Kesehatan",
+        "--decree",
+        "/srv/berkas/tidak-ada.pdf",
+        "--format",
+        "json",
+        *extra,
+    )
     assert result.exit_code == 0, result.stderr
     return result.json()["id"]
 
@@ -89,16 +137,39 @@ def test_new_requires_action_role_and_name_without_a_terminal(env):
 
 @freeze_time(START)
 def test_new_interactive_prompts_for_what_is_missing(env):
-    answers = "\n".join([
-        "activate", "pokja", "Ani Lestari", "199105172022212001", "Penata Muda / III a", "Staf",
-        "Dinas Kesehatan", "Jl. Sehat 2", "+62 811 2233 4455", "ani@contoh.go.id",
-        str(env["berkas"] / "surat.pdf"), str(env["berkas"] / "sk.pdf"), "2026-02-01", "",
-    ]) + "\n"
+    answers = (
+        "\n".join(
+            [
+                "activate",
+                "pokja",
+                "Ani Lestari",
+                "199105172022212001",
+                "Penata Muda / III a",
+                "Staf",
+                "Dinas Kesehatan",
+                "Jl. Sehat 2",
+                "+62 811 2233 4455",
+                "ani@contoh.go.id",
+                str(env["berkas"] / "surat.pdf"),
+                str(env["berkas"] / "sk.pdf"),
+                "2026-02-01",
+                "",
+            ]
+        )
+        + "\n"
+    )
     result = cli(env, "access", "new", "-i", "--no-ack", "--format", "json", input=answers)
     assert result.exit_code == 0, result.stdout + result.stderr
-    shown = cli(env, "access", "show", str(result.json()["id"]), "--full", "--format", "json").json()
+    shown = cli(
+        env, "access", "show", str(result.json()["id"]), "--full", "--format", "json"
+    ).json()
     assert (shown["action"], shown["role"], shown["name"], shown["nip"], shown["phone"]) == (
-        "activate", "pokja", "Ani Lestari", "199105172022212001", "+62 811 2233 4455")
+        "activate",
+        "pokja",
+        "Ani Lestari",
+        "199105172022212001",
+        "+62 811 2233 4455",
+    )
     assert [d["kind"] for d in shown["documents"]] == ["letter", "decree"]
     assert shown["decree_date"] == "2026-02-01" and shown["decree_expires"] is None
     assert (shown["nip_valid"], shown["nip_kind"]) == (True, "pppk")
@@ -116,8 +187,16 @@ def test_check_returns_an_incomplete_request_with_what_is_missing(env, lang):
     body = result.json()
     assert (body["status"], body["complete"]) == ("returned", False)
     assert [p["code"] for p in body["problems"]] == [
-        "missing_field", "missing_field", "missing_field", "nip_invalid", "phone_invalid",
-        "email_invalid", "document_missing", "document_file_missing", "decree_date_missing"]
+        "missing_field",
+        "missing_field",
+        "missing_field",
+        "nip_invalid",
+        "phone_invalid",
+        "email_invalid",
+        "document_missing",
+        "document_file_missing",
+        "decree_date_missing",
+    ]
     notice = Path(body["notice"])
     assert notice.name == "request-1-return.txt" and stat.S_IMODE(notice.stat().st_mode) == 0o600
     golden(f"access_return.{lang}.txt", notice.read_text(encoding="utf-8"))
@@ -127,7 +206,9 @@ def test_check_returns_an_incomplete_request_with_what_is_missing(env, lang):
 def test_check_to_stdout_and_a_second_check_keeps_the_first_notice(env):
     request_id = str(new_incomplete(env, "--no-ack"))
     first = cli(env, "access", "check", request_id, "--notice", "-")
-    assert first.stdout.startswith("Perihal: Pengembalian permohonan penonaktifan akun SPSE (nomor 1)")
+    assert first.stdout.startswith(
+        "Perihal: Pengembalian permohonan penonaktifan akun SPSE (nomor 1)"
+    )
     second = cli(env, "access", "check", request_id)
     assert "incomplete and was returned" in second.stdout
     assert "  - NIP 1985**********2003 is not valid: birth date 19850229" in second.stdout
@@ -139,8 +220,10 @@ def test_check_to_stdout_and_a_second_check_keeps_the_first_notice(env):
     assert sorted(p.name for p in notices(env).iterdir()) == ["request-1-return.txt"]
     third = cli(env, "access", "check", request_id)
     assert third.exit_code == 0
-    assert sorted(p.name for p in notices(env).iterdir()) == ["request-1-return-2.txt",
-                                                             "request-1-return.txt"]
+    assert sorted(p.name for p in notices(env).iterdir()) == [
+        "request-1-return-2.txt",
+        "request-1-return.txt",
+    ]
 
 
 def test_full_flow_with_timers_and_result_notice(env):
@@ -152,12 +235,26 @@ def test_full_flow_with_timers_and_result_notice(env):
         clock.tick(timedelta(minutes=13))  # the Admin Agency is slow: 13 > 10 minutes
         listed = cli(env, "access", "list", "--format", "json").json()
         assert listed[0]["timers"]["action"] == {
-            "state": "running", "start": "2026-11-23T08:34:00+07:00", "end": None,
-            "elapsed_seconds": 780.0, "limit_seconds": 600.0, "breach": True}
+            "state": "running",
+            "start": "2026-11-23T08:34:00+07:00",
+            "end": None,
+            "elapsed_seconds": 780.0,
+            "limit_seconds": 600.0,
+            "breach": True,
+        }
         assert listed[0]["breaches"] == ["action"]
         assert cli(env, "access", "list", "--fail-on-breach").exit_code == 1
-        decided = cli(env, "access", "decide", request_id, "--done", "--at", "2026-11-23 08:45",
-                      "--format", "json").json()
+        decided = cli(
+            env,
+            "access",
+            "decide",
+            request_id,
+            "--done",
+            "--at",
+            "2026-11-23 08:45",
+            "--format",
+            "json",
+        ).json()
         assert decided["decided_at"] == "2026-11-23T08:45:00+07:00"
         golden("access_result.id.txt", Path(decided["notice"]).read_text(encoding="utf-8"))
         clock.tick(timedelta(minutes=3))
@@ -166,10 +263,19 @@ def test_full_flow_with_timers_and_result_notice(env):
         shown = cli(env, "access", "show", request_id, "--format", "json").json()
     timers = shown["timers"]
     assert [(s, timers[s]["elapsed_seconds"], timers[s]["breach"]) for s in timers] == [
-        ("check", 240.0, False), ("action", 660.0, True), ("notify", 120.0, False),
-        ("archive", 180.0, False)]
-    assert [e["step"] for e in shown["events"]] == ["received", "notice", "check", "decide", "notice",
-                                                    "archive"]
+        ("check", 240.0, False),
+        ("action", 660.0, True),
+        ("notify", 120.0, False),
+        ("archive", 180.0, False),
+    ]
+    assert [e["step"] for e in shown["events"]] == [
+        "received",
+        "notice",
+        "check",
+        "decide",
+        "notice",
+        "archive",
+    ]
     # archived requests leave the default list but stay in --all
     assert cli(env, "access", "list", "--format", "json").json() == []
     assert [r["id"] for r in cli(env, "access", "list", "--all", "--format", "json").json()] == [1]
@@ -183,8 +289,19 @@ def test_rejection_needs_a_reason_and_tells_it(env):
     assert refused.exit_code == 2 and "a rejection needs --reason" in refused.stderr
     nothing = cli(env, "access", "decide", request_id)
     assert nothing.exit_code == 2 and "--done or --rejected" in nothing.stderr
-    result = cli(env, "--lang", "en", "access", "decide", request_id, "--rejected", "--reason",
-                 "no SPSE account has this NIP", "--notice", "-")
+    result = cli(
+        env,
+        "--lang",
+        "en",
+        "access",
+        "decide",
+        request_id,
+        "--rejected",
+        "--reason",
+        "no SPSE account has this NIP",
+        "--notice",
+        "-",
+    )
     assert result.exit_code == 0
     golden("access_result_rejected.en.txt", result.stdout)
 
@@ -196,7 +313,10 @@ def test_listing_masks_personal_data_unless_full(env):
     assert "1985**********1003" in table and "198503122010011003" not in table
     rows = cli(env, "access", "list", "--format", "json").json()
     assert (rows[0]["nip"], rows[0]["phone"], rows[0]["email"]) == (
-        "1985**********1003", "0812*****890", "b***@contoh.go.id")
+        "1985**********1003",
+        "0812*****890",
+        "b***@contoh.go.id",
+    )
     full = cli(env, "access", "list", "--full", "--format", "json").json()
     assert (full[0]["nip"], full[0]["phone"]) == ("198503122010011003", "0812-3456-7890")
     shown = cli(env, "access", "show", "1").stdout
@@ -217,7 +337,8 @@ def test_unknown_request_is_a_usage_error(env):
     result = cli(env, "access", "check", "42")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "lpsectl: access request 42 does not exist (see `lpsectl access list`)")
+        "lpsectl: access request 42 does not exist (see `lpsectl access list`)"
+    )
 
 
 @freeze_time(START)
@@ -246,28 +367,56 @@ def test_year_end_lists_records_and_notifies(env):
     cli(env, "access", "check", request_id)
     cli(env, "access", "decide", request_id, "--done")
     accounts = DATA / "akun-spse.csv"
-    preview = cli(env, "access", "year-end", "--year", "2026", "--accounts", str(accounts), "--format",
-                  "json").json()
+    preview = cli(
+        env, "access", "year-end", "--year", "2026", "--accounts", str(accounts), "--format", "json"
+    ).json()
     assert [(a["name"], a["sources"], a["request"]) for a in preview["accounts"]] == [
-        ("Citra Lestari", ["accounts"], None), ("Budi Santoso", ["register", "accounts"], None)]
+        ("Citra Lestari", ["accounts"], None),
+        ("Budi Santoso", ["register", "accounts"], None),
+    ]
     assert not (notices(env) / "year-end-2026").exists()
 
-    md = cli(env, "access", "year-end", "--year", "2026", "--accounts", str(accounts), "--record",
-             "--format", "md")
+    md = cli(
+        env,
+        "access",
+        "year-end",
+        "--year",
+        "2026",
+        "--accounts",
+        str(accounts),
+        "--record",
+        "--format",
+        "md",
+    )
     assert md.exit_code == 0, md.stderr
     golden("access_year_end.id.md", md.stdout)
     notice_files = sorted((notices(env) / "year-end-2026").iterdir())
     assert [p.name for p in notice_files] == ["request-2-year-end.txt", "request-3-year-end.txt"]
     golden("access_year_end_notice.id.txt", notice_files[1].read_text(encoding="utf-8"))
-    again = cli(env, "access", "year-end", "--year", "2026", "--accounts", str(accounts), "--record",
-                "--format", "json").json()
+    again = cli(
+        env,
+        "access",
+        "year-end",
+        "--year",
+        "2026",
+        "--accounts",
+        str(accounts),
+        "--record",
+        "--format",
+        "json",
+    ).json()
     assert [(a["request"], a["notice"]) for a in again["accounts"]] == [(2, None), (3, None)]
     forwarded = cli(env, "access", "list", "--status", "forwarded", "--format", "json").json()
     assert [(r["id"], r["action"], r["source"]) for r in forwarded] == [
-        (2, "deactivate", "year-end:2026"), (3, "deactivate", "year-end:2026")]
+        (2, "deactivate", "year-end:2026"),
+        (3, "deactivate", "year-end:2026"),
+    ]
     done = cli(env, "access", "decide", "3", "--done", "--notice", "-")
     assert "Sesuai pemberitahuan penonaktifan akun akhir tahun anggaran 2026,\n" in done.stdout
-    assert "telah dinonaktifkan\noleh Admin Agency pada Senin, 23 November 2026 pukul 08.30 WIB." in done.stdout
+    assert (
+        "telah dinonaktifkan\noleh Admin Agency pada Senin, 23 November 2026 pukul 08.30 WIB."
+        in done.stdout
+    )
     after = cli(env, "access", "year-end", "--year", "2026", "--format", "json").json()
     assert [a["name"] for a in after["accounts"]] == []  # Budi's deactivation is done
 
@@ -275,15 +424,31 @@ def test_year_end_lists_records_and_notifies(env):
 @freeze_time(START)
 def test_year_end_html_is_escaped(env, tmp_path):
     export = tmp_path / "akun.csv"
-    export.write_text("nip,nama,peran,instansi\n198811112015032002,<b>Citra</b>,PPK,Dinas & Badan\n",
-                      encoding="utf-8")
+    export.write_text(
+        "nip,nama,peran,instansi\n198811112015032002,<b>Citra</b>,PPK,Dinas & Badan\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "daftar.html"
-    result = cli(env, "--lang", "en", "access", "year-end", "--year", "2026", "--accounts", str(export),
-                 "--format", "html", "--output", str(out), "--full")
+    result = cli(
+        env,
+        "--lang",
+        "en",
+        "access",
+        "year-end",
+        "--year",
+        "2026",
+        "--accounts",
+        str(export),
+        "--format",
+        "html",
+        "--output",
+        str(out),
+        "--full",
+    )
     assert result.exit_code == 0, result.stderr
     html = out.read_text(encoding="utf-8")
     assert "&lt;b&gt;Citra&lt;/b&gt;" in html and "Dinas &amp; Badan" in html
-    assert "198811112015032002" in html and "<html lang=\"en\">" in html
+    assert "198811112015032002" in html and '<html lang="en">' in html
 
 
 @freeze_time(START)
@@ -294,7 +459,9 @@ def test_archive_copies_documents(env, tmp_path):
     cli(env, "access", "check", request_id)
     cli(env, "access", "decide", request_id, "--done")
     result = cli(env, "access", "archive", request_id, "--copy-to", str(tmp_path / "arsip"))
-    assert result.stdout.strip() == f"access request 1 archived in {tmp_path / 'arsip' / 'request-1'}"
+    assert (
+        result.stdout.strip() == f"access request 1 archived in {tmp_path / 'arsip' / 'request-1'}"
+    )
     copies = tmp_path / "arsip" / "request-1"
     assert (copies / "letter-surat.pdf").read_bytes() == b"%PDF-1.4 surat"
     assert (env["berkas"] / "surat.pdf").exists()
@@ -308,14 +475,17 @@ def test_notices_go_out_by_email_through_the_outbox(env, smtp_server):
     config.write_text(config.read_text() + smtp_server.mail_toml(), encoding="utf-8")
     request_id = str(new_budi(env, "--send-ack")["id"])
     cli(env, "access", "check", request_id)
-    decided = cli(env, "access", "decide", request_id, "--done", "--email", "--format", "json").json()
+    decided = cli(
+        env, "access", "decide", request_id, "--done", "--email", "--format", "json"
+    ).json()
     assert "outbox:" in decided["notice"]
     flushed = cli(env, "outbox", "flush")
     assert flushed.exit_code == 0, flushed.stderr
     messages = [r.message for r in smtp_server.received]
     assert [m["Subject"] for m in messages] == [
         "Tanda terima permohonan aktivasi akun SPSE (nomor 1)",
-        "Hasil permohonan aktivasi akun SPSE (nomor 1)"]
+        "Hasil permohonan aktivasi akun SPSE (nomor 1)",
+    ]
     assert all(r.rcpt_tos == ["budi@contoh.go.id"] for r in smtp_server.received)
     assert "telah diaktifkan oleh Admin Agency" in messages[1].get_body(("plain",)).get_content()
     # a decided request cannot be decided (nor notified) twice

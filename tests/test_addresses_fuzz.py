@@ -17,11 +17,39 @@ from lpsectl.config import parse_config
 from lpsectl.errors import ConfigError
 
 #: pieces hostile input is made of: separators, quotes, brackets, line breaks, non-ASCII
-PIECES = st.sampled_from(["a", "b.c", "@", "<", ">", ",", ";", '"', " ", "\r\n", "\n", "\t", "\x00",
-                          "ā", "ü", "例", "xn--", "-", ".", "contoh.example", "S.Kom.", "(", ")", "\\"])
+PIECES = st.sampled_from(
+    [
+        "a",
+        "b.c",
+        "@",
+        "<",
+        ">",
+        ",",
+        ";",
+        '"',
+        " ",
+        "\r\n",
+        "\n",
+        "\t",
+        "\x00",
+        "ā",
+        "ü",
+        "例",
+        "xn--",
+        "-",
+        ".",
+        "contoh.example",
+        "S.Kom.",
+        "(",
+        ")",
+        "\\",
+    ]
+)
 ADDRESSES = st.one_of(st.text(max_size=60), st.lists(PIECES, max_size=12).map("".join))
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @SETTINGS
@@ -49,8 +77,13 @@ def test_config_accepts_a_valid_address_or_names_the_key(text):
     except ConfigError as exc:
         assert "mail.head[0]" in exc.message
         return
-    message = mail.build_message(config, to=config.mail.head, subject="s", text="t",
-                                 message_id=mail.message_key(config, "x", text))
+    message = mail.build_message(
+        config,
+        to=config.mail.head,
+        subject="s",
+        text="t",
+        message_id=mail.message_key(config, "x", text),
+    )
     assert mail.recipients_of(message) == [parse_address(text).addr_spec]
     assert "\n" not in str(message["Message-ID"])
 

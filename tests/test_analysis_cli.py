@@ -11,21 +11,27 @@ from tests.test_analysis_builders import GIB, postgres_data, spse_errors, system
 
 
 def sick_week():
-    return week(7, system=lambda i, at: system_data(disk_used=150 * GIB + int(i * GIB / 2)),
-                postgres=lambda i, at: postgres_data(i, temp_files_per_step=100),
-                logs=lambda i, at: spse_errors(5))
+    return week(
+        7,
+        system=lambda i, at: system_data(disk_used=150 * GIB + int(i * GIB / 2)),
+        postgres=lambda i, at: postgres_data(i, temp_files_per_step=100),
+        logs=lambda i, at: spse_errors(5),
+    )
 
 
 @pytest.fixture
 def config(tmp_path):
-    path = write_config(tmp_path / "lpsectl.toml", f"""
+    path = write_config(
+        tmp_path / "lpsectl.toml",
+        f"""
 [lpse]
 name = "LPSE Kabupaten Contoh"
-data_dir = "{tmp_path / 'data'}"
+data_dir = "{tmp_path / "data"}"
 
 [analysis]
 window_days = 7
-""")
+""",
+    )
     with Store.open_sqlite(tmp_path / "data" / "history.sqlite3") as store:
         for snap in sick_week():
             run_id = store.insert("runs", {"job": "collect", "started_at": snap["taken_at"]})
@@ -42,7 +48,11 @@ def test_week_gives_recommendations_with_numbers(config):
     result = analyze(config, "analyze", "--format", "json")
     assert result.exit_code == 0, result.stderr
     report = result.json()
-    assert (report["period"], report["from"], report["to"]) == ("2026-11-21", "2026-11-15", "2026-11-21")
+    assert (report["period"], report["from"], report["to"]) == (
+        "2026-11-21",
+        "2026-11-15",
+        "2026-11-21",
+    )
     assert report["snapshots"] == 7 * 4 * 4
     rules = [(r["rule"], r["class"], r["route"]) for r in report["recommendations"]]
     assert rules == [
@@ -59,7 +69,9 @@ def test_text_output_in_english_and_stable_ids(config):
     first = analyze(config, "--lang", "en", "analyze")
     again = analyze(config, "--lang", "en", "analyze")
     assert first.stdout == again.stdout
-    assert "Analysis of 2026-11-15 .. 2026-11-21 (112 snapshots): 3 recommendation(s)" in first.stdout
+    assert (
+        "Analysis of 2026-11-15 .. 2026-11-21 (112 snapshots): 3 recommendation(s)" in first.stdout
+    )
     assert "[2] Disk / on db1 filling up (disk_filling)" in first.stdout
     assert "full in about 18 days" in first.stdout
 
@@ -84,10 +96,13 @@ def test_month_covers_the_whole_month(config):
     assert len(result.json()["recommendations"]) == 3
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--date", "2026-11-21", "--month", "2026-11"], "give either --date or --month, not both"),
-    (["--month", "2026-13"], "--month '2026-13' is not a month like 2026-11"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--date", "2026-11-21", "--month", "2026-11"], "give either --date or --month, not both"),
+        (["--month", "2026-13"], "--month '2026-13' is not a month like 2026-11"),
+    ],
+)
 def test_usage_errors(config, args, message):
     result = analyze(config, "analyze", *args)
     assert result.exit_code == 2
@@ -102,6 +117,12 @@ def test_bad_threshold_in_config_names_the_key(tmp_path):
 
 
 def test_help_teaches_with_examples():
-    for args in (["analyze"], ["change"], ["change", "new"], ["change", "show"], ["change", "classify"]):
+    for args in (
+        ["analyze"],
+        ["change"],
+        ["change", "new"],
+        ["change", "show"],
+        ["change", "classify"],
+    ):
         result = run_cli(*args, "--help")
         assert result.exit_code == 0 and "Examples:" in result.stdout

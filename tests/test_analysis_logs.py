@@ -24,10 +24,19 @@ def summary_of(path: Path) -> dict:
 def daily_log_snapshots(host: str, path: Path, days: int) -> list[dict]:
     """The same summary on each of ``days`` days, in the collector's data shape."""
     summary = summary_of(path)
-    return [snapshot(host, "logs", START + timedelta(days=d, hours=9),
-                     {"files": {str(path): {"format": summary["format"], "summary": summary}},
-                      "cursors": {}, "warnings": []})
-            for d in range(days)]
+    return [
+        snapshot(
+            host,
+            "logs",
+            START + timedelta(days=d, hours=9),
+            {
+                "files": {str(path): {"format": summary["format"], "summary": summary}},
+                "cursors": {},
+                "warnings": [],
+            },
+        )
+        for d in range(days)
+    ]
 
 
 def test_recurring_errors_of_the_sample_spse_log():
@@ -46,17 +55,24 @@ def test_recurring_errors_of_the_sample_spse_log():
 
 
 def test_one_day_of_the_sample_log_is_not_recurring():
-    recs = rules.app_errors_recurring(daily_log_snapshots("app1", DATA / "spse-application.log", 1),
-                                      AnalysisSettings())
+    recs = rules.app_errors_recurring(
+        daily_log_snapshots("app1", DATA / "spse-application.log", 1), AnalysisSettings()
+    )
     assert recs == []
 
 
 def test_slow_query_from_a_real_postgresql_log():
     path = DATA / "pg" / "postgresql.log"
     summary = summary_of(path)
-    wanted = next(q for q in summary["queries"] if q["fingerprint"].startswith("update pgbench_accounts"))
-    settings = replace(AnalysisSettings(), slow_query_mean_ms=wanted["mean_ms"] * 0.9, slow_query_min_calls=3 * wanted["count"],
-                       slow_query_max_reported=50)
+    wanted = next(
+        q for q in summary["queries"] if q["fingerprint"].startswith("update pgbench_accounts")
+    )
+    settings = replace(
+        AnalysisSettings(),
+        slow_query_mean_ms=wanted["mean_ms"] * 0.9,
+        slow_query_min_calls=3 * wanted["count"],
+        slow_query_max_reported=50,
+    )
     recs = rules.slow_frequent_query(daily_log_snapshots("db1", path, 3), settings)
     found = {r.evidence["query"]: r for r in recs}
     rec = next(r for q, r in found.items() if "pgbench_accounts set abalance" in q.lower())

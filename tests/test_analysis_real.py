@@ -15,7 +15,7 @@ def config_for(tmp_path, cluster) -> str:
 [lpse]
 name = "LPSE Kabupaten Uji"
 timezone = "Asia/Jakarta"
-data_dir = "{tmp_path / 'data'}"
+data_dir = "{tmp_path / "data"}"
 
 [[hosts]]
 name = "db1"
@@ -58,7 +58,11 @@ def test_analyze_real_history_of_the_fixture_cluster(tmp_path, pg_cluster):
 
     # the fixture runs with initdb's shared_buffers (128MB): far below RAM/4 on any test machine
     memory = by_rule["memory_settings"]
-    shown = int(pg_cluster.psql("SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers'"))
+    shown = int(
+        pg_cluster.psql(
+            "SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers'"
+        )
+    )
     assert memory["evidence"]["settings"]["shared_buffers"]["current"] == shown
     assert memory["class"] == "minor" and memory["route"] == "internal"
 
@@ -77,7 +81,9 @@ def test_analyze_real_history_of_the_fixture_cluster(tmp_path, pg_cluster):
     assert "logging_not_configured" not in by_rule
 
     with freeze_time("2026-11-21 04:05:00"):
-        new = run_cli("--config", config, "change", "new", "--from", str(dead["id"]), "--format", "json")
+        new = run_cli(
+            "--config", config, "change", "new", "--from", str(dead["id"]), "--format", "json"
+        )
     assert new.exit_code == 0, new.stderr
     change = new.json()
     assert change["class"] == "major" and change["route"] == "consult_lkpp"

@@ -53,15 +53,18 @@ def test_pgtune_caps_maintenance_work_mem_and_floors_work_mem():
     assert recommend_memory(512 * MB, 10_000).work_mem == 64 * KB
 
 
-@pytest.mark.parametrize("name, value, expected", [
-    ("shared_buffers", "128MB", 128 * MB),
-    ("shared_buffers", "16384", 16384 * 8 * KB),
-    ("work_mem", "4096", 4 * MB),
-    ("work_mem", {"setting": "4096", "unit": "kB"}, 4 * MB),
-    ("shared_buffers", {"setting": "16384", "unit": "8kB"}, 128 * MB),
-    ("effective_cache_size", "4GB", 4 * GB),
-    ("work_mem", "garbage", None),
-])
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("shared_buffers", "128MB", 128 * MB),
+        ("shared_buffers", "16384", 16384 * 8 * KB),
+        ("work_mem", "4096", 4 * MB),
+        ("work_mem", {"setting": "4096", "unit": "kB"}, 4 * MB),
+        ("shared_buffers", {"setting": "16384", "unit": "8kB"}, 128 * MB),
+        ("effective_cache_size", "4GB", 4 * GB),
+        ("work_mem", "garbage", None),
+    ],
+)
 def test_setting_bytes_reads_every_spelling(name, value, expected):
     assert setting_bytes(name, value) == expected
 
@@ -75,11 +78,15 @@ def test_pg_size_writes_postgresql_conf_units():
 def test_memory_settings_fires_on_default_shared_buffers():
     settings = healthy_settings()
     settings["shared_buffers"] = setting("128MB", 128 * MIB, "16384")
-    recs = fired(rules.memory_settings, week(2, postgres=lambda i, at: postgres_data(i, settings=settings)))
+    recs = fired(
+        rules.memory_settings, week(2, postgres=lambda i, at: postgres_data(i, settings=settings))
+    )
     assert len(recs) == 1
     rec = recs[0]
     assert rec.change_class == "minor" and rec.route == "internal"
-    assert rec.evidence["settings"] == {"shared_buffers": {"current": 128 * MIB, "recommended": 4 * GIB}}
+    assert rec.evidence["settings"] == {
+        "shared_buffers": {"current": 128 * MIB, "recommended": 4 * GIB}
+    }
     assert rec.evidence["ram_bytes"] == 16 * GIB
     assert "shared_buffers = '4GB'" in rec.texts["en"]["proposal"]
     assert "restart" in rec.texts["en"]["proposal"]
@@ -87,8 +94,10 @@ def test_memory_settings_fires_on_default_shared_buffers():
 
 # -- cache hit ----------------------------------------------------------------------------------
 def test_cache_hit_low_fires_with_the_ratio():
-    recs = fired(rules.cache_hit_low, week(2, postgres=lambda i, at: postgres_data(
-        i, hit_per_step=90_000, read_per_step=10_000)))
+    recs = fired(
+        rules.cache_hit_low,
+        week(2, postgres=lambda i, at: postgres_data(i, hit_per_step=90_000, read_per_step=10_000)),
+    )
     assert len(recs) == 1
     assert recs[0].evidence["cache_hit_ratio"] == pytest.approx(0.9)
     assert recs[0].change_class == "minor"
@@ -96,15 +105,19 @@ def test_cache_hit_low_fires_with_the_ratio():
 
 
 def test_cache_hit_ignores_an_idle_database():
-    recs = fired(rules.cache_hit_low, week(2, postgres=lambda i, at: postgres_data(
-        i, hit_per_step=10, read_per_step=10)))
+    recs = fired(
+        rules.cache_hit_low,
+        week(2, postgres=lambda i, at: postgres_data(i, hit_per_step=10, read_per_step=10)),
+    )
     assert recs == []
 
 
 # -- temp files ---------------------------------------------------------------------------------
 def test_temp_files_frequent_fires_and_proposes_double_work_mem():
-    recs = fired(rules.temp_files_frequent, week(3, postgres=lambda i, at: postgres_data(
-        i, temp_files_per_step=100)))
+    recs = fired(
+        rules.temp_files_frequent,
+        week(3, postgres=lambda i, at: postgres_data(i, temp_files_per_step=100)),
+    )
     assert len(recs) == 1
     assert recs[0].evidence["temp_files_per_day"] == pytest.approx(400, rel=0.1)
     assert "78MB" in recs[0].texts["en"]["proposal"]
@@ -116,13 +129,16 @@ def test_temp_files_counter_reset_is_not_a_negative_rate():
         if i >= 4:  # stats reset on the second day
             data["database_stats"]["temp_files"] = i - 4
         return data
+
     assert fired(rules.temp_files_frequent, week(2, postgres=pg)) == []
 
 
 # -- connections ------------------------------------------------------------------------------------
 def test_connections_near_max_fires_on_the_peak():
-    recs = fired(rules.connections_near_max, week(2, postgres=lambda i, at: postgres_data(
-        i, connections=96 if i == 5 else 20)))
+    recs = fired(
+        rules.connections_near_max,
+        week(2, postgres=lambda i, at: postgres_data(i, connections=96 if i == 5 else 20)),
+    )
     assert len(recs) == 1
     assert recs[0].evidence["peak_connections"] == 96
     assert recs[0].severity == "critical"
@@ -130,12 +146,22 @@ def test_connections_near_max_fires_on_the_peak():
 
 
 # -- slow queries -----------------------------------------------------------------------------------
-SLOW = {"queryid": "9", "query": "SELECT * FROM jadwal j JOIN paket p ON p.pkt_id = j.pkt_id WHERE j.dtj_tglawal > $1",
-        "calls": 4_000, "total_ms": 4_000 * 850.0, "mean_ms": 850.0, "max_ms": 9_000.0, "rows": 4_000}
+SLOW = {
+    "queryid": "9",
+    "query": "SELECT * FROM jadwal j JOIN paket p ON p.pkt_id = j.pkt_id WHERE j.dtj_tglawal > $1",
+    "calls": 4_000,
+    "total_ms": 4_000 * 850.0,
+    "mean_ms": 850.0,
+    "max_ms": 9_000.0,
+    "rows": 4_000,
+}
 
 
 def test_slow_frequent_query_from_pg_stat_statements_is_an_application_change():
-    recs = fired(rules.slow_frequent_query, week(1, postgres=lambda i, at: postgres_data(i, statements=[SLOW])))
+    recs = fired(
+        rules.slow_frequent_query,
+        week(1, postgres=lambda i, at: postgres_data(i, statements=[SLOW])),
+    )
     assert len(recs) == 1
     rec = recs[0]
     assert rec.change_class == "major" and rec.route == "consult_lkpp"
@@ -145,10 +171,26 @@ def test_slow_frequent_query_from_pg_stat_statements_is_an_application_change():
 
 def test_slow_query_from_log_summaries_when_no_pg_stat_statements():
     def logs(i, at):
-        return {"files": [{"path": "/var/log/postgresql/postgresql.log", "format": "stderr", "errors": [],
-                           "queries": [{"fingerprint": "select * from jadwal where id = ?", "count": 50,
-                                        "total_ms": 50 * 700.0, "mean_ms": 700.0, "max_ms": 1500.0,
-                                        "example": "select * from jadwal where id = 7"}]}]}
+        return {
+            "files": [
+                {
+                    "path": "/var/log/postgresql/postgresql.log",
+                    "format": "stderr",
+                    "errors": [],
+                    "queries": [
+                        {
+                            "fingerprint": "select * from jadwal where id = ?",
+                            "count": 50,
+                            "total_ms": 50 * 700.0,
+                            "mean_ms": 700.0,
+                            "max_ms": 1500.0,
+                            "example": "select * from jadwal where id = 7",
+                        }
+                    ],
+                }
+            ]
+        }
+
     snaps = [s for s in week(1, logs=logs) if s["kind"] != "postgres"]
     recs = fired(rules.slow_frequent_query, snaps)
     assert len(recs) == 1
@@ -158,13 +200,28 @@ def test_slow_query_from_log_summaries_when_no_pg_stat_statements():
 
 def test_one_very_long_query_fires_even_if_rare():
     long = dict(SLOW, calls=2, mean_ms=70_000.0, max_ms=120_000.0, total_ms=140_000.0)
-    assert len(fired(rules.slow_frequent_query, week(1, postgres=lambda i, at: postgres_data(i, statements=[long])))) == 1
+    assert (
+        len(
+            fired(
+                rules.slow_frequent_query,
+                week(1, postgres=lambda i, at: postgres_data(i, statements=[long])),
+            )
+        )
+        == 1
+    )
 
 
 # -- rollbacks / deadlocks -------------------------------------------------------------------------
 def test_rollback_rate_rising_fires():
-    recs = fired(rules.rollback_deadlock_rising, week(4, postgres=lambda i, at: postgres_data(
-        i, rollbacks_per_step=lambda k: 10 if k < 8 else 2_000)))
+    recs = fired(
+        rules.rollback_deadlock_rising,
+        week(
+            4,
+            postgres=lambda i, at: postgres_data(
+                i, rollbacks_per_step=lambda k: 10 if k < 8 else 2_000
+            ),
+        ),
+    )
     assert len(recs) == 1
     ev = recs[0].evidence
     assert ev["rollback_ratio_after"] > ev["rollback_ratio_before"] * 1.5
@@ -172,24 +229,41 @@ def test_rollback_rate_rising_fires():
 
 
 def test_deadlocks_rising_fires():
-    recs = fired(rules.rollback_deadlock_rising, week(4, postgres=lambda i, at: postgres_data(
-        i, deadlocks_per_step=lambda k: 0 if k < 8 else 3)))
+    recs = fired(
+        rules.rollback_deadlock_rising,
+        week(
+            4,
+            postgres=lambda i, at: postgres_data(i, deadlocks_per_step=lambda k: 0 if k < 8 else 3),
+        ),
+    )
     assert len(recs) == 1
     assert recs[0].evidence["deadlocks_per_day_after"] == 12  # 3 per sample, 4 samples a day
     assert recs[0].evidence["deadlocks_per_day_before"] == 0
 
 
 def test_steady_high_rollbacks_are_not_rising():
-    recs = fired(rules.rollback_deadlock_rising, week(4, postgres=lambda i, at: postgres_data(
-        i, rollbacks_per_step=2_000)))
+    recs = fired(
+        rules.rollback_deadlock_rising,
+        week(4, postgres=lambda i, at: postgres_data(i, rollbacks_per_step=2_000)),
+    )
     assert recs == []
 
 
 # -- autovacuum -------------------------------------------------------------------------------------
 def test_autovacuum_lagging_names_the_table():
-    tables = [{"schema": "public", "name": "jadwal", "live_tuples": 100_000, "dead_tuples": 60_000,
-               "dead_ratio": 0.375, "last_autovacuum": None}]
-    recs = fired(rules.autovacuum_lagging, week(1, postgres=lambda i, at: postgres_data(i, tables=tables)))
+    tables = [
+        {
+            "schema": "public",
+            "name": "jadwal",
+            "live_tuples": 100_000,
+            "dead_tuples": 60_000,
+            "dead_ratio": 0.375,
+            "last_autovacuum": None,
+        }
+    ]
+    recs = fired(
+        rules.autovacuum_lagging, week(1, postgres=lambda i, at: postgres_data(i, tables=tables))
+    )
     assert len(recs) == 1
     assert recs[0].evidence["tables"][0]["table"] == "public.jadwal"
     assert "VACUUM (ANALYZE) on public.jadwal" in recs[0].texts["en"]["proposal"]
@@ -198,18 +272,27 @@ def test_autovacuum_lagging_names_the_table():
 # -- disk -------------------------------------------------------------------------------------------
 def test_disk_filling_projects_days_until_full():
     # 150 GiB used of 200, growing 2 GiB a day: 25 days left
-    recs = fired(rules.disk_filling, week(7, system=lambda i, at: system_data(
-        disk_used=150 * GIB + int(i * GIB / 2))))
+    recs = fired(
+        rules.disk_filling,
+        week(7, system=lambda i, at: system_data(disk_used=150 * GIB + int(i * GIB / 2))),
+    )
     assert len(recs) == 1
     rec = recs[0]
     assert rec.subject == "/" and rec.change_class == "major" and rec.route == "consult_lkpp"
     assert rec.evidence["growth_bytes_per_day"] == pytest.approx(2 * GIB, rel=0.01)
-    assert rec.evidence["days_until_full"] == pytest.approx((50 * GIB - 27 * GIB / 2) / (2 * GIB), abs=0.2)
+    assert rec.evidence["days_until_full"] == pytest.approx(
+        (50 * GIB - 27 * GIB / 2) / (2 * GIB), abs=0.2
+    )
 
 
 def test_disk_slowly_growing_with_room_is_silent_and_tmpfs_ignored():
-    assert fired(rules.disk_filling, week(7, system=lambda i, at: system_data(
-        disk_used=40 * GIB + i * MIB))) == []
+    assert (
+        fired(
+            rules.disk_filling,
+            week(7, system=lambda i, at: system_data(disk_used=40 * GIB + i * MIB)),
+        )
+        == []
+    )
 
 
 def test_disk_nearly_full_fires_even_without_growth():
@@ -219,16 +302,23 @@ def test_disk_nearly_full_fires_even_without_growth():
 
 # -- saturation ---------------------------------------------------------------------------------------
 def test_memory_saturated_for_three_days_is_major():
-    recs = fired(rules.memory_saturated, week(5, system=lambda i, at: system_data(
-        mem_pct=95.0 if i % 4 == 2 and i < 12 else 50.0)))
+    recs = fired(
+        rules.memory_saturated,
+        week(5, system=lambda i, at: system_data(mem_pct=95.0 if i % 4 == 2 and i < 12 else 50.0)),
+    )
     assert len(recs) == 1
     assert recs[0].evidence["days_saturated"] == 3 and recs[0].change_class == "major"
     assert "Tambah RAM" in recs[0].texts["id"]["proposal"]
 
 
 def test_memory_saturated_two_days_is_not_enough():
-    assert fired(rules.memory_saturated, week(5, system=lambda i, at: system_data(
-        mem_pct=95.0 if i in (1, 5) else 50.0))) == []
+    assert (
+        fired(
+            rules.memory_saturated,
+            week(5, system=lambda i, at: system_data(mem_pct=95.0 if i in (1, 5) else 50.0)),
+        )
+        == []
+    )
 
 
 def test_cpu_saturated_by_load_per_cpu():
@@ -240,14 +330,27 @@ def test_cpu_saturated_by_load_per_cpu():
 def test_logging_not_configured_lists_each_problem():
     settings = healthy_settings()
     settings["logging_collector"] = setting("off")
-    settings["log_min_duration_statement"] = {"shown": "-1", "setting": "-1", "unit": "ms", "bytes": None, "ms": None}
-    snaps = week(1, postgres=lambda i, at: postgres_data(i, settings=settings),
-                 system=lambda i, at: system_data(logs_fresh=False),
-                 postgres_unavailable={"statements": "pg_stat_statements is not installed"})
+    settings["log_min_duration_statement"] = {
+        "shown": "-1",
+        "setting": "-1",
+        "unit": "ms",
+        "bytes": None,
+        "ms": None,
+    }
+    snaps = week(
+        1,
+        postgres=lambda i, at: postgres_data(i, settings=settings),
+        system=lambda i, at: system_data(logs_fresh=False),
+        postgres_unavailable={"statements": "pg_stat_statements is not installed"},
+    )
     recs = {r.host: r for r in fired(rules.logging_not_configured, snaps)}
     items = [p["item"] for p in recs["db1"].evidence["problems"]]
-    assert items == ["logging_collector", "log_min_duration_statement", "pg_stat_statements",
-                     "/var/log/postgresql/postgresql.log"]
+    assert items == [
+        "logging_collector",
+        "log_min_duration_statement",
+        "pg_stat_statements",
+        "/var/log/postgresql/postgresql.log",
+    ]
     assert recs["db1"].change_class == "minor" and recs["db1"].route == "internal"
 
 
@@ -260,12 +363,20 @@ def test_recurring_app_errors_route_to_lkpp():
 
 
 def test_app_errors_on_a_single_day_are_not_recurring():
-    assert fired(rules.app_errors_recurring, week(3, logs=lambda i, at: spse_errors(50 if i < 4 else 0))) == []
+    assert (
+        fired(
+            rules.app_errors_recurring, week(3, logs=lambda i, at: spse_errors(50 if i < 4 else 0))
+        )
+        == []
+    )
 
 
 def test_analyze_sorts_major_first_and_each_has_evidence():
-    snaps = week(7, system=lambda i, at: system_data(disk_used=150 * GIB + int(i * GIB / 2)),
-                 postgres=lambda i, at: postgres_data(i, temp_files_per_step=100))
+    snaps = week(
+        7,
+        system=lambda i, at: system_data(disk_used=150 * GIB + int(i * GIB / 2)),
+        postgres=lambda i, at: postgres_data(i, temp_files_per_step=100),
+    )
     recs = analyze(snaps)
     assert [r.rule for r in recs] == ["disk_filling", "temp_files_frequent"]
     for rec in recs:

@@ -23,25 +23,64 @@ DOCUMENTS = [(1, "request"), (1, "consultation"), (1, "proposal"), (2, "assistan
 
 @pytest.fixture
 def config(tmp_path):
-    path = write_config(tmp_path / "lpsectl.toml", f"""
+    path = write_config(
+        tmp_path / "lpsectl.toml",
+        f"""
 [lpse]
 name = "LPSE Kabupaten Contoh"
 timezone = "Asia/Jakarta"
-data_dir = "{tmp_path / 'data'}"
-""")
+data_dir = "{tmp_path / "data"}"
+""",
+    )
     with freeze_time("2026-11-21 02:00:00"):
         with Store.open_sqlite(tmp_path / "data" / "history.sqlite3") as store:
-            recs = analyze(week(7, system=lambda i, at: system_data(disk_used=150 * GIB + int(i * GIB / 2))))
+            recs = analyze(
+                week(7, system=lambda i, at: system_data(disk_used=150 * GIB + int(i * GIB / 2)))
+            )
             save_recommendations(store, "2026-11-21", recs, now())
         cli = ["--config", str(path), "change"]
-        assert run_cli(*cli, "new", "--from", "1", "--impact", "SPSE tidak dapat diakses selama 2 jam",
-                       "--rollback", "Pasang kembali disk lama", "--schedule", "2026-12-07 22:00",
-                       "--requester", "Budi Santoso").exit_code == 0
-        assert run_cli(*cli, "new", "Upgrade PostgreSQL 11 ke 15", "--plan", "pg_upgrade --link",
-                       "--rollback", "Pulihkan dari pg_basebackup").exit_code == 0
+        assert (
+            run_cli(
+                *cli,
+                "new",
+                "--from",
+                "1",
+                "--impact",
+                "SPSE tidak dapat diakses selama 2 jam",
+                "--rollback",
+                "Pasang kembali disk lama",
+                "--schedule",
+                "2026-12-07 22:00",
+                "--requester",
+                "Budi Santoso",
+            ).exit_code
+            == 0
+        )
+        assert (
+            run_cli(
+                *cli,
+                "new",
+                "Upgrade PostgreSQL 11 ke 15",
+                "--plan",
+                "pg_upgrade --link",
+                "--rollback",
+                "Pulihkan dari pg_basebackup",
+            ).exit_code
+            == 0
+        )
     with freeze_time("2026-11-23 03:30:00"):
-        assert run_cli(*cli, "decide", "1", "--outcome", "vendor",
-                       "--note", "ITO: penambahan disk melalui penyedia").exit_code == 0
+        assert (
+            run_cli(
+                *cli,
+                "decide",
+                "1",
+                "--outcome",
+                "vendor",
+                "--note",
+                "ITO: penambahan disk melalui penyedia",
+            ).exit_code
+            == 0
+        )
         assert run_cli(*cli, "decide", "2", "--outcome", "lkpp").exit_code == 0
     return str(path)
 
@@ -52,8 +91,21 @@ data_dir = "{tmp_path / 'data'}"
 def test_document_matches_golden(config, lang, fmt, change_id, doc, tmp_path):
     out = tmp_path / f"out.{fmt}"
     with freeze_time("2026-11-24 01:00:00"):
-        result = run_cli("--config", config, "--lang", lang, "change", "show", str(change_id),
-                         "--format", fmt, "--doc", doc, "--output", str(out))
+        result = run_cli(
+            "--config",
+            config,
+            "--lang",
+            lang,
+            "change",
+            "show",
+            str(change_id),
+            "--format",
+            fmt,
+            "--doc",
+            doc,
+            "--output",
+            str(out),
+        )
     assert result.exit_code == 0, result.stderr
     golden = GOLDEN / lang / f"{doc}.{fmt}"
     if os.environ.get("LPSECTL_UPDATE_GOLDEN"):  # regenerate after a deliberate template change

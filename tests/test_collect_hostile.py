@@ -42,7 +42,9 @@ def hostile(sshd_factory):
 
 
 def write(tmp_path: Path, key: Path, hosts, ssh_extra: str = "", host_extra=None) -> str:
-    text = ssh_config_text(hosts, key, tmp_path / "known_hosts", tmp_path / "data", host_extra=host_extra)
+    text = ssh_config_text(
+        hosts, key, tmp_path / "known_hosts", tmp_path / "data", host_extra=host_extra
+    )
     text = text.replace("connect_timeout = 5\n", "connect_timeout = 5\n" + ssh_extra)
     path = tmp_path / "lpsectl.toml"
     path.write_text(text)
@@ -57,28 +59,41 @@ def rows(tmp_path: Path) -> list[dict]:
 
 def leftovers(marker: str) -> list[str]:
     """Processes of the test user still running ``marker`` (orphans on the 'server')."""
-    out = subprocess.run(["ps", "-u", TEST_USER, "-o", "pid=,args="], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ps", "-u", TEST_USER, "-o", "pid=,args="], capture_output=True, text=True
+    ).stdout
     return [line for line in out.splitlines() if marker in line]
 
 
-def test_trickle_flood_hang_and_lies_each_fail_alone(hostile, sshd_factory, ssh_client_key, tmp_path, cli):
+def test_trickle_flood_hang_and_lies_each_fail_alone(
+    hostile, sshd_factory, ssh_client_key, tmp_path, cli
+):
     hosts = [*hostile.values(), sshd_factory.start(f"silent{time.monotonic_ns() % 1000}")]
     silent = hosts[-1].workdir / "silent-python"  # where the test user may run it
     silent.write_text(SILENT_PYTHON)
     silent.chmod(0o755)
     extra = {h.name: {"role": '"app"'} for h in hosts}
     extra[hosts[-1].name]["python"] = f'"{silent}"'
-    config = write(tmp_path, ssh_client_key, hosts,
-                   "command_timeout = 3\nhost_timeout = 6\nmax_output_bytes = 1048576\n", extra)
+    config = write(
+        tmp_path,
+        ssh_client_key,
+        hosts,
+        "command_timeout = 3\nhost_timeout = 6\nmax_output_bytes = 1048576\n",
+        extra,
+    )
     started = time.monotonic()
     result = cli("--config", config, "collect", "--format", "json")
     took = time.monotonic() - started
 
     assert result.exit_code == 3, result.stderr
-    assert took < 6 + 8, f"collect took {took:.1f} s with host_timeout = 6"  # a deadline, not a hope
+    assert took < 6 + 8, (
+        f"collect took {took:.1f} s with host_timeout = 6"
+    )  # a deadline, not a hope
     run = {h["host"]: h for h in result.json()["hosts"]}
     assert run["good"]["collected"] == ["system"] and run["good"]["problems"] == []
-    failed = {name: run[name]["failed"][0] for name in ("trickle", "flood", "errflood", "hang", "liar")}
+    failed = {
+        name: run[name]["failed"][0] for name in ("trickle", "flood", "errflood", "hang", "liar")
+    }
     assert failed["trickle"]["error_type"] == "HostTimeoutError"
     assert "ssh.host_timeout (6 s)" in failed["trickle"]["error"]
     assert failed["flood"]["error_type"] == "OutputTooLargeError"
@@ -99,7 +114,8 @@ def test_trickle_flood_hang_and_lies_each_fail_alone(hostile, sshd_factory, ssh_
     assert decode_json(good[0]["data"])["memory"]["total"] > 0
     bad = {r["host"]: r for r in stored if r["host"] != "good"}
     assert {name: (r["ok"], decode_json(r["data"])) for name, r in bad.items()} == {
-        name: (0, {}) for name in bad}  # never stored as data
+        name: (0, {}) for name in bad
+    }  # never stored as data
 
     silent_run = run[hosts[-1].name]["failed"]
     assert [f["error_type"] for f in silent_run] == ["CommandTimeoutError"]
@@ -109,7 +125,10 @@ def test_trickle_flood_hang_and_lies_each_fail_alone(hostile, sshd_factory, ssh_
     time.sleep(1.5)
     assert leftovers("cat /dev/zero") == [] and leftovers("sleep 298") == []
 
-    for args in (("report", "daily", "--format", "json"), ("report", "monthly", "--format", "json")):
+    for args in (
+        ("report", "daily", "--format", "json"),
+        ("report", "monthly", "--format", "json"),
+    ):
         report = cli("--config", config, *args)
         assert report.exit_code in (0, 1, 3), report.stderr
     daily = cli("--config", config, "report", "daily", "--format", "json").json()
@@ -119,7 +138,9 @@ def test_trickle_flood_hang_and_lies_each_fail_alone(hostile, sshd_factory, ssh_
     assert status["good"] in ("up", "partial")
 
 
-def test_psql_printing_null_spoils_only_the_database_item(sshd_factory, ssh_client_key, tmp_path, cli):
+def test_psql_printing_null_spoils_only_the_database_item(
+    sshd_factory, ssh_client_key, tmp_path, cli
+):
     host = sshd_factory.start("nullpsql")
     psql = host.workdir / "psql-null"  # where the test user may run it
     psql.write_text("#!/bin/sh\ncat >/dev/null\necho null\n")
@@ -133,19 +154,26 @@ def test_psql_printing_null_spoils_only_the_database_item(sshd_factory, ssh_clie
     (entry,) = result.json()["hosts"]
     assert entry["reachable"] and entry["collected"] == ["system"]
     assert "psql's answer about the server was refused" in entry["failed"][0]["error"]
-    assert "unexpected shape at the top level: got None, expected object" in entry["failed"][0]["error"]
+    assert (
+        "unexpected shape at the top level: got None, expected object"
+        in entry["failed"][0]["error"]
+    )
     stored = {r["kind"]: r for r in rows(tmp_path)}
     assert stored["system"]["ok"] == 1 and stored["postgres"]["ok"] == 0
     report = cli("--config", config, "report", "daily", "--format", "json")
     assert report.exit_code in (0, 1), report.stderr
 
 
-def test_a_stored_row_of_the_wrong_shape_reads_as_unavailable(hostile, ssh_client_key, tmp_path, cli):
+def test_a_stored_row_of_the_wrong_shape_reads_as_unavailable(
+    hostile, ssh_client_key, tmp_path, cli
+):
     config = write(tmp_path, ssh_client_key, [hostile["good"]])
     assert cli("--config", config, "collect").exit_code == 0
     with Store.open_sqlite(tmp_path / "data" / "history.sqlite3") as store:
-        store.execute("UPDATE snapshots SET data = ? WHERE kind = 'system'",
-                      ['{"filesystems": "semua", "memory": 5}'])
+        store.execute(
+            "UPDATE snapshots SET data = ? WHERE kind = 'system'",
+            ['{"filesystems": "semua", "memory": 5}'],
+        )
     for args in (("report", "daily"), ("report", "monthly"), ("analyze",)):
         result = cli("--config", config, *args, "--format", "json")
         assert result.exit_code in (0, 1), result.stderr  # rendered; 1 only where a rule fired
@@ -154,12 +182,16 @@ def test_a_stored_row_of_the_wrong_shape_reads_as_unavailable(hostile, ssh_clien
     (entry,) = daily["hosts"]
     assert entry["status"] == "uncollected"  # read but unusable: not "unreachable"
     (alert,) = [a for a in daily["alerts"] if a["item"] == "host"]
-    assert "stored snapshot unusable (unexpected shape at memory: got 5, expected object)" in alert["message"]
+    assert (
+        "stored snapshot unusable (unexpected shape at memory: got 5, expected object)"
+        in alert["message"]
+    )
     # the next normal run recovers
     assert cli("--config", config, "collect").exit_code == 0
 
 
 # -- OpenSSH-compatible known_hosts and ssh_config ---------------------------------------
+
 
 def test_known_hosts_as_openssh_reads_it(hostile, ssh_client_key, tmp_path, cli):
     good = hostile["good"]
@@ -169,8 +201,8 @@ def test_known_hosts_as_openssh_reads_it(hostile, ssh_client_key, tmp_path, cli)
     known.write_text(
         "garbage line without a key\n"
         "other.example ssh-ed25519 !!!not-base64!!!\n"
-        f"@cert-authority *.example {kind} {blob}\n"
-        + good.known_hosts_line + "\n")
+        f"@cert-authority *.example {kind} {blob}\n" + good.known_hosts_line + "\n"
+    )
     result = cli("--config", config, "collect", "--format", "json")
     assert result.exit_code == 0, result.stderr  # a bad line for another host costs nothing
 
@@ -183,15 +215,20 @@ def test_known_hosts_as_openssh_reads_it(hostile, ssh_client_key, tmp_path, cli)
 def test_host_key_fingerprints_are_sha256(hostile, ssh_client_key, tmp_path, cli):
     good = hostile["good"]
     config = write(tmp_path, ssh_client_key, [good])
-    other = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")],
-                           check=True)
+    other = subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True
+    )
     assert other.returncode == 0
     kind, blob = (tmp_path / "k.pub").read_text().split()[:2]
     (tmp_path / "known_hosts").write_text(f"[{good.address}]:{good.port} {kind} {blob}\n")
     changed = cli("--config", config, "collect")
     assert changed.exit_code == 5 and "host key CHANGED" in changed.stderr
-    expected = subprocess.run(["ssh-keygen", "-lf", str(good.workdir / "host_ed25519.pub")],
-                              capture_output=True, text=True, check=True).stdout.split()[1]
+    expected = subprocess.run(
+        ["ssh-keygen", "-lf", str(good.workdir / "host_ed25519.pub")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[1]
     assert expected.startswith("SHA256:") and expected in changed.stderr
 
 
@@ -216,7 +253,9 @@ def test_ssh_config_include_is_followed(hostile, ssh_client_key, tmp_path, cli):
 def test_an_encrypted_key_without_agent_says_so(hostile, tmp_path, cli, monkeypatch):
     good = hostile["good"]
     key = tmp_path / "id_encrypted"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "rahasia-kunci", "-f", str(key)], check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "rahasia-kunci", "-f", str(key)], check=True
+    )
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     config = write(tmp_path, key, [good])
     result = cli("--config", config, "collect")
@@ -225,16 +264,24 @@ def test_an_encrypted_key_without_agent_says_so(hostile, tmp_path, cli, monkeypa
     assert "ssh.key_passphrase_file" in result.stderr
 
 
-def test_hosts_check_never_says_ok_for_what_it_could_not_check(hostile, ssh_client_key, tmp_path, cli):
+def test_hosts_check_never_says_ok_for_what_it_could_not_check(
+    hostile, ssh_client_key, tmp_path, cli
+):
     hosts = [hostile["good"], hostile["hang"], hostile["flood"]]
-    config = write(tmp_path, ssh_client_key, hosts, "command_timeout = 2\nhost_timeout = 8\n"
-                   "max_output_bytes = 1048576\n")
+    config = write(
+        tmp_path,
+        ssh_client_key,
+        hosts,
+        "command_timeout = 2\nhost_timeout = 8\nmax_output_bytes = 1048576\n",
+    )
     result = cli("--config", config, "hosts", "check", "--format", "json")
     checks = {c["host"]: c for c in result.json()}
     assert checks["good"]["ok"] is True
     assert checks["hang"]["ok"] is False and checks["hang"]["python"] is False
     assert any("sent nothing for 2 s" in n for n in checks["hang"]["notes"])
-    assert checks["flood"]["ok"] is False and any("exceeds 1 MiB" in n for n in checks["flood"]["notes"])
+    assert checks["flood"]["ok"] is False and any(
+        "exceeds 1 MiB" in n for n in checks["flood"]["notes"]
+    )
     assert result.exit_code != 0
     assert len(result.stdout) < 20000  # remote output is never printed raw
 
@@ -244,17 +291,30 @@ def test_sigterm_keeps_what_is_complete(hostile, ssh_client_key, tmp_path):
     import sys
 
     hosts = [hostile["good"], hostile["trickle"]]
-    config = write(tmp_path, ssh_client_key, hosts, "command_timeout = 30\nhost_timeout = 120\n",
-                   {h.name: {"role": '"app"'} for h in hosts})
-    proc = subprocess.Popen([sys.executable, "-m", "lpsectl", "--config", config, "collect"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    config = write(
+        tmp_path,
+        ssh_client_key,
+        hosts,
+        "command_timeout = 30\nhost_timeout = 120\n",
+        {h.name: {"role": '"app"'} for h in hosts},
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lpsectl", "--config", config, "collect"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # wait until the good host's probe has run and ended (its row is not stored yet: the
     # trickling host keeps the run going)
     deadline, seen = time.monotonic() + 30, False
     while time.monotonic() < deadline:
         time.sleep(0.1)
-        running = subprocess.run(["pgrep", "-u", TEST_USER, "-f", "python3 -"],
-                                 capture_output=True).returncode == 0
+        running = (
+            subprocess.run(
+                ["pgrep", "-u", TEST_USER, "-f", "python3 -"], capture_output=True
+            ).returncode
+            == 0
+        )
         if running:
             seen = True
         elif seen:
@@ -285,12 +345,17 @@ esac"""
 ESCAPES = r"""printf 'boom \033[31mRED\033]0;pwned\007 \033[2J\r\nFAKE LINE\n' >&2; exit 1"""
 
 
-def test_non_finite_deep_or_escaped_answers_are_refused_and_never_stored(sshd_factory, ssh_client_key,
-                                                                          tmp_path, cli):
-    hosts = [sshd_factory.start("infinite", force_command=INFINITE),
-             sshd_factory.start("deep", force_command=DEEP),
-             sshd_factory.start("escapes", force_command=ESCAPES)]
-    config = write(tmp_path, ssh_client_key, hosts, host_extra={h.name: {"role": '"app"'} for h in hosts})
+def test_non_finite_deep_or_escaped_answers_are_refused_and_never_stored(
+    sshd_factory, ssh_client_key, tmp_path, cli
+):
+    hosts = [
+        sshd_factory.start("infinite", force_command=INFINITE),
+        sshd_factory.start("deep", force_command=DEEP),
+        sshd_factory.start("escapes", force_command=ESCAPES),
+    ]
+    config = write(
+        tmp_path, ssh_client_key, hosts, host_extra={h.name: {"role": '"app"'} for h in hosts}
+    )
     result = cli("--config", config, "collect", "--format", "json")
     assert result.exit_code == 5, result.stderr  # nothing usable came back from any of them
     failed = {h["host"]: h["failed"][0]["error"] for h in result.json()["hosts"]}
@@ -301,14 +366,20 @@ def test_non_finite_deep_or_escaped_answers_are_refused_and_never_stored(sshd_fa
     for row in rows(tmp_path):
         assert row["ok"] == 0 and "Infinity" not in row["data"] and "NaN" not in row["data"]
         assert "\x1b" not in (row["error"] or "")
-    for args in (("report", "daily"), ("report", "daily", "--format", "html"), ("report", "monthly")):
+    for args in (
+        ("report", "daily"),
+        ("report", "daily", "--format", "html"),
+        ("report", "monthly"),
+    ):
         report = cli("--config", config, *args)
         assert report.exit_code in (0, 1), report.stderr
         assert "\x1b" not in report.stdout and "\x07" not in report.stdout
         assert not any(line.startswith("FAKE LINE") for line in report.stdout.splitlines())
 
 
-def test_a_known_hosts_fifo_or_an_include_loop_cannot_hang_collect(hostile, ssh_client_key, tmp_path, cli):
+def test_a_known_hosts_fifo_or_an_include_loop_cannot_hang_collect(
+    hostile, ssh_client_key, tmp_path, cli
+):
     import os as _os
 
     good = hostile["good"]

@@ -16,8 +16,14 @@ def config_for(tmp_path, ssh_client_key):
     """Write a config naming the given sshd hosts; return its path."""
 
     def make(hosts, host_extra=None, extra="", known=None):
-        text = ssh_config_text(hosts, ssh_client_key, tmp_path / "known_hosts", tmp_path / "data",
-                               host_extra=host_extra, extra=extra)
+        text = ssh_config_text(
+            hosts,
+            ssh_client_key,
+            tmp_path / "known_hosts",
+            tmp_path / "data",
+            host_extra=host_extra,
+            extra=extra,
+        )
         if known is not None:
             (tmp_path / "known_hosts").write_text(known)
         path = tmp_path / "lpsectl.toml"
@@ -81,7 +87,9 @@ def test_failures_are_reported_per_host_and_others_still_stored(
     good = three_hosts[0]
     # nothing listens on this port: unreachable
     closed = type(good)("closed", "127.0.0.1", 1, good.workdir, good.host_key_pub)
-    config = config_for([good, closed], host_extra={"spse-app": {"logs": '["/nonexistent/application.log"]'}})
+    config = config_for(
+        [good, closed], host_extra={"spse-app": {"logs": '["/nonexistent/application.log"]'}}
+    )
     result = cli("--config", config, "collect")
     assert result.exit_code == 3
     assert "closed: cannot connect to 127.0.0.1:1" in result.stderr
@@ -119,7 +127,9 @@ def test_unknown_host_key_is_refused(three_hosts, config_for, tmp_path, cli):
     config = config_for([three_hosts[0]], known="")
     result = cli("--config", config, "hosts", "check")
     assert result.exit_code == 3
-    assert f"host key of [{three_hosts[0].address}]" in result.stderr and "is unknown" in result.stderr
+    assert (
+        f"host key of [{three_hosts[0].address}]" in result.stderr and "is unknown" in result.stderr
+    )
     assert (tmp_path / "known_hosts").read_text() == ""
 
 
@@ -139,7 +149,10 @@ def test_host_without_python_falls_back_to_shell(sshd_factory, config_for, tmp_p
     config = config_for([bare], host_extra={"no-python": {"logs": '["/etc/hostname"]'}})
     result = cli("--config", config, "collect", "--format", "json")
     assert result.exit_code == 3  # partial: some items need python
-    assert "no-python: system cpu.percent not collected: python3 not found on the host" in result.stderr
+    assert (
+        "no-python: system cpu.percent not collected: python3 not found on the host"
+        in result.stderr
+    )
     row = snapshots(tmp_path)[0]
     data = decode_json(row["data"])
     assert data["probe"] == "shell"

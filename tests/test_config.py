@@ -38,20 +38,32 @@ def test_the_example_written_by_init_is_valid():
     [
         ("[lpse\nname = 1", "invalid TOML"),
         ('[[hosts]]\nname = "a"\nrole = "web"\n', "hosts[0] ('a').role: unknown role 'web'"),
-        ('[[hosts]]\nname = "a"\naddress = "10.0.0.1"\nport = 70000\n', "hosts[0] ('a').port: 70000 is not a port"),
+        (
+            '[[hosts]]\nname = "a"\naddress = "10.0.0.1"\nport = 70000\n',
+            "hosts[0] ('a').port: 70000 is not a port",
+        ),
         ('[[hosts]]\nname = "a"\nport = "22"\n', "hosts[0].port: expected a whole number"),
         ('[[hosts]]\nrole = "app"\n', "hosts[0].name is required"),
         ('[[hosts]]\nname = "a; rm -rf /"\n', "may contain only letters"),
-        ('[ssh]\nparalel = 4\n', "ssh.paralel: unknown key"),
+        ("[ssh]\nparalel = 4\n", "ssh.paralel: unknown key"),
         ('[lpse]\ntimezone = "Asia/Jakrta"\n', "lpse.timezone: unknown time zone 'Asia/Jakrta'"),
-        ('[bogus]\n', "unknown section [bogus]"),
+        ("[bogus]\n", "unknown section [bogus]"),
         ('[[hosts]]\nname = "a"\n[[hosts]]\nname = "a"\n', "host name 'a' appears twice"),
-        ('[access]\ncheck_minuts = 5\n', "access.check_minuts: unknown key"),
-        ('[thresholds.hots]\ndisk_warning_percent = 5\n', "unknown section [thresholds.hots]"),
-        ('[report]\nx = 1\n', "unknown section [report]"),
-        ('[[hosts]]\nname = "a"\nlog_read_mib = 0\n', "log_read_mib and log_read_seconds must be at least 1"),
-        ('[[hosts]]\nname = "a"\nlog_read_seconds = nan\n', "log_read_mib and log_read_seconds must be at least 1"),
-        ('[[hosts]]\nname = "a"\nlog_read_seconds = inf\n', "log_read_mib and log_read_seconds must be at least 1"),
+        ("[access]\ncheck_minuts = 5\n", "access.check_minuts: unknown key"),
+        ("[thresholds.hots]\ndisk_warning_percent = 5\n", "unknown section [thresholds.hots]"),
+        ("[report]\nx = 1\n", "unknown section [report]"),
+        (
+            '[[hosts]]\nname = "a"\nlog_read_mib = 0\n',
+            "log_read_mib and log_read_seconds must be at least 1",
+        ),
+        (
+            '[[hosts]]\nname = "a"\nlog_read_seconds = nan\n',
+            "log_read_mib and log_read_seconds must be at least 1",
+        ),
+        (
+            '[[hosts]]\nname = "a"\nlog_read_seconds = inf\n',
+            "log_read_mib and log_read_seconds must be at least 1",
+        ),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, text, expected):
@@ -104,9 +116,14 @@ def test_every_feature_section_of_the_example_is_valid():
 
     config = parse_config(tomllib.loads(example_config()), "example")
     sections = {
-        "maintenance": MaintenanceSettings, "tickets": TicketSettings, "access": AccessSettings,
-        "analysis": AnalysisSettings, "schedule": ScheduleSettings, "cron": CronSettings,
-        "logs": LogsSettings, "thresholds.database": DatabaseThresholds,
+        "maintenance": MaintenanceSettings,
+        "tickets": TicketSettings,
+        "access": AccessSettings,
+        "analysis": AnalysisSettings,
+        "schedule": ScheduleSettings,
+        "cron": CronSettings,
+        "logs": LogsSettings,
+        "thresholds.database": DatabaseThresholds,
     }
     for name, cls in sections.items():
         top = name.split(".")[0]

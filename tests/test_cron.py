@@ -33,7 +33,8 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 
 def job_lines(text: str) -> list[str]:
     return [
-        line for line in text.splitlines()
+        line
+        for line in text.splitlines()
         if line and not line.startswith("#") and "=" not in line.split()[0]
     ]
 
@@ -136,7 +137,8 @@ def test_extra_jobs_join_the_table(tmp_path):
 
 def test_seconds_cannot_go_to_cron(tmp_path):
     config = write_config(
-        tmp_path / "c.toml", '[[schedule.extra]]\nname = "tick"\ncron = "* * * * * *"\nargv = ["--version"]\n'
+        tmp_path / "c.toml",
+        '[[schedule.extra]]\nname = "tick"\ncron = "* * * * * *"\nargv = ["--version"]\n',
     )
     result = run_cli("--config", str(config), "cron", "print")
     assert result.exit_code == 2
@@ -221,7 +223,15 @@ def test_oncalendar_refuses_what_it_cannot_express():
 
 @pytest.mark.parametrize(
     "expr",
-    ["50 5,11,17 * * *", "*/15 * * * *", "30 6 1 * *", "0 7 * * 1-5", "0 22 * * 0", "0 8 * * 7", "15 3 * * mon,wed"],
+    [
+        "50 5,11,17 * * *",
+        "*/15 * * * *",
+        "30 6 1 * *",
+        "0 7 * * 1-5",
+        "0 22 * * 0",
+        "0 8 * * 7",
+        "15 3 * * mon,wed",
+    ],
 )
 def test_scheduler_and_cron_agree_on_fire_times(expr):
     # apscheduler 3 counts weekdays from Monday: trigger_fields must translate
@@ -236,7 +246,13 @@ def test_scheduler_and_cron_agree_on_fire_times(expr):
 
 def test_jobs_of_the_default_config():
     names = [job.name for job in load_jobs(Config())]
-    assert names == ["collect", "report-daily", "report-monthly", "maintenance-remind", "outbox-flush"]
+    assert names == [
+        "collect",
+        "report-daily",
+        "report-monthly",
+        "maintenance-remind",
+        "outbox-flush",
+    ]
 
 
 def test_since_last_run_from_the_scheduler():

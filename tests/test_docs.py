@@ -20,13 +20,25 @@ from lpsectl.sections import feature_sections
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = {
-    "lpse": C.LpseSettings, "ssh": C.SshSettings, "hosts": C.HostConfig, "hosts.postgres": C.PostgresSettings,
-    "mail": C.MailSettings, **feature_sections(),
+    "lpse": C.LpseSettings,
+    "ssh": C.SshSettings,
+    "hosts": C.HostConfig,
+    "hosts.postgres": C.PostgresSettings,
+    "mail": C.MailSettings,
+    **feature_sections(),
 }
 #: values the example sets for an imaginary LPSE, not the defaults
 SITE_SPECIFIC = {
-    ("lpse", "name"), ("ssh", "key_file"), ("ssh", "user"), ("mail", "smtp_host"), ("mail", "smtp_port"),
-    ("mail", "starttls"), ("mail", "sender"), ("mail", "helpdesk"), ("mail", "head"), ("mail", "committees_file"),
+    ("lpse", "name"),
+    ("ssh", "key_file"),
+    ("ssh", "user"),
+    ("mail", "smtp_host"),
+    ("mail", "smtp_port"),
+    ("mail", "starttls"),
+    ("mail", "sender"),
+    ("mail", "helpdesk"),
+    ("mail", "head"),
+    ("mail", "committees_file"),
 }
 
 
@@ -46,13 +58,22 @@ def default(cls: type, name: str) -> object:
 
 
 def test_the_known_sections_are_the_ones_checked_here():
-    assert {name.split(".")[0] for name in SECTIONS} == {"lpse", "ssh", "hosts", "mail", *C.FEATURE_SECTIONS}
+    assert {name.split(".")[0] for name in SECTIONS} == {
+        "lpse",
+        "ssh",
+        "hosts",
+        "mail",
+        *C.FEATURE_SECTIONS,
+    }
 
 
-@pytest.mark.parametrize(("section", "key"), [(s, k) for s, cls in SECTIONS.items() for k in keys(cls)])
+@pytest.mark.parametrize(
+    ("section", "key"), [(s, k) for s, cls in SECTIONS.items() for k in keys(cls)]
+)
 def test_every_config_key_is_documented(section, key):
-    assert re.search(r"(?<![\w])" + re.escape(key) + r"(?![\w])", documentation()), \
+    assert re.search(r"(?<![\w])" + re.escape(key) + r"(?![\w])", documentation()), (
         f"[{section}] {key} is in no docs/*.md, README.md or the example config"
+    )
 
 
 def test_the_example_config_holds_only_real_keys_with_the_defaults():
@@ -68,7 +89,9 @@ def test_the_example_config_holds_only_real_keys_with_the_defaults():
         for key, value in raw.items():
             if isinstance(value, dict) or (section, key) in SITE_SPECIFIC:
                 continue
-            assert value == default(cls, key), f"[{section}] {key} = {value!r} in the example, {default(cls, key)!r} in the code"
+            assert value == default(cls, key), (
+                f"[{section}] {key} = {value!r} in the example, {default(cls, key)!r} in the code"
+            )
 
 
 def commands(group: click.Group, path: list[str]):
@@ -82,10 +105,16 @@ def commands(group: click.Group, path: list[str]):
             yield [*path, name], command
 
 
-@pytest.mark.parametrize(("path", "command"), list(commands(root, [])), ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+@pytest.mark.parametrize(
+    ("path", "command"),
+    list(commands(root, [])),
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
 def test_every_command_help_has_examples(path, command):
     text = command.get_help(click.Context(command, info_name=" ".join(path)))
-    assert "Examples:" in text or "Example:" in text, f"lpsectl {' '.join(path)} --help has no examples"
+    assert "Examples:" in text or "Example:" in text, (
+        f"lpsectl {' '.join(path)} --help has no examples"
+    )
 
 
 def test_every_command_module_is_registered():
@@ -95,6 +124,14 @@ def test_every_command_module_is_registered():
     from lpsectl import commands
     from lpsectl.cli import COMMANDS
 
-    modules = {info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_")}
-    with_command = {name for name in modules if hasattr(importlib.import_module(f"lpsectl.commands.{name}"), "command")}
+    modules = {
+        info.name
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    }
+    with_command = {
+        name
+        for name in modules
+        if hasattr(importlib.import_module(f"lpsectl.commands.{name}"), "command")
+    }
     assert {module.rsplit(".", 1)[1] for module in COMMANDS.values()} == with_command

@@ -25,12 +25,15 @@ def config(tmp_path: Path, data: Path | None = None) -> str:
 
 # -- the writer -------------------------------------------------------------------------
 
+
 @pytest.mark.root
 def test_a_device_is_written_into_never_replaced_and_its_directory_never_chmoded(tmp_path):
     devdir = tmp_path / "dev"
     devdir.mkdir(mode=0o755)
     node = devdir / "null"
-    subprocess.run(["mknod", "-m", "666", str(node), "c", "1", "3"], check=True)  # a private /dev/null
+    subprocess.run(
+        ["mknod", "-m", "666", str(node), "c", "1", "3"], check=True
+    )  # a private /dev/null
     before = (devdir.stat().st_mode, node.stat().st_mode, node.stat().st_rdev)
     write_text(node, "isi laporan", private=True)
     result = run_cli("--config", config(tmp_path), "report", "daily", "-o", str(node))
@@ -46,8 +49,23 @@ def test_access_notice_into_a_device_keeps_the_device(tmp_path):
     node = devdir / "null"
     subprocess.run(["mknod", "-m", "666", str(node), "c", "1", "3"], check=True)
     cfg = config(tmp_path)
-    new = run_cli("--config", cfg, "access", "new", "--activate", "--role", "ppk", "--name", "Budi",
-                  "--nip", "198503302010011002", "--email", "budi@contoh.example", "--notice", str(node))
+    new = run_cli(
+        "--config",
+        cfg,
+        "access",
+        "new",
+        "--activate",
+        "--role",
+        "ppk",
+        "--name",
+        "Budi",
+        "--nip",
+        "198503302010011002",
+        "--email",
+        "budi@contoh.example",
+        "--notice",
+        str(node),
+    )
     assert new.exit_code == 0, new.stderr
     assert f"written to {node}" in new.stderr or new.stderr == ""  # quiet off a terminal
     # the notice went into the device; the device and its directory are as they were
@@ -81,15 +99,21 @@ def test_an_existing_directory_keeps_its_mode_and_new_ones_are_private(tmp_path)
     assert stat.S_IMODE((shared / "a" / "b" / "notice.txt").stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("args", [("report", "monthly", "--month", "9999-12"),
-                                  ("report", "daily", "--date", "0001-01-01"),
-                                  ("report", "monthly", "--month", "1899-12")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report", "monthly", "--month", "9999-12"),
+        ("report", "daily", "--date", "0001-01-01"),
+        ("report", "monthly", "--month", "1899-12"),
+    ],
+)
 def test_dates_outside_1900_2100_are_usage_errors(tmp_path, args):
     result = run_cli("--config", config(tmp_path), *args)
     assert result.exit_code == 2 and "outside 1900–2100" in result.stderr
 
 
 # -- the store ----------------------------------------------------------------------------
+
 
 def test_a_truncated_or_deleted_history_is_refused_not_recreated(tmp_path):
     cfg = config(tmp_path)
@@ -101,7 +125,10 @@ def test_a_truncated_or_deleted_history_is_refused_not_recreated(tmp_path):
 
     refused = run_cli("--config", cfg, "report", "daily")
     assert refused.exit_code == 5
-    assert f"{history}: the history file is empty (0 bytes)" in refused.stderr and "--new-store" in refused.stderr
+    assert (
+        f"{history}: the history file is empty (0 bytes)" in refused.stderr
+        and "--new-store" in refused.stderr
+    )
     assert history.stat().st_size == 0  # nothing was recreated behind the user's back
 
     history.unlink()
@@ -150,7 +177,9 @@ def test_disk_full_is_exit_5_and_the_next_run_recovers(tmp_path, mounted):
     cfg = config(tmp_path, data)
     assert run_cli("--config", cfg, "collect").exit_code in (0, 3)
     filler = data / "filler"
-    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=4k"], capture_output=True, check=False)
+    subprocess.run(
+        ["dd", "if=/dev/zero", f"of={filler}", "bs=4k"], capture_output=True, check=False
+    )
 
     full = run_cli("--config", cfg, "collect")
     assert full.exit_code == 5, full.stderr
@@ -171,7 +200,10 @@ def test_a_read_only_data_dir_is_exit_5_naming_the_path(tmp_path, mounted):
     mounted("--bind", "-o", "ro", str(data), str(data))
     result = run_cli("--config", cfg, "collect")
     assert result.exit_code == 5, result.stderr
-    assert f"{data}/locks/collect.lock: cannot take the 'collect' lock: Read-only file system" in result.stderr
+    assert (
+        f"{data}/locks/collect.lock: cannot take the 'collect' lock: Read-only file system"
+        in result.stderr
+    )
     listing = run_cli("--config", cfg, "outbox", "list")  # no lock: the store itself says it
     assert listing.exit_code in (0, 5), listing.stderr
     if listing.exit_code == 5:
@@ -189,8 +221,22 @@ def test_store_errors_name_the_file(tmp_path):
 def test_output_to_dev_stdout_streams(tmp_path):
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "lpsectl", "--config", config(tmp_path), "report", "daily",
-                             "-o", "/dev/stdout"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lpsectl",
+            "--config",
+            config(tmp_path),
+            "report",
+            "daily",
+            "-o",
+            "/dev/stdout",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "Laporan Monitoring Kinerja" in result.stdout
 

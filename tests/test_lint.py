@@ -14,8 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_ruff_clean():
     beside = Path(sys.executable).parent / "ruff"
     ruff = str(beside) if beside.exists() else (shutil.which("ruff") or "ruff")
-    result = subprocess.run([ruff, "check", "lpsectl", "tests", "bench"], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [ruff, "check", "lpsectl", "tests", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
 
 
@@ -24,3 +29,18 @@ def test_mypy_clean():
     mypy = str(beside) if beside.exists() else (shutil.which("mypy") or "mypy")
     result = subprocess.run([mypy], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_ruff_formatted():
+    beside = Path(sys.executable).parent / "ruff"
+    ruff = str(beside) if beside.exists() else (shutil.which("ruff") or "ruff")
+    result = subprocess.run(
+        [ruff, "format", "--check", "lpsectl", "tests", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        "run `ruff format lpsectl tests bench`:\n" + result.stdout[-3000:]
+    )

@@ -47,7 +47,9 @@ def data_dir() -> Path:
 def start_holder(data_dir: Path, job: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(data_dir), job],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "held"
@@ -62,7 +64,10 @@ def release(proc: subprocess.Popen[str]) -> None:
 
 def try_once(data_dir: Path, job: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", TRY_ONCE, str(data_dir), job], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", TRY_ONCE, str(data_dir), job],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -93,7 +98,10 @@ def test_lpsectl_collect_exits_6_while_another_collect_runs(data_dir):
     holder = start_holder(data_dir, "collect")
     try:
         blocked = subprocess.run(
-            [sys.executable, "-m", "lpsectl", "collect"], capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "lpsectl", "collect"],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert blocked.returncode == 6
         assert blocked.stderr.startswith("lpsectl: another 'collect' run is in progress")
@@ -102,7 +110,9 @@ def test_lpsectl_collect_exits_6_while_another_collect_runs(data_dir):
         release(holder)
     after = subprocess.run(
         [sys.executable, "-m", "lpsectl", "collect", "--format", "json"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert after.returncode != 6 and "in progress" not in after.stderr
 

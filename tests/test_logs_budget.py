@@ -20,8 +20,9 @@ DATA = Path(__file__).parent / "data"
 PREFIX = "%m [%p] %q%u@%d "
 #: the sample log (multi-line statements, errors with DETAIL/STATEMENT) on three days
 BIG = b"".join(
-    (DATA / "pg" / "postgresql.log").read_bytes().replace(b"2026-11-21", day) for day in
-    (b"2026-11-29", b"2026-11-30", b"2026-12-01"))
+    (DATA / "pg" / "postgresql.log").read_bytes().replace(b"2026-11-21", day)
+    for day in (b"2026-11-29", b"2026-11-30", b"2026-12-01")
+)
 
 
 def per_day(runs: list[dict]) -> dict[str, tuple[int, int, dict[str, int]]]:
@@ -34,7 +35,11 @@ def per_day(runs: list[dict]) -> dict[str, tuple[int, int, dict[str, int]]]:
                 prints = dict(prints)
                 for q in part["queries"]:
                     prints[q["fingerprint"]] = prints.get(q["fingerprint"], 0) + q["count"]
-                out[day] = (queries + part["query_count"], errors + part["by_severity"].get("ERROR", 0), prints)
+                out[day] = (
+                    queries + part["query_count"],
+                    errors + part["by_severity"].get("ERROR", 0),
+                    prints,
+                )
     return out
 
 
@@ -43,7 +48,9 @@ def run(host: HostConfig, previous: dict | None, **budget) -> dict:
     return collector.from_answer(engine.run_request(request)).data
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(budgets=st.lists(st.integers(min_value=1, max_value=len(BIG) // 2), min_size=2, max_size=6))
 def test_any_split_into_budgeted_runs_counts_what_one_read_counts(tmp_path_factory, budgets):
     folder = tmp_path_factory.mktemp("budget")
@@ -63,7 +70,7 @@ def test_any_split_into_budgeted_runs_counts_what_one_read_counts(tmp_path_facto
     assert per_day(runs) == per_day([whole])
     assert sum(f["summary"]["lines"] for r in runs for f in r["files"].values()) == BIG.count(b"\n")
     # every budgeted run that stopped early said so, with what is left
-    for data in runs[:len(budgets)]:
+    for data in runs[: len(budgets)]:
         if data["cursors"][str(log)]["offset"] < len(BIG):
             assert any("up to the read budget" in w and "MiB left" in w for w in data["warnings"])
 
@@ -90,17 +97,21 @@ def test_a_time_budget_stops_between_blocks_and_the_next_runs_go_on(tmp_path):
         runs.append(previous)
         if previous["cursors"][str(log)]["offset"] == log.stat().st_size:
             break
-    assert per_day(runs) == per_day([run(HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX), None)])
+    assert per_day(runs) == per_day(
+        [run(HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX), None)]
+    )
     expected = sum(1 for line in log.read_bytes().splitlines() if re.search(rb" ERROR:  ", line))
     assert sum(e for _q, e, _p in per_day(runs).values()) == expected
 
 
 def test_an_entry_longer_than_the_budget_is_read_whole_not_for_ever(tmp_path):
     log = tmp_path / "postgresql.log"
-    giant = (b"2026-12-01 05:00:00.000 UTC [7] u@d LOG:  duration: 2.000 ms  statement: SELECT\n"
-             + b"".join(b"\t, kolom_%d\n" % i for i in range(200_000))  # 2.5 MiB of continuation lines
-             + b"\tFROM paket\n")
-    after = b"2026-12-01 05:00:01.000 UTC [7] u@d ERROR:  relation \"x\" does not exist\n"
+    giant = (
+        b"2026-12-01 05:00:00.000 UTC [7] u@d LOG:  duration: 2.000 ms  statement: SELECT\n"
+        + b"".join(b"\t, kolom_%d\n" % i for i in range(200_000))  # 2.5 MiB of continuation lines
+        + b"\tFROM paket\n"
+    )
+    after = b'2026-12-01 05:00:01.000 UTC [7] u@d ERROR:  relation "x" does not exist\n'
     log.write_bytes(BIG + giant + after)
     host = HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX)
     whole = run(host, None)
@@ -129,18 +140,31 @@ def test_a_compressed_member_of_a_set_is_read_once(tmp_path):
         runs.append(previous)
     expected = sum(1 for line in (BIG * 31).splitlines() if b" ERROR:  " in line)
     assert sum(e for _q, e, _p in per_day(runs).values()) == expected
-    assert sum(f["summary"]["lines"] for f in runs[-1]["files"].values()) == 0  # nothing new, nothing read
+    assert (
+        sum(f["summary"]["lines"] for f in runs[-1]["files"].values()) == 0
+    )  # nothing new, nothing read
 
 
-def test_collect_over_ssh_reads_a_backlog_over_runs_without_loss(sshd_factory, ssh_client_key, log_dir,  # noqa: F811
-                                                                   tmp_path, cli):
+def test_collect_over_ssh_reads_a_backlog_over_runs_without_loss(
+    sshd_factory,
+    ssh_client_key,
+    log_dir,  # noqa: F811
+    tmp_path,
+    cli,
+):
     host = sshd_factory.start("logs-budget", address="127.0.0.46")
     log = log_dir / "postgresql.log"
     data = BIG * 20  # 4 MiB: four runs at 1 MiB each
     write(log, data)
     make_quiet(log)
-    extra = {"logs-budget": {"role": "[]", "logs": f'["{log}"]', "log_line_prefix": f'"{PREFIX}"',
-                             "log_read_mib": "1"}}
+    extra = {
+        "logs-budget": {
+            "role": "[]",
+            "logs": f'["{log}"]',
+            "log_line_prefix": f'"{PREFIX}"',
+            "log_read_mib": "1",
+        }
+    }
     config = config_file(tmp_path, [host], ssh_client_key, extra)
 
     exits = []

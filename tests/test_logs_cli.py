@@ -30,13 +30,34 @@ def test_summarize_json_fields(cli):
     result = cli("logs", "summarize", "--format", "json", str(DATA / "pg" / "postgresql.csv"))
     assert result.exit_code == 0, result.stderr
     data = result.json()
-    for key in ("format", "lines", "bytes", "start", "end", "queries", "errors", "deadlocks",
-                "lock_waits", "temp_files", "checkpoints", "connections", "unparsed"):
+    for key in (
+        "format",
+        "lines",
+        "bytes",
+        "start",
+        "end",
+        "queries",
+        "errors",
+        "deadlocks",
+        "lock_waits",
+        "temp_files",
+        "checkpoints",
+        "connections",
+        "unparsed",
+    ):
         assert key in data
     assert data["format"] == "csvlog"
     query = data["queries"][0]
-    assert set(query) == {"fingerprint", "count", "total_ms", "mean_ms", "max_ms", "p95_ms", "histogram",
-                          "example"}
+    assert set(query) == {
+        "fingerprint",
+        "count",
+        "total_ms",
+        "mean_ms",
+        "max_ms",
+        "p95_ms",
+        "histogram",
+        "example",
+    }
     counts = [q["count"] for q in data["queries"]]
     assert counts == sorted(counts, reverse=True)
     error = data["errors"][0]
@@ -46,8 +67,19 @@ def test_summarize_json_fields(cli):
 
 def test_summarize_spse_with_options_and_output_file(cli, tmp_path):
     out = tmp_path / "spse.json"
-    result = cli("logs", "summarize", "--format-log", "spse", "--top", "3", "--format", "json",
-                 "-o", str(out), str(DATA / "spse-application.log"))
+    result = cli(
+        "logs",
+        "summarize",
+        "--format-log",
+        "spse",
+        "--top",
+        "3",
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        str(DATA / "spse-application.log"),
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(out.read_text())
     assert len(data["errors"]) == 3 and len(data["exceptions"]) == 3
@@ -56,8 +88,15 @@ def test_summarize_spse_with_options_and_output_file(cli, tmp_path):
 
 
 def test_summarize_with_explicit_prefix(cli):
-    result = cli("logs", "summarize", "--prefix", "%m [%p] %q%u@%d ", "--format", "json",
-                 str(DATA / "pg" / "postgresql.log"))
+    result = cli(
+        "logs",
+        "summarize",
+        "--prefix",
+        "%m [%p] %q%u@%d ",
+        "--format",
+        "json",
+        str(DATA / "pg" / "postgresql.log"),
+    )
     assert result.exit_code == 0 and result.json()["query_count"] == 387
 
 
@@ -68,21 +107,36 @@ def test_missing_file_is_a_usage_error(cli, tmp_path):
 
 
 def test_mixed_formats_are_refused(cli):
-    result = cli("logs", "summarize", str(DATA / "pg" / "postgresql.json"), str(DATA / "spse-application.log"))
+    result = cli(
+        "logs",
+        "summarize",
+        str(DATA / "pg" / "postgresql.json"),
+        str(DATA / "spse-application.log"),
+    )
     assert result.exit_code == 2
-    assert "different log formats" in result.stderr and "spse-application.log is spse" in result.stderr
+    assert (
+        "different log formats" in result.stderr and "spse-application.log is spse" in result.stderr
+    )
 
 
 def test_help_teaches_with_examples(cli):
     result = cli("logs", "summarize", "--help")
     assert result.exit_code == 0
-    assert "Examples:" in result.stdout and "--format-log" in result.stdout and "--prefix" in result.stdout
+    assert (
+        "Examples:" in result.stdout
+        and "--format-log" in result.stdout
+        and "--prefix" in result.stdout
+    )
 
 
 def test_server_module_is_python_3_6_compatible():
     vermin = shutil.which("vermin") or str(Path(sys.executable).parent / "vermin")
-    proc = subprocess.run([vermin, "--target=3.6-", "--no-tips", "--violations", str(REMOTE)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [vermin, "--target=3.6-", "--no-tips", "--violations", str(REMOTE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -90,12 +144,22 @@ def test_shipped_script_runs_as_python_dash_with_json_argument(tmp_path):
     """Exactly what collect does on a server: the script on stdin, the request as argv[2]."""
     log = tmp_path / "pg.log"
     shutil.copyfile(DATA / "pg" / "postgresql.log", log)
-    request = {"files": [{"path": str(log)}, {"path": str(tmp_path / "gone.log")}], "cursors": {},
-               "quiet_seconds": 0}
-    proc = subprocess.run(["/usr/bin/python3", "-", json.dumps(request)], input=remote_script(),
-                          capture_output=True, check=True)
+    request = {
+        "files": [{"path": str(log)}, {"path": str(tmp_path / "gone.log")}],
+        "cursors": {},
+        "quiet_seconds": 0,
+    }
+    proc = subprocess.run(
+        ["/usr/bin/python3", "-", json.dumps(request)],
+        input=remote_script(),
+        capture_output=True,
+        check=True,
+    )
     answer = json.loads(proc.stdout)
     item = answer["files"][str(log)]
     assert item["summary"]["query_count"] == 387 and item["error"] is None
     assert item["cursor"]["offset"] == log.stat().st_size
-    assert "gone.log: No such file or directory" in answer["files"][str(tmp_path / "gone.log")]["error"]
+    assert (
+        "gone.log: No such file or directory"
+        in answer["files"][str(tmp_path / "gone.log")]["error"]
+    )

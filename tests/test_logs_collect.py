@@ -21,10 +21,17 @@ DATA = Path(__file__).parent / "data"
 #: the report of a day shows the entries logged that day (by their own time): the sample
 #: logs are moved to today (LPSE time), the day the report below is made for
 TODAY = datetime.now(ZoneInfo("Asia/Jakarta")).date()
-PG_LINES = (DATA / "pg" / "postgresql.log").read_bytes().replace(
-    b"2026-11-21", TODAY.isoformat().encode()).splitlines(keepends=True)
-SPSE_BYTES = (DATA / "spse-application.log").read_bytes().replace(b"\n011026 ", b"\n" + TODAY.strftime(
-    "%d%m%y ").encode())
+PG_LINES = (
+    (DATA / "pg" / "postgresql.log")
+    .read_bytes()
+    .replace(b"2026-11-21", TODAY.isoformat().encode())
+    .splitlines(keepends=True)
+)
+SPSE_BYTES = (
+    (DATA / "spse-application.log")
+    .read_bytes()
+    .replace(b"\n011026 ", b"\n" + TODAY.strftime("%d%m%y ").encode())
+)
 if SPSE_BYTES.startswith(b"011026 "):
     SPSE_BYTES = TODAY.strftime("%d%m%y").encode() + SPSE_BYTES[6:]
 
@@ -52,7 +59,9 @@ def make_quiet(*paths: Path) -> None:
 
 
 def config_file(tmp_path, hosts, ssh_client_key, extra) -> str:
-    text = ssh_config_text(hosts, ssh_client_key, tmp_path / "known_hosts", tmp_path / "data", host_extra=extra)
+    text = ssh_config_text(
+        hosts, ssh_client_key, tmp_path / "known_hosts", tmp_path / "data", host_extra=extra
+    )
     path = tmp_path / "lpsectl.toml"
     path.write_text(text)
     return str(path)
@@ -60,18 +69,28 @@ def config_file(tmp_path, hosts, ssh_client_key, extra) -> str:
 
 def logs_rows(tmp_path: Path) -> list[dict]:
     store = Store.open_sqlite(tmp_path / "data" / "history.sqlite3")
-    rows = store.query("SELECT host, ok, error, data, unavailable FROM snapshots WHERE kind = 'logs' ORDER BY id")
+    rows = store.query(
+        "SELECT host, ok, error, data, unavailable FROM snapshots WHERE kind = 'logs' ORDER BY id"
+    )
     store.close()
     return rows
 
 
-def test_collect_over_ssh_across_rotation_then_daily_report(sshd_factory, ssh_client_key, log_dir, tmp_path, cli):
+def test_collect_over_ssh_across_rotation_then_daily_report(
+    sshd_factory, ssh_client_key, log_dir, tmp_path, cli
+):
     host = sshd_factory.start("logs-both", address="127.0.0.41")  # leave .2-.4 to three_hosts
     pg, app = log_dir / "postgresql.log", log_dir / "application.log"
     half = len(PG_LINES) // 2
     write(pg, b"".join(PG_LINES[:half]))
     write(app, SPSE_BYTES)
-    extra = {"logs-both": {"role": "[]", "logs": f'["{pg}", "{app}"]', "log_line_prefix": '"%m [%p] %q%u@%d "'}}
+    extra = {
+        "logs-both": {
+            "role": "[]",
+            "logs": f'["{pg}", "{app}"]',
+            "log_line_prefix": '"%m [%p] %q%u@%d "',
+        }
+    }
     config = config_file(tmp_path, [host], ssh_client_key, extra)
 
     first = cli("--config", config, "collect", "--format", "json")
@@ -94,8 +113,18 @@ def test_collect_over_ssh_across_rotation_then_daily_report(sshd_factory, ssh_cl
     assert cursors[str(pg)]["offset"] == pg.stat().st_size
     assert cursors[str(app)]["offset"] == app.stat().st_size
 
-    report = cli("--config", config, "--lang", "en", "report", "daily", "--date", TODAY.isoformat(),
-                 "--format", "json")
+    report = cli(
+        "--config",
+        config,
+        "--lang",
+        "en",
+        "report",
+        "daily",
+        "--date",
+        TODAY.isoformat(),
+        "--format",
+        "json",
+    )
     assert report.exit_code == 0, report.stderr
     section = report.json()["sections"]["logs"]
     (entry,) = section["hosts"]
@@ -108,7 +137,10 @@ def test_collect_over_ssh_across_rotation_then_daily_report(sshd_factory, ssh_cl
     assert application["error_count"] == 705
     assert application["errors"][0]["signature"] == "java.lang.NullPointerException: null"
     assert application["exceptions"][0] == {"class": "java.lang.NullPointerException", "count": 133}
-    assert any(a["item"] == "database log" and "1 deadlocks" in a["message"] for a in report.json()["alerts"])
+    assert any(
+        a["item"] == "database log" and "1 deadlocks" in a["message"]
+        for a in report.json()["alerts"]
+    )
 
     text = cli("--config", config, "report", "daily").stdout
     assert "Log basis data (PostgreSQL)" in text and "Log aplikasi SPSE" in text
@@ -120,9 +152,12 @@ def test_collect_over_ssh_across_rotation_then_daily_report(sshd_factory, ssh_cl
     assert "Kode Error terakhir" in html
 
 
-def test_host_without_python_is_reported_not_crashed(sshd_factory, ssh_client_key, log_dir, tmp_path, cli):
-    bare = sshd_factory.start("logs-nopy", address="127.0.0.42",
-                            path=make_path_without_python(Path(sshd_factory.root)))
+def test_host_without_python_is_reported_not_crashed(
+    sshd_factory, ssh_client_key, log_dir, tmp_path, cli
+):
+    bare = sshd_factory.start(
+        "logs-nopy", address="127.0.0.42", path=make_path_without_python(Path(sshd_factory.root))
+    )
     write(log_dir / "application.log", SPSE_BYTES)
     extra = {"logs-nopy": {"role": "[]", "logs": f'["{log_dir / "application.log"}"]'}}
     config = config_file(tmp_path, [bare], ssh_client_key, extra)
@@ -144,7 +179,9 @@ def test_local_collector_carries_cursors_and_reports_unreadable_files(tmp_path):
     first = logs_collector.collect(runner, host, None)
     assert first.ok
     assert first.data["files"][str(log)]["summary"]["error_count"] == 705
-    assert "missing.log: No such file or directory" in first.unavailable[str(tmp_path / "missing.log")]
+    assert (
+        "missing.log: No such file or directory" in first.unavailable[str(tmp_path / "missing.log")]
+    )
     again = logs_collector.collect(runner, host, first.data)
     assert again.data["files"][str(log)]["summary"]["lines"] == 0  # nothing new, nothing twice
     assert again.data["cursors"][str(log)] == first.data["cursors"][str(log)]
@@ -162,10 +199,15 @@ def test_a_days_entries_are_in_its_report_whenever_they_were_collected(tmp_path)
     from lpsectl.reports import daily_logs
 
     log = tmp_path / "postgresql.log"
-    line = "{} UTC [{}] u@d ERROR:  relation \"t{}\" does not exist\n"
+    line = '{} UTC [{}] u@d ERROR:  relation "t{}" does not exist\n'
     evening = ["2026-11-30 10:00:00.000"]
-    night = ["2026-11-30 20:15:00.000", "2026-11-30 23:59:59.900", "2026-12-01 00:00:00.100",
-             "2026-12-01 03:00:00.000", "2026-12-01 05:49:00.000"]
+    night = [
+        "2026-11-30 20:15:00.000",
+        "2026-11-30 23:59:59.900",
+        "2026-12-01 00:00:00.100",
+        "2026-12-01 03:00:00.000",
+        "2026-12-01 05:49:00.000",
+    ]
     write(log, "".join(line.format(t, i, i) for i, t in enumerate(evening)).encode())
     make_quiet(log)
     host = HostConfig(name="db", logs=[str(log)], log_line_prefix="%m [%p] %q%u@%d ")
@@ -173,14 +215,31 @@ def test_a_days_entries_are_in_its_report_whenever_they_were_collected(tmp_path)
     previous = None
     for collected_on, times in (("2026-11-30", evening), ("2026-12-01", night)):
         if times is night:
-            write(log, "".join(line.format(t, i + 10, i) for i, t in enumerate(night)).encode(), mode="ab")
+            write(
+                log,
+                "".join(line.format(t, i + 10, i) for i, t in enumerate(night)).encode(),
+                mode="ab",
+            )
             make_quiet(log)
         item = logs_collector.collect(LocalRunner(host), host, previous)
         assert item.ok, item.error
-        run = store.insert("runs", {"job": "collect", "started_at": f"{collected_on}T05:50:00+07:00"})
-        store.insert("snapshots", {"run_id": run, "host": "db", "kind": "logs", "day": collected_on,
-                                   "taken_at": f"{collected_on}T17:50:00+07:00", "ok": 1, "error": None,
-                                   "data": item.data, "unavailable": item.unavailable})
+        run = store.insert(
+            "runs", {"job": "collect", "started_at": f"{collected_on}T05:50:00+07:00"}
+        )
+        store.insert(
+            "snapshots",
+            {
+                "run_id": run,
+                "host": "db",
+                "kind": "logs",
+                "day": collected_on,
+                "taken_at": f"{collected_on}T17:50:00+07:00",
+                "ok": 1,
+                "error": None,
+                "data": item.data,
+                "unavailable": item.unavailable,
+            },
+        )
         previous = item.data
     text = log.read_text()
     for day in ("2026-11-30", "2026-12-01"):

@@ -13,17 +13,39 @@ PREFIX = "%m [%p] %q%u@%d "
 GOOD = {
     "stderr": b"2026-11-21 05:36:01.433 UTC [7240] u@d LOG:  duration: 1.5 ms  statement: SELECT 1\n",
     "csvlog": b'2026-11-21 05:36:01.176 UTC,"u","d",7231,,6b01.1c3f,1,,2026-11-21 05:36:01 UTC,,0,'
-              b'ERROR,42P01,"relation ""x"" does not exist",,,,,,,,,"","client backend",,0\n',
+    b'ERROR,42P01,"relation ""x"" does not exist",,,,,,,,,"","client backend",,0\n',
     "jsonlog": b'{"timestamp":"2026-11-21 05:36:01.543 UTC","pid":7,"error_severity":"ERROR",'
-               b'"message":"division by zero","statement":"select 1/0"}\n',
+    b'"message":"division by zero","statement":"select 1/0"}\n',
     "spse": b"011026 07:00:21 ERROR ~ \n\n@8gxd6ncf1\njava.lang.NullPointerException: null\n\tat x.Y.z(Y.java:1)\n",
 }
-FRAGMENTS = st.sampled_from([
-    b"\n", b"\t", b" ", b"\"", b"'", b",", b"{", b"}", b"\xff\xfe", b"\xc3\x28", b"\x00",
-    b"LOG:  ", b"ERROR:  ", b"duration: ", b" ms  statement: ", b"STATEMENT:  ", b"DETAIL:  ",
-    b"2026-11-21 05:36:01.433 UTC [1] ", b"011026 07:00:21 ERROR ~ ", b"Caused by: a.B.CException: x",
-    b"@abcdefghi", b"duration: x ms", b"checkpoint complete: wrote", b"temporary file: size 9",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        b"\n",
+        b"\t",
+        b" ",
+        b'"',
+        b"'",
+        b",",
+        b"{",
+        b"}",
+        b"\xff\xfe",
+        b"\xc3\x28",
+        b"\x00",
+        b"LOG:  ",
+        b"ERROR:  ",
+        b"duration: ",
+        b" ms  statement: ",
+        b"STATEMENT:  ",
+        b"DETAIL:  ",
+        b"2026-11-21 05:36:01.433 UTC [1] ",
+        b"011026 07:00:21 ERROR ~ ",
+        b"Caused by: a.B.CException: x",
+        b"@abcdefghi",
+        b"duration: x ms",
+        b"checkpoint complete: wrote",
+        b"temporary file: size 9",
+    ]
+)
 HOSTILE = st.one_of(
     st.binary(max_size=3000),
     st.lists(st.one_of(FRAGMENTS, st.binary(max_size=40)), max_size=80).map(b"".join),
@@ -32,7 +54,9 @@ HOSTILE = st.one_of(
 
 def summarize_bytes(data: bytes, fmt: str, final: bool = True) -> dict:
     summary = engine.Summary(fmt)
-    engine.summarize_handle(io.BytesIO(data), fmt, summary, 0, final, PREFIX if fmt == "stderr" else None)
+    engine.summarize_handle(
+        io.BytesIO(data), fmt, summary, 0, final, PREFIX if fmt == "stderr" else None
+    )
     return engine.result_of(summary)
 
 
@@ -81,7 +105,11 @@ def test_invalid_utf8_in_a_statement_is_kept_readable():
 
 
 def test_ten_megabyte_line_and_a_monster_without_newline():
-    big = b"2026-11-21 05:36:01.433 UTC [1] u@d LOG:  duration: 2.0 ms  statement: SELECT '" + b"x" * (10 << 20) + b"'\n"
+    big = (
+        b"2026-11-21 05:36:01.433 UTC [1] u@d LOG:  duration: 2.0 ms  statement: SELECT '"
+        + b"x" * (10 << 20)
+        + b"'\n"
+    )
     data = big + GOOD["stderr"]
     result = summarize_bytes(data, "stderr")
     assert result["query_count"] == 2 and result["unparsed"] == 0
@@ -93,6 +121,9 @@ def test_ten_megabyte_line_and_a_monster_without_newline():
 
 
 def test_csv_record_with_an_unterminated_quote_is_bounded():
-    data = b'2026-11-21 05:36:01.176 UTC,"u","d",1,,s,1,,t,,0,ERROR,0,"never closed\n' + b"line\n" * 5000
+    data = (
+        b'2026-11-21 05:36:01.176 UTC,"u","d",1,,s,1,,t,,0,ERROR,0,"never closed\n'
+        + b"line\n" * 5000
+    )
     result = summarize_bytes(data, "csvlog")
     assert result["unparsed"] >= 1 and result["lines"] == 5001

@@ -23,8 +23,9 @@ SPSE_LINES = b"".join(
 
 def request(*paths: Path, **extra) -> dict:
     # quiet_seconds=0: the files are complete (no entry waits for continuation lines)
-    return engine.run_request({"files": [{"path": str(p)} for p in paths], "cursors": {}, "quiet_seconds": 0,
-                               **extra})
+    return engine.run_request(
+        {"files": [{"path": str(p)} for p in paths], "cursors": {}, "quiet_seconds": 0, **extra}
+    )
 
 
 def test_a_fifo_is_refused_at_once_and_the_other_files_are_read(tmp_path):
@@ -35,7 +36,9 @@ def test_a_fifo_is_refused_at_once_and_the_other_files_are_read(tmp_path):
     started = time.monotonic()
     out = request(fifo, good)
     assert time.monotonic() - started < 5  # nothing writes to the FIFO: a blocking open would hang
-    assert out["files"][str(fifo)]["error"] == f"{fifo}: is a FIFO, not a regular log file; not read"
+    assert (
+        out["files"][str(fifo)]["error"] == f"{fifo}: is a FIFO, not a regular log file; not read"
+    )
     assert out["files"][str(good)]["summary"]["error_count"] == SPSE_LINES.count(b" ERROR ")
 
 
@@ -80,8 +83,9 @@ def test_a_cut_off_gzip_ends_that_file_with_a_warning(tmp_path):
     cut = tmp_path / "application.log.1.gz"
     cut.write_bytes(whole[:-100])  # as `head -c -100` leaves it
     # an independent count of what the damaged file still holds
-    readable = subprocess.run(["sh", "-c", f"zcat {cut} 2>/dev/null | grep -c ' ERROR '"],
-                              capture_output=True, text=True).stdout.strip()
+    readable = subprocess.run(
+        ["sh", "-c", f"zcat {cut} 2>/dev/null | grep -c ' ERROR '"], capture_output=True, text=True
+    ).stdout.strip()
     out = request(cut)
     item = out["files"][str(cut)]
     assert item["error"] is None
@@ -93,17 +97,20 @@ def test_a_cut_off_gzip_ends_that_file_with_a_warning(tmp_path):
 
 def test_the_summariser_ends_itself_at_its_deadline(tmp_path):
     # whatever it is stuck in (here: a sleep), the watchdog ends the process at its deadline
-    code = ("import importlib.util, sys, time\n"
-            f"spec = importlib.util.spec_from_file_location('s', {engine.__file__!r})\n"
-            "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
-            "module.watchdog(1); time.sleep(30)\n")
+    code = (
+        "import importlib.util, sys, time\n"
+        f"spec = importlib.util.spec_from_file_location('s', {engine.__file__!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "module.watchdog(1); time.sleep(30)\n"
+    )
     started = time.monotonic()
     proc = subprocess.run(["python3", "-c", code], timeout=20, check=False)
     assert proc.returncode == 124 and time.monotonic() - started < 10
 
 
 def test_collect_with_a_fifo_log_keeps_the_other_logs_and_leaves_no_orphan(
-        sshd_factory, ssh_client_key, tmp_path, cli):
+    sshd_factory, ssh_client_key, tmp_path, cli
+):
     host = sshd_factory.start("fifolog")
     fifo = host.workdir / "spse.fifo"
     os.mkfifo(fifo)
@@ -112,15 +119,23 @@ def test_collect_with_a_fifo_log_keeps_the_other_logs_and_leaves_no_orphan(
     good.write_bytes(SPSE_LINES)
     good.chmod(0o644)
     config = tmp_path / "lpsectl.toml"
-    config.write_text(ssh_config_text([host], ssh_client_key, tmp_path / "known_hosts", tmp_path / "data",
-                                      host_extra={host.name: {"role": '"app"',
-                                                              "logs": f'["{fifo}", "{good}"]'}}))
+    config.write_text(
+        ssh_config_text(
+            [host],
+            ssh_client_key,
+            tmp_path / "known_hosts",
+            tmp_path / "data",
+            host_extra={host.name: {"role": '"app"', "logs": f'["{fifo}", "{good}"]'}},
+        )
+    )
     result = cli("--config", str(config), "collect", "--format", "json")
     assert result.exit_code == 3, result.stderr
     (entry,) = result.json()["hosts"]
     assert entry["collected"] == ["system", "logs"]
     assert f"{fifo}: is a FIFO, not a regular log file; not read" in result.stderr
-    out = subprocess.run(["ps", "-u", TEST_USER, "-o", "args="], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ps", "-u", TEST_USER, "-o", "args="], capture_output=True, text=True
+    ).stdout
     assert str(fifo) not in out  # the summariser that was given the FIFO is gone
 
 
@@ -147,33 +162,53 @@ def test_kernel_pseudo_files_are_refused(tmp_path):
     assert item["error"] == "/proc/kmsg: is a kernel pseudo-file, not a log file; not read"
 
 
-@pytest.mark.parametrize("odd", [
-    b"sh: 1: archive script said 2026-13-45 10:00:00 ERROR:  oops\n",
-    b"0000-00-00 00:00:00.000 UTC [1] ERROR:  year zero\n",
-    b"99999999999999999999.5 [1] ERROR:  far future\n",
-    b"2026-11-30 10:00:00.500 UTC [1] LOG:  duration: nan ms  statement: SELECT 1\n",
-    b"2026-11-30 10:00:00.600 UTC [1] LOG:  duration: 1e308 ms  statement: SELECT 1\n",
-])
+@pytest.mark.parametrize(
+    "odd",
+    [
+        b"sh: 1: archive script said 2026-13-45 10:00:00 ERROR:  oops\n",
+        b"0000-00-00 00:00:00.000 UTC [1] ERROR:  year zero\n",
+        b"99999999999999999999.5 [1] ERROR:  far future\n",
+        b"2026-11-30 10:00:00.500 UTC [1] LOG:  duration: nan ms  statement: SELECT 1\n",
+        b"2026-11-30 10:00:00.600 UTC [1] LOG:  duration: 1e308 ms  statement: SELECT 1\n",
+    ],
+)
 def test_one_odd_line_never_stops_a_file(tmp_path, odd):
     log = tmp_path / "postgresql.log"
-    good = (b"2026-11-30 10:00:00.000 UTC [1] LOG:  database system is ready\n" + odd
-            + b"2026-11-30 10:00:01.000 UTC [1] ERROR:  real one\n")
+    good = (
+        b"2026-11-30 10:00:00.000 UTC [1] LOG:  database system is ready\n"
+        + odd
+        + b"2026-11-30 10:00:01.000 UTC [1] ERROR:  real one\n"
+    )
     log.write_bytes(good)
     for prefix in ("%m [%p] ", "%n [%p] "):
-        out = engine.run_request({"files": [{"path": str(log), "prefix": prefix}], "cursors": {},
-                                  "by_day": True, "quiet_seconds": 0})
+        out = engine.run_request(
+            {
+                "files": [{"path": str(log), "prefix": prefix}],
+                "cursors": {},
+                "by_day": True,
+                "quiet_seconds": 0,
+            }
+        )
         item = out["files"][str(log)]
         assert item["error"] is None and item["cursor"]["offset"] == len(good)
-        assert all(day == "" or day.startswith("2026-") or day.startswith("1970-") for day in item["days"])
+        assert all(
+            day == "" or day.startswith("2026-") or day.startswith("1970-") for day in item["days"]
+        )
 
 
 def test_entries_without_a_time_are_counted_on_the_collection_day(tmp_path):
     from lpsectl.collect import logs as collector
 
     log = tmp_path / "postgresql.log"
-    log.write_bytes(b"".join(b"[%d] ERROR:  relation \"t\" does not exist\n" % i for i in range(5)))
-    answer = engine.run_request({"files": [{"path": str(log), "prefix": "[%p] "}], "cursors": {},
-                                 "by_day": True, "quiet_seconds": 0})
+    log.write_bytes(b"".join(b'[%d] ERROR:  relation "t" does not exist\n' % i for i in range(5)))
+    answer = engine.run_request(
+        {
+            "files": [{"path": str(log), "prefix": "[%p] "}],
+            "cursors": {},
+            "by_day": True,
+            "quiet_seconds": 0,
+        }
+    )
     data = collector.from_answer(answer).data
     assert data["files"][str(log)]["summary"]["by_severity"] == {"ERROR": 5}  # never lost
     assert any("carry no time" in w for w in data["warnings"])
@@ -183,13 +218,23 @@ def test_a_change_to_epoch_stamps_mid_file_keeps_every_entry_on_its_day(tmp_path
     from datetime import datetime as _dt
 
     log = tmp_path / "postgresql.log"
-    first = [b"2026-11-30 10:00:%02d.000 UTC [1] LOG:  duration: 1.000 ms  statement: SELECT 1\n" % i
-             for i in range(20)]
+    first = [
+        b"2026-11-30 10:00:%02d.000 UTC [1] LOG:  duration: 1.000 ms  statement: SELECT 1\n" % i
+        for i in range(20)
+    ]
     epoch = _dt(2026, 12, 1, 12, 0).timestamp()
-    second = [b"%.3f [2] LOG:  duration: 2.000 ms  statement: SELECT 2\n" % (epoch + i) for i in range(30)]
+    second = [
+        b"%.3f [2] LOG:  duration: 2.000 ms  statement: SELECT 2\n" % (epoch + i) for i in range(30)
+    ]
     log.write_bytes(b"".join(first + second))
-    out = engine.run_request({"files": [{"path": str(log), "prefix": "%m [%p] "}], "cursors": {},
-                              "by_day": True, "quiet_seconds": 0})
+    out = engine.run_request(
+        {
+            "files": [{"path": str(log), "prefix": "%m [%p] "}],
+            "cursors": {},
+            "by_day": True,
+            "quiet_seconds": 0,
+        }
+    )
     days = out["files"][str(log)]["days"]
     counts = {day: part["query_count"] for day, part in days.items() if part["query_count"]}
     assert counts == {"2026-11-30": 20, _dt.fromtimestamp(epoch).strftime("%Y-%m-%d"): 30}

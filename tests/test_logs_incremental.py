@@ -63,12 +63,16 @@ class Writer:
         for _ in range(count):
             self.queries += 1
             n = self.queries
-            out.append(f"2026-11-21 05:{n // 60 % 60:02d}:{n % 60:02d}.000 UTC [{n}] u@epns LOG:  "
-                       f"duration: 1.500 ms  statement: SELECT * FROM paket\n\tWHERE id = {n}\n")
+            out.append(
+                f"2026-11-21 05:{n // 60 % 60:02d}:{n % 60:02d}.000 UTC [{n}] u@epns LOG:  "
+                f"duration: 1.500 ms  statement: SELECT * FROM paket\n\tWHERE id = {n}\n"
+            )
             if with_error and n % 4 == 0:
                 self.errors += 1
-                out.append(f"2026-11-21 05:00:00.000 UTC [{n}] u@epns ERROR:  relation \"t{n}\" does not exist\n"
-                           f"2026-11-21 05:00:00.000 UTC [{n}] u@epns STATEMENT:  SELECT * FROM t{n}\n")
+                out.append(
+                    f'2026-11-21 05:00:00.000 UTC [{n}] u@epns ERROR:  relation "t{n}" does not exist\n'
+                    f"2026-11-21 05:00:00.000 UTC [{n}] u@epns STATEMENT:  SELECT * FROM t{n}\n"
+                )
         return "".join(out)
 
 
@@ -123,7 +127,12 @@ def test_nothing_new_reads_nothing(tmp_path):
     follow.step()
     again = follow.step()
     # the last entry (an error's STATEMENT line) stays pending: re-read, never counted twice
-    assert (again["lines"], again["bytes"], again["query_count"], again["error_count"]) == (0, 0, 0, 0)
+    assert (again["lines"], again["bytes"], again["query_count"], again["error_count"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
     assert_counted_once(follow, writer)
     assert follow.settle()["lines"] == 1  # quiet now: the pending last line is complete
     assert follow.step()["lines"] == 0
@@ -277,7 +286,8 @@ def test_real_postgres_log_read_while_the_server_writes(pg_cluster_factory):
     total = follow.total()
     whole = engine.result_of(engine.summarize_files([str(path)], "stderr", PREFIX, 1000)["stderr"])
     assert total["query_count"] == whole["query_count"] > 3 * 80 * 5
-    assert {q["fingerprint"]: q["count"] for q in total["queries"]} == \
-        {q["fingerprint"]: q["count"] for q in whole["queries"]}
+    assert {q["fingerprint"]: q["count"] for q in total["queries"]} == {
+        q["fingerprint"]: q["count"] for q in whole["queries"]
+    }
     assert total["error_count"] == whole["error_count"] >= 1
     assert total["lines"] == whole["lines"]

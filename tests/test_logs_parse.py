@@ -30,9 +30,15 @@ def by_signature(result: dict) -> dict[tuple[str, str], int]:
 
 # -- PostgreSQL, captured from a real 15 cluster (tests/data/pg) ----------------------
 
-@pytest.mark.parametrize("name, fmt", [
-    ("postgresql.log", "stderr"), ("postgresql.csv", "csvlog"), ("postgresql.json", "jsonlog"),
-])
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [
+        ("postgresql.log", "stderr"),
+        ("postgresql.csv", "csvlog"),
+        ("postgresql.json", "jsonlog"),
+    ],
+)
 def test_real_postgres_logs_in_all_three_formats(name, fmt):
     result = summarize_local([str(PG / name)])
     assert result["format"] == fmt
@@ -60,7 +66,10 @@ def test_real_postgres_logs_in_all_three_formats(name, fmt):
 
 
 def test_the_three_formats_agree_exactly():
-    results = [summarize_local([str(PG / n)]) for n in ("postgresql.log", "postgresql.csv", "postgresql.json")]
+    results = [
+        summarize_local([str(PG / n)])
+        for n in ("postgresql.log", "postgresql.csv", "postgresql.json")
+    ]
     assert by_fingerprint(results[0]) == by_fingerprint(results[1]) == by_fingerprint(results[2])
     totals = [round(sum(q["total_ms"] for q in r["queries"]), 2) for r in results]
     assert totals[0] == totals[1] == totals[2]
@@ -94,14 +103,14 @@ def test_other_prefixes(tmp_path):
     log = tmp_path / "pg.log"
     log.write_text(
         "2026-12-07 22:00:01 WIB [812]: [3-1] user=epns,db=epns_prod LOG:  duration: 2.5 ms  statement: SELECT 1\n"
-        "2026-12-07 22:00:02 WIB [812]: [4-1] user=epns,db=epns_prod ERROR:  relation \"paket\" does not exist\n"
+        '2026-12-07 22:00:02 WIB [812]: [4-1] user=epns,db=epns_prod ERROR:  relation "paket" does not exist\n'
         "2026-12-07 22:00:02 WIB [812]: [5-1] user=epns,db=epns_prod STATEMENT:  SELECT * FROM paket\n"
     )
     result = summarize_local([str(log)], prefix="%t [%p]: [%l-1] user=%u,db=%d ")
     assert result["query_count"] == 1 and result["unparsed"] == 0
     assert result["errors"][0]["first"] == "2026-12-07T22:00:02+07:00"
     assert "STATEMENT: SELECT * FROM paket" in result["errors"][0]["example"]
-    assert summarize_local([str(log)]) ["query_count"] == 1  # detected
+    assert summarize_local([str(log)])["query_count"] == 1  # detected
 
 
 def test_gzip_rotated_file_reads_the_same(tmp_path):
@@ -116,6 +125,7 @@ def test_gzip_rotated_file_reads_the_same(tmp_path):
 
 
 # -- SPSE application log (tests/data/spse-application.log, synthetic) ------------------
+
 
 def test_spse_log_errors_exceptions_and_codes():
     result = summarize_local([str(SPSE)])
@@ -132,13 +142,19 @@ def test_spse_log_errors_exceptions_and_codes():
         "java.io.IOException": 13,
     }
     top = result["errors"][0]
-    assert (top["severity"], top["signature"], top["count"]) == ("ERROR", "java.lang.NullPointerException: null", 133)
+    assert (top["severity"], top["signature"], top["count"]) == (
+        "ERROR",
+        "java.lang.NullPointerException: null",
+        133,
+    )
     assert "at controllers.LelangCtr.pengumuman" in top["example"]  # the stack trace is kept
     codes = {c["code"]: c for c in result["error_codes"]}
     assert len(codes) == 330
     first = codes["8gxd6ncf1"]
     assert first["request"] == "POST /eproc4/lelang/10494/pengumumanlelang"
-    assert first["signature"].startswith("org.postgresql.util.PSQLException: ERROR: canceling statement")
+    assert first["signature"].startswith(
+        "org.postgresql.util.PSQLException: ERROR: canceling statement"
+    )
     assert first["time"].startswith("2026-10-01T07:00:21")
     # ids in messages are grouped, names with digits are not
     signatures = {e["signature"] for e in result["errors"]}
@@ -148,26 +164,41 @@ def test_spse_log_errors_exceptions_and_codes():
 
 # -- normalisation ---------------------------------------------------------------
 
-@pytest.mark.parametrize("message, signature", [
-    ('relation "paket" does not exist at character 15', 'relation "..." does not exist'),
-    ('relation "lelang" does not exist', 'relation "..." does not exist'),
-    ("invalid input syntax for type integer: \"abc\"", 'invalid input syntax for type integer: "..."'),
-    ("canceling statement due to statement timeout", "canceling statement due to statement timeout"),
-    ("process 4242 still waiting for ShareLock on transaction 939 after 1000.1 ms",
-     "process ? still waiting for ShareLock on transaction ? after ? ms"),
-    ("org.sql2o.Sql2oException: Database error", "org.sql2o.Sql2oException: Database error"),
-])
+
+@pytest.mark.parametrize(
+    "message, signature",
+    [
+        ('relation "paket" does not exist at character 15', 'relation "..." does not exist'),
+        ('relation "lelang" does not exist', 'relation "..." does not exist'),
+        (
+            'invalid input syntax for type integer: "abc"',
+            'invalid input syntax for type integer: "..."',
+        ),
+        (
+            "canceling statement due to statement timeout",
+            "canceling statement due to statement timeout",
+        ),
+        (
+            "process 4242 still waiting for ShareLock on transaction 939 after 1000.1 ms",
+            "process ? still waiting for ShareLock on transaction ? after ? ms",
+        ),
+        ("org.sql2o.Sql2oException: Database error", "org.sql2o.Sql2oException: Database error"),
+    ],
+)
 def test_error_signature(message, signature):
     assert engine.error_signature(message) == signature
 
 
-@pytest.mark.parametrize("text, iso", [
-    ("2026-11-21 05:36:01.176 UTC", "2026-11-21T05:36:01.176000+00:00"),
-    ("2026-12-07 22:00:00 WIB", "2026-12-07T22:00:00+07:00"),
-    ("2026-12-07 22:00:00.5 +07", "2026-12-07T22:00:00.500000+07:00"),
-    ("2026-12-07 22:00:00 WITA", "2026-12-07T22:00:00+08:00"),
-    ("1796342400.123", "2026-12-04T00:00:00.123000+00:00"),
-])
+@pytest.mark.parametrize(
+    "text, iso",
+    [
+        ("2026-11-21 05:36:01.176 UTC", "2026-11-21T05:36:01.176000+00:00"),
+        ("2026-12-07 22:00:00 WIB", "2026-12-07T22:00:00+07:00"),
+        ("2026-12-07 22:00:00.5 +07", "2026-12-07T22:00:00.500000+07:00"),
+        ("2026-12-07 22:00:00 WITA", "2026-12-07T22:00:00+08:00"),
+        ("1796342400.123", "2026-12-04T00:00:00.123000+00:00"),
+    ],
+)
 def test_pg_timestamps_become_iso_8601_with_offset(text, iso):
     assert engine.pg_timestamp(text) == iso
 
@@ -192,14 +223,32 @@ def test_fingerprints_agree_with_pgbadger(tmp_path):
     lines = []
     for i, statement in enumerate(FINGERPRINT_CASES):
         first, *rest = statement.split("\n")
-        lines.append(f"2026-11-21 05:36:{i:02d}.000 UTC [100] u@d LOG:  duration: 1.000 ms  statement: {first}")
+        lines.append(
+            f"2026-11-21 05:36:{i:02d}.000 UTC [100] u@d LOG:  duration: 1.000 ms  statement: {first}"
+        )
         lines += [f"\t{more}" for more in rest]
     log = tmp_path / "pg.log"
     log.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out.json"
-    proc = subprocess.run([shutil.which("pgbadger") or "/usr/bin/pgbadger", "-q", "-j", "1", "-f", "stderr",
-                           "--prefix", PREFIX, "-o", str(out), str(log)], capture_output=True, text=True,
-                          check=False, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            shutil.which("pgbadger") or "/usr/bin/pgbadger",
+            "-q",
+            "-j",
+            "1",
+            "-f",
+            "stderr",
+            "--prefix",
+            PREFIX,
+            "-o",
+            str(out),
+            str(log),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     normalized = json.loads(out.read_text())["normalyzed_info"]["postgres"]  # per database
     theirs = {query: info["count"] for query, info in normalized.items()}
@@ -225,6 +274,7 @@ def test_fingerprint_cache_never_merges_different_names():
 
 # -- merging (the daily report adds up the runs of a day) ---------------------------
 
+
 def test_merge_adds_up_runs():
     one = summarize_local([str(PG / "postgresql.log")])
     merged = merge_summaries([one, one])
@@ -244,8 +294,11 @@ def test_p95_per_query_against_the_exact_percentile(tmp_path):
 
     rng = random.Random(14)
     durations = [round(rng.lognormvariate(0, 1.2), 3) for _ in range(2000)]
-    lines = [f"2026-11-21 05:36:{i % 60:02d}.000 UTC [100] u@d LOG:  duration: {d:.3f} ms  "
-             f"statement: SELECT * FROM paket WHERE id = {i}" for i, d in enumerate(durations)]
+    lines = [
+        f"2026-11-21 05:36:{i % 60:02d}.000 UTC [100] u@d LOG:  duration: {d:.3f} ms  "
+        f"statement: SELECT * FROM paket WHERE id = {i}"
+        for i, d in enumerate(durations)
+    ]
     halves = [tmp_path / "a.log", tmp_path / "b.log"]
     halves[0].write_text("\n".join(lines[:1000]) + "\n")
     halves[1].write_text("\n".join(lines[1000:]) + "\n")

@@ -26,8 +26,11 @@ APP = "Aplikasi SPSE 4 (eproc)"
 
 def errors_by_grep(log: Path) -> int:
     """ERROR lines, whatever the prefix: the severity is followed by two spaces."""
-    return sum(1 for line in log.read_bytes().splitlines() if re.search(rb"\bERROR:  ", line)
-               and not line.startswith((b"\t", b" ")))
+    return sum(
+        1
+        for line in log.read_bytes().splitlines()
+        if re.search(rb"\bERROR:  ", line) and not line.startswith((b"\t", b" "))
+    )
 
 
 def durations_by_grep(log: Path) -> int:
@@ -37,24 +40,64 @@ def durations_by_grep(log: Path) -> int:
 def pgbadger(log: Path, prefix: str, tmp_path: Path) -> tuple[int, int]:
     """(queries, ERROR events) as pgBadger counts them with this prefix."""
     out = tmp_path / f"{log.name}.json"
-    proc = subprocess.run([shutil.which("pgbadger") or "/usr/bin/pgbadger", "-q", "-j", "1", "-f", "stderr",
-                           "--prefix", prefix, "-o", str(out), str(log)], capture_output=True, text=True,
-                          check=False, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            shutil.which("pgbadger") or "/usr/bin/pgbadger",
+            "-q",
+            "-j",
+            "1",
+            "-f",
+            "stderr",
+            "--prefix",
+            prefix,
+            "-o",
+            str(out),
+            str(log),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     data = json.loads(out.read_text())
-    queries = sum(db.get("queries_number", 0) for db in data["overall_stat"].values() if isinstance(db, dict))
-    errors = sum(info["count"] for db in data["error_info"].values() if isinstance(db, dict)
-                 for message, info in db.items() if message.startswith("ERROR:"))
+    queries = sum(
+        db.get("queries_number", 0) for db in data["overall_stat"].values() if isinstance(db, dict)
+    )
+    errors = sum(
+        info["count"]
+        for db in data["error_info"].values()
+        if isinstance(db, dict)
+        for message, info in db.items()
+        if message.startswith("ERROR:")
+    )
     return queries, errors
 
 
 def workload(cluster: PgCluster, errors: int) -> None:
     statements = "".join(f"SELECT {i} AS nomor;\n" for i in range(25))
     statements += "".join("SELECT * FROM tabel_yang_tidak_ada;\n" for _ in range(errors))
-    argv = [str(cluster.bindir / "psql"), "-X", "-q", "-h", cluster.host, "-p", str(cluster.port),
-            "-U", "postgres", "-d", cluster.dbname]
-    subprocess.run(argv, input=statements, capture_output=True, text=True, check=False,
-                   env={"PGAPPNAME": APP, "PATH": "/usr/bin:/bin"})
+    argv = [
+        str(cluster.bindir / "psql"),
+        "-X",
+        "-q",
+        "-h",
+        cluster.host,
+        "-p",
+        str(cluster.port),
+        "-U",
+        "postgres",
+        "-d",
+        cluster.dbname,
+    ]
+    subprocess.run(
+        argv,
+        input=statements,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PGAPPNAME": APP, "PATH": "/usr/bin:/bin"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +186,9 @@ def test_a_15_mb_multi_row_insert_is_counted_and_cut(cluster, tmp_path):
     ours = summarize_local([str(log)], top=100)
 
     assert ours["query_count"] == durations_by_grep(log)
-    (giant,) = [q for q in ours["queries"] if q["fingerprint"].startswith("insert into paket_besar")]
+    (giant,) = [
+        q for q in ours["queries"] if q["fingerprint"].startswith("insert into paket_besar")
+    ]
     assert giant["count"] == 1 and giant["fingerprint"].endswith("[... cut at 10 KiB];")
     assert "values (?, ?), ..." in giant["fingerprint"] and len(giant["fingerprint"]) < 200
     assert len(giant["example"]) <= 2000
@@ -156,7 +201,9 @@ def test_extended_protocol_and_quoted_names_per_fingerprint_as_pgbadger(cluster,
     -M extended and -M prepared), an error between them, and tables whose quoted names
     differ only by a digit ("tabel 1", "tabel 2"): each fingerprint counted as pgBadger does."""
     fresh_log(cluster, "%m [%p] %q%u@%d ")
-    cluster.psql('CREATE TABLE IF NOT EXISTS "tabel 1" (id int); CREATE TABLE IF NOT EXISTS "tabel 2" (id int)')
+    cluster.psql(
+        'CREATE TABLE IF NOT EXISTS "tabel 1" (id int); CREATE TABLE IF NOT EXISTS "tabel 2" (id int)'
+    )
     for table, times in (("tabel 1", 3), ("tabel 2", 5)):
         cluster.psql("".join(f'SELECT * FROM "{table}" WHERE id = {i};\n' for i in range(times)))
     cluster.pgbench("-i", "-s", "1", "-q")
@@ -171,9 +218,25 @@ def test_extended_protocol_and_quoted_names_per_fingerprint_as_pgbadger(cluster,
     ours = summarize_local([str(log)], prefix="%m [%p] %q%u@%d ", top=10000)
 
     out = tmp_path / "per-fingerprint.json"
-    proc = subprocess.run([shutil.which("pgbadger") or "/usr/bin/pgbadger", "-q", "-j", "1", "-f", "stderr",
-                           "--prefix", "%m [%p] %q%u@%d ", "-o", str(out), str(log)],
-                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            shutil.which("pgbadger") or "/usr/bin/pgbadger",
+            "-q",
+            "-j",
+            "1",
+            "-f",
+            "stderr",
+            "--prefix",
+            "%m [%p] %q%u@%d ",
+            "-o",
+            str(out),
+            str(log),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     badger = json.loads(out.read_text())
     theirs: dict[str, int] = {}

@@ -49,16 +49,20 @@ def test_a_weekday_set_is_read_file_by_file_and_judged_on_its_newest(tmp_path):
     first = run(host, None)
 
     assert sorted(first["files"]) == sorted(str(f) for f in files)
-    assert sum(f["summary"]["error_count"] for f in first["files"].values()) == errors_by_grep(*files)
+    assert sum(f["summary"]["error_count"] for f in first["files"].values()) == errors_by_grep(
+        *files
+    )
     assert sorted(first["cursors"]) == sorted(str(f) for f in files)  # one cursor per member
     assert first["warnings"] == []
     # staleness is the set's: six old weekday files do not make six "not written" warnings
     state = probe.log_state(collector.as_glob(entry), 60)
-    assert state["set"] and state["files"] == 7 and state["fresh"] and state["newest"] == str(files[0])
+    assert (
+        state["set"] and state["files"] == 7 and state["fresh"] and state["newest"] == str(files[0])
+    )
 
     # today's file grows; nothing else changes: only the new lines are read
     with files[0].open("ab") as handle:
-        handle.write(b"2026-12-01 08:00:00.000 UTC [999] u@d ERROR:  relation \"x\" does not exist\n")
+        handle.write(b'2026-12-01 08:00:00.000 UTC [999] u@d ERROR:  relation "x" does not exist\n')
     second = run(host, first)
     read = {path: f["summary"]["lines"] for path, f in second["files"].items()}
     assert read[str(files[0])] == 1 and all(n == 0 for p, n in read.items() if p != str(files[0]))
@@ -77,8 +81,14 @@ def test_a_weekday_set_is_read_file_by_file_and_judged_on_its_newest(tmp_path):
 
 def test_a_set_that_matches_nothing_is_said(tmp_path):
     host = HostConfig(name="db", logs=[str(tmp_path / "postgresql-%Y-%m-%d_%H%M%S.log")])
-    data = collector.from_answer(engine.run_request({**collector.build_request(host, None), "quiet_seconds": 0}))
-    assert data.unavailable == {str(tmp_path / "postgresql-*-*-*_***.log"): f"{tmp_path}/postgresql-*-*-*_***.log: no file matches"}
+    data = collector.from_answer(
+        engine.run_request({**collector.build_request(host, None), "quiet_seconds": 0})
+    )
+    assert data.unavailable == {
+        str(
+            tmp_path / "postgresql-*-*-*_***.log"
+        ): f"{tmp_path}/postgresql-*-*-*_***.log: no file matches"
+    }
     state = probe.log_state(collector.as_glob(host.logs[0]), 60)
     assert state["exists"] is False and state["error"] == "no file matches"
 
@@ -89,11 +99,14 @@ def test_upstream_default_file_names_are_a_set(tmp_path):
         (tmp_path / name).write_bytes(PG.read_bytes())
         stamp = time.time() - age * 86400
         os.utime(tmp_path / name, (stamp, stamp))
-    host = HostConfig(name="db", logs=[str(tmp_path / "postgresql-%Y-%m-%d_%H%M%S.log")],
-                      log_line_prefix=PREFIX)
+    host = HostConfig(
+        name="db", logs=[str(tmp_path / "postgresql-%Y-%m-%d_%H%M%S.log")], log_line_prefix=PREFIX
+    )
     data = run(host, None)
     assert sorted(Path(p).name for p in data["files"]) == sorted(names)
-    assert sum(f["summary"]["error_count"] for f in data["files"].values()) == 2 * errors_by_grep(PG)
+    assert sum(f["summary"]["error_count"] for f in data["files"].values()) == 2 * errors_by_grep(
+        PG
+    )
 
 
 def test_a_glob_set_rotated_by_logrotate_is_never_read_twice(tmp_path):
@@ -101,8 +114,10 @@ def test_a_glob_set_rotated_by_logrotate_is_never_read_twice(tmp_path):
     import gzip
     import shutil
 
-    spse = b"".join(b"011026 07:%02d:00 ERROR ~ NullPointerException nomor %d\n" % (i % 60, i)
-                    for i in range(40))
+    spse = b"".join(
+        b"011026 07:%02d:00 ERROR ~ NullPointerException nomor %d\n" % (i % 60, i)
+        for i in range(40)
+    )
     lines = spse.splitlines(keepends=True)
     log = tmp_path / "application.log"
     host = HostConfig(name="app", logs=[str(tmp_path / "application.log*")])
@@ -122,8 +137,10 @@ def test_a_glob_set_rotated_by_logrotate_is_never_read_twice(tmp_path):
     log.rename(tmp_path / "application.log.1")  # rotation: rename, the program writes a new file
     append(lines[15:18])
     counted += total(second := run(host, first))
-    with open(tmp_path / "application.log.1", "rb") as src, \
-            gzip.open(tmp_path / "application.log.2.gz", "wb") as dst:  # then compressed, next night
+    with (
+        open(tmp_path / "application.log.1", "rb") as src,
+        gzip.open(tmp_path / "application.log.2.gz", "wb") as dst,
+    ):  # then compressed, next night
         shutil.copyfileobj(src, dst)
     (tmp_path / "application.log.1").unlink()
     log.rename(tmp_path / "application.log.1")
@@ -148,10 +165,14 @@ def test_per_day_figures_agree_with_pgbadger_for_each_day(tmp_path):
         # not at 00:00:00.000 exactly: pgBadger's --begin leaves that instant out (ours counts
         # it on the new day), a boundary quirk that says nothing about either count
         for second in range(5, 60, 15):
-            lines.append(f"{stamp}:{second:02d}.000 UTC [{100 + minute}] spse@epns LOG:  duration: "
-                         f"{1 + (minute * 7 + second) % 13}.250 ms  statement: SELECT * FROM paket WHERE id = {minute}")
+            lines.append(
+                f"{stamp}:{second:02d}.000 UTC [{100 + minute}] spse@epns LOG:  duration: "
+                f"{1 + (minute * 7 + second) % 13}.250 ms  statement: SELECT * FROM paket WHERE id = {minute}"
+            )
         if minute % 9 == 0:
-            lines.append(f"{stamp}:30.500 UTC [{100 + minute}] spse@epns ERROR:  relation \"t{minute}\" does not exist")
+            lines.append(
+                f'{stamp}:30.500 UTC [{100 + minute}] spse@epns ERROR:  relation "t{minute}" does not exist'
+            )
     log = tmp_path / "postgresql.log"
     half = len(lines) // 2
     log.write_text("\n".join(lines[:half]) + "\n")
@@ -162,18 +183,52 @@ def test_per_day_figures_agree_with_pgbadger_for_each_day(tmp_path):
     second = run(host, first)
 
     def ours(day):
-        parts = [d["days"][day] for d in (first, second) for d in d["files"].values() if day in d["days"]]
-        return (sum(p["query_count"] for p in parts), sum(p["by_severity"].get("ERROR", 0) for p in parts))
+        parts = [
+            d["days"][day] for d in (first, second) for d in d["files"].values() if day in d["days"]
+        ]
+        return (
+            sum(p["query_count"] for p in parts),
+            sum(p["by_severity"].get("ERROR", 0) for p in parts),
+        )
 
     for day in ("2026-11-30", "2026-12-01"):
         out = tmp_path / f"{day}.json"
-        proc = subprocess.run([shutil.which("pgbadger") or "/usr/bin/pgbadger", "-q", "-j", "1", "-f", "stderr",
-                               "--prefix", prefix, "--begin", f"{day} 00:00:00", "--end", f"{day} 23:59:59",
-                               "-o", str(out), str(log)], capture_output=True, text=True, check=False,
-                              cwd=tmp_path, env={"TZ": "UTC", "PATH": "/usr/bin:/bin"})
+        proc = subprocess.run(
+            [
+                shutil.which("pgbadger") or "/usr/bin/pgbadger",
+                "-q",
+                "-j",
+                "1",
+                "-f",
+                "stderr",
+                "--prefix",
+                prefix,
+                "--begin",
+                f"{day} 00:00:00",
+                "--end",
+                f"{day} 23:59:59",
+                "-o",
+                str(out),
+                str(log),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            env={"TZ": "UTC", "PATH": "/usr/bin:/bin"},
+        )
         assert proc.returncode == 0, proc.stderr
         data = json.loads(out.read_text())
-        queries = sum(db.get("queries_number", 0) for db in data["overall_stat"].values() if isinstance(db, dict))
-        errors = sum(info["count"] for db in data["error_info"].values() if isinstance(db, dict)
-                     for message, info in db.items() if message.startswith("ERROR:"))
+        queries = sum(
+            db.get("queries_number", 0)
+            for db in data["overall_stat"].values()
+            if isinstance(db, dict)
+        )
+        errors = sum(
+            info["count"]
+            for db in data["error_info"].values()
+            if isinstance(db, dict)
+            for message, info in db.items()
+            if message.startswith("ERROR:")
+        )
         assert ours(day) == (queries, errors) != (0, 0), day

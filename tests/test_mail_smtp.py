@@ -18,8 +18,11 @@ NOW = datetime.fromisoformat("2026-12-01T09:00:00+07:00")
 
 def make_config(server, tmp_path: Path, **mail_extra):
     section = {
-        "smtp_host": server.host, "smtp_port": server.port, "timeout": 5,
-        "sender": "LPSE Kabupaten Uji <lpse@uji.example>", "helpdesk": ["helpdesk@uji.example"],
+        "smtp_host": server.host,
+        "smtp_port": server.port,
+        "timeout": 5,
+        "sender": "LPSE Kabupaten Uji <lpse@uji.example>",
+        "helpdesk": ["helpdesk@uji.example"],
         **mail_extra,
     }
     return parse_config({"lpse": {"data_dir": str(tmp_path / "data")}, "mail": section})
@@ -32,15 +35,22 @@ def open_store(tmp_path: Path) -> Store:
 def test_message_goes_through_the_outbox_with_text_html_and_attachment(smtp_server, tmp_path):
     config = make_config(smtp_server, tmp_path)
     store = open_store(tmp_path)
-    ics = mail.calendar_event("uid-1@uji.example", 0, NOW, NOW + timedelta(hours=2), "Uji",
-                              "desc", NOW)
+    ics = mail.calendar_event(
+        "uid-1@uji.example", 0, NOW, NOW + timedelta(hours=2), "Uji", "desc", NOW
+    )
     message = mail.build_message(
-        config, to=["a@uji.example"], cc=["b@uji.example"], bcc=["rahasia@uji.example"],
-        subject="Laporan harian — Senin", text="Isi laporan: ✓ selesai\n",
+        config,
+        to=["a@uji.example"],
+        cc=["b@uji.example"],
+        bcc=["rahasia@uji.example"],
+        subject="Laporan harian — Senin",
+        text="Isi laporan: ✓ selesai\n",
         html="<p>Isi laporan</p>",
         attachments=[mail.Attachment("acara.ics", ics, "text/calendar", {"method": "PUBLISH"})],
     )
-    outbox_id = mail.queue_message(store, message, "report-daily", ref="report:2026-12-01", now=NOW).id
+    outbox_id = mail.queue_message(
+        store, message, "report-daily", ref="report:2026-12-01", now=NOW
+    ).id
     assert [r["status"] for r in mail.outbox_rows(store)] == ["queued"]
     assert smtp_server.received == []  # spooled, not sent yet
 
@@ -53,7 +63,10 @@ def test_message_goes_through_the_outbox_with_text_html_and_attachment(smtp_serv
     parsed = received.message
     assert parsed["Bcc"] is None  # Bcc travels in the envelope only
     assert str(parsed["Subject"]) == "Laporan harian — Senin"
-    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == "Isi laporan: ✓ selesai\n"
+    assert (
+        parsed.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        == "Isi laporan: ✓ selesai\n"
+    )
     assert parsed.get_body(("html",)).get_content().strip() == "<p>Isi laporan</p>"
     (attachment,) = list(parsed.iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
@@ -70,8 +83,9 @@ def test_same_message_id_is_spooled_and_sent_once(smtp_server, tmp_path):
     message_id = mail.message_key(config, "uji", 1, "helpdesk")
 
     def build():
-        return mail.build_message(config, to=["a@uji.example"], subject="s", text="t",
-                                  message_id=message_id)
+        return mail.build_message(
+            config, to=["a@uji.example"], subject="s", text="t", message_id=message_id
+        )
 
     first = mail.queue_message(store, build(), "test").id
     assert mail.queue_message(store, build(), "test").id == first
@@ -86,8 +100,14 @@ def test_server_down_keeps_everything_and_flush_later_delivers_each_once(smtp_se
     config = make_config(smtp_server, tmp_path)
     store = open_store(tmp_path)
     smtp_server.stop()
-    ids = [mail.queue_message(store, mail.build_message(config, to=[f"p{i}@uji.example"], subject=f"m{i}",
-                                                  text="x"), "test").id for i in range(3)]
+    ids = [
+        mail.queue_message(
+            store,
+            mail.build_message(config, to=[f"p{i}@uji.example"], subject=f"m{i}", text="x"),
+            "test",
+        ).id
+        for i in range(3)
+    ]
 
     down = mail.flush(store, config, NOW)
 
@@ -103,16 +123,21 @@ def test_server_down_keeps_everything_and_flush_later_delivers_each_once(smtp_se
     again = mail.flush(store, config, NOW + timedelta(minutes=10))
 
     assert back.ok and back.sent == ids and again.sent == []
-    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == [f"p{i}@uji.example" for i in range(3)]
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == [
+        f"p{i}@uji.example" for i in range(3)
+    ]
 
 
 def test_starttls_and_login_with_password_from_a_file(smtp_tls_server, tmp_path):
     secret = tmp_path / "smtp-password"
     secret.write_text(TLS_PASSWORD + "\n")
-    config = make_config(smtp_tls_server, tmp_path, starttls=True, username=TLS_USER,
-                         password_file=str(secret))
+    config = make_config(
+        smtp_tls_server, tmp_path, starttls=True, username=TLS_USER, password_file=str(secret)
+    )
     store = open_store(tmp_path)
-    mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="tls", text="x"), "t")
+    mail.queue_message(
+        store, mail.build_message(config, to=["a@uji.example"], subject="tls", text="x"), "t"
+    )
 
     result = mail.flush(store, config, NOW)
 
@@ -123,10 +148,13 @@ def test_starttls_and_login_with_password_from_a_file(smtp_tls_server, tmp_path)
 def test_wrong_password_is_a_config_error_and_the_message_waits(smtp_tls_server, tmp_path):
     secret = tmp_path / "smtp-password"
     secret.write_text("salah")
-    config = make_config(smtp_tls_server, tmp_path, starttls=True, username=TLS_USER,
-                         password_file=str(secret))
+    config = make_config(
+        smtp_tls_server, tmp_path, starttls=True, username=TLS_USER, password_file=str(secret)
+    )
     store = open_store(tmp_path)
-    mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t")
+    mail.queue_message(
+        store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t"
+    )
 
     result = mail.flush(store, config, NOW)
 
@@ -137,10 +165,17 @@ def test_wrong_password_is_a_config_error_and_the_message_waits(smtp_tls_server,
 
 
 def test_missing_password_file_is_named(smtp_tls_server, tmp_path):
-    config = make_config(smtp_tls_server, tmp_path, starttls=True, username=TLS_USER,
-                         password_file=str(tmp_path / "nope"))
+    config = make_config(
+        smtp_tls_server,
+        tmp_path,
+        starttls=True,
+        username=TLS_USER,
+        password_file=str(tmp_path / "nope"),
+    )
     store = open_store(tmp_path)
-    mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t")
+    mail.queue_message(
+        store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t"
+    )
     result = mail.flush(store, config, NOW)
     assert result.error_exit == ExitCode.CONFIG
     assert str(tmp_path / "nope") in result.error and "password_file" in result.error
@@ -149,8 +184,9 @@ def test_missing_password_file_is_named(smtp_tls_server, tmp_path):
 def test_without_starttls_the_server_refuses_and_the_message_waits(smtp_tls_server, tmp_path):
     config = make_config(smtp_tls_server, tmp_path)  # starttls = false
     store = open_store(tmp_path)
-    outbox_id = mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="x",
-                                                       text="x"), "t").id
+    outbox_id = mail.queue_message(
+        store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t"
+    ).id
     result = mail.flush(store, config, NOW)
     # 530 at MAIL FROM is about our session (TLS required), not this message:
     # nothing is marked failed, the flush says to fix the config (exit 4)
@@ -165,11 +201,14 @@ def test_without_starttls_the_server_refuses_and_the_message_waits(smtp_tls_serv
 def test_a_send_interrupted_mid_way_is_retried_after_the_stale_period(smtp_server, tmp_path):
     config = make_config(smtp_server, tmp_path)
     store = open_store(tmp_path)
-    outbox_id = mail.queue_message(store, mail.build_message(config, to=["a@uji.example"], subject="x",
-                                                       text="x"), "t").id
+    outbox_id = mail.queue_message(
+        store, mail.build_message(config, to=["a@uji.example"], subject="x", text="x"), "t"
+    ).id
     # what a run that died between claiming and marking leaves behind
-    store.execute("UPDATE outbox SET status = 'sending', last_attempt_at = ? WHERE id = ?",
-                  [NOW.isoformat(), outbox_id])
+    store.execute(
+        "UPDATE outbox SET status = 'sending', last_attempt_at = ? WHERE id = ?",
+        [NOW.isoformat(), outbox_id],
+    )
 
     soon = mail.flush(store, config, NOW + timedelta(minutes=1))
     assert soon.sent == [] and smtp_server.received == []

@@ -24,7 +24,9 @@ def at(moment: str):
         yield
 
 
-def write_config(tmp_path: Path, server, timezone: str = "Asia/Jakarta", maintenance: str = "") -> str:
+def write_config(
+    tmp_path: Path, server, timezone: str = "Asia/Jakarta", maintenance: str = ""
+) -> str:
     path = tmp_path / "lpsectl.toml"
     path.write_text(
         "[lpse]\n"
@@ -44,10 +46,27 @@ def lpsectl(config: str, *args: str):
     return run_cli("--config", config, *args)
 
 
-def schedule(config: str, start: str = "2026-12-08 07:00", duration: str = "4h",
-             reason: str = "Pembaruan PostgreSQL 15", *extra: str) -> int:
-    result = lpsectl(config, "maintenance", "schedule", "--start", start, "--duration", duration,
-                     "--reason", reason, "--format", "json", *extra)
+def schedule(
+    config: str,
+    start: str = "2026-12-08 07:00",
+    duration: str = "4h",
+    reason: str = "Pembaruan PostgreSQL 15",
+    *extra: str,
+) -> int:
+    result = lpsectl(
+        config,
+        "maintenance",
+        "schedule",
+        "--start",
+        start,
+        "--duration",
+        duration,
+        "--reason",
+        reason,
+        "--format",
+        "json",
+        *extra,
+    )
     assert result.exit_code == 0, result.stderr
     return result.json()["id"]
 
@@ -61,13 +80,27 @@ def calendar_of(message) -> tuple[str, object]:
 NOW = "2026-12-01 02:00:00+00:00"  # Selasa, 1 Desember 2026 pukul 09.00 WIB
 
 
-def test_scheduling_two_days_ahead_is_refused_with_the_earliest_allowed_start(smtp_server, tmp_path):
+def test_scheduling_two_days_ahead_is_refused_with_the_earliest_allowed_start(
+    smtp_server, tmp_path
+):
     config = write_config(tmp_path, smtp_server)
     with at(NOW):
-        result = lpsectl(config, "maintenance", "schedule", "--start", "2026-12-03 09:00",
-                         "--duration", "2h", "--reason", "x")
+        result = lpsectl(
+            config,
+            "maintenance",
+            "schedule",
+            "--start",
+            "2026-12-03 09:00",
+            "--duration",
+            "2h",
+            "--reason",
+            "x",
+        )
     assert result.exit_code == 2
-    assert "earliest allowed start is Friday, 4 December 2026 at 09:00 WIB (2026-12-04 09:00)" in result.stderr
+    assert (
+        "earliest allowed start is Friday, 4 December 2026 at 09:00 WIB (2026-12-04 09:00)"
+        in result.stderr
+    )
     with at(NOW):
         listed = lpsectl(config, "maintenance", "list", "--format", "json")
     assert listed.json() == []
@@ -77,11 +110,33 @@ def test_overlaps_are_refused_and_emergencies_recorded(smtp_server, tmp_path):
     config = write_config(tmp_path, smtp_server)
     with at(NOW):
         first = schedule(config)
-        clash = lpsectl(config, "maintenance", "schedule", "--start", "2026-12-08 10:00",
-                        "--duration", "2h", "--reason", "x")
-        urgent = lpsectl(config, "maintenance", "schedule", "--start", "2026-12-01 20:00",
-                         "--duration", "1h", "--reason", "Ganti disk", "--emergency",
-                         "--why", "disk RAID rusak", "--format", "json")
+        clash = lpsectl(
+            config,
+            "maintenance",
+            "schedule",
+            "--start",
+            "2026-12-08 10:00",
+            "--duration",
+            "2h",
+            "--reason",
+            "x",
+        )
+        urgent = lpsectl(
+            config,
+            "maintenance",
+            "schedule",
+            "--start",
+            "2026-12-01 20:00",
+            "--duration",
+            "1h",
+            "--reason",
+            "Ganti disk",
+            "--emergency",
+            "--why",
+            "disk RAID rusak",
+            "--format",
+            "json",
+        )
         shown = lpsectl(config, "maintenance", "show", str(urgent.json()["id"]), "--format", "json")
     assert clash.exit_code == 2 and f"overlaps maintenance window {first}" in clash.stderr
     assert urgent.exit_code == 0 and urgent.json()["emergency"] is True
@@ -110,7 +165,9 @@ def test_announce_sends_helpdesk_and_one_mail_per_committee_with_a_valid_ics(smt
     for message in [helpdesk, *committees.values()]:
         types = [p.get_content_type() for p in message.walk() if not p.is_multipart()]
         assert types == ["text/plain", "text/html", "text/calendar"]
-        assert "Selasa, 8 Desember 2026 pukul 07.00 WIB" in message.get_body(("plain",)).get_content()
+        assert (
+            "Selasa, 8 Desember 2026 pukul 07.00 WIB" in message.get_body(("plain",)).get_content()
+        )
         method, event = calendar_of(message)
         assert method == "PUBLISH" and int(event["SEQUENCE"]) == 0
         assert event.decoded("DTSTART") == datetime(2026, 12, 8, 0, 0, tzinfo=UTC)
@@ -127,7 +184,9 @@ def test_announce_sends_helpdesk_and_one_mail_per_committee_with_a_valid_ics(smt
     running = files[f"maintenance-{window_id}-running-text.txt"].read_text().strip()
     assert running == out["running_text"] and len(running) <= 300
     assert "Selasa, 8 Desember 2026 pukul 07.00 WIB s.d. 11.00 WIB (4 jam)" in running
-    assert "Pembaruan PostgreSQL 15" in files[f"maintenance-{window_id}-announcement.html"].read_text()
+    assert (
+        "Pembaruan PostgreSQL 15" in files[f"maintenance-{window_id}-announcement.html"].read_text()
+    )
 
 
 def test_send_times_and_the_30_minute_checks_are_shown(smtp_server, tmp_path):
@@ -137,8 +196,10 @@ def test_send_times_and_the_30_minute_checks_are_shown(smtp_server, tmp_path):
         lpsectl(config, "maintenance", "announce", str(window_id))
         shown = lpsectl(config, "maintenance", "show", str(window_id), "--format", "json").json()
         text = lpsectl(config, "maintenance", "show", str(window_id)).stdout
-    assert all(m["status"] == "sent" and m["sent_at"].startswith("2026-12-01T09:00")
-               for m in shown["mails"])
+    assert all(
+        m["status"] == "sent" and m["sent_at"].startswith("2026-12-01T09:00")
+        for m in shown["mails"]
+    )
     checks = {c["check"]: c for c in shown["sop"]}
     assert checks["helpdesk within 30 minutes"]["ok"] is True
     assert checks["committee within 30 minutes"]["actual_minutes"] == 0
@@ -171,14 +232,18 @@ def test_smtp_down_loses_nothing_and_flush_delivers_each_exactly_once(smtp_serve
     assert len(message_ids) == 6 and len(set(message_ids)) == 6
 
 
-def test_markup_in_the_reason_is_escaped_in_html_and_harmless_in_running_text(smtp_server, tmp_path):
+def test_markup_in_the_reason_is_escaped_in_html_and_harmless_in_running_text(
+    smtp_server, tmp_path
+):
     config = write_config(tmp_path, smtp_server)
     reason = 'Upgrade <script>alert("x")</script> & <b>DB</b>'
     with at(NOW):
         window_id = schedule(config, "2026-12-08 07:00", "4h", reason)
         out = lpsectl(config, "maintenance", "announce", str(window_id), "--format", "json").json()
     html = Path(next(f for f in out["files"] if f.endswith(".html"))).read_text()
-    assert "<script>" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp;" in html
+    assert (
+        "<script>" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp;" in html
+    )
     assert "<" not in out["running_text"] and ">" not in out["running_text"]
     assert 'alert("x")' in out["running_text"]
     mail_html = smtp_server.received[0].message.get_body(("html",)).get_content()
@@ -190,7 +255,9 @@ def test_dry_run_shows_every_mail_and_sends_nothing(smtp_server, tmp_path):
     config = write_config(tmp_path, smtp_server)
     with at(NOW):
         window_id = schedule(config)
-        dry = lpsectl(config, "maintenance", "announce", str(window_id), "--dry-run", "--format", "json")
+        dry = lpsectl(
+            config, "maintenance", "announce", str(window_id), "--dry-run", "--format", "json"
+        )
         text = lpsectl(config, "maintenance", "announce", str(window_id), "--dry-run")
         listed = lpsectl(config, "maintenance", "list", "--format", "json").json()
         outbox = lpsectl(config, "outbox", "list", "--all", "--format", "json").json()
@@ -199,7 +266,10 @@ def test_dry_run_shows_every_mail_and_sends_nothing(smtp_server, tmp_path):
     assert messages[0]["cc"] == ["kepala@uji.example"]
     assert all(m["attachments"] == [f"maintenance-{window_id}.ics"] for m in messages)
     assert dry.json()["files"] == [] and not (tmp_path / "out").exists()
-    assert "Would send 6 e-mail(s)" in text.stdout and "Subject: Pemberitahuan pemeliharaan" in text.stdout
+    assert (
+        "Would send 6 e-mail(s)" in text.stdout
+        and "Subject: Pemberitahuan pemeliharaan" in text.stdout
+    )
     assert smtp_server.received == [] and outbox == [] and listed[0]["status"] == "scheduled"
 
 
@@ -216,9 +286,9 @@ def test_reminders_h3_h1_one_hour_started_and_finished(smtp_server, tmp_path):
         assert result.exit_code == 0, result.stderr
         return [s["kind"] for s in result.json()["sent"]]
 
-    assert remind("2026-12-04 23:00:00+00:00") == []                 # before H-3 (00:00 WIB on the 5th)
+    assert remind("2026-12-04 23:00:00+00:00") == []  # before H-3 (00:00 WIB on the 5th)
     assert remind("2026-12-05 00:05:00+00:00") == ["reminder-3d"]
-    assert remind("2026-12-05 00:20:00+00:00") == []                 # not twice
+    assert remind("2026-12-05 00:20:00+00:00") == []  # not twice
     assert remind("2026-12-07 00:05:00+00:00") == ["reminder-1d"]
     assert remind("2026-12-07 23:10:00+00:00") == ["reminder-1h"]
     assert remind("2026-12-08 00:05:00+00:00") == ["started"]
@@ -234,12 +304,22 @@ def test_reminders_h3_h1_one_hour_started_and_finished(smtp_server, tmp_path):
     assert subjects[4] == "Pemeliharaan selesai: SPSE LPSE Kabupaten Uji dapat diakses kembali"
     for notice in notices:
         assert notice.message["Bcc"] is None
-        assert "pokja5@contoh.example" in notice.rcpt_tos and "helpdesk@uji.example" in notice.rcpt_tos
+        assert (
+            "pokja5@contoh.example" in notice.rcpt_tos and "helpdesk@uji.example" in notice.rcpt_tos
+        )
     finished = notices[4].message.get_body(("plain",)).get_content()
     assert "sejak Selasa, 8 Desember 2026 pukul 10.40 WIB" in finished
     kinds = [e["kind"] for e in shown["history"]]
-    assert kinds == ["scheduled", "announced", "reminder-3d", "reminder-1d", "reminder-1h",
-                     "started", "finished", "completed"]
+    assert kinds == [
+        "scheduled",
+        "announced",
+        "reminder-3d",
+        "reminder-1d",
+        "reminder-1h",
+        "started",
+        "finished",
+        "completed",
+    ]
     assert shown["window"]["status"] == "completed"
 
 
@@ -261,19 +341,32 @@ def test_reschedule_and_cancel_update_the_same_calendar_entry(smtp_server, tmp_p
     with at(NOW):
         window_id = schedule(config)
         lpsectl(config, "maintenance", "announce", str(window_id))
-        moved = lpsectl(config, "maintenance", "reschedule", str(window_id), "--start",
-                        "2026-12-09 21:00", "--duration", "3h")
-        too_soon = lpsectl(config, "maintenance", "reschedule", str(window_id), "--start",
-                           "2026-12-02 21:00")
-        cancelled = lpsectl(config, "maintenance", "cancel", str(window_id), "--reason",
-                            "vendor menunda")
+        moved = lpsectl(
+            config,
+            "maintenance",
+            "reschedule",
+            str(window_id),
+            "--start",
+            "2026-12-09 21:00",
+            "--duration",
+            "3h",
+        )
+        too_soon = lpsectl(
+            config, "maintenance", "reschedule", str(window_id), "--start", "2026-12-02 21:00"
+        )
+        cancelled = lpsectl(
+            config, "maintenance", "cancel", str(window_id), "--reason", "vendor menunda"
+        )
     assert moved.exit_code == 0 and cancelled.exit_code == 0, (moved.stderr, cancelled.stderr)
     assert too_soon.exit_code == 2 and "earliest allowed start" in too_soon.stderr
     original_uid = str(calendar_of(smtp_server.received[0].message)[1]["UID"])
 
     update = smtp_server.received[6].message
     assert str(update["Subject"]).startswith("Perubahan jadwal pemeliharaan SPSE")
-    assert "Jadwal lama : Selasa, 8 Desember 2026 pukul 07.00 WIB" in update.get_body(("plain",)).get_content()
+    assert (
+        "Jadwal lama : Selasa, 8 Desember 2026 pukul 07.00 WIB"
+        in update.get_body(("plain",)).get_content()
+    )
     method, event = calendar_of(update)
     assert (method, str(event["UID"]), int(event["SEQUENCE"])) == ("PUBLISH", original_uid, 1)
     assert event.decoded("DTSTART") == datetime(2026, 12, 9, 14, 0, tzinfo=UTC)
@@ -290,11 +383,15 @@ def test_english_documents_and_wita_times(smtp_server, tmp_path):
     config = write_config(tmp_path, smtp_server, timezone="Asia/Makassar")
     with at(NOW):
         window_id = schedule(config)
-        result = lpsectl(config, "--lang", "en", "maintenance", "announce", str(window_id),
-                         "--format", "json")
+        result = lpsectl(
+            config, "--lang", "en", "maintenance", "announce", str(window_id), "--format", "json"
+        )
     assert result.exit_code == 0, result.stderr
     subject = str(smtp_server.received[0].message["Subject"])
-    assert subject == "SPSE maintenance notice, LPSE Kabupaten Uji: Tuesday, 8 December 2026 at 07:00 WITA"
+    assert (
+        subject
+        == "SPSE maintenance notice, LPSE Kabupaten Uji: Tuesday, 8 December 2026 at 07:00 WITA"
+    )
     assert result.json()["running_text"].startswith(
         "NOTICE: SPSE LPSE Kabupaten Uji will be unavailable from Tuesday, 8 December 2026 at 07:00 WITA to 11:00 WITA"
     )
@@ -325,20 +422,32 @@ def test_late_first_announcement_is_refused_unless_emergency(smtp_server, tmp_pa
 
 def test_unknown_window_and_bad_config_are_named(smtp_server, tmp_path):
     config = write_config(tmp_path, smtp_server, maintenance="min_notice_days = -1\n")
-    result = lpsectl(config, "maintenance", "schedule", "--start", "2030-01-01 10:00",
-                     "--duration", "1h", "--reason", "x")
+    result = lpsectl(
+        config,
+        "maintenance",
+        "schedule",
+        "--start",
+        "2030-01-01 10:00",
+        "--duration",
+        "1h",
+        "--reason",
+        "x",
+    )
     assert result.exit_code == 4 and "maintenance.min_notice_days" in result.stderr
     config = write_config(tmp_path, smtp_server)
     missing = lpsectl(config, "maintenance", "show", "42")
     assert missing.exit_code == 2 and "maintenance window 42 does not exist" in missing.stderr
 
 
-def test_hostile_committees_file_every_other_committee_gets_exactly_one_mail(scripted_smtp, tmp_path):
+def test_hostile_committees_file_every_other_committee_gets_exactly_one_mail(
+    scripted_smtp, tmp_path
+):
     """Issue 12, done-when: a refused address, a non-ASCII one on a server without
     SMTPUTF8, a CR/LF row, a committee missing from the file, and a committee
     inserted in the middle after the first announce."""
-    server = scripted_smtp(rcpt_replies={"pokja2@contoh.example": "550 5.1.1 mailbox unavailable"},
-                           smtputf8=False)
+    server = scripted_smtp(
+        rcpt_replies={"pokja2@contoh.example": "550 5.1.1 mailbox unavailable"}, smtputf8=False
+    )
     committees = tmp_path / "pokja.csv"
     rows = [
         "name,email,satker",
@@ -350,7 +459,9 @@ def test_hostile_committees_file_every_other_committee_gets_exactly_one_mail(scr
     ]
     committees.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
     config = write_config(tmp_path, server)
-    Path(config).write_text(Path(config).read_text().replace(str(DATA / "pokja.csv"), str(committees)))
+    Path(config).write_text(
+        Path(config).read_text().replace(str(DATA / "pokja.csv"), str(committees))
+    )
     with at(NOW):
         window_id = schedule(config)
         first = lpsectl(config, "maintenance", "announce", str(window_id), "--format", "json")
@@ -358,10 +469,16 @@ def test_hostile_committees_file_every_other_committee_gets_exactly_one_mail(scr
     got = sorted(a for r in server.received for a in r.rcpt_tos)
     assert got == ["helpdesk@uji.example", "kepala@uji.example", "pokja1@contoh.example"]
     assert "curi@evil.example" not in str(server.handler.rcpt_seen)
-    assert "pokja.csv:5: committee 'Pokja Jahat'" in first.stderr and "control character" in first.stderr
+    assert (
+        "pokja.csv:5: committee 'Pokja Jahat'" in first.stderr
+        and "control character" in first.stderr
+    )
     with (DATA / "tender-schedule.csv").open(newline="") as handle:  # an independent count
-        in_window = [r for r in csv.DictReader(handle)
-                     if r["mulai"] < "2026-12-08 11:00" and r["selesai"] > "2026-12-08 07:00"]
+        in_window = [
+            r
+            for r in csv.DictReader(handle)
+            if r["mulai"] < "2026-12-08 11:00" and r["selesai"] > "2026-12-08 07:00"
+        ]
     fives = [r for r in in_window if r["pokja"] == "Pokja Pemilihan 5"]
     fours = [r for r in in_window if r["pokja"] == "Pokja Pemilihan 4"]
     assert f"'Pokja Pemilihan 5' has {len(fives)} tender stage(s) in the window" in first.stderr
@@ -370,13 +487,24 @@ def test_hostile_committees_file_every_other_committee_gets_exactly_one_mail(scr
     assert helpdesk_text.count("Pokja Pemilihan 5:") == 1
     stage_lines = [line.strip() for line in helpdesk_text.splitlines() if line.startswith("      ")]
     assert len(stage_lines) == len(fives) + len(fours) > 0
-    assert all(any(line.startswith(f"{r['kode_tender']} {r['nama_paket']}: {r['tahap']}") for line in stage_lines)
-               for r in fives)
+    assert all(
+        any(
+            line.startswith(f"{r['kode_tender']} {r['nama_paket']}: {r['tahap']}")
+            for line in stage_lines
+        )
+        for r in fives
+    )
 
-    outcomes = {r["address"]: (r["status"], r["reply"])
-                for m in first.json()["flush"]["recipients"] for r in [m]}
+    outcomes = {
+        r["address"]: (r["status"], r["reply"])
+        for m in first.json()["flush"]["recipients"]
+        for r in [m]
+    }
     assert outcomes["pokja2@contoh.example"] == ("failed", "550 5.1.1 mailbox unavailable")
-    assert outcomes["pokjā3@contoh.example"][0] == "failed" and "SMTPUTF8" in outcomes["pokjā3@contoh.example"][1]
+    assert (
+        outcomes["pokjā3@contoh.example"][0] == "failed"
+        and "SMTPUTF8" in outcomes["pokjā3@contoh.example"][1]
+    )
 
     # a committee inserted in the middle of the file; the announcement is made again
     rows.insert(2, "Pokja Pemilihan 4,pokja4@contoh.example,Setda")
@@ -386,15 +514,20 @@ def test_hostile_committees_file_every_other_committee_gets_exactly_one_mail(scr
         flushed = lpsectl(config, "outbox", "flush")
         listed = lpsectl(config, "outbox", "list", "--all", "--format", "json").json()
         shown = lpsectl(config, "maintenance", "show", str(window_id), "--format", "json").json()
-    new = sorted(a for r in server.received[1 + 1:] for a in r.rcpt_tos)
+    new = sorted(a for r in server.received[1 + 1 :] for a in r.rcpt_tos)
     assert new == ["pokja4@contoh.example"]  # exactly the missing mail, nobody twice
     assert len(server.received) == 3
     assert again.exit_code == 1 and flushed.exit_code == 0
-    assert "was refused earlier for pokja2@contoh.example (550 5.1.1 mailbox unavailable)" in again.stderr
+    assert (
+        "was refused earlier for pokja2@contoh.example (550 5.1.1 mailbox unavailable)"
+        in again.stderr
+    )
     assert not [m for m in listed if m["status"] in ("sending", "queued", "deferred")]
     assert {m["status"] for m in listed} == {"sent", "failed"}
     checks = {c["check"]: c["ok"] for c in shown["sop"]}
-    assert checks["committee within 30 minutes"] is False  # two committees were never told by e-mail
+    assert (
+        checks["committee within 30 minutes"] is False
+    )  # two committees were never told by e-mail
 
 
 def test_a_second_announce_at_the_same_time_exits_6(smtp_server, tmp_path):
@@ -406,7 +539,9 @@ def test_a_second_announce_at_the_same_time_exits_6(smtp_server, tmp_path):
         with job_lock(tmp_path / "data", f"maintenance-announce-{window_id}"):
             second = lpsectl(config, "maintenance", "announce", str(window_id))
         first = lpsectl(config, "maintenance", "announce", str(window_id), "--format", "json")
-        history = lpsectl(config, "maintenance", "show", str(window_id), "--format", "json").json()["history"]
+        history = lpsectl(config, "maintenance", "show", str(window_id), "--format", "json").json()[
+            "history"
+        ]
     assert second.exit_code == 6 and "another 'maintenance-announce-1' run" in second.stderr
     assert first.exit_code == 0, first.stderr
     assert [e["kind"] for e in history].count("announced") == 1

@@ -13,7 +13,9 @@ DATA = Path(__file__).parent / "data"
 REAL_CLOCK = ["asyncio", "aiosmtpd", "smtplib", "ssl", "socket", "selectors", "psycopg"]
 
 
-def test_announce_outage_and_flush_with_history_in_postgresql(pg_cluster_factory, smtp_server, tmp_path):
+def test_announce_outage_and_flush_with_history_in_postgresql(
+    pg_cluster_factory, smtp_server, tmp_path
+):
     cluster = pg_cluster_factory(preload=False, workload=False)
     cluster.psql("CREATE DATABASE lpsectl_maint")
     url = f"postgresql://postgres@{cluster.host}:{cluster.port}/lpsectl_maint"
@@ -23,13 +25,36 @@ def test_announce_outage_and_flush_with_history_in_postgresql(pg_cluster_factory
         + smtp_server.mail_toml(extra=f'committees_file = "{DATA / "pokja.csv"}"\n')
     )
     with freeze_time("2026-12-01 02:00:00+00:00", ignore=REAL_CLOCK):
-        scheduled = run_cli("--config", str(config), "maintenance", "schedule", "--start",
-                            "2026-12-08 07:00", "--duration", "4h", "--reason", "Upgrade",
-                            "--format", "json")
-        clash = run_cli("--config", str(config), "maintenance", "schedule", "--start",
-                        "2026-12-08 08:00", "--duration", "1h", "--reason", "x")
+        scheduled = run_cli(
+            "--config",
+            str(config),
+            "maintenance",
+            "schedule",
+            "--start",
+            "2026-12-08 07:00",
+            "--duration",
+            "4h",
+            "--reason",
+            "Upgrade",
+            "--format",
+            "json",
+        )
+        clash = run_cli(
+            "--config",
+            str(config),
+            "maintenance",
+            "schedule",
+            "--start",
+            "2026-12-08 08:00",
+            "--duration",
+            "1h",
+            "--reason",
+            "x",
+        )
         smtp_server.stop()
-        down = run_cli("--config", str(config), "maintenance", "announce", str(scheduled.json()["id"]))
+        down = run_cli(
+            "--config", str(config), "maintenance", "announce", str(scheduled.json()["id"])
+        )
         smtp_server.start()
         flushed = run_cli("--config", str(config), "outbox", "flush", "--format", "json")
         again = run_cli("--config", str(config), "outbox", "flush", "--format", "json")

@@ -18,19 +18,40 @@ WITA = ZoneInfo("Asia/Makassar")
 DATA = "tests/data"
 
 
-def window(start: datetime, hours: int = 4, status: str = m.ANNOUNCED,
-           announced_at: datetime | None = None, wid: int = 1) -> m.Window:
+def window(
+    start: datetime,
+    hours: int = 4,
+    status: str = m.ANNOUNCED,
+    announced_at: datetime | None = None,
+    wid: int = 1,
+) -> m.Window:
     return m.Window(
-        id=wid, uid="u@x", start=start, end=start + timedelta(hours=hours), reason="r",
-        services=["SPSE"], status=status, emergency=False, emergency_why=None, sequence=0,
-        created_at=start - timedelta(days=10), announced_at=announced_at or start - timedelta(days=5),
+        id=wid,
+        uid="u@x",
+        start=start,
+        end=start + timedelta(hours=hours),
+        reason="r",
+        services=["SPSE"],
+        status=status,
+        emergency=False,
+        emergency_why=None,
+        sequence=0,
+        created_at=start - timedelta(days=10),
+        announced_at=announced_at or start - timedelta(days=5),
     )
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("4h", timedelta(hours=4)), ("90m", timedelta(minutes=90)), ("1h30m", timedelta(minutes=90)),
-    ("2d", timedelta(days=2)), ("45", timedelta(minutes=45)), ("1d 2h", timedelta(hours=26)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("4h", timedelta(hours=4)),
+        ("90m", timedelta(minutes=90)),
+        ("1h30m", timedelta(minutes=90)),
+        ("2d", timedelta(days=2)),
+        ("45", timedelta(minutes=45)),
+        ("1d 2h", timedelta(hours=26)),
+    ],
+)
 def test_parse_duration(text, expected):
     assert m.parse_duration(text) == expected
 
@@ -87,9 +108,14 @@ def test_min_notice_days_is_configurable():
 def test_overlaps_ignore_cancelled_and_touching_windows():
     base = datetime(2026, 12, 7, 22, 0, tzinfo=WIB)
     existing = [window(base, 4, wid=1), window(base + timedelta(days=1), 4, m.CANCELLED, wid=2)]
-    assert [w.id for w in m.find_overlaps(base + timedelta(hours=3), base + timedelta(hours=5), existing)] == [1]
+    assert [
+        w.id
+        for w in m.find_overlaps(base + timedelta(hours=3), base + timedelta(hours=5), existing)
+    ] == [1]
     assert m.find_overlaps(base + timedelta(hours=4), base + timedelta(hours=6), existing) == []
-    assert m.find_overlaps(base + timedelta(days=1), base + timedelta(days=1, hours=1), existing) == []
+    assert (
+        m.find_overlaps(base + timedelta(days=1), base + timedelta(days=1, hours=1), existing) == []
+    )
     assert m.find_overlaps(base, base + timedelta(hours=1), existing, exclude_id=1) == []
 
 
@@ -101,18 +127,28 @@ START = datetime(2026, 12, 7, 22, 0, tzinfo=WIB)
 OFFSETS = ["3d", "1d", "1h"]
 
 
-@pytest.mark.parametrize("moment,expected", [
-    ("2026-12-04 14:00+00:00", {"reminder-3d": "later", "reminder-1d": "later", "started": "later"}),
-    ("2026-12-04 15:00+00:00", {"reminder-3d": "due", "reminder-1d": "later", "reminder-1h": "later"}),
-    ("2026-12-06 15:05+00:00", {"reminder-1d": "due", "reminder-1h": "later"}),
-    ("2026-12-07 14:00+00:00", {"reminder-1h": "due", "started": "later"}),
-    ("2026-12-07 15:00+00:00", {"started": "due", "finished": "later"}),
-    ("2026-12-07 19:30+00:00", {"finished": "later"}),
-])
+@pytest.mark.parametrize(
+    "moment,expected",
+    [
+        (
+            "2026-12-04 14:00+00:00",
+            {"reminder-3d": "later", "reminder-1d": "later", "started": "later"},
+        ),
+        (
+            "2026-12-04 15:00+00:00",
+            {"reminder-3d": "due", "reminder-1d": "later", "reminder-1h": "later"},
+        ),
+        ("2026-12-06 15:05+00:00", {"reminder-1d": "due", "reminder-1h": "later"}),
+        ("2026-12-07 14:00+00:00", {"reminder-1h": "due", "started": "later"}),
+        ("2026-12-07 15:00+00:00", {"started": "due", "finished": "later"}),
+        ("2026-12-07 19:30+00:00", {"finished": "later"}),
+    ],
+)
 def test_reminder_plan_h3_h1_one_hour_started(moment, expected):
     with freeze_time(moment):
-        plan = m.reminder_plan(window(START, announced_at=START - timedelta(days=10)), OFFSETS,
-                               tz_now(WIB), done={})
+        plan = m.reminder_plan(
+            window(START, announced_at=START - timedelta(days=10)), OFFSETS, tz_now(WIB), done={}
+        )
     got = states(plan)
     assert {k: got[k] for k in expected} == expected
 
@@ -120,7 +156,9 @@ def test_reminder_plan_h3_h1_one_hour_started(moment, expected):
 def test_reminders_already_sent_are_not_due_again():
     now = datetime(2026, 12, 6, 23, 0, tzinfo=WIB)
     done = {"reminder-3d": now - timedelta(days=2), "reminder-1d": now - timedelta(hours=1)}
-    plan = m.reminder_plan(window(START, announced_at=START - timedelta(days=10)), OFFSETS, now, done)
+    plan = m.reminder_plan(
+        window(START, announced_at=START - timedelta(days=10)), OFFSETS, now, done
+    )
     assert states(plan)["reminder-1d"] == "sent"
     assert [p for p in plan if p.state == "due"] == []
 
@@ -128,8 +166,13 @@ def test_reminders_already_sent_are_not_due_again():
 def test_when_cron_missed_reminders_only_the_latest_goes_out():
     now = datetime(2026, 12, 7, 21, 30, tzinfo=WIB)  # 3d, 1d and 1h all passed, none sent
     plan = m.reminder_plan(window(START, announced_at=START - timedelta(days=10)), OFFSETS, now, {})
-    assert states(plan) == {"reminder-3d": "skip", "reminder-1d": "skip", "reminder-1h": "due",
-                            "started": "later", "finished": "later"}
+    assert states(plan) == {
+        "reminder-3d": "skip",
+        "reminder-1d": "skip",
+        "reminder-1h": "due",
+        "started": "later",
+        "finished": "later",
+    }
 
 
 def test_reminders_before_a_late_emergency_announcement_are_skipped():
@@ -144,7 +187,12 @@ def test_finished_is_due_at_the_end_only_with_auto_complete():
     after = START + timedelta(hours=4, minutes=1)
     w = window(START, status=m.STARTED)
     assert states(m.reminder_plan(w, OFFSETS, after, {"started": START}))["finished"] == "later"
-    assert states(m.reminder_plan(w, OFFSETS, after, {"started": START}, auto_complete=True))["finished"] == "due"
+    assert (
+        states(m.reminder_plan(w, OFFSETS, after, {"started": START}, auto_complete=True))[
+            "finished"
+        ]
+        == "due"
+    )
 
 
 def test_no_notices_for_unannounced_or_cancelled_windows():
@@ -188,7 +236,10 @@ def test_a_bad_committee_row_is_skipped_naming_file_and_line(tmp_path):
     found = read_committees(bad)
     assert [c.name for c in found] == ["Pokja A", "Pokja C"]
     (problem,) = found.problems
-    assert problem.startswith(f"{bad}:3: committee 'Pokja B': 'not-an-address'") and "no '@'" in problem
+    assert (
+        problem.startswith(f"{bad}:3: committee 'Pokja B': 'not-an-address'")
+        and "no '@'" in problem
+    )
     assert found.skipped == ["Pokja B"]
     missing = tmp_path / "nocol.csv"
     missing.write_text("nama,surel\nA,a@x.example\n")
@@ -199,10 +250,18 @@ def test_a_bad_committee_row_is_skipped_naming_file_and_line(tmp_path):
 def test_tender_columns_are_configurable(tmp_path):
     export = tmp_path / "jadwal.csv"
     export.write_text("kode;x\n")  # replaced below with a comma export using other names
-    export.write_text("id,paket,panitia,nama_tahap,awal,akhir\n"
-                      "77,Paket X,Pokja 9,Upload Penawaran,07/12/2026 08:00,07/12/2026 23:00\n")
-    columns = {"code": "id", "package": "paket", "committee": "panitia", "stage": "nama_tahap",
-               "start": "awal", "end": "akhir"}
+    export.write_text(
+        "id,paket,panitia,nama_tahap,awal,akhir\n"
+        "77,Paket X,Pokja 9,Upload Penawaran,07/12/2026 08:00,07/12/2026 23:00\n"
+    )
+    columns = {
+        "code": "id",
+        "package": "paket",
+        "committee": "panitia",
+        "stage": "nama_tahap",
+        "start": "awal",
+        "end": "akhir",
+    }
     (stage,) = read_tender_schedule(export, WIB, columns)
     assert stage.code == "77" and stage.end == datetime(2026, 12, 7, 23, 0, tzinfo=WIB)
     with pytest.raises(ConfigError, match="unknown field 'kode'"):
@@ -212,20 +271,30 @@ def test_tender_columns_are_configurable(tmp_path):
 def test_an_older_reminder_is_not_sent_after_a_later_one_went_out():
     now = datetime(2026, 12, 7, 21, 40, tzinfo=WIB)
     done = {"reminder-1h": now - timedelta(minutes=10)}
-    plan = m.reminder_plan(window(START, announced_at=START - timedelta(days=10)), OFFSETS, now, done)
+    plan = m.reminder_plan(
+        window(START, announced_at=START - timedelta(days=10)), OFFSETS, now, done
+    )
     assert states(plan)["reminder-1d"] == "skip" and states(plan)["reminder-3d"] == "skip"
 
 
-@pytest.mark.parametrize("encoding,delimiter", [("utf-8-sig", ","), ("cp1252", ";"), ("utf-16", "\t"),
-                                                ("utf-8", ";")])
+@pytest.mark.parametrize(
+    "encoding,delimiter", [("utf-8-sig", ","), ("cp1252", ";"), ("utf-16", "\t"), ("utf-8", ";")]
+)
 def test_committees_file_as_excel_saves_it(tmp_path, encoding, delimiter):
     path = tmp_path / "pokja.csv"
-    rows = [["Name", "Email", "Satker"], ["Pokja Pemilihan 1", "pokja1@contoh.example", "Dinas PU; Bina Marga"],
-            ["Pokja Pemilihan 2", "pokja2@contoh.example", "Dinas Kesehatan"]]
-    text = "\r\n".join(delimiter.join(f'"{c}"' if delimiter in c else c for c in row) for row in rows) + "\r\n"
+    rows = [
+        ["Name", "Email", "Satker"],
+        ["Pokja Pemilihan 1", "pokja1@contoh.example", "Dinas PU; Bina Marga"],
+        ["Pokja Pemilihan 2", "pokja2@contoh.example", "Dinas Kesehatan"],
+    ]
+    text = (
+        "\r\n".join(delimiter.join(f'"{c}"' if delimiter in c else c for c in row) for row in rows)
+        + "\r\n"
+    )
     path.write_bytes(text.encode(encoding))
     found = read_committees(path)
     assert [(c.name, c.emails, c.satker) for c in found] == [
         ("Pokja Pemilihan 1", ["pokja1@contoh.example"], "Dinas PU; Bina Marga"),
-        ("Pokja Pemilihan 2", ["pokja2@contoh.example"], "Dinas Kesehatan")]
+        ("Pokja Pemilihan 2", ["pokja2@contoh.example"], "Dinas Kesehatan"),
+    ]
     assert found.problems == []

@@ -39,7 +39,7 @@ def write_config(tmp_path: Path) -> Path:
     path.write_text(
         f"""[lpse]
 name = "LPSE Kabupaten Contoh"
-data_dir = "{tmp_path / 'data'}"
+data_dir = "{tmp_path / "data"}"
 
 [[hosts]]
 name = "spse-app"
@@ -66,14 +66,30 @@ def system_data(day: int, host: str, spse_running: bool = True) -> dict:
         "cpu": {"count": 4, "percent": 10.0 + day},
         "memory": {"total": 16 * GIB, "available": 8 * GIB, "used_percent": 40.0 + day / 2},
         "swap": {"total": 0, "used": 0, "used_percent": 0.0},
-        "filesystems": [{"mount": "/", "device": "/dev/sda1", "fstype": "ext4", "total": 100 * GIB,
-                         "used": (50 + day) * GIB, "free": (50 - day) * GIB,
-                         "used_percent": 50.0 + day}],
+        "filesystems": [
+            {
+                "mount": "/",
+                "device": "/dev/sda1",
+                "fstype": "ext4",
+                "total": 100 * GIB,
+                "used": (50 + day) * GIB,
+                "free": (50 - day) * GIB,
+                "used_percent": 50.0 + day,
+            }
+        ],
         "services": {
-            "spse": {"expected": is_app, "running": spse_running if is_app else False,
-                     "pid": 1234 if spse_running else None, "detail": ""},
-            "postgres": {"expected": not is_app, "running": True if not is_app else None,
-                         "pid": 99, "detail": ""},
+            "spse": {
+                "expected": is_app,
+                "running": spse_running if is_app else False,
+                "pid": 1234 if spse_running else None,
+                "detail": "",
+            },
+            "postgres": {
+                "expected": not is_app,
+                "running": True if not is_app else None,
+                "pid": 99,
+                "detail": "",
+            },
         },
         "logs": [],
         "probe": "psutil",
@@ -87,44 +103,104 @@ def postgres_data(day: int, reset_day: int = 20) -> dict:
         "database": "epns_prod",
         "server": {"version": "15.8", "version_num": 150008},
         "database_stats": {
-            "xact_commit": 10000 * base, "xact_rollback": 100 * base, "deadlocks": day // 10,
-            "temp_files": base, "blks_hit": 99000 * base, "blks_read": 1000 * base,
+            "xact_commit": 10000 * base,
+            "xact_rollback": 100 * base,
+            "deadlocks": day // 10,
+            "temp_files": base,
+            "blks_hit": 99000 * base,
+            "blks_read": 1000 * base,
             "stats_reset": "2026-10-20T00:00:00+07:00" if day >= reset_day else None,
             "size_bytes": (2 + day / 100) * GIB,
         },
-        "statements": {"count": 2, "total_calls": 100 * day, "stats_reset": None,
-                       "top_by_calls": [{"query": "SELECT * FROM paket WHERE pkt_id = $1", "calls": 90 * day,
-                                         "total_ms": 9.0 * day, "mean_ms": 0.1, "max_ms": 3.5}],
-                       "top_by_total_time": []},
+        "statements": {
+            "count": 2,
+            "total_calls": 100 * day,
+            "stats_reset": None,
+            "top_by_calls": [
+                {
+                    "query": "SELECT * FROM paket WHERE pkt_id = $1",
+                    "calls": 90 * day,
+                    "total_ms": 9.0 * day,
+                    "mean_ms": 0.1,
+                    "max_ms": 3.5,
+                }
+            ],
+            "top_by_total_time": [],
+        },
         "activity": {"max_connections": 100, "total": 20 + day, "usage_ratio": (20 + day) / 100},
     }
 
 
 def logs_data(source: str) -> dict:
     if source == "spse":
-        summary = {"format": "spse", "errors": [
-            {"severity": "ERROR", "signature": "NullPointerException at LelangCtr.view", "count": 3,
-             "example": "...", "first": None, "last": None},
-            {"severity": "ERROR", "signature": "Kode Error | timeout upload", "count": 1,
-             "example": "...", "first": None, "last": None},
-        ]}
+        summary = {
+            "format": "spse",
+            "errors": [
+                {
+                    "severity": "ERROR",
+                    "signature": "NullPointerException at LelangCtr.view",
+                    "count": 3,
+                    "example": "...",
+                    "first": None,
+                    "last": None,
+                },
+                {
+                    "severity": "ERROR",
+                    "signature": "Kode Error | timeout upload",
+                    "count": 1,
+                    "example": "...",
+                    "first": None,
+                    "last": None,
+                },
+            ],
+        }
     else:
-        summary = {"format": "stderr", "errors": [
-            {"severity": "ERROR", "signature": "deadlock detected", "count": 1, "example": "...",
-             "first": None, "last": None},
-        ]}
+        summary = {
+            "format": "stderr",
+            "errors": [
+                {
+                    "severity": "ERROR",
+                    "signature": "deadlock detected",
+                    "count": 1,
+                    "example": "...",
+                    "first": None,
+                    "last": None,
+                },
+            ],
+        }
     # the shape lpsectl.collect.logs.from_answer stores: files keyed by path
-    return {"files": {"/var/log/x.log": {"format": summary["format"], "summary": summary}},
-            "cursors": {}, "warnings": []}
+    return {
+        "files": {"/var/log/x.log": {"format": summary["format"], "summary": summary}},
+        "cursors": {},
+        "warnings": [],
+    }
 
 
-def insert_snapshot(store: Store, run_id: int, host: str, kind: str, moment: datetime, data: dict,
-                    ok: bool = True, unavailable: dict | None = None, error: str | None = None) -> None:
-    store.insert("snapshots", {
-        "run_id": run_id, "host": host, "kind": kind, "taken_at": moment.isoformat(),
-        "day": moment.date().isoformat(), "ok": int(ok), "error": error, "data": data,
-        "unavailable": unavailable or {},
-    })
+def insert_snapshot(
+    store: Store,
+    run_id: int,
+    host: str,
+    kind: str,
+    moment: datetime,
+    data: dict,
+    ok: bool = True,
+    unavailable: dict | None = None,
+    error: str | None = None,
+) -> None:
+    store.insert(
+        "snapshots",
+        {
+            "run_id": run_id,
+            "host": host,
+            "kind": kind,
+            "taken_at": moment.isoformat(),
+            "day": moment.date().isoformat(),
+            "ok": int(ok),
+            "error": error,
+            "data": data,
+            "unavailable": unavailable or {},
+        },
+    )
 
 
 def build_history(store: Store) -> None:
@@ -134,14 +210,35 @@ def build_history(store: Store) -> None:
         if day == 10:
             continue
         moment = datetime(2026, 10, day, 7, 0, tzinfo=WIB)
-        run_id = store.insert("runs", {"job": "collect", "started_at": moment.isoformat(),
-                                       "finished_at": moment.isoformat(), "status": "ok"})
+        run_id = store.insert(
+            "runs",
+            {
+                "job": "collect",
+                "started_at": moment.isoformat(),
+                "finished_at": moment.isoformat(),
+                "status": "ok",
+            },
+        )
         if day == 16:
-            insert_snapshot(store, run_id, "spse-app", "system", moment, {}, ok=False,
-                            error="spse-app: connection refused")
+            insert_snapshot(
+                store,
+                run_id,
+                "spse-app",
+                "system",
+                moment,
+                {},
+                ok=False,
+                error="spse-app: connection refused",
+            )
         else:
-            insert_snapshot(store, run_id, "spse-app", "system", moment,
-                            system_data(day, "spse-app", spse_running=day != 15))
+            insert_snapshot(
+                store,
+                run_id,
+                "spse-app",
+                "system",
+                moment,
+                system_data(day, "spse-app", spse_running=day != 15),
+            )
         insert_snapshot(store, run_id, "spse-app", "logs", moment, logs_data("spse"))
         if day >= 12:
             insert_snapshot(store, run_id, "spse-db", "system", moment, system_data(day, "spse-db"))
@@ -149,28 +246,49 @@ def build_history(store: Store) -> None:
             data = postgres_data(day)
             if day == 25:
                 del data["statements"]
-            insert_snapshot(store, run_id, "spse-db", "postgres", moment, data, unavailable=unavailable)
+            insert_snapshot(
+                store, run_id, "spse-db", "postgres", moment, data, unavailable=unavailable
+            )
             insert_snapshot(store, run_id, "spse-db", "logs", moment, logs_data("db"))
     # a November snapshot must not leak into October
     late = datetime(2026, 11, 1, 7, 0, tzinfo=WIB)
-    run_id = store.insert("runs", {"job": "collect", "started_at": late.isoformat(), "status": "ok"})
+    run_id = store.insert(
+        "runs", {"job": "collect", "started_at": late.isoformat(), "status": "ok"}
+    )
     insert_snapshot(store, run_id, "spse-app", "system", late, system_data(31, "spse-app", False))
 
 
 def add_other_features(store: Store) -> None:
     store.execute(MAINTENANCE_TABLE)
-    for uid, start, status in (("w1", datetime(2026, 10, 17, 22, 0, tzinfo=WIB), "completed"),
-                               ("w2", datetime(2026, 10, 24, 22, 0, tzinfo=WIB), "cancelled"),
-                               ("w3", datetime(2026, 11, 7, 22, 0, tzinfo=WIB), "scheduled")):
-        store.insert("maintenance_windows", {
-            "uid": uid, "start_at": start.isoformat(), "end_at": (start + timedelta(hours=2)).isoformat(),
-            "reason": "Pembaruan SPSE <4.5>", "status": status, "created_at": start.isoformat(),
-        })
+    for uid, start, status in (
+        ("w1", datetime(2026, 10, 17, 22, 0, tzinfo=WIB), "completed"),
+        ("w2", datetime(2026, 10, 24, 22, 0, tzinfo=WIB), "cancelled"),
+        ("w3", datetime(2026, 11, 7, 22, 0, tzinfo=WIB), "scheduled"),
+    ):
+        store.insert(
+            "maintenance_windows",
+            {
+                "uid": uid,
+                "start_at": start.isoformat(),
+                "end_at": (start + timedelta(hours=2)).isoformat(),
+                "reason": "Pembaruan SPSE <4.5>",
+                "status": status,
+                "created_at": start.isoformat(),
+            },
+        )
     stamp = datetime(2026, 10, 21, 10, 0, tzinfo=WIB).isoformat()
-    store.insert("change_requests", {
-        "title": "Naikkan shared_buffers ke 4GB", "change_class": "minor", "class_source": "rule",
-        "route": "LPSE (internal)", "status": "approved", "created_at": stamp, "updated_at": stamp,
-    })
+    store.insert(
+        "change_requests",
+        {
+            "title": "Naikkan shared_buffers ke 4GB",
+            "change_class": "minor",
+            "class_source": "rule",
+            "route": "LPSE (internal)",
+            "status": "approved",
+            "created_at": stamp,
+            "updated_at": stamp,
+        },
+    )
 
 
 @pytest.fixture
@@ -210,8 +328,13 @@ def test_availability_counts_collections_where_every_expected_service_ran(histor
 
 def test_resource_trends(history):
     app = report_for(history)["hosts"][0]
-    assert app["daily"][0] == {"day": "2026-10-01", "cpu_percent": 11.0, "load1": 0.55,
-                               "memory_percent": 40.5, "disk_percent": 51.0}
+    assert app["daily"][0] == {
+        "day": "2026-10-01",
+        "cpu_percent": 11.0,
+        "load1": 0.55,
+        "memory_percent": 40.5,
+        "disk_percent": 51.0,
+    }
     assert app["summary"]["cpu_percent"]["max"] == 41.0
     assert app["cpu_count"] == 4
     [disk] = app["disks"]
@@ -237,9 +360,17 @@ def test_top_errors_are_summed_over_the_month(history):
     errors = report_for(history)["errors"]
     assert errors["application"][0]["signature"] == "NullPointerException at LelangCtr.view"
     assert errors["application"][0]["count"] == 3 * 30
-    assert errors["database"] == [{"host": "spse-db", "severity": "ERROR",
-                                   "signature": "deadlock detected", "count": 20, "example": "...",
-                                   "first": None, "last": None}]
+    assert errors["database"] == [
+        {
+            "host": "spse-db",
+            "severity": "ERROR",
+            "signature": "deadlock detected",
+            "count": 20,
+            "example": "...",
+            "first": None,
+            "last": None,
+        }
+    ]
 
 
 def test_tickets_maintenance_and_changes(history):
@@ -301,14 +432,19 @@ def check_golden(name: str, text: str) -> None:
 @pytest.mark.parametrize(("lang", "fmt"), [("id", "md"), ("en", "md"), ("id", "text")])
 def test_rendered_report_matches_golden(history, lang, fmt):
     report = report_for(history, lang)
-    check_golden(f"monthly_report.{lang}.{'txt' if fmt == 'text' else 'md'}",
-                 render_monthly(report, fmt, lang))
+    check_golden(
+        f"monthly_report.{lang}.{'txt' if fmt == 'text' else 'md'}",
+        render_monthly(report, fmt, lang),
+    )
 
 
 def test_html_is_escaped_and_has_charts(history):
     report = report_for(history)
     html = render_monthly(report, "html", "id")
-    assert "<title>Laporan Kinerja Aplikasi SPSE — LPSE Kabupaten Contoh — Oktober 2026</title>" in html
+    assert (
+        "<title>Laporan Kinerja Aplikasi SPSE — LPSE Kabupaten Contoh — Oktober 2026</title>"
+        in html
+    )
     assert "Pembaruan SPSE &lt;4.5&gt;" in html and "<4.5>" not in html
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     assert len(images) == 3
@@ -328,11 +464,31 @@ def test_cli_report_monthly_formats(history):
     store.close()
     out = tmp_path / "r.html"
     with freeze_time(FROZEN):
-        html = run_cli("--config", str(config.source), "report", "monthly", "--month", "2026-10",
-                       "--format", "html", "--output", str(out))
+        html = run_cli(
+            "--config",
+            str(config.source),
+            "report",
+            "monthly",
+            "--month",
+            "2026-10",
+            "--format",
+            "html",
+            "--output",
+            str(out),
+        )
         data = run_cli("--config", str(config.source), "report", "monthly", "--format", "json")
-        english = run_cli("--config", str(config.source), "--lang", "en", "report", "monthly",
-                          "--month", "2026-10", "--format", "md")
+        english = run_cli(
+            "--config",
+            str(config.source),
+            "--lang",
+            "en",
+            "report",
+            "monthly",
+            "--month",
+            "2026-10",
+            "--format",
+            "md",
+        )
     assert html.exit_code == 0, html.stderr
     assert out.read_text(encoding="utf-8").count("data:image/png") == 3
     assert data.exit_code == 0
@@ -345,7 +501,9 @@ def test_cli_report_monthly_formats(history):
 
 
 def test_cli_bad_month_is_a_usage_error(tmp_path):
-    result = run_cli("--config", str(write_config(tmp_path)), "report", "monthly", "--month", "2026-13")
+    result = run_cli(
+        "--config", str(write_config(tmp_path)), "report", "monthly", "--month", "2026-13"
+    )
     assert result.exit_code == 2
     assert "2026-13" in result.stderr
 
@@ -357,8 +515,11 @@ def test_report_from_a_real_collection_of_this_machine(tmp_path):
     from lpsectl.collect.run import run_collection
 
     path = tmp_path / "lpsectl.toml"
-    path.write_text(f'[lpse]\nname = "LPSE Uji"\ndata_dir = "{tmp_path / "data"}"\n\n'
-                    '[[hosts]]\nname = "lokal"\naddress = "local"\n', encoding="utf-8")
+    path.write_text(
+        f'[lpse]\nname = "LPSE Uji"\ndata_dir = "{tmp_path / "data"}"\n\n'
+        '[[hosts]]\nname = "lokal"\naddress = "local"\n',
+        encoding="utf-8",
+    )
     config = load_config_file(path)
     store = open_store(config)
     now = datetime.now(WIB)
@@ -386,16 +547,36 @@ def test_email_goes_to_the_head_through_the_outbox(history, smtp_server):
     path = Path(config.source)
     path.write_text(path.read_text(encoding="utf-8") + smtp_server.mail_toml(), encoding="utf-8")
     with freeze_time(FROZEN):
-        first = run_cli("--config", str(path), "report", "monthly", "--month", "2026-10", "--email",
-                        "--output", str(tmp_path / "r.txt"))
-        again = run_cli("--config", str(path), "report", "monthly", "--month", "2026-10", "--email",
-                        "--output", str(tmp_path / "r.txt"))
+        first = run_cli(
+            "--config",
+            str(path),
+            "report",
+            "monthly",
+            "--month",
+            "2026-10",
+            "--email",
+            "--output",
+            str(tmp_path / "r.txt"),
+        )
+        again = run_cli(
+            "--config",
+            str(path),
+            "report",
+            "monthly",
+            "--month",
+            "2026-10",
+            "--email",
+            "--output",
+            str(tmp_path / "r.txt"),
+        )
     assert first.exit_code == 0, first.stderr
     assert again.exit_code == 0, again.stderr
     [received] = smtp_server.received  # the same day's re-run is not sent twice
     assert received.rcpt_tos == ["kepala@uji.example"]
     message = received.message
-    assert message["Subject"] == "Laporan Kinerja Aplikasi SPSE Oktober 2026 — LPSE Kabupaten Contoh"
+    assert (
+        message["Subject"] == "Laporan Kinerja Aplikasi SPSE Oktober 2026 — LPSE Kabupaten Contoh"
+    )
     assert "Rekap penanganan permasalahan" in message.get_body(("plain",)).get_content()
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "laporan-kinerja-spse-2026-10.html"
@@ -408,15 +589,29 @@ def test_email_when_smtp_is_down_stays_in_the_outbox(history):
     config, store, tmp_path = history
     store.close()
     path = Path(config.source)
-    path.write_text(path.read_text(encoding="utf-8")
-                    + f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {free_port()}\n'
-                      'head = ["kepala@uji.example"]\ntimeout = 2\n', encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {free_port()}\n'
+        'head = ["kepala@uji.example"]\ntimeout = 2\n',
+        encoding="utf-8",
+    )
     with freeze_time(FROZEN):
-        result = run_cli("--config", str(path), "report", "monthly", "--month", "2026-10", "--email",
-                         "--output", str(tmp_path / "r.txt"))
+        result = run_cli(
+            "--config",
+            str(path),
+            "report",
+            "monthly",
+            "--month",
+            "2026-10",
+            "--email",
+            "--output",
+            str(tmp_path / "r.txt"),
+        )
     assert result.exit_code == 5
     assert "outbox" in result.stderr
-    assert (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("Laporan Kinerja Aplikasi SPSE")
+    assert (
+        (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("Laporan Kinerja Aplikasi SPSE")
+    )
     pending = open_store(load_config_file(path)).query("SELECT status FROM outbox")
     assert pending == [{"status": "queued"}]
 
@@ -424,23 +619,32 @@ def test_email_when_smtp_is_down_stays_in_the_outbox(history):
 def test_email_without_a_head_address_is_a_config_error(history):
     config, store, _ = history
     store.close()
-    result = run_cli("--config", str(config.source), "report", "monthly", "--month", "2026-10", "--email")
+    result = run_cli(
+        "--config", str(config.source), "report", "monthly", "--month", "2026-10", "--email"
+    )
     assert result.exit_code == 4
     assert "mail.head is empty" in result.stderr
 
 
 def test_errors_from_a_real_log_summary(tmp_path):
     """A logs snapshot shaped as the collector stores it, from the real summariser."""
-    summary = run_cli("logs", "summarize", str(DATA / "spse-application.log"), "--format", "json").json()
+    summary = run_cli(
+        "logs", "summarize", str(DATA / "spse-application.log"), "--format", "json"
+    ).json()
     path = write_config(tmp_path)
     config = load_config_file(path)
     store = open_store(config)
     log_path = "/home/appserv/spse/logs/application.log"
-    data = {"files": {log_path: {"format": summary["format"], "summary": summary}},
-            "cursors": {}, "warnings": []}
+    data = {
+        "files": {log_path: {"format": summary["format"], "summary": summary}},
+        "cursors": {},
+        "warnings": [],
+    }
     for hour in (7, 8):  # two collections: counts add up
         moment = datetime(2026, 10, 5, hour, 0, tzinfo=WIB)
-        run_id = store.insert("runs", {"job": "collect", "started_at": moment.isoformat(), "status": "ok"})
+        run_id = store.insert(
+            "runs", {"job": "collect", "started_at": moment.isoformat(), "status": "ok"}
+        )
         insert_snapshot(store, run_id, "spse-app", "logs", moment, data)
     with freeze_time(FROZEN):
         report = build_monthly(store, config, "2026-10", "id", datetime.now(WIB))

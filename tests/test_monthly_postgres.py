@@ -19,9 +19,11 @@ def test_tickets_and_monthly_report_on_postgresql(pg_cluster_factory, tmp_path):
     cluster.psql("CREATE DATABASE lpsectl_history")
     url = f"postgresql://postgres@{cluster.host}:{cluster.port}/lpsectl_history"
     path = tmp_path / "lpsectl.toml"
-    path.write_text(f'[lpse]\nname = "LPSE PG"\ndatabase_url = "{url}"\n\n'
-                    '[[hosts]]\nname = "spse-app"\nrole = "app"\naddress = "10.10.1.10"\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'[lpse]\nname = "LPSE PG"\ndatabase_url = "{url}"\n\n'
+        '[[hosts]]\nname = "spse-app"\nrole = "app"\naddress = "10.10.1.10"\n',
+        encoding="utf-8",
+    )
     export = str(DATA / "lpse-support-tickets.csv")
     assert run_cli("--config", str(path), "tickets", "import", export).exit_code == 0
     again = run_cli("--config", str(path), "tickets", "import", export, "--format", "json")

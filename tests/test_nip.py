@@ -23,7 +23,13 @@ VALID = [
     ("199105172022212001", "pppk", date(1991, 5, 17), "2022", "female"),
     ("198207012023211045", "pppk", date(1982, 7, 1), "2023", "male"),
     ("199612302024991001", "pppk", date(1996, 12, 30), "2024", "male"),
-    ("199612302024001001", "pppk", date(1996, 12, 30), "2024", "male"),  # "00" is not a month either
+    (
+        "199612302024001001",
+        "pppk",
+        date(1996, 12, 30),
+        "2024",
+        "male",
+    ),  # "00" is not a month either
     ("199612302024131001", "pppk", date(1996, 12, 30), "2024", "male"),  # "13" neither
 ]
 
@@ -65,7 +71,12 @@ def test_valid_numbers_are_accepted_and_read(text, kind, birth, appointment, sex
     info = nip.validate(text, TODAY)
     assert info.valid, info.reasons()
     assert info.problems == ()
-    assert (info.kind, info.birth_date, info.appointment, info.sex) == (kind, birth, appointment, sex)
+    assert (info.kind, info.birth_date, info.appointment, info.sex) == (
+        kind,
+        birth,
+        appointment,
+        sex,
+    )
     assert len(info.nip) == 18 and info.nip.isdigit()
 
 

@@ -18,14 +18,18 @@ REAL_CLOCK = ["asyncio", "aiosmtpd", "smtplib", "ssl", "socket", "selectors"]
 NOW = "2026-12-01 02:00:00+00:00"
 
 
-def write_config(tmp_path: Path, server, password_file: Path | None = None, starttls: str = "") -> str:
+def write_config(
+    tmp_path: Path, server, password_file: Path | None = None, starttls: str = ""
+) -> str:
     path = tmp_path / "lpsectl.toml"
     path.write_text(
         "[lpse]\n"
         'name = "LPSE Kabupaten Uji"\n'
         f'data_dir = "{tmp_path / "data"}"\n\n'
-        + server.mail_toml(password_file=password_file,
-                           extra=f'committees_file = "{DATA / "pokja.csv"}"\n' + starttls)
+        + server.mail_toml(
+            password_file=password_file,
+            extra=f'committees_file = "{DATA / "pokja.csv"}"\n' + starttls,
+        )
         + f'\n[maintenance]\noutput_dir = "{tmp_path / "out"}"\n',
         encoding="utf-8",
     )
@@ -36,10 +40,16 @@ def spool(config_path: str, count: int) -> list[int]:
     """Put messages in the outbox the way any feature does: build + enqueue."""
     config = load_config_file(Path(config_path))
     with open_store(config) as store:
-        return [mail.queue_message(store, mail.build_message(config, to=[f"p{i}@uji.example"],
-                                                       subject=f"Laporan {i}", text=f"isi {i}"),
-                             "report-daily").id
-                for i in range(count)]
+        return [
+            mail.queue_message(
+                store,
+                mail.build_message(
+                    config, to=[f"p{i}@uji.example"], subject=f"Laporan {i}", text=f"isi {i}"
+                ),
+                "report-daily",
+            ).id
+            for i in range(count)
+        ]
 
 
 def test_list_shows_what_waits_and_why(smtp_server, tmp_path):
@@ -53,8 +63,20 @@ def test_list_shows_what_waits_and_why(smtp_server, tmp_path):
     assert "2 message(s) wait in the outbox" in failed.stderr
     rows = listed.json()
     assert [r["id"] for r in rows] == ids
-    assert set(rows[0]) >= {"id", "message_id", "purpose", "ref", "recipients", "subject", "status",
-                            "attempts", "created_at", "last_attempt_at", "last_error", "sent_at"}
+    assert set(rows[0]) >= {
+        "id",
+        "message_id",
+        "purpose",
+        "ref",
+        "recipients",
+        "subject",
+        "status",
+        "attempts",
+        "created_at",
+        "last_attempt_at",
+        "last_error",
+        "sent_at",
+    }
     assert [r["address"] for r in rows[0]["recipients"]] == ["p0@uji.example"]
     assert rows[0]["status"] == "queued" and rows[0]["recipients"][0]["status"] == "queued"
     assert rows[0]["last_attempt_at"].endswith("+07:00")  # ISO 8601 with offset, LPSE zone
@@ -90,17 +112,31 @@ def test_announce_over_starttls_with_auth(smtp_tls_server, tmp_path):
     secret.write_text(TLS_PASSWORD)
     config = write_config(tmp_path, smtp_tls_server, password_file=secret)
     with freeze_time(NOW, ignore=REAL_CLOCK):
-        scheduled = run_cli("--config", config, "maintenance", "schedule", "--start",
-                            "2026-12-08 07:00", "--duration", "2h", "--reason", "Ganti server",
-                            "--format", "json")
-        announced = run_cli("--config", config, "maintenance", "announce",
-                            str(scheduled.json()["id"]))
+        scheduled = run_cli(
+            "--config",
+            config,
+            "maintenance",
+            "schedule",
+            "--start",
+            "2026-12-08 07:00",
+            "--duration",
+            "2h",
+            "--reason",
+            "Ganti server",
+            "--format",
+            "json",
+        )
+        announced = run_cli(
+            "--config", config, "maintenance", "announce", str(scheduled.json()["id"])
+        )
     assert announced.exit_code == 0, announced.stderr
     assert len(smtp_tls_server.received) == 6
     assert TLS_PASSWORD not in announced.stdout + announced.stderr
 
 
-def test_plain_smtp_against_a_tls_only_server_waits_with_the_servers_reason(smtp_tls_server, tmp_path):
+def test_plain_smtp_against_a_tls_only_server_waits_with_the_servers_reason(
+    smtp_tls_server, tmp_path
+):
     config = write_config(tmp_path, smtp_tls_server, starttls="")
     # mail_toml turns starttls and login on for a TLS server; drop both to play a wrong config
     text = Path(config).read_text().replace("starttls = true", "starttls = false")

@@ -24,8 +24,13 @@ NOW = datetime.fromisoformat("2026-12-01T09:00:00+07:00")
 
 
 def make_config(host: str, port: int, tmp_path: Path, **mail_extra):
-    section = {"smtp_host": host, "smtp_port": port, "timeout": 5,
-               "sender": "LPSE Kabupaten Uji <lpse@uji.example>", **mail_extra}
+    section = {
+        "smtp_host": host,
+        "smtp_port": port,
+        "timeout": 5,
+        "sender": "LPSE Kabupaten Uji <lpse@uji.example>",
+        **mail_extra,
+    }
     return parse_config({"lpse": {"data_dir": str(tmp_path / "data")}, "mail": section})
 
 
@@ -35,7 +40,9 @@ def store_at(tmp_path: Path) -> Store:
 
 
 def queue(store: Store, config, to: list[str], subject: str) -> int:
-    return mail.queue_message(store, mail.build_message(config, to=to, subject=subject, text=subject), "t", now=NOW).id
+    return mail.queue_message(
+        store, mail.build_message(config, to=to, subject=subject, text=subject), "t", now=NOW
+    ).id
 
 
 def states(store: Store, outbox_id: int) -> dict[str, str]:
@@ -43,7 +50,9 @@ def states(store: Store, outbox_id: int) -> dict[str, str]:
 
 
 def test_one_refused_recipient_fails_alone_and_the_others_get_it(scripted_smtp, tmp_path):
-    server = scripted_smtp(rcpt_replies={"salah@uji.example": "550 5.1.1 <salah@uji.example>: no such user"})
+    server = scripted_smtp(
+        rcpt_replies={"salah@uji.example": "550 5.1.1 <salah@uji.example>: no such user"}
+    )
     config = make_config(server.host, server.port, tmp_path)
     store = store_at(tmp_path)
     mixed = queue(store, config, ["a@uji.example", "salah@uji.example", "b@uji.example"], "campur")
@@ -51,8 +60,11 @@ def test_one_refused_recipient_fails_alone_and_the_others_get_it(scripted_smtp, 
     result = mail.flush(store, config, NOW)
 
     assert [sorted(r.rcpt_tos) for r in server.received] == [["a@uji.example", "b@uji.example"]]
-    assert states(store, mixed) == {"a@uji.example": "sent", "salah@uji.example": "failed",
-                                    "b@uji.example": "sent"}
+    assert states(store, mixed) == {
+        "a@uji.example": "sent",
+        "salah@uji.example": "failed",
+        "b@uji.example": "sent",
+    }
     (row,) = mail.outbox_rows(store, include_done=True)
     assert row["status"] == "partial" and row["sent_at"]
     refused = [r for r in row["recipients"] if r["status"] == "failed"][0]
@@ -74,7 +86,10 @@ def test_a_refused_message_never_blocks_the_queue(scripted_smtp, tmp_path):
 
     assert cli.exit_code == 1, cli.stderr
     assert "550 5.7.1 relaying denied" in cli.stderr and "pokja1@uji.example" in cli.stderr
-    assert sorted(r.rcpt_tos[0] for r in server.received) == ["pokja2@uji.example", "pokja3@uji.example"]
+    assert sorted(r.rcpt_tos[0] for r in server.received) == [
+        "pokja2@uji.example",
+        "pokja3@uji.example",
+    ]
     rows = {r["id"]: r["status"] for r in mail.outbox_rows(store, include_done=True)}
     assert rows == {first: "failed", later[0]: "sent", later[1]: "sent"}
     # dead letter: later flushes neither retry it nor fail because of it
@@ -90,7 +105,9 @@ def _toml(tmp_path: Path, server, extra: str = "") -> str:
         f'[lpse]\ndata_dir = "{tmp_path / "data"}"\n'
         f'[mail]\nsmtp_host = "{server.host}"\nsmtp_port = {server.port}\ntimeout = 5\n'
         'sender = "LPSE Kabupaten Uji <lpse@uji.example>"\n'
-        'helpdesk = ["helpdesk@uji.example"]\n' + extra, encoding="utf-8")
+        'helpdesk = ["helpdesk@uji.example"]\n' + extra,
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -103,7 +120,10 @@ def test_451_at_data_defers_with_back_off_then_delivers_once(scripted_smtp, tmp_
     first = mail.flush(store, config, NOW)
     assert first.exit_code == ExitCode.UNAVAILABLE and first.deferred
     (row,) = mail.outbox_rows(store)
-    assert row["status"] == "deferred" and row["recipients"][0]["reply"] == "message refused at DATA: 451 4.3.0 try again later"
+    assert (
+        row["status"] == "deferred"
+        and row["recipients"][0]["reply"] == "message refused at DATA: 451 4.3.0 try again later"
+    )
     assert mail.timeutil.parse_iso(row["next_attempt_at"]) == NOW + mail.BACKOFF[0]
 
     early = mail.flush(store, config, NOW + timedelta(minutes=1))
@@ -125,7 +145,10 @@ def test_550_at_data_is_a_dead_letter_and_the_next_message_goes(scripted_smtp, t
     result = mail.flush(store, config, NOW)
 
     assert states(store, bad) == {"a@uji.example": "failed", "b@uji.example": "failed"}
-    assert {r["id"]: r["status"] for r in mail.outbox_rows(store, include_done=True)} == {bad: "failed", good: "sent"}
+    assert {r["id"]: r["status"] for r in mail.outbox_rows(store, include_done=True)} == {
+        bad: "failed",
+        good: "sent",
+    }
     assert [r.rcpt_tos for r in server.received] == [["c@uji.example"]]
     assert result.exit_code == ExitCode.PROBLEMS and "554 5.6.0" in result.failed[bad]
 
@@ -141,7 +164,9 @@ def test_deferred_too_long_is_given_up(scripted_smtp, tmp_path):
     assert late.exit_code == ExitCode.PROBLEMS
     (row,) = mail.outbox_rows(store)
     assert row["status"] == "failed"
-    assert row["recipients"][0]["reply"].startswith("gave up after 2 hours of deferrals; last: 450 4.2.1")
+    assert row["recipients"][0]["reply"].startswith(
+        "gave up after 2 hours of deferrals; last: 450 4.2.1"
+    )
 
 
 def test_connection_dropped_after_data_defers_that_message_and_goes_on(dropping_smtp, tmp_path):
@@ -170,7 +195,10 @@ def test_non_ascii_address_needs_smtputf8(scripted_smtp, tmp_path):
 
     result = mail.flush(store, config, NOW)
 
-    assert states(store, mixed) == {"pokjā@contoh.example": "failed", "biasa@contoh.example": "sent"}
+    assert states(store, mixed) == {
+        "pokjā@contoh.example": "failed",
+        "biasa@contoh.example": "sent",
+    }
     assert "SMTPUTF8" in result.failed[mixed]
     assert [r.rcpt_tos for r in old.received] == [["biasa@contoh.example"]]
     assert old.received[0].data.isascii()  # headers the old server can carry
@@ -204,15 +232,21 @@ def test_a_display_name_with_a_comma_is_one_recipient(scripted_smtp, tmp_path):
     (received,) = server.received
     assert received.rcpt_tos == ["kepala@contoh.example"]
     (address,) = received.message["To"].addresses
-    assert address.display_name == "Bapak Wiryo Santoso, S.Kom." and address.addr_spec == "kepala@contoh.example"
+    assert (
+        address.display_name == "Bapak Wiryo Santoso, S.Kom."
+        and address.addr_spec == "kepala@contoh.example"
+    )
 
 
-@pytest.mark.parametrize("key,value,fragment", [
-    ("head", ["kepala@contoh.example\r\nBcc: x@evil.example"], "control character"),
-    ("helpdesk", ["helpdesk"], "has no '@'"),
-    ("helpdesk", ["a@b.example, c@d.example"], "is not one e-mail address"),
-    ("sender", "LPSE <lpse@>", "nothing after the '@'"),
-])
+@pytest.mark.parametrize(
+    "key,value,fragment",
+    [
+        ("head", ["kepala@contoh.example\r\nBcc: x@evil.example"], "control character"),
+        ("helpdesk", ["helpdesk"], "has no '@'"),
+        ("helpdesk", ["a@b.example, c@d.example"], "is not one e-mail address"),
+        ("sender", "LPSE <lpse@>", "nothing after the '@'"),
+    ],
+)
 def test_bad_config_addresses_are_refused_at_load(key, value, fragment, tmp_path):
     with pytest.raises(ConfigError, match=fragment) as raised:
         make_config("127.0.0.1", 25, tmp_path, **{key: value})
@@ -223,12 +257,15 @@ def test_auth_without_tls_is_refused_unless_allowed_explicitly(tmp_path):
     with pytest.raises(ConfigError, match="clear text") as raised:
         make_config("127.0.0.1", 25, tmp_path, username="lpse", password_file="/x")
     assert "starttls = true" in raised.value.message
-    allowed = make_config("127.0.0.1", 25, tmp_path, username="lpse", password_file="/x",
-                          allow_plain_auth=True)
+    allowed = make_config(
+        "127.0.0.1", 25, tmp_path, username="lpse", password_file="/x", allow_plain_auth=True
+    )
     assert allowed.mail.allow_plain_auth
 
 
-def test_starttls_with_a_self_signed_certificate_trusted_through_ca_file(smtp_cert, tmp_path, monkeypatch):
+def test_starttls_with_a_self_signed_certificate_trusted_through_ca_file(
+    smtp_cert, tmp_path, monkeypatch
+):
     from tests.fixtures.common import free_port
     from tests.fixtures.smtp import TLS_PASSWORD, TLS_USER, SmtpServer
 
@@ -270,8 +307,12 @@ def test_retry_and_drop_from_the_command_line(scripted_smtp, tmp_path):
 
     shown = run_cli("--config", config_path, "outbox", "show", str(second))
     assert "partial" in shown.stdout and "550 5.1.1 no such user" in shown.stdout
-    assert run_cli("--config", config_path, "outbox", "show", str(second), "--format", "json").json()[
-        "recipients"][0]["reply"] == "550 5.1.1 no such user"
+    assert (
+        run_cli("--config", config_path, "outbox", "show", str(second), "--format", "json").json()[
+            "recipients"
+        ][0]["reply"]
+        == "550 5.1.1 no such user"
+    )
 
     server.handler.rcpt_replies.clear()  # the mailbox was created
     retried = run_cli("--config", config_path, "outbox", "retry", str(second))
@@ -292,7 +333,10 @@ def test_retry_and_drop_from_the_command_line(scripted_smtp, tmp_path):
 
 # -- found by trying to break it ---------------------------------------------------------
 
-def test_a_server_that_trickles_its_greeting_is_given_up_within_the_step_budget(trickling_smtp, tmp_path):
+
+def test_a_server_that_trickles_its_greeting_is_given_up_within_the_step_budget(
+    trickling_smtp, tmp_path
+):
     import time
 
     config = make_config(trickling_smtp.host, trickling_smtp.port, tmp_path, timeout=2)
@@ -302,7 +346,9 @@ def test_a_server_that_trickles_its_greeting_is_given_up_within_the_step_budget(
     result = mail.flush(store, config, NOW)
     took = time.monotonic() - started
     assert took < mail.step_budget(config.mail) + 5, took
-    assert result.exit_code == ExitCode.UNAVAILABLE and "no complete answer within 6 s" in result.error
+    assert (
+        result.exit_code == ExitCode.UNAVAILABLE and "no complete answer within 6 s" in result.error
+    )
     (row,) = mail.outbox_rows(store)
     assert row["status"] == "queued"  # untried, and never left "sending"
 
@@ -355,8 +401,15 @@ def test_password_file_with_a_bom_or_non_ascii(content, smtp_cert, tmp_path, mon
     try:
         secret = tmp_path / "smtp.secret"
         secret.write_text(content, encoding="utf-8")
-        config = make_config(server.host, server.port, tmp_path, starttls=True, username=TLS_USER,
-                             password_file=str(secret), ca_file=str(cert))
+        config = make_config(
+            server.host,
+            server.port,
+            tmp_path,
+            starttls=True,
+            username=TLS_USER,
+            password_file=str(secret),
+            ca_file=str(cert),
+        )
         store = store_at(tmp_path)
         queue(store, config, ["a@uji.example"], "x")
         result = mail.flush(store, config, NOW)
@@ -369,14 +422,17 @@ def test_password_file_with_a_bom_or_non_ascii(content, smtp_cert, tmp_path, mon
         server.stop()
 
 
-@pytest.mark.parametrize("key,value,fragment", [
-    ("smtp_host", "a..b", "is not a host name"),
-    ("smtp_host", "", "is not a host name"),
-    ("sender", "LPSE <lpsé@uji.example>", "non-ASCII letters before the '@'"),
-    ("head", ["kepala\u200b@uji.example"], "invisible character (U+200B ZERO WIDTH SPACE)"),
-    ("head", ["kepala\u00a0lpse@uji.example"], "invalid part before the '@'"),
-    ("head", ["Bapak \u202eWiryo <kepala@uji.example>"], "invisible character (U+202E"),
-])
+@pytest.mark.parametrize(
+    "key,value,fragment",
+    [
+        ("smtp_host", "a..b", "is not a host name"),
+        ("smtp_host", "", "is not a host name"),
+        ("sender", "LPSE <lpsé@uji.example>", "non-ASCII letters before the '@'"),
+        ("head", ["kepala\u200b@uji.example"], "invisible character (U+200B ZERO WIDTH SPACE)"),
+        ("head", ["kepala\u00a0lpse@uji.example"], "invalid part before the '@'"),
+        ("head", ["Bapak \u202eWiryo <kepala@uji.example>"], "invisible character (U+202E"),
+    ],
+)
 def test_more_bad_config_values_are_refused_at_load(key, value, fragment, tmp_path):
     with pytest.raises(ConfigError, match=re.escape(fragment)):
         make_config("127.0.0.1", 25, tmp_path, **{key: value})
@@ -408,18 +464,35 @@ def test_an_interrupted_flush_leaves_nothing_sending(trickling_smtp, tmp_path):
     config = make_config(trickling_smtp.host, trickling_smtp.port, tmp_path, timeout=20)
     store = store_at(tmp_path)
     outbox_id = queue(store, config, ["a@uji.example"], "putus")
-    proc = subprocess.Popen([sys.executable, "-m", "lpsectl", "--config", _toml(tmp_path, trickling_smtp),
-                             "outbox", "flush"], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lpsectl",
+            "--config",
+            _toml(tmp_path, trickling_smtp),
+            "outbox",
+            "flush",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(2)
     proc.send_signal(signal.SIGINT)  # cron's `timeout -s INT`, or Ctrl-C
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in stderr
     (row,) = mail.outbox_rows(store)
     assert row["id"] == outbox_id and row["status"] == "queued"
-    assert run_cli("--config", _toml(tmp_path, trickling_smtp), "outbox", "drop", str(outbox_id)).exit_code == 0
+    assert (
+        run_cli(
+            "--config", _toml(tmp_path, trickling_smtp), "outbox", "drop", str(outbox_id)
+        ).exit_code
+        == 0
+    )
 
 
 # -- found by the review ---------------------------------------------------------------
+
 
 def test_two_addresses_in_one_value_are_refused_not_half_taken(tmp_path):
     for value in ("Kepala <a@x.example>, Wakil <b@y.example>", "a@x.example <b@y.example>"):
@@ -446,8 +519,12 @@ def test_an_old_server_gets_every_header_encoded(scripted_smtp, tmp_path):
     server = scripted_smtp(smtputf8=False)
     config = make_config(server.host, server.port, tmp_path)
     store = store_at(tmp_path)
-    message = mail.build_message(config, to=["pokjā@contoh.example", "Bu Ānī <ani@contoh.example>"],
-                                 subject="Ujī pemeliharaan", text="isi")
+    message = mail.build_message(
+        config,
+        to=["pokjā@contoh.example", "Bu Ānī <ani@contoh.example>"],
+        subject="Ujī pemeliharaan",
+        text="isi",
+    )
     mail.queue_message(store, message, "t", now=NOW)
     mail.flush(store, config, NOW)
     (received,) = server.received

@@ -25,12 +25,21 @@ def connect(db_sshd, ssh_client_key, tmp_path):
     runners: list[SshRunner] = []
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text(db_sshd.known_hosts_line + "\n")
-    ssh = SshSettings(known_hosts=str(known_hosts), key_file=str(ssh_client_key), user=TEST_USER,
-                      ssh_config=str(tmp_path / "no-ssh-config"))
+    ssh = SshSettings(
+        known_hosts=str(known_hosts),
+        key_file=str(ssh_client_key),
+        user=TEST_USER,
+        ssh_config=str(tmp_path / "no-ssh-config"),
+    )
 
     def make(psql: list[str], database: str = "epns_prod") -> tuple[SshRunner, HostConfig]:
-        host = HostConfig(name="spse-db", role=["db"], address=db_sshd.address, port=db_sshd.port,
-                          postgres=PostgresSettings(database=database, psql=psql))
+        host = HostConfig(
+            name="spse-db",
+            role=["db"],
+            address=db_sshd.address,
+            port=db_sshd.port,
+            postgres=PostgresSettings(database=database, psql=psql),
+        )
         runner = SshRunner(host, ssh)
         runners.append(runner)
         return runner, host
@@ -59,10 +68,14 @@ def test_collects_everything_and_matches_the_views(connect, pg_cluster):
     assert stats["xact_commit"] <= pg_cluster.counter("xact_commit")
     hit, read = stats["blks_hit"], stats["blks_read"]
     assert stats["cache_hit_ratio"] == pytest.approx(hit / (hit + read))
-    direct = pg_cluster.psql(
-        "SELECT calls, round(total_exec_time::numeric, 3), round(max_exec_time::numeric, 3), rows "
-        "FROM pg_stat_statements WHERE query LIKE 'UPDATE pgbench_accounts SET abalance = abalance + $1%'"
-    ).strip().split("|")
+    direct = (
+        pg_cluster.psql(
+            "SELECT calls, round(total_exec_time::numeric, 3), round(max_exec_time::numeric, 3), rows "
+            "FROM pg_stat_statements WHERE query LIKE 'UPDATE pgbench_accounts SET abalance = abalance + $1%'"
+        )
+        .strip()
+        .split("|")
+    )
     top = data["statements"]["top_by_calls"]
     update = next(q for q in top if q["query"].startswith("UPDATE pgbench_accounts SET abalance"))
     assert update["calls"] == int(direct[0]) >= 400
@@ -72,28 +85,43 @@ def test_collects_everything_and_matches_the_views(connect, pg_cluster):
     assert [q["calls"] for q in top] == sorted((q["calls"] for q in top), reverse=True)
     assert not any(q["query"].upper().startswith(("BEGIN", "END", "COMMIT")) for q in top)
     by_time = data["statements"]["top_by_total_time"]
-    assert [q["total_ms"] for q in by_time] == sorted((q["total_ms"] for q in by_time), reverse=True)
+    assert [q["total_ms"] for q in by_time] == sorted(
+        (q["total_ms"] for q in by_time), reverse=True
+    )
     assert data["settings"]["shared_buffers"]["bytes"] == int(
-        pg_cluster.psql("SELECT pg_size_bytes(current_setting('shared_buffers'))"))
+        pg_cluster.psql("SELECT pg_size_bytes(current_setting('shared_buffers'))")
+    )
     assert data["settings"]["log_line_prefix"]["shown"] == "%m [%p] %q%u@%d "
     assert data["settings"]["deadlock_timeout"]["ms"] == 200.0
     assert data["activity"]["max_connections"] == 100
     assert data["activity"]["usage_ratio"] == data["activity"]["total"] / 100
     assert data["replication"] == {"in_recovery": False, "replay_lag_s": None, "replicas": []}
-    ages = dict(line.split("|") for line in pg_cluster.psql(
-        "SELECT datname, age(datfrozenxid) FROM pg_database WHERE datallowconn").split())
+    ages = dict(
+        line.split("|")
+        for line in pg_cluster.psql(
+            "SELECT datname, age(datfrozenxid) FROM pg_database WHERE datallowconn"
+        ).split()
+    )
     assert data["wraparound"]["max_age"] == max(int(a) for a in ages.values())
     tables = {t["name"]: t for t in data["tables"]}
     assert data["tables"][0]["name"] == "pgbench_accounts"
-    live, dead = (int(x) for x in pg_cluster.psql(
-        "SELECT n_live_tup, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'pgbench_tellers'"
-    ).strip().split("|"))
+    live, dead = (
+        int(x)
+        for x in pg_cluster.psql(
+            "SELECT n_live_tup, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'pgbench_tellers'"
+        )
+        .strip()
+        .split("|")
+    )
     assert tables["pgbench_tellers"]["dead_ratio"] == pytest.approx(dead / (live + dead))
 
 
 def test_psql_missing_is_named(connect):
     result = collect(connect, ["/nonexistent/bin/psql"])
-    assert result.error == "psql not found on spse-db (hosts.postgres.psql = '/nonexistent/bin/psql'...)"
+    assert (
+        result.error
+        == "psql not found on spse-db (hosts.postgres.psql = '/nonexistent/bin/psql'...)"
+    )
     assert "server" not in result.data
 
 
@@ -106,7 +134,8 @@ def test_sudo_refused_is_named(connect):
 def test_wrong_database_is_named(connect, pg_cluster):
     result = collect(connect, pg_cluster.psql_argv(), database="epns_salah")
     assert result.error == (
-        'database "epns_salah" does not exist on spse-db (check hosts.postgres.database)')
+        'database "epns_salah" does not exist on spse-db (check hosts.postgres.database)'
+    )
 
 
 def test_extension_absent_rest_still_collected(connect, pg_cluster):
@@ -115,7 +144,8 @@ def test_extension_absent_rest_still_collected(connect, pg_cluster):
     assert result.ok
     assert set(result.unavailable) == {"statements"}
     assert result.unavailable["statements"].startswith(
-        "pg_stat_statements is not installed in database postgres on spse-db: add pg_stat_statements")
+        "pg_stat_statements is not installed in database postgres on spse-db: add pg_stat_statements"
+    )
     assert result.data["database_stats"]["datname"] == "postgres"
     assert result.data["activity"]["total"] >= 1
 
@@ -126,7 +156,8 @@ def test_extension_not_preloaded(connect, pg_cluster_factory):
     result = collect(connect, cluster.psql_argv())
     assert result.ok
     assert result.unavailable["statements"].startswith(
-        "pg_stat_statements is installed but not preloaded on spse-db")
+        "pg_stat_statements is installed but not preloaded on spse-db"
+    )
     assert "shared_preload_libraries" in result.unavailable["statements"]
 
 
@@ -149,22 +180,39 @@ def test_stats_reset_between_snapshots_is_not_negative(connect, pg_cluster_facto
     plain = pgstats.counter_delta(second, third)
     assert plain["reset"] is False
     assert plain["counters"]["xact_rollback"] == (
-        third["database_stats"]["xact_rollback"] - second["database_stats"]["xact_rollback"])
+        third["database_stats"]["xact_rollback"] - second["database_stats"]["xact_rollback"]
+    )
 
 
 def test_idle_in_transaction_and_lock_waits_are_seen(connect, pg_cluster_factory):
     cluster = pg_cluster_factory(workload=False)
-    cluster.psql("CREATE TABLE antrian (id int PRIMARY KEY, n int); INSERT INTO antrian VALUES (1, 0)")
-    base = [str(cluster.bindir / "psql"), "-X", "-q", "-h", cluster.host, "-p", str(cluster.port),
-            "-U", "postgres", "-d", cluster.dbname]
+    cluster.psql(
+        "CREATE TABLE antrian (id int PRIMARY KEY, n int); INSERT INTO antrian VALUES (1, 0)"
+    )
+    base = [
+        str(cluster.bindir / "psql"),
+        "-X",
+        "-q",
+        "-h",
+        cluster.host,
+        "-p",
+        str(cluster.port),
+        "-U",
+        "postgres",
+        "-d",
+        cluster.dbname,
+    ]
     holder = subprocess.Popen(base, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     waiter = None
     try:
         holder.stdin.write("BEGIN; UPDATE antrian SET n = n + 1 WHERE id = 1;\n")
         holder.stdin.flush()
-        _wait_until(cluster, "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'")
-        waiter = subprocess.Popen([*base, "-c", "UPDATE antrian SET n = n + 1 WHERE id = 1"],
-                                  stdout=subprocess.DEVNULL)
+        _wait_until(
+            cluster, "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+        )
+        waiter = subprocess.Popen(
+            [*base, "-c", "UPDATE antrian SET n = n + 1 WHERE id = 1"], stdout=subprocess.DEVNULL
+        )
         _wait_until(cluster, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
         activity = collect(connect, cluster.psql_argv()).data["activity"]
     finally:

@@ -14,10 +14,15 @@ from tests.fixtures.sshd import ssh_config_text
 def config_file(sshd_factory, ssh_client_key, tmp_path, pg_cluster):
     host = sshd_factory.start("pg-e2e")
     psql = json.dumps(pg_cluster.psql_argv())
-    extra = {host.name: {"role": '"db"',
-                         "postgres": f'{{ database = "{pg_cluster.dbname}", psql = {psql} }}'}}
-    text = ssh_config_text([host], ssh_client_key, tmp_path / "known_hosts", tmp_path / "data",
-                           host_extra=extra)
+    extra = {
+        host.name: {
+            "role": '"db"',
+            "postgres": f'{{ database = "{pg_cluster.dbname}", psql = {psql} }}',
+        }
+    }
+    text = ssh_config_text(
+        [host], ssh_client_key, tmp_path / "known_hosts", tmp_path / "data", host_extra=extra
+    )
     path = tmp_path / "lpsectl.toml"
     path.write_text(text)
     return path, host.name
@@ -32,11 +37,19 @@ def test_collect_then_daily_report_shows_the_database(config_file, pg_cluster):
     section = report.json()["sections"]["database"]
     host = section["hosts"][0]
     assert host["host"] == name and host["error"] is None
-    direct = pg_cluster.psql(
-        "SELECT calls, round(mean_exec_time::numeric, 3) FROM pg_stat_statements "
-        "WHERE query LIKE 'UPDATE pgbench_tellers SET tbalance%'").strip().split("|")
-    tellers = next(q for q in host["statements"]["top_by_calls"]
-                   if q["query"].startswith("UPDATE pgbench_tellers"))
+    direct = (
+        pg_cluster.psql(
+            "SELECT calls, round(mean_exec_time::numeric, 3) FROM pg_stat_statements "
+            "WHERE query LIKE 'UPDATE pgbench_tellers SET tbalance%'"
+        )
+        .strip()
+        .split("|")
+    )
+    tellers = next(
+        q
+        for q in host["statements"]["top_by_calls"]
+        if q["query"].startswith("UPDATE pgbench_tellers")
+    )
     assert tellers["calls"] == int(direct[0])
     assert tellers["mean_ms"] == pytest.approx(float(direct[1]), abs=0.001)
     assert host["connections"]["max_connections"] == 100
@@ -67,18 +80,30 @@ def test_collect_then_daily_report_shows_the_database(config_file, pg_cluster):
     assert "Query paling sering" in html.stdout
 
 
-def test_a_configured_prefix_that_differs_from_the_server_is_said(sshd_factory, ssh_client_key, tmp_path,
-                                                                  pg_cluster):
+def test_a_configured_prefix_that_differs_from_the_server_is_said(
+    sshd_factory, ssh_client_key, tmp_path, pg_cluster
+):
     host = sshd_factory.start("pg-prefix")
-    server_prefix = pg_cluster.psql("SHOW log_line_prefix", dbname="postgres").rstrip("\n")  # keeps its blank
+    server_prefix = pg_cluster.psql("SHOW log_line_prefix", dbname="postgres").rstrip(
+        "\n"
+    )  # keeps its blank
     wrong = "%t [%p]: [%l-1] "
     log = pg_cluster.log_files()["stderr"]
     psql = json.dumps(pg_cluster.psql_argv())
-    extra = {host.name: {"role": '"db"', "logs": f'["{log}"]', "log_line_prefix": f'"{wrong}"',
-                         "postgres": f'{{ database = "{pg_cluster.dbname}", psql = {psql} }}'}}
+    extra = {
+        host.name: {
+            "role": '"db"',
+            "logs": f'["{log}"]',
+            "log_line_prefix": f'"{wrong}"',
+            "postgres": f'{{ database = "{pg_cluster.dbname}", psql = {psql} }}',
+        }
+    }
     path = tmp_path / "lpsectl.toml"
-    path.write_text(ssh_config_text([host], ssh_client_key, tmp_path / "known_hosts", tmp_path / "data",
-                                    host_extra=extra))
+    path.write_text(
+        ssh_config_text(
+            [host], ssh_client_key, tmp_path / "known_hosts", tmp_path / "data", host_extra=extra
+        )
+    )
     collected = run_cli("--config", str(path), "collect")
     assert collected.exit_code == 3, collected.stderr
     said = f"hosts.log_line_prefix {wrong!r} differs from the server's log_line_prefix {server_prefix!r}"

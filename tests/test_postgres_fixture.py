@@ -20,12 +20,17 @@ def test_workload_left_its_marks(pg_cluster):
 
 
 def test_monitor_user_reads_statistics(pg_cluster):
-    out = pg_cluster.psql("SELECT pg_has_role(current_user, 'pg_monitor', 'member')",
-                          user=pg_cluster.monitor_user)
+    out = pg_cluster.psql(
+        "SELECT pg_has_role(current_user, 'pg_monitor', 'member')", user=pg_cluster.monitor_user
+    )
     assert out.strip() == "t"
     argv = pg_cluster.psql_argv()
-    proc = subprocess.run([*argv, "-X", "-A", "-t", "-d", pg_cluster.dbname, "-c", "SELECT 1"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [*argv, "-X", "-A", "-t", "-d", pg_cluster.dbname, "-c", "SELECT 1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.stdout.strip() == "1", proc.stderr
 
 
@@ -36,8 +41,11 @@ def test_log_files_exist_and_are_readable_by_the_ssh_user(pg_cluster):
     for path in files.values():
         assert path.stat().st_size > 0
         assert path.stat().st_mode & 0o004, path
-    proc = subprocess.run(["runuser", "-u", user.pw_name, "--", "head", "-c", "10",
-                           str(files["stderr"])], capture_output=True, check=False)
+    proc = subprocess.run(
+        ["runuser", "-u", user.pw_name, "--", "head", "-c", "10", str(files["stderr"])],
+        capture_output=True,
+        check=False,
+    )
     assert proc.returncode == 0 and proc.stdout
     assert "deadlock detected" in files["stderr"].read_text(errors="replace")
     assert os.access(pg_cluster.log_dir, os.X_OK)

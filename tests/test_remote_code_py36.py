@@ -21,15 +21,20 @@ def vermin_executable() -> str:
 def test_server_side_code_targets_python_36():
     result = subprocess.run(
         [vermin_executable(), "--target=3.6-", "--no-tips", "--violations", *map(str, SERVER_SIDE)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_probe_uses_only_the_standard_library_besides_optional_psutil():
     source = SERVER_SIDE[0].read_text()
-    imports = {line.split()[1].split(".")[0] for line in source.splitlines()
-               if line.startswith(("import ", "from "))}
+    imports = {
+        line.split()[1].split(".")[0]
+        for line in source.splitlines()
+        if line.startswith(("import ", "from "))
+    }
     allowed = set(sys.stdlib_module_names)
     assert imports <= allowed
     assert "import psutil" in source and "except Exception" in source

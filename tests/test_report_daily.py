@@ -23,18 +23,49 @@ SYSTEM = {
     "memory": {"total": 16 * 2**30, "available": 1 * 2**30, "used_percent": 93.8},
     "swap": {"total": 0, "used": 0, "used_percent": 0.0},
     "filesystems": [
-        {"mount": "/", "device": "/dev/sda1", "fstype": "ext4", "total": 100 * 2**30,
-         "used": 60 * 2**30, "free": 40 * 2**30, "used_percent": 60.0},
-        {"mount": "/home", "device": "/dev/sdb1", "fstype": "xfs", "total": 500 * 2**30,
-         "used": 440 * 2**30, "free": 60 * 2**30, "used_percent": 88.0},
+        {
+            "mount": "/",
+            "device": "/dev/sda1",
+            "fstype": "ext4",
+            "total": 100 * 2**30,
+            "used": 60 * 2**30,
+            "free": 40 * 2**30,
+            "used_percent": 60.0,
+        },
+        {
+            "mount": "/home",
+            "device": "/dev/sdb1",
+            "fstype": "xfs",
+            "total": 500 * 2**30,
+            "used": 440 * 2**30,
+            "free": 60 * 2**30,
+            "used_percent": 88.0,
+        },
     ],
     "services": {
-        "spse": {"expected": True, "running": True, "pid": 1234, "detail": "/home/appserv/spse/server.pid: pid 1234 running"},
-        "postgres": {"expected": False, "running": False, "pid": None, "detail": "no postgres/postmaster process"},
+        "spse": {
+            "expected": True,
+            "running": True,
+            "pid": 1234,
+            "detail": "/home/appserv/spse/server.pid: pid 1234 running",
+        },
+        "postgres": {
+            "expected": False,
+            "running": False,
+            "pid": None,
+            "detail": "no postgres/postmaster process",
+        },
     },
     "logs": [
-        {"path": "/home/appserv/spse/logs/application.log", "exists": True, "readable": True,
-         "size": 5_000_000, "mtime": 0, "age_seconds": 7200.0, "fresh": False},
+        {
+            "path": "/home/appserv/spse/logs/application.log",
+            "exists": True,
+            "readable": True,
+            "size": 5_000_000,
+            "mtime": 0,
+            "age_seconds": 7200.0,
+            "fresh": False,
+        },
     ],
 }
 
@@ -52,12 +83,33 @@ def history(tmp_path):
     store = Store.open_sqlite(tmp_path / "history.sqlite3")
     for stamp, db_ok in (("2026-11-20T06:00:00+07:00", True), ("2026-11-20T12:00:00+07:00", False)):
         run = store.insert("runs", {"job": "collect", "started_at": stamp})
-        store.insert("snapshots", {"run_id": run, "host": "spse-app", "kind": "system", "taken_at": stamp,
-                                   "day": "2026-11-20", "ok": 1, "data": SYSTEM, "unavailable": {}})
-        store.insert("snapshots", {"run_id": run, "host": "spse-db", "kind": "system", "taken_at": stamp,
-                                   "day": "2026-11-20", "ok": int(db_ok), "data": SYSTEM if db_ok else {},
-                                   "error": None if db_ok else "cannot connect to 10.0.0.11:22: Connection refused",
-                                   "unavailable": {}})
+        store.insert(
+            "snapshots",
+            {
+                "run_id": run,
+                "host": "spse-app",
+                "kind": "system",
+                "taken_at": stamp,
+                "day": "2026-11-20",
+                "ok": 1,
+                "data": SYSTEM,
+                "unavailable": {},
+            },
+        )
+        store.insert(
+            "snapshots",
+            {
+                "run_id": run,
+                "host": "spse-db",
+                "kind": "system",
+                "taken_at": stamp,
+                "day": "2026-11-20",
+                "ok": int(db_ok),
+                "data": SYSTEM if db_ok else {},
+                "error": None if db_ok else "cannot connect to 10.0.0.11:22: Connection refused",
+                "unavailable": {},
+            },
+        )
     store.close()
     return str(config)
 
@@ -80,14 +132,27 @@ def test_daily_text_matches_golden(history, cli, lang):
 @freeze_time("2026-11-21 00:30:00")
 def test_daily_html_matches_golden_and_escapes(history, cli, tmp_path):
     out = tmp_path / "daily.html"
-    result = cli("--config", history, "report", "daily", "--date", "2026-11-20", "--format", "html", "-o", str(out))
+    result = cli(
+        "--config",
+        history,
+        "report",
+        "daily",
+        "--date",
+        "2026-11-20",
+        "--format",
+        "html",
+        "-o",
+        str(out),
+    )
     assert result.exit_code == 0, result.stderr
     golden("daily_id.html", out.read_text())
 
 
 @freeze_time("2026-11-21 00:30:00")
 def test_daily_json_alerts(history, cli):
-    doc = cli("--config", history, "report", "daily", "--date", "2026-11-20", "--format", "json").json()
+    doc = cli(
+        "--config", history, "report", "daily", "--date", "2026-11-20", "--format", "json"
+    ).json()
     assert doc["generated_at"] == "2026-11-21T07:30:00+07:00"
     assert doc["date"] == "2026-11-20"
     hosts = {h["name"]: h for h in doc["hosts"]}
@@ -113,9 +178,13 @@ def test_bad_date_is_a_usage_error(history, cli):
 
 @freeze_time("2026-11-21 00:30:00")
 def test_yesterday_and_a_day_without_data(history, cli):
-    doc = cli("--config", history, "report", "daily", "--date", "yesterday", "--format", "json").json()
+    doc = cli(
+        "--config", history, "report", "daily", "--date", "yesterday", "--format", "json"
+    ).json()
     assert doc["date"] == "2026-11-20"
-    empty = cli("--config", history, "report", "daily", "--date", "2020-01-01", "--format", "json").json()
+    empty = cli(
+        "--config", history, "report", "daily", "--date", "2020-01-01", "--format", "json"
+    ).json()
     assert {h["status"] for h in empty["hosts"]} == {"no-data"}
     assert {(a["severity"], a["item"]) for a in empty["alerts"]} == {("warning", "host")}
     assert "tidak ada data" in empty["alerts"][0]["message"]
@@ -124,8 +193,10 @@ def test_yesterday_and_a_day_without_data(history, cli):
 def test_unwritable_output_is_a_clear_usage_error(history, cli):
     result = cli("--config", history, "report", "daily", "-o", "/nonexistent/dir/x.html")
     assert result.exit_code == 2
-    assert result.stderr == ("lpsectl: --output /nonexistent/dir/x.html: cannot write there: "
-                             "the directory /nonexistent/dir does not exist\n")
+    assert result.stderr == (
+        "lpsectl: --output /nonexistent/dir/x.html: cannot write there: "
+        "the directory /nonexistent/dir does not exist\n"
+    )
     assert not Path("/nonexistent").exists()
 
 
@@ -134,7 +205,9 @@ def test_daily_email_goes_through_the_outbox_and_survives_smtp_down(history, smt
     config = Path(history)
     config.write_text(config.read_text() + smtp_server.mail_toml())
     smtp_server.stop()
-    down = cli("--config", history, "report", "daily", "--date", "2026-11-20", "--email", "-o", os.devnull)
+    down = cli(
+        "--config", history, "report", "daily", "--date", "2026-11-20", "--email", "-o", os.devnull
+    )
     assert down.exit_code == 5
     assert "outbox" in down.stderr
     assert smtp_server.received == []
@@ -145,7 +218,10 @@ def test_daily_email_goes_through_the_outbox_and_survives_smtp_down(history, smt
     assert len(smtp_server.received) == 1  # delivered exactly once
     message = smtp_server.received[0].message
     assert message["To"] == "kepala@uji.example"
-    assert message["Subject"] == "Laporan Monitoring Kinerja — LPSE Kabupaten Uji — Jumat, 20 November 2026"
+    assert (
+        message["Subject"]
+        == "Laporan Monitoring Kinerja — LPSE Kabupaten Uji — Jumat, 20 November 2026"
+    )
     assert "tidak terjangkau" in message.get_body(("plain",)).get_content()
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "laporan-monitoring-kinerja-2026-11-20.html"
@@ -153,16 +229,32 @@ def test_daily_email_goes_through_the_outbox_and_survives_smtp_down(history, smt
 
 
 @freeze_time("2026-11-21 00:30:00")
-def test_email_to_another_address_after_the_day_was_sent_is_a_new_message(history, smtp_server, cli):
+def test_email_to_another_address_after_the_day_was_sent_is_a_new_message(
+    history, smtp_server, cli
+):
     config = Path(history)
     config.write_text(config.read_text() + smtp_server.mail_toml())
-    args = ("--config", history, "-v", "report", "daily", "--date", "2026-11-20", "--email", "-o", os.devnull)
+    args = (
+        "--config",
+        history,
+        "-v",
+        "report",
+        "daily",
+        "--date",
+        "2026-11-20",
+        "--email",
+        "-o",
+        os.devnull,
+    )
     first = cli(*args)
     same = cli(*args)
     other = cli(*args, "--to", "Bapak Wiryo Santoso, S.Kom. <wakil@uji.example>")
     bad = cli(*args, "--to", "wakil@uji.example\nBcc: x@evil.example")
     assert first.exit_code == same.exit_code == other.exit_code == 0, other.stderr
-    assert [r.rcpt_tos for r in smtp_server.received] == [["kepala@uji.example"], ["wakil@uji.example"]]
+    assert [r.rcpt_tos for r in smtp_server.received] == [
+        ["kepala@uji.example"],
+        ["wakil@uji.example"],
+    ]
     assert "not sent again" in same.stderr
     assert "e-mailed to wakil@uji.example" in other.stderr
     assert bad.exit_code == 2 and "--to" in bad.stderr and "control character" in bad.stderr

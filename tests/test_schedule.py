@@ -46,7 +46,9 @@ def scheduler_config(tmp_path: Path, extra: str, grace_hours: float = 12) -> tup
 def start_scheduler(config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "lpsectl", "--config", str(config), "schedule", "run"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -71,7 +73,9 @@ def runs(data: Path, job: str) -> int:
 def test_many_missed_fires_are_caught_up_once_at_the_latest():
     last = datetime(2026, 12, 4, 6, 0, tzinfo=JAKARTA)
     now = datetime(2026, 12, 7, 9, 30, tzinfo=JAKARTA)
-    assert missed_run("0 6 * * *", last, now, timedelta(hours=12)) == datetime(2026, 12, 7, 6, 0, tzinfo=JAKARTA)
+    assert missed_run("0 6 * * *", last, now, timedelta(hours=12)) == datetime(
+        2026, 12, 7, 6, 0, tzinfo=JAKARTA
+    )
 
 
 def test_nothing_to_catch_up():
@@ -112,7 +116,9 @@ def test_each_job_gets_a_coalescing_cron_trigger(tmp_path):
         assert entry.coalesce is True
         assert entry.misfire_grace_time == 12 * 3600
         assert entry.max_instances == 1
-        assert entry.trigger.get_next_fire_time(None, now) == croniter(job.cron, now).get_next(datetime)
+        assert entry.trigger.get_next_fire_time(None, now) == croniter(job.cron, now).get_next(
+            datetime
+        )
 
 
 # --- the job runner (real subprocesses) ----------------------------------
@@ -154,7 +160,9 @@ def test_scheduler_runs_a_job_on_its_trigger_and_stops_on_sigterm(tmp_path):
         # a second scheduler on the same data dir refuses to start
         second = subprocess.run(
             [sys.executable, "-m", "lpsectl", "--config", str(config), "schedule", "run"],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert second.returncode == 6
         assert "another 'scheduler' run is in progress" in second.stderr
@@ -176,7 +184,9 @@ def test_a_run_missed_while_down_is_caught_up_exactly_once(tmp_path):
     now = datetime.now(JAKARTA)
     three_ago = datetime(now.year - 3, 1, 1, tzinfo=JAKARTA)
     data.mkdir()
-    (data / STATE_FILE).write_text(json.dumps({"new-year": {"last_scheduled": three_ago.isoformat(), "runs": 0}}))
+    (data / STATE_FILE).write_text(
+        json.dumps({"new-year": {"last_scheduled": three_ago.isoformat(), "runs": 0}})
+    )
     proc = start_scheduler(config)
     try:
         wait_for(lambda: runs(data, "new-year") >= 1)
@@ -208,9 +218,17 @@ def test_schedule_list_shows_next_and_last_runs(tmp_path):
         tmp_path, '[[schedule.extra]]\nname = "nightly"\ncron = "0 1 * * *"\nargv = ["--version"]\n'
     )
     data.mkdir()
-    (data / STATE_FILE).write_text(json.dumps({"nightly": {
-        "last_started": "2026-12-07T01:00:00+07:00", "last_exit": 3, "runs": 4,
-    }}))
+    (data / STATE_FILE).write_text(
+        json.dumps(
+            {
+                "nightly": {
+                    "last_started": "2026-12-07T01:00:00+07:00",
+                    "last_exit": 3,
+                    "runs": 4,
+                }
+            }
+        )
+    )
     with freeze_time("2026-12-07 05:55:00+07:00"):
         result = run_cli("--config", str(config), "schedule", "list", "--format", "json")
     assert result.exit_code == 0, result.stderr

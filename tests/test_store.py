@@ -69,14 +69,25 @@ def test_the_latest_snapshot_index_on_an_existing_history(tmp_path):
     store.execute("DELETE FROM schema_migrations WHERE name LIKE '0009%'")
     with store.transaction():
         for day in range(1, 31):
-            run_id = store.insert("runs", {"job": "collect", "started_at": f"2026-11-{day:02d}T06:00:00+07:00"})
+            run_id = store.insert(
+                "runs", {"job": "collect", "started_at": f"2026-11-{day:02d}T06:00:00+07:00"}
+            )
             for kind in ("system", "logs"):
                 ok = not (kind == "logs" and day == 30)  # the last logs run failed
-                store.insert("snapshots", {"run_id": run_id, "host": "db", "kind": kind,
-                                           "taken_at": f"2026-11-{day:02d}T06:00:00+07:00",
-                                           "day": f"2026-11-{day:02d}", "ok": int(ok),
-                                           "error": None if ok else "timed out",
-                                           "data": json.dumps({"day": day}), "unavailable": "{}"})
+                store.insert(
+                    "snapshots",
+                    {
+                        "run_id": run_id,
+                        "host": "db",
+                        "kind": kind,
+                        "taken_at": f"2026-11-{day:02d}T06:00:00+07:00",
+                        "day": f"2026-11-{day:02d}",
+                        "ok": int(ok),
+                        "error": None if ok else "timed out",
+                        "data": json.dumps({"day": day}),
+                        "unavailable": "{}",
+                    },
+                )
     store.close()
 
     store = Store.open_sqlite(path)
@@ -84,7 +95,10 @@ def test_the_latest_snapshot_index_on_an_existing_history(tmp_path):
     assert len(store.query("SELECT id FROM snapshots")) == 60
     found = previous_data(store, [HostConfig(name="db")], ["system", "logs", "postgres"])
     assert found == {("db", "system"): {"day": 30}, ("db", "logs"): {"day": 29}}
-    plan = store.query("EXPLAIN QUERY PLAN SELECT kind, ok, data FROM snapshots WHERE host = ? AND kind = ? "
-                       "AND ok = 1 ORDER BY id DESC LIMIT 1", ["db", "logs"])
+    plan = store.query(
+        "EXPLAIN QUERY PLAN SELECT kind, ok, data FROM snapshots WHERE host = ? AND kind = ? "
+        "AND ok = 1 ORDER BY id DESC LIMIT 1",
+        ["db", "logs"],
+    )
     assert any("snapshots_latest" in row["detail"] for row in plan)
     store.close()

@@ -28,8 +28,10 @@ def test_every_migration_applies_on_postgresql(history_url):
 
 def test_collect_and_report_with_history_in_postgresql(history_url, tmp_path, cli):
     config = tmp_path / "lpsectl.toml"
-    config.write_text(f'[lpse]\nname = "LPSE PG"\ndatabase_url = "{history_url}"\n'
-                      '[[hosts]]\nname = "here"\naddress = "local"\n')
+    config.write_text(
+        f'[lpse]\nname = "LPSE PG"\ndatabase_url = "{history_url}"\n'
+        '[[hosts]]\nname = "here"\naddress = "local"\n'
+    )
     assert cli("--config", str(config), "collect").exit_code == 0
     report = cli("--config", str(config), "report", "daily", "--format", "json").json()
     assert [h["name"] for h in report["hosts"]] == ["here"]

@@ -58,8 +58,13 @@ def test_naive_times_are_in_the_configured_zone():
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("2026-10-25", "no time of day"), ("kemarin", "unreadable"), ("31/02/2026 10:00", "impossible"),
-     ("16 Foo 2026 10:00", "unknown month"), ("2026-10-16 07:", "unreadable")],
+    [
+        ("2026-10-25", "no time of day"),
+        ("kemarin", "unreadable"),
+        ("31/02/2026 10:00", "impossible"),
+        ("16 Foo 2026 10:00", "unknown month"),
+        ("2026-10-16 07:", "unreadable"),
+    ],
 )
 def test_unreadable_timestamps_say_why(text, fragment):
     with pytest.raises(core.DateError, match=fragment):
@@ -114,7 +119,10 @@ def test_windows_1252_semicolon_export_with_messy_rows():
     assert tickets["MSY-002"].priority == "Menengah"
     assert tickets["MSY-005"].first_response_at is None
     assert {p.field for p in by_line[9]} == {
-        "first_response_at", "resolved_at", "escalated_to", "group_override"
+        "first_response_at",
+        "resolved_at",
+        "escalated_to",
+        "group_override",
     }
 
 
@@ -141,7 +149,9 @@ def test_missing_number_column_is_a_usage_error_naming_the_file():
 def test_column_mapping_from_config():
     config = parse_config({"tickets": {"columns": {"number": "ID", "opened_at": ["Waktu Lapor"]}}})
     settings = core.ticket_settings(config)
-    parsed = core.parse_csv("ID,Waktu Lapor,Judul\nT-9,01/10/2026 10:00,Login gagal\n", settings, WIB)
+    parsed = core.parse_csv(
+        "ID,Waktu Lapor,Judul\nT-9,01/10/2026 10:00,Login gagal\n", settings, WIB
+    )
     assert parsed.tickets[0].number == "T-9"
     assert core.classify(parsed.tickets[0], settings)[0] == "b"
 
@@ -182,7 +192,9 @@ def test_sop_groups_from_indonesian_keywords(subject, group):
 
 
 def test_override_column_wins_over_keywords():
-    ticket = core.Ticket("T", datetime(2026, 10, 1, tzinfo=WIB), subject="Gagal upload", group_override="c")
+    ticket = core.Ticket(
+        "T", datetime(2026, 10, 1, tzinfo=WIB), subject="Gagal upload", group_override="c"
+    )
     assert core.classify(ticket, SETTINGS) == ("c", "override")
     ticket.group_override = "Penggunaan aplikasi"
     assert core.classify(ticket, SETTINGS)[0] == "b"
@@ -205,9 +217,14 @@ def checks(sla: core.TicketSla) -> dict[str, core.Check]:
 
 
 def test_sla_limits_of_sop_001():
-    ticket = make_ticket(first_response_at=at(9, 30), priority_set_at=at(9, 31),
-                         data_requested_at=at(9, 40), data_received_at=at(9, 55),
-                         resolved_at=at(13, 1), status="Selesai")
+    ticket = make_ticket(
+        first_response_at=at(9, 30),
+        priority_set_at=at(9, 31),
+        data_requested_at=at(9, 40),
+        data_received_at=at(9, 55),
+        resolved_at=at(13, 1),
+        status="Selesai",
+    )
     found = checks(core.evaluate(ticket, SETTINGS, at(18)))
     assert found["response"].met is True and found["response"].actual_minutes == 30
     assert found["priority"].met is False and found["priority"].actual_minutes == 31
@@ -305,15 +322,29 @@ def test_cli_import_list_and_sla(tmp_path):
     second = run_cli("--config", config, "tickets", "import", str(export), "--format", "json")
     assert second.json()["files"][0]["unchanged"] == 140
 
-    listed = run_cli("--config", config, "tickets", "list", "--month", "2026-10", "--group", "c",
-                     "--format", "json")
+    listed = run_cli(
+        "--config",
+        config,
+        "tickets",
+        "list",
+        "--month",
+        "2026-10",
+        "--group",
+        "c",
+        "--format",
+        "json",
+    )
     assert listed.exit_code == 0
     assert listed.json() and all(t["group"] == "c" for t in listed.json())
     assert listed.json()[0]["opened_at"].endswith("+07:00")
 
     with freeze_time("2026-11-03 02:00:00"):
-        sla = run_cli("--config", config, "tickets", "sla", "--month", "2026-10", "--format", "json")
-        failing = run_cli("--config", config, "tickets", "sla", "--month", "2026-10", "--fail-on-breach")
+        sla = run_cli(
+            "--config", config, "tickets", "sla", "--month", "2026-10", "--format", "json"
+        )
+        failing = run_cli(
+            "--config", config, "tickets", "sla", "--month", "2026-10", "--fail-on-breach"
+        )
         default_month = run_cli("--config", config, "tickets", "sla", "--format", "json")
     data = sla.json()
     assert sla.exit_code == 0
@@ -326,7 +357,9 @@ def test_cli_import_list_and_sla(tmp_path):
 
 def test_cli_import_reports_skipped_rows_with_exit_3(tmp_path):
     config = str(write_config(tmp_path))
-    result = run_cli("--config", config, "tickets", "import", str(DATA / "tickets-messy-cp1252.csv"))
+    result = run_cli(
+        "--config", config, "tickets", "import", str(DATA / "tickets-messy-cp1252.csv")
+    )
     assert result.exit_code == 3
     assert "4 new" in result.stdout and "3 skipped" in result.stdout
     assert "kemarin sore" in result.stdout
@@ -334,7 +367,9 @@ def test_cli_import_reports_skipped_rows_with_exit_3(tmp_path):
 
 def test_cli_dry_run_stores_nothing(tmp_path):
     config = str(write_config(tmp_path))
-    result = run_cli("--config", config, "tickets", "import", "--dry-run", str(DATA / "tickets.json"))
+    result = run_cli(
+        "--config", config, "tickets", "import", "--dry-run", str(DATA / "tickets.json")
+    )
     assert result.exit_code == 3
     listed = run_cli("--config", config, "tickets", "list", "--format", "json")
     assert listed.json() == []

@@ -52,16 +52,41 @@ def route_for(change_class: str) -> str:
 HARDWARE = {
     **dict.fromkeys(["ram", "memori", "memory", "dimm", "ddr4", "ddr5"], "memory (RAM)"),
     **dict.fromkeys(
-        ["disk", "disks", "harddisk", "hdd", "ssd", "nvme", "storage", "penyimpanan", "san", "nas",
-         "cakram", "partisi_baru"],
+        [
+            "disk",
+            "disks",
+            "harddisk",
+            "hdd",
+            "ssd",
+            "nvme",
+            "storage",
+            "penyimpanan",
+            "san",
+            "nas",
+            "cakram",
+            "partisi_baru",
+        ],
         "disk / storage",
     ),
     **dict.fromkeys(["cpu", "cpus", "vcpu", "prosesor", "processor", "processors"], "CPU"),
-    **dict.fromkeys(["server", "servers", "peladen", "hardware", "perangkat_keras", "mesin"], "server hardware"),
     **dict.fromkeys(
-        ["switch", "router", "firewall", "perangkat_jaringan", "network_device", "nic", "ups",
-         "jaringan", "network",
-         "bandwidth", "rack", "rak"],
+        ["server", "servers", "peladen", "hardware", "perangkat_keras", "mesin"], "server hardware"
+    ),
+    **dict.fromkeys(
+        [
+            "switch",
+            "router",
+            "firewall",
+            "perangkat_jaringan",
+            "network_device",
+            "nic",
+            "ups",
+            "jaringan",
+            "network",
+            "bandwidth",
+            "rack",
+            "rak",
+        ],
         "network / infrastructure device",
     ),
 }
@@ -81,7 +106,18 @@ HARDWARE_ACTIONS = set(
 VERSIONED = {
     **dict.fromkeys(["postgresql", "postgres", "pg", "pgsql", "pg_upgrade"], "PostgreSQL"),
     **dict.fromkeys(
-        ["os", "centos", "ubuntu", "debian", "rhel", "redhat", "rocky", "almalinux", "linux", "kernel"],
+        [
+            "os",
+            "centos",
+            "ubuntu",
+            "debian",
+            "rhel",
+            "redhat",
+            "rocky",
+            "almalinux",
+            "linux",
+            "kernel",
+        ],
         "operating system",
     ),
     "spse": "SPSE",
@@ -98,9 +134,25 @@ PATCH_WORDS = set("patch patches paket package packages security keamanan tambal
 APPLICATION = {
     **dict.fromkeys(["index", "indeks", "indexes", "indices"], "database index on SPSE's schema"),
     **dict.fromkeys(["query", "queries", "kueri", "sql"], "SPSE query"),
-    **dict.fromkeys(["bug", "bugs", "kode", "code", "source", "fitur", "feature", "features",
-                     "modul", "module", "aplikasi", "application", "skema", "schema"],
-                    "SPSE application"),
+    **dict.fromkeys(
+        [
+            "bug",
+            "bugs",
+            "kode",
+            "code",
+            "source",
+            "fitur",
+            "feature",
+            "features",
+            "modul",
+            "module",
+            "aplikasi",
+            "application",
+            "skema",
+            "schema",
+        ],
+        "SPSE application",
+    ),
 }
 APPLICATION_ACTIONS = set(
     """ubah mengubah perubahan diubah change changing modify modifying modification perbaiki
@@ -111,9 +163,29 @@ APPLICATION_ACTIONS = set(
 
 CONFIG_WORDS = {
     **dict.fromkeys(
-        ["konfigurasi", "config", "configuration", "configure", "konfig", "conf", "setting",
-         "settings", "pengaturan", "atur", "mengatur", "diatur", "setel", "parameter",
-         "parameters", "param", "postgresql.conf", "pg_hba.conf", "set", "tuning", "tune"],
+        [
+            "konfigurasi",
+            "config",
+            "configuration",
+            "configure",
+            "konfig",
+            "conf",
+            "setting",
+            "settings",
+            "pengaturan",
+            "atur",
+            "mengatur",
+            "diatur",
+            "setel",
+            "parameter",
+            "parameters",
+            "param",
+            "postgresql.conf",
+            "pg_hba.conf",
+            "set",
+            "tuning",
+            "tune",
+        ],
         "configuration / setting",
     ),
     **dict.fromkeys(
@@ -121,9 +193,14 @@ CONFIG_WORDS = {
         "service restart / reload",
     ),
     **dict.fromkeys(["log", "logs", "logging", "logrotate", "log_rotation"], "log setting"),
-    **dict.fromkeys(["vacuum", "reindex", "autovacuum", "cron", "crontab", "jadwal"], "maintenance job / setting"),
-    **dict.fromkeys(["heap", "xmx", "xms", "timezone", "extension", "ekstensi", "pg_stat_statements"],
-                    "configuration / setting"),
+    **dict.fromkeys(
+        ["vacuum", "reindex", "autovacuum", "cron", "crontab", "jadwal"],
+        "maintenance job / setting",
+    ),
+    **dict.fromkeys(
+        ["heap", "xmx", "xms", "timezone", "extension", "ekstensi", "pg_stat_statements"],
+        "configuration / setting",
+    ),
 }
 
 # Words that join two-word phrases into one token before matching.
@@ -147,9 +224,29 @@ PHRASES = {
 }
 
 PARAM_PREFIXES = (
-    "log_", "autovacuum_", "max_", "min_", "shared_", "work_", "maintenance_", "effective_",
-    "checkpoint_", "wal_", "random_", "seq_", "idle_", "statement_", "lock_", "deadlock_",
-    "track_", "default_", "temp_", "huge_", "listen_", "bgwriter_", "vacuum_",
+    "log_",
+    "autovacuum_",
+    "max_",
+    "min_",
+    "shared_",
+    "work_",
+    "maintenance_",
+    "effective_",
+    "checkpoint_",
+    "wal_",
+    "random_",
+    "seq_",
+    "idle_",
+    "statement_",
+    "lock_",
+    "deadlock_",
+    "track_",
+    "default_",
+    "temp_",
+    "huge_",
+    "listen_",
+    "bgwriter_",
+    "vacuum_",
 )
 
 # Filler words skipped when judging how close an action is to its object.
@@ -197,8 +294,10 @@ def classify(text: str) -> Classification:
     if major:
         reasons = list(major)
         if minor:
-            reasons.append("it also touches settings (" + "; ".join(minor) + "), "
-                           "but the physical/version/application part makes the whole change major")
+            reasons.append(
+                "it also touches settings (" + "; ".join(minor) + "), "
+                "but the physical/version/application part makes the whole change major"
+            )
         return Classification(MAJOR, route_for(MAJOR), reasons, signals)
     if minor:
         reasons = minor + ["no hardware, version upgrade or SPSE code change is mentioned"]
@@ -223,8 +322,16 @@ def tokenize(text: str) -> list[str]:
 @lru_cache(maxsize=1)
 def _vocabulary() -> tuple[str, ...]:
     words: set[str] = set()
-    for group in (HARDWARE, HARDWARE_ACTIONS, VERSIONED, VERSION_ACTIONS, PATCH_WORDS,
-                  APPLICATION, APPLICATION_ACTIONS, CONFIG_WORDS):
+    for group in (
+        HARDWARE,
+        HARDWARE_ACTIONS,
+        VERSIONED,
+        VERSION_ACTIONS,
+        PATCH_WORDS,
+        APPLICATION,
+        APPLICATION_ACTIONS,
+        CONFIG_WORDS,
+    ):
         words.update(w for w in group if "_" not in w)
     for phrase in PHRASES:
         words.update(phrase.split())
@@ -237,8 +344,11 @@ def _correct(word: str) -> str:
     if word in vocab or len(word) < FUZZY_MIN_LENGTH or _VERSION.match(word) or "_" in word:
         return word
     # a typo changes a letter or two; a different length is another word ("setelah")
-    close = [c for c in difflib.get_close_matches(word, vocab, n=3, cutoff=FUZZY_CUTOFF)
-             if abs(len(c) - len(word)) <= 1]
+    close = [
+        c
+        for c in difflib.get_close_matches(word, vocab, n=3, cutoff=FUZZY_CUTOFF)
+        if abs(len(c) - len(word)) <= 1
+    ]
     return close[0] if close else word
 
 
@@ -246,7 +356,7 @@ def _join_phrases(words: list[str]) -> list[str]:
     joined: list[str] = []
     i = 0
     while i < len(words):
-        pair = " ".join(words[i:i + 2])
+        pair = " ".join(words[i : i + 2])
         if pair in PHRASES:
             joined.append(PHRASES[pair])
             i += 2
@@ -286,12 +396,16 @@ def _hardware_reasons(tokens: list[str]) -> list[str]:
         if j is not None and j not in used:
             used.add(j)
             phrase = _phrase(tokens, i, j)
-            reasons.append(f'"{phrase}": adds or replaces {HARDWARE[token]}, a physical device of the infrastructure')
+            reasons.append(
+                f'"{phrase}": adds or replaces {HARDWARE[token]}, a physical device of the infrastructure'
+            )
     return _unique(reasons)
 
 
 def _versions(tokens: list[str]) -> list[str]:
-    return [t for t in tokens if _VERSION.match(t) and not t.isdigit() or t.isdigit() and len(t) <= 2]
+    return [
+        t for t in tokens if _VERSION.match(t) and not t.isdigit() or t.isdigit() and len(t) <= 2
+    ]
 
 
 def _major_number(version: str) -> str:
@@ -323,7 +437,9 @@ def _version_reasons(tokens: list[str]) -> list[str]:
             continue
         phrase = _phrase(tokens, i, j if j is not None else i)
         detail = f" ({' -> '.join(versions)})" if len(versions) >= 2 else ""
-        reasons.append(f'"{phrase}": {what} version upgrade{detail}, a major change to the platform')
+        reasons.append(
+            f'"{phrase}": {what} version upgrade{detail}, a major change to the platform'
+        )
     return _unique(reasons)
 
 
@@ -349,7 +465,10 @@ def _application_reasons(tokens: list[str]) -> list[str]:
 
 
 def _mentions_code(tokens: list[str]) -> bool:
-    return any(t in ("kode", "code", "source", "fitur", "feature", "bug", "modul", "module") for t in tokens)
+    return any(
+        t in ("kode", "code", "source", "fitur", "feature", "bug", "modul", "module")
+        for t in tokens
+    )
 
 
 def _config_reasons(tokens: list[str]) -> list[str]:
@@ -374,7 +493,7 @@ def _patch_reasons(tokens: list[str]) -> list[str]:
 
 def _phrase(tokens: list[str], i: int, j: int) -> str:
     lo, hi = min(i, j), max(i, j)
-    return " ".join(tokens[lo:hi + 1])
+    return " ".join(tokens[lo : hi + 1])
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -384,8 +503,12 @@ def _unique(items: list[str]) -> list[str]:
 def _unknown_reason(tokens: list[str]) -> str:
     dangling = [t for t in tokens if t in HARDWARE_ACTIONS | VERSION_ACTIONS]
     if dangling:
-        return (f'"{dangling[0]}" is mentioned but not what it applies to; '
-                "the text does not say whether it is a setting or a device/version change: "
-                "give --class minor or --class major")
-    return ("no setting, device, version upgrade or application change was recognised: "
-            "give --class minor or --class major")
+        return (
+            f'"{dangling[0]}" is mentioned but not what it applies to; '
+            "the text does not say whether it is a setting or a device/version change: "
+            "give --class minor or --class major"
+        )
+    return (
+        "no setting, device, version upgrade or application change was recognised: "
+        "give --class minor or --class major"
+    )

@@ -98,7 +98,9 @@ def pg_database(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def pg_max_connections(data: dict[str, Any]) -> int | None:
-    value = number(dig(data, "activity", "max_connections")) or pg_setting_number(data, "max_connections")
+    value = number(dig(data, "activity", "max_connections")) or pg_setting_number(
+        data, "max_connections"
+    )
     return int(value) if value else None
 
 
@@ -135,8 +137,10 @@ def counter_deltas(snaps: list[Snapshot], field: str) -> list[tuple[Snapshot, fl
     pg_stat_database, by :func:`lpsectl.pgstats.counter_delta`: after a reset (a new
     ``stats_reset``, a server restart, a counter going down) the increase is the
     new value itself — the same figure the reports show."""
-    return [(snaps[index], float(amount)) for index, amount in
-            pgstats.counter_steps([snap["data"] for snap in snaps], field)]
+    return [
+        (snaps[index], float(amount))
+        for index, amount in pgstats.counter_steps([snap["data"] for snap in snaps], field)
+    ]
 
 
 def per_day(deltas: list[tuple[Snapshot, float]]) -> dict[str, float]:

@@ -12,7 +12,9 @@ from lpsectl.store import Store, decode_json
 from lpsectl.timeutil import isoformat
 
 
-def period_days(day: date | None, month: str | None, today: date, window_days: int) -> tuple[str, date, date]:
+def period_days(
+    day: date | None, month: str | None, today: date, window_days: int
+) -> tuple[str, date, date]:
     """(period label, first day, last day): a month, or ``window_days`` ending on ``day``."""
     if month:
         year, mon = (int(p) for p in month.split("-"))
@@ -38,7 +40,9 @@ def load_snapshots(store: Store, first: date, last: date) -> list[dict[str, Any]
     return rows
 
 
-def save_recommendations(store: Store, period: str, recs: list[Recommendation], now: datetime) -> None:
+def save_recommendations(
+    store: Store, period: str, recs: list[Recommendation], now: datetime
+) -> None:
     """Insert or refresh each recommendation of ``period``; sets ``rec.id``.
     The same finding analysed again keeps its id, so change requests made from it stay linked."""
     stamp = isoformat(now)
@@ -46,24 +50,40 @@ def save_recommendations(store: Store, period: str, recs: list[Recommendation], 
         for rec in recs:
             key = [period, rec.rule, rec.host, rec.subject]
             row = store.query_one(
-                "SELECT id FROM recommendations WHERE period = ? AND rule = ? AND host = ? AND subject = ?", key
+                "SELECT id FROM recommendations WHERE period = ? AND rule = ? AND host = ? AND subject = ?",
+                key,
             )
-            values = {"severity": rec.severity, "change_class": rec.change_class, "route": rec.route,
-                      "evidence": rec.evidence, "texts": rec.texts, "updated_at": stamp}
+            values = {
+                "severity": rec.severity,
+                "change_class": rec.change_class,
+                "route": rec.route,
+                "evidence": rec.evidence,
+                "texts": rec.texts,
+                "updated_at": stamp,
+            }
             if row:
                 rec.id = int(row["id"])
                 store.update("recommendations", rec.id, values)
             else:
-                rec.id = store.insert("recommendations", {
-                    "period": period, "rule": rec.rule, "host": rec.host, "subject": rec.subject,
-                    "created_at": stamp, **values,
-                })
+                rec.id = store.insert(
+                    "recommendations",
+                    {
+                        "period": period,
+                        "rule": rec.rule,
+                        "host": rec.host,
+                        "subject": rec.subject,
+                        "created_at": stamp,
+                        **values,
+                    },
+                )
 
 
 def get_recommendation(store: Store, rec_id: int) -> dict[str, Any]:
     row = store.query_one("SELECT * FROM recommendations WHERE id = ?", [rec_id])
     if row is None:
-        raise NotFoundError(f"recommendation {rec_id} does not exist (run `lpsectl analyze` to list them)")
+        raise NotFoundError(
+            f"recommendation {rec_id} does not exist (run `lpsectl analyze` to list them)"
+        )
     row["evidence"] = decode_json(row["evidence"], {})
     row["texts"] = decode_json(row["texts"], {})
     return row

@@ -129,22 +129,41 @@ def memory_settings(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Reco
     return out
 
 
-def _memory_recommendation(host: str, ram: int, max_conn: int, off: dict[str, dict[str, int]]) -> Recommendation:
-    lines = ", ".join(f"{n} {human_bytes(v['current'])} → {pg_size(v['recommended'])}" for n, v in off.items())
+def _memory_recommendation(
+    host: str, ram: int, max_conn: int, off: dict[str, dict[str, int]]
+) -> Recommendation:
+    lines = ", ".join(
+        f"{n} {human_bytes(v['current'])} → {pg_size(v['recommended'])}" for n, v in off.items()
+    )
     assign = "; ".join(f"{n} = '{pg_size(v['recommended'])}'" for n, v in off.items())
     restart = "shared_buffers" in off
     return Recommendation(
-        rule="memory_settings", host=host, severity="warning", change_class=MINOR,
+        rule="memory_settings",
+        host=host,
+        severity="warning",
+        change_class=MINOR,
         evidence={"ram_bytes": ram, "max_connections": max_conn, "settings": off},
         texts=texts(
-            (f"Sesuaikan pengaturan memori PostgreSQL di {host}",
-             f"RAM {human_bytes(ram)}, max_connections {max_conn}; pengaturan jauh dari rumus PGTune: {lines}.",
-             f"Ubah di postgresql.conf: {assign}; lalu "
-             + ("restart PostgreSQL (shared_buffers perlu restart)." if restart else "reload PostgreSQL.")),
-            (f"Adjust PostgreSQL memory settings on {host}",
-             f"RAM {human_bytes(ram)}, max_connections {max_conn}; settings far from PGTune's formulas: {lines}.",
-             f"Set in postgresql.conf: {assign}; then "
-             + ("restart PostgreSQL (shared_buffers needs a restart)." if restart else "reload PostgreSQL.")),
+            (
+                f"Sesuaikan pengaturan memori PostgreSQL di {host}",
+                f"RAM {human_bytes(ram)}, max_connections {max_conn}; pengaturan jauh dari rumus PGTune: {lines}.",
+                f"Ubah di postgresql.conf: {assign}; lalu "
+                + (
+                    "restart PostgreSQL (shared_buffers perlu restart)."
+                    if restart
+                    else "reload PostgreSQL."
+                ),
+            ),
+            (
+                f"Adjust PostgreSQL memory settings on {host}",
+                f"RAM {human_bytes(ram)}, max_connections {max_conn}; settings far from PGTune's formulas: {lines}.",
+                f"Set in postgresql.conf: {assign}; then "
+                + (
+                    "restart PostgreSQL (shared_buffers needs a restart)."
+                    if restart
+                    else "reload PostgreSQL."
+                ),
+            ),
         ),
     )
 
@@ -162,22 +181,36 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
             continue
         shared = facts.pg_setting_bytes(snaps[-1]["data"], "shared_buffers")
         sb = human_bytes(shared) if shared else "?"
-        out.append(Recommendation(
-            rule="cache_hit_low", host=host, severity="warning", change_class=MINOR,
-            evidence={"cache_hit_ratio": round(ratio, 4), "blocks_hit": int(hits), "blocks_read": int(reads),
-                      "threshold": s.cache_hit_min, "shared_buffers_bytes": shared},
-            texts=texts(
-                (f"Cache hit ratio rendah di {host}",
-                 f"Cache hit ratio {pct(ratio, 'id', 2)} (ambang {pct(s.cache_hit_min, 'id', 0)}): "
-                 f"{num(reads, 'id')} blok dibaca dari disk, {num(hits, 'id')} dari cache; shared_buffers {sb}.",
-                 "Naikkan shared_buffers mendekati 25% RAM (lihat rumus PGTune) di postgresql.conf "
-                 "dan restart PostgreSQL."),
-                (f"Low cache hit ratio on {host}",
-                 f"Cache hit ratio {pct(ratio, 'en', 2)} (threshold {pct(s.cache_hit_min, 'en', 0)}): "
-                 f"{num(reads, 'en')} blocks read from disk, {num(hits, 'en')} from cache; shared_buffers {sb}.",
-                 "Raise shared_buffers towards 25% of RAM (PGTune) in postgresql.conf and restart PostgreSQL."),
-            ),
-        ))
+        out.append(
+            Recommendation(
+                rule="cache_hit_low",
+                host=host,
+                severity="warning",
+                change_class=MINOR,
+                evidence={
+                    "cache_hit_ratio": round(ratio, 4),
+                    "blocks_hit": int(hits),
+                    "blocks_read": int(reads),
+                    "threshold": s.cache_hit_min,
+                    "shared_buffers_bytes": shared,
+                },
+                texts=texts(
+                    (
+                        f"Cache hit ratio rendah di {host}",
+                        f"Cache hit ratio {pct(ratio, 'id', 2)} (ambang {pct(s.cache_hit_min, 'id', 0)}): "
+                        f"{num(reads, 'id')} blok dibaca dari disk, {num(hits, 'id')} dari cache; shared_buffers {sb}.",
+                        "Naikkan shared_buffers mendekati 25% RAM (lihat rumus PGTune) di postgresql.conf "
+                        "dan restart PostgreSQL.",
+                    ),
+                    (
+                        f"Low cache hit ratio on {host}",
+                        f"Cache hit ratio {pct(ratio, 'en', 2)} (threshold {pct(s.cache_hit_min, 'en', 0)}): "
+                        f"{num(reads, 'en')} blocks read from disk, {num(hits, 'en')} from cache; shared_buffers {sb}.",
+                        "Raise shared_buffers towards 25% of RAM (PGTune) in postgresql.conf and restart PostgreSQL.",
+                    ),
+                ),
+            )
+        )
     return out
 
 
@@ -196,23 +229,36 @@ def temp_files_frequent(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
         work_mem = facts.pg_setting_bytes(snaps[-1]["data"], "work_mem")
         wm = human_bytes(work_mem) if work_mem else "?"
         target = pg_size(work_mem * 2) if work_mem else "'8MB'"
-        out.append(Recommendation(
-            rule="temp_files_frequent", host=host, severity="warning", change_class=MINOR,
-            evidence={"temp_files_per_day": round(files_day, 1), "temp_bytes_per_day": int(bytes_day),
-                      "days": len(files), "work_mem_bytes": work_mem},
-            texts=texts(
-                (f"File sementara sering dibuat di {host}",
-                 f"Rata-rata {num(files_day, 'id')} file sementara ({human_bytes(bytes_day)}) per hari "
-                 f"selama {len(files)} hari; work_mem {wm}.",
-                 f"Naikkan work_mem (mis. {target}) di postgresql.conf, dengan memperhatikan "
-                 "max_connections × work_mem terhadap RAM; reload PostgreSQL."),
-                (f"Frequent temporary files on {host}",
-                 f"On average {num(files_day, 'en')} temporary files ({human_bytes(bytes_day)}) per day "
-                 f"over {len(files)} days; work_mem {wm}.",
-                 f"Raise work_mem (e.g. {target}) in postgresql.conf, keeping max_connections × work_mem "
-                 "within RAM; reload PostgreSQL."),
-            ),
-        ))
+        out.append(
+            Recommendation(
+                rule="temp_files_frequent",
+                host=host,
+                severity="warning",
+                change_class=MINOR,
+                evidence={
+                    "temp_files_per_day": round(files_day, 1),
+                    "temp_bytes_per_day": int(bytes_day),
+                    "days": len(files),
+                    "work_mem_bytes": work_mem,
+                },
+                texts=texts(
+                    (
+                        f"File sementara sering dibuat di {host}",
+                        f"Rata-rata {num(files_day, 'id')} file sementara ({human_bytes(bytes_day)}) per hari "
+                        f"selama {len(files)} hari; work_mem {wm}.",
+                        f"Naikkan work_mem (mis. {target}) di postgresql.conf, dengan memperhatikan "
+                        "max_connections × work_mem terhadap RAM; reload PostgreSQL.",
+                    ),
+                    (
+                        f"Frequent temporary files on {host}",
+                        f"On average {num(files_day, 'en')} temporary files ({human_bytes(bytes_day)}) per day "
+                        f"over {len(files)} days; work_mem {wm}.",
+                        f"Raise work_mem (e.g. {target}) in postgresql.conf, keeping max_connections × work_mem "
+                        "within RAM; reload PostgreSQL.",
+                    ),
+                ),
+            )
+        )
     return out
 
 
@@ -231,22 +277,35 @@ def connections_near_max(snapshots: list[Snapshot], s: AnalysisSettings) -> list
             continue
         ratio, used, limit, snap = peak
         when = facts.taken_at(snap).isoformat(timespec="minutes")
-        out.append(Recommendation(
-            rule="connections_near_max", host=host,
-            severity="critical" if ratio >= 0.95 else "warning", change_class=MINOR,
-            evidence={"peak_connections": used, "max_connections": limit, "peak_ratio": round(ratio, 3),
-                      "at": when, "threshold": s.connections_ratio},
-            texts=texts(
-                (f"Koneksi database mendekati batas di {host}",
-                 f"Puncak {used} dari {limit} koneksi ({pct(ratio, 'id', 0)}) pada {when}.",
-                 "Periksa ukuran pool koneksi SPSE (db.pool.maxSize) dan sesi idle; bila perlu naikkan "
-                 "max_connections di postgresql.conf (perhitungkan work_mem × koneksi) dan restart PostgreSQL."),
-                (f"Database connections near the limit on {host}",
-                 f"Peak of {used} of {limit} connections ({pct(ratio, 'en', 0)}) at {when}.",
-                 "Check SPSE's connection pool size (db.pool.maxSize) and idle sessions; if needed raise "
-                 "max_connections in postgresql.conf (mind work_mem × connections) and restart PostgreSQL."),
-            ),
-        ))
+        out.append(
+            Recommendation(
+                rule="connections_near_max",
+                host=host,
+                severity="critical" if ratio >= 0.95 else "warning",
+                change_class=MINOR,
+                evidence={
+                    "peak_connections": used,
+                    "max_connections": limit,
+                    "peak_ratio": round(ratio, 3),
+                    "at": when,
+                    "threshold": s.connections_ratio,
+                },
+                texts=texts(
+                    (
+                        f"Koneksi database mendekati batas di {host}",
+                        f"Puncak {used} dari {limit} koneksi ({pct(ratio, 'id', 0)}) pada {when}.",
+                        "Periksa ukuran pool koneksi SPSE (db.pool.maxSize) dan sesi idle; bila perlu naikkan "
+                        "max_connections di postgresql.conf (perhitungkan work_mem × koneksi) dan restart PostgreSQL.",
+                    ),
+                    (
+                        f"Database connections near the limit on {host}",
+                        f"Peak of {used} of {limit} connections ({pct(ratio, 'en', 0)}) at {when}.",
+                        "Check SPSE's connection pool size (db.pool.maxSize) and idle sessions; if needed raise "
+                        "max_connections in postgresql.conf (mind work_mem × connections) and restart PostgreSQL.",
+                    ),
+                ),
+            )
+        )
     return out
 
 
@@ -255,7 +314,8 @@ def slow_frequent_query(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
     out = []
     for host, queries in _queries_by_host(snapshots).items():
         slow = [
-            q for q in queries.values()
+            q
+            for q in queries.values()
             if (q["calls"] >= s.slow_query_min_calls and q["mean_ms"] >= s.slow_query_mean_ms)
             or q["max_ms"] >= s.long_query_max_ms
         ]
@@ -321,24 +381,40 @@ def _slow_query_recommendation(host: str, q: dict[str, Any]) -> Recommendation:
     short = q["query"][:160] + ("…" if len(q["query"]) > 160 else "")
     calls, mean, peak = q["calls"], q["mean_ms"], q["max_ms"]
     return Recommendation(
-        rule="slow_frequent_query", host=host, subject=subject, severity="warning", change_class=MAJOR,
-        evidence={"query": short, "calls": calls, "mean_ms": round(mean, 1), "max_ms": round(peak, 1),
-                  "total_ms": round(q["total_ms"], 1), "source": q["source"]},
+        rule="slow_frequent_query",
+        host=host,
+        subject=subject,
+        severity="warning",
+        change_class=MAJOR,
+        evidence={
+            "query": short,
+            "calls": calls,
+            "mean_ms": round(mean, 1),
+            "max_ms": round(peak, 1),
+            "total_ms": round(q["total_ms"], 1),
+            "source": q["source"],
+        },
         texts=texts(
-            (f"Query lambat dan sering di {host}",
-             f"{num(calls, 'id')} kali, rata-rata {num(mean, 'id', 1)} ms, maksimum {num(peak, 'id', 1)} ms: {short}",
-             "Perubahan aplikasi (indeks atau penulisan ulang query) pada SPSE, perangkat lunak LKPP: "
-             "konsultasikan ke tim ITO LKPP dengan query dan angka di atas."),
-            (f"Slow, frequent query on {host}",
-             f"{num(calls, 'en')} calls, mean {num(mean, 'en', 1)} ms, max {num(peak, 'en', 1)} ms: {short}",
-             "Application change (an index or a rewritten query) in SPSE, which is LKPP's software: "
-             "consult LKPP's ITO team with the query and the numbers above."),
+            (
+                f"Query lambat dan sering di {host}",
+                f"{num(calls, 'id')} kali, rata-rata {num(mean, 'id', 1)} ms, maksimum {num(peak, 'id', 1)} ms: {short}",
+                "Perubahan aplikasi (indeks atau penulisan ulang query) pada SPSE, perangkat lunak LKPP: "
+                "konsultasikan ke tim ITO LKPP dengan query dan angka di atas.",
+            ),
+            (
+                f"Slow, frequent query on {host}",
+                f"{num(calls, 'en')} calls, mean {num(mean, 'en', 1)} ms, max {num(peak, 'en', 1)} ms: {short}",
+                "Application change (an index or a rewritten query) in SPSE, which is LKPP's software: "
+                "consult LKPP's ITO team with the query and the numbers above.",
+            ),
         ),
     )
 
 
 # -- rollbacks and deadlocks rising --------------------------------------------------------------
-def rollback_deadlock_rising(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+def rollback_deadlock_rising(
+    snapshots: list[Snapshot], s: AnalysisSettings
+) -> list[Recommendation]:
     out = []
     for host, snaps in facts.by_host(snapshots, "postgres").items():
         commits = facts.per_day(facts.counter_deltas(snaps, "xact_commit"))
@@ -347,7 +423,10 @@ def rollback_deadlock_rising(snapshots: list[Snapshot], s: AnalysisSettings) -> 
         days = sorted(set(commits) & set(rollbacks))
         if len(days) < 2:
             continue
-        ratios = {d: rollbacks[d] / (commits[d] + rollbacks[d]) if commits[d] + rollbacks[d] else 0.0 for d in days}
+        ratios = {
+            d: rollbacks[d] / (commits[d] + rollbacks[d]) if commits[d] + rollbacks[d] else 0.0
+            for d in days
+        }
         early, late = _halves(days)
         r_early, r_late = _mean(ratios, early), _mean(ratios, late)
         d_early, d_late = _mean(deadlocks, early), _mean(deadlocks, late)
@@ -355,7 +434,11 @@ def rollback_deadlock_rising(snapshots: list[Snapshot], s: AnalysisSettings) -> 
         deadlock_rising = d_late >= s.deadlocks_per_day and d_late > d_early
         if not (rollback_rising or deadlock_rising):
             continue
-        out.append(_rollback_recommendation(host, days, ratios, deadlocks, (r_early, r_late, d_early, d_late)))
+        out.append(
+            _rollback_recommendation(
+                host, days, ratios, deadlocks, (r_early, r_late, d_early, d_late)
+            )
+        )
     return out
 
 
@@ -369,26 +452,43 @@ def _mean(values: dict[str, float], days: list[str]) -> float:
     return sum(present) / len(present) if present else 0.0
 
 
-def _rollback_recommendation(host: str, days: list[str], ratios: dict[str, float],
-                             deadlocks: dict[str, float], means: tuple[float, float, float, float]) -> Recommendation:
+def _rollback_recommendation(
+    host: str,
+    days: list[str],
+    ratios: dict[str, float],
+    deadlocks: dict[str, float],
+    means: tuple[float, float, float, float],
+) -> Recommendation:
     r_early, r_late, d_early, d_late = means
     return Recommendation(
-        rule="rollback_deadlock_rising", host=host, severity="warning", change_class=MAJOR,
-        evidence={"days": days, "rollback_ratio_by_day": {d: round(ratios[d], 4) for d in days},
-                  "deadlocks_by_day": {d: int(deadlocks.get(d, 0)) for d in days},
-                  "rollback_ratio_before": round(r_early, 4), "rollback_ratio_after": round(r_late, 4),
-                  "deadlocks_per_day_before": round(d_early, 2), "deadlocks_per_day_after": round(d_late, 2)},
+        rule="rollback_deadlock_rising",
+        host=host,
+        severity="warning",
+        change_class=MAJOR,
+        evidence={
+            "days": days,
+            "rollback_ratio_by_day": {d: round(ratios[d], 4) for d in days},
+            "deadlocks_by_day": {d: int(deadlocks.get(d, 0)) for d in days},
+            "rollback_ratio_before": round(r_early, 4),
+            "rollback_ratio_after": round(r_late, 4),
+            "deadlocks_per_day_before": round(d_early, 2),
+            "deadlocks_per_day_after": round(d_late, 2),
+        },
         texts=texts(
-            (f"Rollback/deadlock meningkat di {host}",
-             f"Rasio rollback naik dari {pct(r_early, 'id')} ke {pct(r_late, 'id')}; deadlock per hari "
-             f"dari {num(d_early, 'id', 1)} ke {num(d_late, 'id', 1)} ({days[0]} s.d. {days[-1]}).",
-             "Aktifkan log_lock_waits untuk bukti, lalu konsultasikan transaksi yang gagal ke tim ITO LKPP: "
-             "penyebabnya ada di aplikasi SPSE (perangkat lunak LKPP)."),
-            (f"Rollbacks/deadlocks rising on {host}",
-             f"Rollback ratio rose from {pct(r_early, 'en')} to {pct(r_late, 'en')}; deadlocks per day "
-             f"from {num(d_early, 'en', 1)} to {num(d_late, 'en', 1)} ({days[0]} to {days[-1]}).",
-             "Enable log_lock_waits for evidence, then consult LKPP's ITO team about the failing "
-             "transactions: the cause lies in the SPSE application (LKPP's software)."),
+            (
+                f"Rollback/deadlock meningkat di {host}",
+                f"Rasio rollback naik dari {pct(r_early, 'id')} ke {pct(r_late, 'id')}; deadlock per hari "
+                f"dari {num(d_early, 'id', 1)} ke {num(d_late, 'id', 1)} ({days[0]} s.d. {days[-1]}).",
+                "Aktifkan log_lock_waits untuk bukti, lalu konsultasikan transaksi yang gagal ke tim ITO LKPP: "
+                "penyebabnya ada di aplikasi SPSE (perangkat lunak LKPP).",
+            ),
+            (
+                f"Rollbacks/deadlocks rising on {host}",
+                f"Rollback ratio rose from {pct(r_early, 'en')} to {pct(r_late, 'en')}; deadlocks per day "
+                f"from {num(d_early, 'en', 1)} to {num(d_late, 'en', 1)} ({days[0]} to {days[-1]}).",
+                "Enable log_lock_waits for evidence, then consult LKPP's ITO team about the failing "
+                "transactions: the cause lies in the SPSE application (LKPP's software).",
+            ),
         ),
     )
 
@@ -405,8 +505,15 @@ def autovacuum_lagging(snapshots: list[Snapshot], s: AnalysisSettings) -> list[R
             ratio = ratio if ratio is not None else (dead / (live + dead) if live + dead else 0.0)
             if dead >= s.dead_tuple_min and ratio >= s.dead_tuple_ratio:
                 name = ".".join(str(p) for p in (table.get("schema"), table.get("name")) if p)
-                lagging.append({"table": name, "dead_tuples": int(dead), "live_tuples": int(live),
-                                "dead_ratio": round(ratio, 3), "last_autovacuum": table.get("last_autovacuum")})
+                lagging.append(
+                    {
+                        "table": name,
+                        "dead_tuples": int(dead),
+                        "live_tuples": int(live),
+                        "dead_ratio": round(ratio, 3),
+                        "last_autovacuum": table.get("last_autovacuum"),
+                    }
+                )
         if lagging:
             out.append(_vacuum_recommendation(host, lagging))
     return out
@@ -414,22 +521,32 @@ def autovacuum_lagging(snapshots: list[Snapshot], s: AnalysisSettings) -> list[R
 
 def _vacuum_recommendation(host: str, lagging: list[dict[str, Any]]) -> Recommendation:
     def listing(lang: str) -> str:
-        return ", ".join(f"{t['table']} ({pct(t['dead_ratio'], lang, 0)} {'mati' if lang == 'id' else 'dead'}, "
-                         f"{num(t['dead_tuples'], lang)})" for t in lagging)
+        return ", ".join(
+            f"{t['table']} ({pct(t['dead_ratio'], lang, 0)} {'mati' if lang == 'id' else 'dead'}, "
+            f"{num(t['dead_tuples'], lang)})"
+            for t in lagging
+        )
 
     names = ", ".join(t["table"] for t in lagging)
     return Recommendation(
-        rule="autovacuum_lagging", host=host, severity="warning", change_class=MINOR,
+        rule="autovacuum_lagging",
+        host=host,
+        severity="warning",
+        change_class=MINOR,
         evidence={"tables": lagging},
         texts=texts(
-            (f"Autovacuum tertinggal di {host}",
-             f"Tabel dengan banyak baris mati: {listing('id')}.",
-             f"Jalankan VACUUM (ANALYZE) pada {names}; turunkan autovacuum_vacuum_scale_factor "
-             "(mis. 0.05) untuk tabel tersebut atau naikkan autovacuum_max_workers."),
-            (f"Autovacuum lagging on {host}",
-             f"Tables with many dead rows: {listing('en')}.",
-             f"Run VACUUM (ANALYZE) on {names}; lower autovacuum_vacuum_scale_factor (e.g. 0.05) "
-             "for those tables or raise autovacuum_max_workers."),
+            (
+                f"Autovacuum tertinggal di {host}",
+                f"Tabel dengan banyak baris mati: {listing('id')}.",
+                f"Jalankan VACUUM (ANALYZE) pada {names}; turunkan autovacuum_vacuum_scale_factor "
+                "(mis. 0.05) untuk tabel tersebut atau naikkan autovacuum_max_workers.",
+            ),
+            (
+                f"Autovacuum lagging on {host}",
+                f"Tables with many dead rows: {listing('en')}.",
+                f"Run VACUUM (ANALYZE) on {names}; lower autovacuum_vacuum_scale_factor (e.g. 0.05) "
+                "for those tables or raise autovacuum_max_workers.",
+            ),
         ),
     )
 
@@ -450,7 +567,11 @@ def _disk_points(snaps: list[Snapshot]) -> dict[str, list[tuple[float, dict[str,
     for snap in snaps:
         moment = facts.taken_at(snap).timestamp()
         for fs in snap["data"].get("filesystems") or []:
-            if isinstance(fs, dict) and fs.get("mount") and fs.get("fstype") not in PSEUDO_FILESYSTEMS:
+            if (
+                isinstance(fs, dict)
+                and fs.get("mount")
+                and fs.get("fstype") not in PSEUDO_FILESYSTEMS
+            ):
                 if facts.number(fs.get("total")) and facts.number(fs.get("used")) is not None:
                     mounts[str(fs["mount"])].append((moment, fs))
     return mounts
@@ -468,40 +589,65 @@ def slope_per_day(points: list[tuple[float, float]]) -> float:
     return cov / var * DAY
 
 
-def _disk_recommendation(host: str, mount: str, points: list[tuple[float, dict[str, Any]]],
-                         s: AnalysisSettings) -> Recommendation | None:
+def _disk_recommendation(
+    host: str, mount: str, points: list[tuple[float, dict[str, Any]]], s: AnalysisSettings
+) -> Recommendation | None:
     latest = points[-1][1]
     total, used = float(latest["total"]), float(latest["used"])
     free = facts.number(latest.get("free"))
     free = free if free is not None else total - used
     used_pct = facts.number(latest.get("used_percent")) or used / total * 100
     span_hours = (points[-1][0] - points[0][0]) / 3600
-    growth = slope_per_day([(t, float(fs["used"])) for t, fs in points]) if span_hours >= s.disk_min_span_hours else 0.0
+    growth = (
+        slope_per_day([(t, float(fs["used"])) for t, fs in points])
+        if span_hours >= s.disk_min_span_hours
+        else 0.0
+    )
     days_left = free / growth if growth > 0 else None
     filling = days_left is not None and days_left <= s.disk_days_warning
     if not filling and used_pct < s.disk_used_percent:
         return None
     critical = (days_left is not None and days_left <= 7) or used_pct >= 95
-    left_id = f"sekitar {num(days_left, 'id')} hari lagi penuh" if days_left is not None else "tidak bertambah"
-    left_en = f"full in about {num(days_left, 'en')} days" if days_left is not None else "not growing"
+    left_id = (
+        f"sekitar {num(days_left, 'id')} hari lagi penuh"
+        if days_left is not None
+        else "tidak bertambah"
+    )
+    left_en = (
+        f"full in about {num(days_left, 'en')} days" if days_left is not None else "not growing"
+    )
     return Recommendation(
-        rule="disk_filling", host=host, subject=mount, severity="critical" if critical else "warning",
+        rule="disk_filling",
+        host=host,
+        subject=mount,
+        severity="critical" if critical else "warning",
         change_class=MAJOR,
-        evidence={"mount": mount, "total_bytes": int(total), "used_bytes": int(used), "free_bytes": int(free),
-                  "used_percent": round(used_pct, 1), "growth_bytes_per_day": int(growth),
-                  "days_until_full": round(days_left, 1) if days_left is not None else None,
-                  "samples": len(points), "span_hours": round(span_hours, 1)},
+        evidence={
+            "mount": mount,
+            "total_bytes": int(total),
+            "used_bytes": int(used),
+            "free_bytes": int(free),
+            "used_percent": round(used_pct, 1),
+            "growth_bytes_per_day": int(growth),
+            "days_until_full": round(days_left, 1) if days_left is not None else None,
+            "samples": len(points),
+            "span_hours": round(span_hours, 1),
+        },
         texts=texts(
-            (f"Disk {mount} di {host} hampir penuh",
-             f"Terpakai {human_bytes(used)} dari {human_bytes(total)} ({num(used_pct, 'id', 1)}%), "
-             f"bertambah {human_bytes(growth)}/hari: {left_id}.",
-             f"Tambah kapasitas disk untuk {mount} (penambahan perangkat: perubahan mayor, konsultasikan ke "
-             "tim ITO LKPP); sementara itu pindahkan log dan cadangan lama."),
-            (f"Disk {mount} on {host} filling up",
-             f"{human_bytes(used)} of {human_bytes(total)} used ({num(used_pct, 'en', 1)}%), "
-             f"growing {human_bytes(growth)}/day: {left_en}.",
-             f"Add disk capacity for {mount} (new hardware: a major change, consult LKPP's ITO team); "
-             "meanwhile move old logs and backups away."),
+            (
+                f"Disk {mount} di {host} hampir penuh",
+                f"Terpakai {human_bytes(used)} dari {human_bytes(total)} ({num(used_pct, 'id', 1)}%), "
+                f"bertambah {human_bytes(growth)}/hari: {left_id}.",
+                f"Tambah kapasitas disk untuk {mount} (penambahan perangkat: perubahan mayor, konsultasikan ke "
+                "tim ITO LKPP); sementara itu pindahkan log dan cadangan lama.",
+            ),
+            (
+                f"Disk {mount} on {host} filling up",
+                f"{human_bytes(used)} of {human_bytes(total)} used ({num(used_pct, 'en', 1)}%), "
+                f"growing {human_bytes(growth)}/day: {left_en}.",
+                f"Add disk capacity for {mount} (new hardware: a major change, consult LKPP's ITO team); "
+                "meanwhile move old logs and backups away.",
+            ),
         ),
     )
 
@@ -534,8 +680,13 @@ def cpu_saturated(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
     return _saturation(snapshots, s, "cpu_saturated", saturated, "cpu")
 
 
-def _saturation(snapshots: list[Snapshot], s: AnalysisSettings, rule: str,
-                measure: Callable[[dict[str, Any]], float | None], what: str) -> list[Recommendation]:
+def _saturation(
+    snapshots: list[Snapshot],
+    s: AnalysisSettings,
+    rule: str,
+    measure: Callable[[dict[str, Any]], float | None],
+    what: str,
+) -> list[Recommendation]:
     """Days on which a host was saturated (a positive measure) at any sample."""
     out = []
     for host, snaps in facts.by_host(snapshots, "system").items():
@@ -550,32 +701,51 @@ def _saturation(snapshots: list[Snapshot], s: AnalysisSettings, rule: str,
     return out
 
 
-def _saturation_recommendation(rule: str, host: str, days: dict[str, float], what: str,
-                               latest: dict[str, Any]) -> Recommendation:
+def _saturation_recommendation(
+    rule: str, host: str, days: dict[str, float], what: str, latest: dict[str, Any]
+) -> Recommendation:
     peak = max(days.values())
     listing = ", ".join(sorted(days))
-    evidence: dict[str, Any] = {"days_saturated": len(days), "days": sorted(days), "peak_percent": round(peak, 1)}
+    evidence: dict[str, Any] = {
+        "days_saturated": len(days),
+        "days": sorted(days),
+        "peak_percent": round(peak, 1),
+    }
     if what == "memory":
         evidence["ram_bytes"] = facts.ram_bytes(latest)
         ram = human_bytes(evidence["ram_bytes"])
-        id_ = (f"Memori {host} jenuh selama {len(days)} hari",
-               f"Pemakaian memori/swap di atas ambang pada {listing} (puncak {num(peak, 'id', 1)}%, RAM {ram}).",
-               "Tambah RAM server (perubahan perangkat: mayor, konsultasikan ke tim ITO LKPP).")
-        en = (f"Memory of {host} saturated for {len(days)} days",
-              f"Memory/swap use above the threshold on {listing} (peak {num(peak, 'en', 1)}%, RAM {ram}).",
-              "Add RAM to the server (a hardware change: major, consult LKPP's ITO team).")
+        id_ = (
+            f"Memori {host} jenuh selama {len(days)} hari",
+            f"Pemakaian memori/swap di atas ambang pada {listing} (puncak {num(peak, 'id', 1)}%, RAM {ram}).",
+            "Tambah RAM server (perubahan perangkat: mayor, konsultasikan ke tim ITO LKPP).",
+        )
+        en = (
+            f"Memory of {host} saturated for {len(days)} days",
+            f"Memory/swap use above the threshold on {listing} (peak {num(peak, 'en', 1)}%, RAM {ram}).",
+            "Add RAM to the server (a hardware change: major, consult LKPP's ITO team).",
+        )
     else:
         evidence["cpu_count"] = facts.cpu_count(latest)
-        id_ = (f"CPU {host} jenuh selama {len(days)} hari",
-               f"Pemakaian CPU/beban di atas ambang pada {listing} (puncak {num(peak, 'id', 1)}%, "
-               f"{evidence['cpu_count'] or '?'} CPU).",
-               "Tambah CPU/vCPU server atau ganti server (perubahan perangkat: mayor, konsultasikan ke tim ITO LKPP).")
-        en = (f"CPU of {host} saturated for {len(days)} days",
-              f"CPU use/load above the threshold on {listing} (peak {num(peak, 'en', 1)}%, "
-              f"{evidence['cpu_count'] or '?'} CPUs).",
-              "Add CPUs/vCPUs or replace the server (a hardware change: major, consult LKPP's ITO team).")
-    return Recommendation(rule=rule, host=host, severity="critical", change_class=MAJOR,
-                          evidence=evidence, texts=texts(id_, en))
+        id_ = (
+            f"CPU {host} jenuh selama {len(days)} hari",
+            f"Pemakaian CPU/beban di atas ambang pada {listing} (puncak {num(peak, 'id', 1)}%, "
+            f"{evidence['cpu_count'] or '?'} CPU).",
+            "Tambah CPU/vCPU server atau ganti server (perubahan perangkat: mayor, konsultasikan ke tim ITO LKPP).",
+        )
+        en = (
+            f"CPU of {host} saturated for {len(days)} days",
+            f"CPU use/load above the threshold on {listing} (peak {num(peak, 'en', 1)}%, "
+            f"{evidence['cpu_count'] or '?'} CPUs).",
+            "Add CPUs/vCPUs or replace the server (a hardware change: major, consult LKPP's ITO team).",
+        )
+    return Recommendation(
+        rule=rule,
+        host=host,
+        severity="critical",
+        change_class=MAJOR,
+        evidence=evidence,
+        texts=texts(id_, en),
+    )
 
 
 # -- logging not configured for monitoring ---------------------------------------------------------
@@ -586,50 +756,97 @@ def logging_not_configured(snapshots: list[Snapshot], s: AnalysisSettings) -> li
     for host, snaps in facts.by_host(snapshots, "system").items():
         for log in snaps[-1]["data"].get("logs") or []:
             if isinstance(log, dict) and log.get("exists") is False:
-                problems[host].append({"item": str(log.get("path")), "problem": "missing",
-                                       "fix_id": f"pastikan {log.get('path')} ditulis",
-                                       "fix_en": f"make sure {log.get('path')} is written"})
+                problems[host].append(
+                    {
+                        "item": str(log.get("path")),
+                        "problem": "missing",
+                        "fix_id": f"pastikan {log.get('path')} ditulis",
+                        "fix_en": f"make sure {log.get('path')} is written",
+                    }
+                )
             elif isinstance(log, dict) and log.get("fresh") is False:
-                problems[host].append({"item": str(log.get("path")), "problem": "stale",
-                                       "age_seconds": log.get("age_seconds"),
-                                       "fix_id": f"periksa mengapa {log.get('path')} tidak diperbarui",
-                                       "fix_en": f"find out why {log.get('path')} is not updated"})
-    return [_logging_recommendation(host, items) for host, items in sorted(problems.items()) if items]
+                problems[host].append(
+                    {
+                        "item": str(log.get("path")),
+                        "problem": "stale",
+                        "age_seconds": log.get("age_seconds"),
+                        "fix_id": f"periksa mengapa {log.get('path')} tidak diperbarui",
+                        "fix_en": f"find out why {log.get('path')} is not updated",
+                    }
+                )
+    return [
+        _logging_recommendation(host, items) for host, items in sorted(problems.items()) if items
+    ]
 
 
 def _postgres_logging_problems(snap: Snapshot) -> list[dict[str, Any]]:
     data, found = snap["data"], []
     if (facts.pg_setting_text(data, "logging_collector") or "").lower() == "off":
-        found.append({"item": "logging_collector", "problem": "off",
-                      "fix_id": "logging_collector = on", "fix_en": "logging_collector = on"})
+        found.append(
+            {
+                "item": "logging_collector",
+                "problem": "off",
+                "fix_id": "logging_collector = on",
+                "fix_en": "logging_collector = on",
+            }
+        )
     duration = facts.pg_setting_number(data, "log_min_duration_statement")
     if duration is not None and duration < 0:
-        found.append({"item": "log_min_duration_statement", "problem": "-1 (disabled)",
-                      "fix_id": "log_min_duration_statement = 1000", "fix_en": "log_min_duration_statement = 1000"})
+        found.append(
+            {
+                "item": "log_min_duration_statement",
+                "problem": "-1 (disabled)",
+                "fix_id": "log_min_duration_statement = 1000",
+                "fix_en": "log_min_duration_statement = 1000",
+            }
+        )
     prefix = facts.pg_setting_text(data, "log_line_prefix")
     if prefix is not None and "%t" not in prefix and "%m" not in prefix:
-        found.append({"item": "log_line_prefix", "problem": f"{prefix!r} has no timestamp",
-                      "fix_id": "log_line_prefix = '%m [%p] %q%u@%d '",
-                      "fix_en": "log_line_prefix = '%m [%p] %q%u@%d '"})
+        found.append(
+            {
+                "item": "log_line_prefix",
+                "problem": f"{prefix!r} has no timestamp",
+                "fix_id": "log_line_prefix = '%m [%p] %q%u@%d '",
+                "fix_en": "log_line_prefix = '%m [%p] %q%u@%d '",
+            }
+        )
     if "statements" in (snap.get("unavailable") or {}):
-        found.append({"item": "pg_stat_statements", "problem": "not available",
-                      "fix_id": "shared_preload_libraries = 'pg_stat_statements' dan CREATE EXTENSION",
-                      "fix_en": "shared_preload_libraries = 'pg_stat_statements' and CREATE EXTENSION"})
+        found.append(
+            {
+                "item": "pg_stat_statements",
+                "problem": "not available",
+                "fix_id": "shared_preload_libraries = 'pg_stat_statements' dan CREATE EXTENSION",
+                "fix_en": "shared_preload_libraries = 'pg_stat_statements' and CREATE EXTENSION",
+            }
+        )
     return found
 
 
 def _logging_recommendation(host: str, items: list[dict[str, Any]]) -> Recommendation:
     what = ", ".join(f"{i['item']}: {i['problem']}" for i in items)
     return Recommendation(
-        rule="logging_not_configured", host=host, severity="warning", change_class=MINOR,
-        evidence={"problems": [{k: v for k, v in i.items() if not k.startswith("fix_")} for i in items]},
+        rule="logging_not_configured",
+        host=host,
+        severity="warning",
+        change_class=MINOR,
+        evidence={
+            "problems": [{k: v for k, v in i.items() if not k.startswith("fix_")} for i in items]
+        },
         texts=texts(
-            (f"Log untuk pemantauan belum lengkap di {host}",
-             f"Temuan: {what}.",
-             "Ubah konfigurasi log: " + "; ".join(i["fix_id"] for i in items) + "; lalu reload/restart layanan."),
-            (f"Logging not set up for monitoring on {host}",
-             f"Found: {what}.",
-             "Change the log settings: " + "; ".join(i["fix_en"] for i in items) + "; then reload/restart the service."),
+            (
+                f"Log untuk pemantauan belum lengkap di {host}",
+                f"Temuan: {what}.",
+                "Ubah konfigurasi log: "
+                + "; ".join(i["fix_id"] for i in items)
+                + "; lalu reload/restart layanan.",
+            ),
+            (
+                f"Logging not set up for monitoring on {host}",
+                f"Found: {what}.",
+                "Change the log settings: "
+                + "; ".join(i["fix_en"] for i in items)
+                + "; then reload/restart the service.",
+            ),
         ),
     )
 
@@ -644,8 +861,11 @@ def app_errors_recurring(snapshots: list[Snapshot], s: AnalysisSettings) -> list
                 if facts.is_spse_summary(summary):
                     for row in summary.get("errors") or []:
                         _merge_error(errors, row, str(snap["day"]))
-        recurring = [e for e in errors.values()
-                     if e["count"] >= s.app_error_min_count and len(e["days"]) >= s.app_error_min_days]
+        recurring = [
+            e
+            for e in errors.values()
+            if e["count"] >= s.app_error_min_count and len(e["days"]) >= s.app_error_min_days
+        ]
         recurring.sort(key=lambda e: e["count"], reverse=True)
         out += [_app_error_recommendation(host, e) for e in recurring[: s.app_error_max_reported]]
     return out
@@ -654,10 +874,21 @@ def app_errors_recurring(snapshots: list[Snapshot], s: AnalysisSettings) -> list
 def _merge_error(errors: dict[str, dict[str, Any]], row: dict[str, Any], day: str) -> None:
     signature = str(row.get("signature") or row.get("example") or "")
     count = int(facts.number(row.get("count")) or 0)
-    if not signature or not count or str(row.get("severity", "ERROR")).upper() not in ("ERROR", "FATAL", "SEVERE", "PANIC"):
+    if (
+        not signature
+        or not count
+        or str(row.get("severity", "ERROR")).upper() not in ("ERROR", "FATAL", "SEVERE", "PANIC")
+    ):
         return
-    entry = errors.setdefault(signature, {"signature": signature, "count": 0, "days": set(),
-                                          "example": row.get("example") or signature})
+    entry = errors.setdefault(
+        signature,
+        {
+            "signature": signature,
+            "count": 0,
+            "days": set(),
+            "example": row.get("example") or signature,
+        },
+    )
     entry["count"] += count
     entry["days"].add(day)
 
@@ -667,17 +898,30 @@ def _app_error_recommendation(host: str, e: dict[str, Any]) -> Recommendation:
     sig = e["signature"][:160]
     days = sorted(e["days"])
     return Recommendation(
-        rule="app_errors_recurring", host=host, subject=subject, severity="warning", change_class=MAJOR,
-        evidence={"signature": sig, "count": e["count"], "days": days, "example": str(e["example"])[:300]},
+        rule="app_errors_recurring",
+        host=host,
+        subject=subject,
+        severity="warning",
+        change_class=MAJOR,
+        evidence={
+            "signature": sig,
+            "count": e["count"],
+            "days": days,
+            "example": str(e["example"])[:300],
+        },
         texts=texts(
-            (f"Galat aplikasi SPSE berulang di {host}",
-             f"{num(e['count'], 'id')} kali dalam {len(days)} hari ({days[0]} s.d. {days[-1]}): {sig}",
-             "Perubahan aplikasi SPSE (perangkat lunak LKPP): konsultasikan ke tim ITO LKPP dengan "
-             "contoh galat, kode error dan jumlahnya."),
-            (f"Recurring SPSE application error on {host}",
-             f"{num(e['count'], 'en')} times over {len(days)} days ({days[0]} to {days[-1]}): {sig}",
-             "An application change in SPSE (LKPP's software): consult LKPP's ITO team with the "
-             "error example, its error code and the counts."),
+            (
+                f"Galat aplikasi SPSE berulang di {host}",
+                f"{num(e['count'], 'id')} kali dalam {len(days)} hari ({days[0]} s.d. {days[-1]}): {sig}",
+                "Perubahan aplikasi SPSE (perangkat lunak LKPP): konsultasikan ke tim ITO LKPP dengan "
+                "contoh galat, kode error dan jumlahnya.",
+            ),
+            (
+                f"Recurring SPSE application error on {host}",
+                f"{num(e['count'], 'en')} times over {len(days)} days ({days[0]} to {days[-1]}): {sig}",
+                "An application change in SPSE (LKPP's software): consult LKPP's ITO team with the "
+                "error example, its error code and the counts.",
+            ),
         ),
     )
 
@@ -698,9 +942,20 @@ RULES: tuple[Callable[[list[Snapshot], AnalysisSettings], list[Recommendation]],
 )
 
 
-def analyze(snapshots: list[Snapshot], settings: AnalysisSettings | None = None) -> list[Recommendation]:
+def analyze(
+    snapshots: list[Snapshot], settings: AnalysisSettings | None = None
+) -> list[Recommendation]:
     """All rules over the snapshots; major and critical findings first."""
     settings = settings or AnalysisSettings()
     found = [rec for rule in RULES for rec in rule(snapshots, settings)]
     order = {"critical": 0, "warning": 1}
-    return sorted(found, key=lambda r: (r.change_class != MAJOR, order.get(r.severity, 2), r.rule, r.host, r.subject))
+    return sorted(
+        found,
+        key=lambda r: (
+            r.change_class != MAJOR,
+            order.get(r.severity, 2),
+            r.rule,
+            r.host,
+            r.subject,
+        ),
+    )

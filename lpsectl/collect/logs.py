@@ -52,11 +52,22 @@ def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
     every file read before that belongs to it (a set's members keep one cursor each)."""
     cursors = (previous or {}).get("cursors") or {}
     entries = [as_glob(path) for path in host.logs]
-    wanted = {path: cursor for path, cursor in cursors.items() if cursor and any(
-        path == entry or (is_set(entry) and fnmatch.fnmatchcase(path, entry)) for entry in entries)}
+    wanted = {
+        path: cursor
+        for path, cursor in cursors.items()
+        if cursor
+        and any(
+            path == entry or (is_set(entry) and fnmatch.fnmatchcase(path, entry))
+            for entry in entries
+        )
+    }
     return {
         "files": [
-            {"path": entry, "format": host.log_format or None, "prefix": host.log_line_prefix or None}
+            {
+                "path": entry,
+                "format": host.log_format or None,
+                "prefix": host.log_line_prefix or None,
+            }
             for entry in entries
         ],
         "cursors": wanted,
@@ -73,20 +84,30 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
     # the summariser stops reading in time to answer before the runner gives it up (it
     # writes nothing until its answer); what it did not read, the next runs do
     read_seconds = max(1.0, min(host.log_read_seconds, runner.command_timeout / 2, remaining / 2))
-    request = {**build_request(host, previous), "deadline": remaining,
-               "read_seconds": read_seconds, "read_bytes": host.log_read_mib * 1024 * 1024}
+    request = {
+        **build_request(host, previous),
+        "deadline": remaining,
+        "read_seconds": read_seconds,
+        "read_bytes": host.log_read_mib * 1024 * 1024,
+    }
     python = host.python or "python3"
     result = runner.run([python, "-", json.dumps(request)], stdin=remote_script())
     if result.returncode == COMMAND_NOT_FOUND:
-        return Collected(KIND, error=(
-            f"{python} is not installed on {host.name}; log summaries need Python 3.6 or newer "
-            "there (set hosts.python to its path if it is elsewhere)"))
+        return Collected(
+            KIND,
+            error=(
+                f"{python} is not installed on {host.name}; log summaries need Python 3.6 or newer "
+                "there (set hosts.python to its path if it is elsewhere)"
+            ),
+        )
     if not result.ok:
         return Collected(KIND, error=_failure(python, result.error_text))
     try:
         answer = loads_answer(result.text)
     except BadAnswer as exc:
-        return Collected(KIND, error=f"the log summariser's answer on {host.name} was refused: {exc}")
+        return Collected(
+            KIND, error=f"the log summariser's answer on {host.name} was refused: {exc}"
+        )
     shape = problem(answer, LOGS_ANSWER)
     if shape is not None:
         return Collected(KIND, error=f"the log summariser's answer was refused: {shape}")

@@ -37,14 +37,37 @@ LARGEST_TABLES = 10
 XID_LIMIT = 2**31
 
 SETTING_NAMES = (
-    "shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem",
-    "max_connections", "superuser_reserved_connections", "log_min_duration_statement",
-    "logging_collector", "log_destination", "log_directory", "log_filename", "log_line_prefix",
-    "log_lock_waits", "log_temp_files", "log_checkpoints", "log_connections",
-    "log_disconnections", "log_autovacuum_min_duration", "shared_preload_libraries",
-    "track_activity_query_size", "random_page_cost", "effective_io_concurrency", "max_wal_size",
-    "checkpoint_timeout", "autovacuum", "autovacuum_freeze_max_age", "deadlock_timeout",
-    "idle_in_transaction_session_timeout", "statement_timeout", "TimeZone", "lc_messages",
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "maintenance_work_mem",
+    "max_connections",
+    "superuser_reserved_connections",
+    "log_min_duration_statement",
+    "logging_collector",
+    "log_destination",
+    "log_directory",
+    "log_filename",
+    "log_line_prefix",
+    "log_lock_waits",
+    "log_temp_files",
+    "log_checkpoints",
+    "log_connections",
+    "log_disconnections",
+    "log_autovacuum_min_duration",
+    "shared_preload_libraries",
+    "track_activity_query_size",
+    "random_page_cost",
+    "effective_io_concurrency",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "autovacuum",
+    "autovacuum_freeze_max_age",
+    "deadlock_timeout",
+    "idle_in_transaction_session_timeout",
+    "statement_timeout",
+    "TimeZone",
+    "lc_messages",
     "server_encoding",
 )
 
@@ -175,15 +198,22 @@ def statements_sql(version_num: int) -> str:
     """pg_stat_statements renamed its time columns in PostgreSQL 13."""
     prefix = "exec_" if version_num >= 130000 else ""
     return STATEMENTS_SQL.format(
-        total=f"total_{prefix}time", mean=f"mean_{prefix}time", min=f"min_{prefix}time",
-        max=f"max_{prefix}time", stddev=f"stddev_{prefix}time", limit=TOP_STATEMENTS, tracked=TRACKED_STATEMENTS,
-        reset="(SELECT stats_reset FROM pg_stat_statements_info)" if version_num >= 140000
+        total=f"total_{prefix}time",
+        mean=f"mean_{prefix}time",
+        min=f"min_{prefix}time",
+        max=f"max_{prefix}time",
+        stddev=f"stddev_{prefix}time",
+        limit=TOP_STATEMENTS,
+        tracked=TRACKED_STATEMENTS,
+        reset="(SELECT stats_reset FROM pg_stat_statements_info)"
+        if version_num >= 140000
         else "NULL",
         noise=TRANSACTION_CONTROL,
     )
 
 
 # -- collector -----------------------------------------------------------------------
+
 
 class PsqlFailed(Exception):
     """One psql call failed; the message is already meant for the user."""
@@ -213,7 +243,9 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
     try:
         version_num = int(server.get("version_num") or 0)
     except ValueError:
-        result.error = f"psql reported a server version that is not a number: {server.get('version_num')!r}"
+        result.error = (
+            f"psql reported a server version that is not a number: {server.get('version_num')!r}"
+        )
         return result
     groups: list[tuple[str, str, Callable[[Any], Any]]] = [
         ("settings", SETTINGS_SQL, add_setting_values),
@@ -240,7 +272,9 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
             result.unavailable[name] = str(exc)
         except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as exc:
             # a field of the wrong type inside a well-formed answer: this group only
-            result.unavailable[name] = f"psql's answer could not be used ({type(exc).__name__}: {exc})"
+            result.unavailable[name] = (
+                f"psql's answer could not be used ({type(exc).__name__}: {exc})"
+            )
     return result
 
 
@@ -254,8 +288,13 @@ def psql_argv(host: HostConfig) -> list[str]:
     assert pg is not None
     extra = (["-U", pg.user] if pg.user else []) + (["-p", str(pg.port)] if pg.port else [])
     # application_name in the conninfo: it survives sudo, which drops PGAPPNAME
-    return [*pg.psql, *extra, *PSQL_OPTIONS, "-d", f"dbname='{_conninfo_quote(pg.database)}' "
-            "application_name=lpsectl"]
+    return [
+        *pg.psql,
+        *extra,
+        *PSQL_OPTIONS,
+        "-d",
+        f"dbname='{_conninfo_quote(pg.database)}' application_name=lpsectl",
+    ]
 
 
 def _conninfo_quote(value: str) -> str:
@@ -275,11 +314,14 @@ def run_json(runner: Runner, host: HostConfig, sql: str) -> Any:
     try:
         return loads_answer(text)
     except BadAnswer as exc:
-        raise PsqlFailed(f"psql on {host.name} answered with something lpsectl does not store: {exc} "
-                         f"({text[:120]!r})") from exc
+        raise PsqlFailed(
+            f"psql on {host.name} answered with something lpsectl does not store: {exc} "
+            f"({text[:120]!r})"
+        ) from exc
 
 
 # -- pure helpers ----------------------------------------------------------------------
+
 
 def classify_psql_error(host: HostConfig, returncode: int, stderr: str) -> str:
     """One sentence naming the host and what went wrong (psql, sudo, database, rights)."""
@@ -289,15 +331,21 @@ def classify_psql_error(host: HostConfig, returncode: int, stderr: str) -> str:
     lowered = stderr.lower()
     first_line = stderr.strip().splitlines()[0] if stderr.strip() else f"exit status {returncode}"
     if "pg_stat_statements must be loaded" in lowered:
-        return (f"pg_stat_statements is installed but not preloaded on {host.name}: "
-                + ENABLE_STATEMENTS_HINT.format(db=db))
+        return (
+            f"pg_stat_statements is installed but not preloaded on {host.name}: "
+            + ENABLE_STATEMENTS_HINT.format(db=db)
+        )
     if 'relation "pg_stat_statements" does not exist' in lowered:
-        return (f"pg_stat_statements is not installed in database {db} on {host.name}: "
-                + ENABLE_STATEMENTS_HINT.format(db=db))
+        return (
+            f"pg_stat_statements is not installed in database {db} on {host.name}: "
+            + ENABLE_STATEMENTS_HINT.format(db=db)
+        )
     if program == "sudo" and _sudo_refused(lowered):
-        return (f"sudo refused to run psql without a password on {host.name} "
-                f"({first_line}); allow it in sudoers (NOPASSWD for psql) or use a role with "
-                "pg_monitor over TCP in hosts.postgres.psql")
+        return (
+            f"sudo refused to run psql without a password on {host.name} "
+            f"({first_line}); allow it in sudoers (NOPASSWD for psql) or use a role with "
+            "pg_monitor over TCP in hosts.postgres.psql"
+        )
     if returncode == COMMAND_NOT_FOUND or "command not found" in lowered:
         missing = "psql" if program == "sudo" or "psql" in program else program
         return f"{missing} not found on {host.name} (hosts.postgres.psql = {program!r}...)"
@@ -315,16 +363,22 @@ def classify_psql_error(host: HostConfig, returncode: int, stderr: str) -> str:
 
 
 def _sudo_refused(lowered: str) -> bool:
-    return any(sign in lowered for sign in (
-        "a password is required", "a terminal is required", "not in the sudoers",
-        "is not allowed to execute", "may not run sudo",
-    ))
+    return any(
+        sign in lowered
+        for sign in (
+            "a password is required",
+            "a terminal is required",
+            "not in the sudoers",
+            "is not allowed to execute",
+            "may not run sudo",
+        )
+    )
 
 
 def _strip_level(line: str) -> str:
     for prefix in ("psql: error: ", "psql: ", "ERROR:  ", "FATAL:  "):
         if line.startswith(prefix):
-            line = line[len(prefix):]
+            line = line[len(prefix) :]
     return line
 
 
@@ -343,7 +397,8 @@ def summarize_activity(activity: dict) -> dict:
     limit = activity.get("max_connections") or 0
     activity["usage_ratio"] = activity["total"] / limit if limit else None
     activity["idle_in_transaction"] = sum(
-        n for state, n in by_state.items() if state.startswith("idle in transaction"))
+        n for state, n in by_state.items() if state.startswith("idle in transaction")
+    )
     activity["waiting_on_locks"] = sum(1 for s in activity["sessions"] if s.get("blocked_by"))
     return activity
 
@@ -361,5 +416,3 @@ def add_dead_ratio(tables: list[dict]) -> list[dict]:
     for table in tables:
         table["dead_ratio"] = dead_ratio(table.get("live_tuples"), table.get("dead_tuples"))
     return tables
-
-

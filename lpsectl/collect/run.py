@@ -77,7 +77,9 @@ def _log_problem(entry: dict) -> str | None:
     if not entry.get("exists"):
         return f"log file {entry['path']} does not exist"
     if not entry.get("readable", True):
-        return f"log file {entry['path']} is not readable ({entry.get('error', 'permission denied')})"
+        return (
+            f"log file {entry['path']} is not readable ({entry.get('error', 'permission denied')})"
+        )
     return None
 
 
@@ -91,8 +93,9 @@ def select_hosts(config: Config, names: list[str] | None) -> list[HostConfig]:
     return [config.host(name) for name in names]
 
 
-def previous_data(store: Store, hosts: list[HostConfig],
-                  kinds: list[str] | None = None) -> dict[tuple[str, str], dict]:
+def previous_data(
+    store: Store, hosts: list[HostConfig], kinds: list[str] | None = None
+) -> dict[tuple[str, str], dict]:
     """Last successful snapshot data per (host, kind): one indexed look-up each
     (``snapshots_latest``), whatever the length of the history."""
     found: dict[tuple[str, str], dict] = {}
@@ -117,7 +120,9 @@ HOST_FAILURES = (UnreachableError, HostKeyError, AuthenticationError)
 UNREACHABLE_TYPES = frozenset(cls.__name__ for cls in HOST_FAILURES)
 
 
-def collect_host(runner: Runner, modules: list[ModuleType], previous: dict[tuple[str, str], dict]) -> list[Collected]:
+def collect_host(
+    runner: Runner, modules: list[ModuleType], previous: dict[tuple[str, str], dict]
+) -> list[Collected]:
     """Every collector that applies, each isolated: a failure is that item's error.
 
     Raises only a :data:`HOST_FAILURES` error (connect, host key, login), and
@@ -132,8 +137,13 @@ def collect_host(runner: Runner, modules: list[ModuleType], previous: dict[tuple
         if not module.applies(host):
             continue
         if stopped is not None:
-            items.append(Collected(module.KIND, error=stopped.reason if isinstance(stopped, RemoteError)
-                                   else stopped.message, error_type=type(stopped).__name__))
+            items.append(
+                Collected(
+                    module.KIND,
+                    error=stopped.reason if isinstance(stopped, RemoteError) else stopped.message,
+                    error_type=type(stopped).__name__,
+                )
+            )
             continue
         try:
             item = module.collect(runner, host, previous.get((host.name, module.KIND)))
@@ -142,19 +152,28 @@ def collect_host(runner: Runner, modules: list[ModuleType], previous: dict[tuple
         except HOST_FAILURES:
             if not items:
                 raise
-            item = Collected(module.KIND, error="the connection to the host was lost", error_type="RemoteError")
+            item = Collected(
+                module.KIND, error="the connection to the host was lost", error_type="RemoteError"
+            )
         except HostTimeoutError as exc:
             stopped = exc
             item = Collected(module.KIND, error=exc.reason, error_type=type(exc).__name__)
         except RemoteError as exc:
             item = Collected(module.KIND, error=exc.reason, error_type=type(exc).__name__)
         except RecursionError:
-            item = Collected(module.KIND, error="the host's answer is nested too deep to read",
-                             error_type="BadAnswer")
+            item = Collected(
+                module.KIND,
+                error="the host's answer is nested too deep to read",
+                error_type="BadAnswer",
+            )
         except Exception as exc:  # noqa: BLE001 - one collector's bug must not hide the host
             log.debug("%s: collector %s failed", host.name, module.KIND, exc_info=True)
-            item = Collected(module.KIND, error=f"lpsectl's {module.KIND} collector failed "
-                             f"({type(exc).__name__}: {exc}); please report it", error_type=type(exc).__name__)
+            item = Collected(
+                module.KIND,
+                error=f"lpsectl's {module.KIND} collector failed "
+                f"({type(exc).__name__}: {exc}); please report it",
+                error_type=type(exc).__name__,
+            )
         items.append(_cleaned(item))
     _check_log_line_prefix(host, items)
     return items
@@ -182,21 +201,27 @@ def _check_log_line_prefix(host: HostConfig, items: list[Collected]) -> None:
     server = ((postgres.data.get("settings") or {}).get("log_line_prefix") or {}).get("setting")
     if not isinstance(server, str) or server == host.log_line_prefix:
         return
-    message = (f"hosts.log_line_prefix {host.log_line_prefix!r} differs from the server's "
-               f"log_line_prefix {server!r} (pg_settings): set it to the server's, or leave it "
-               "empty to detect it from the file")
+    message = (
+        f"hosts.log_line_prefix {host.log_line_prefix!r} differs from the server's "
+        f"log_line_prefix {server!r} (pg_settings): set it to the server's, or leave it "
+        "empty to detect it from the file"
+    )
     postgres.unavailable["log_line_prefix"] = message
     logs = next((i for i in items if i.kind == "logs" and i.ok), None)
     if logs is not None:
         logs.data.setdefault("warnings", []).append(message)  # an alert in the daily report
 
 
-def run_collection(config: Config, store: Store, now: datetime, host_names: list[str] | None = None) -> CollectRun:
+def run_collection(
+    config: Config, store: Store, now: datetime, host_names: list[str] | None = None
+) -> CollectRun:
     hosts = select_hosts(config, host_names)
     modules = collectors()
     previous = previous_data(store, hosts)
     try:
-        outcomes = on_hosts(hosts, config.ssh, lambda runner: collect_host(runner, modules, previous))
+        outcomes = on_hosts(
+            hosts, config.ssh, lambda runner: collect_host(runner, modules, previous)
+        )
     except Interrupted as exc:
         # Ctrl-C, SIGTERM, cron's `timeout`: what is complete is kept, then the interruption goes on
         save_run(store, now, _results(exc.outcomes))
@@ -207,8 +232,15 @@ def run_collection(config: Config, store: Store, now: datetime, host_names: list
 
 
 def _results(outcomes: list[HostOutcome[list[Collected]]]) -> list[HostResult]:
-    return [HostResult(o.host.name, items=o.value or [], error=clean_text(o.error) if o.error else None,
-                       error_type=o.error_type) for o in outcomes]
+    return [
+        HostResult(
+            o.host.name,
+            items=o.value or [],
+            error=clean_text(o.error) if o.error else None,
+            error_type=o.error_type,
+        )
+        for o in outcomes
+    ]
 
 
 def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:
@@ -216,10 +248,17 @@ def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:
     day = now.date().isoformat()
     with store.transaction():
         status = "ok" if all(not r.problems() for r in results) else "partial"
-        run_id = store.insert("runs", {"job": "collect", "started_at": stamp, "finished_at": stamp, "status": status})
+        run_id = store.insert(
+            "runs", {"job": "collect", "started_at": stamp, "finished_at": stamp, "status": status}
+        )
         for result in results:
-            items = result.items or [Collected("system", error=result.error or "nothing collected",
-                                               error_type=result.error_type)]
+            items = result.items or [
+                Collected(
+                    "system",
+                    error=result.error or "nothing collected",
+                    error_type=result.error_type,
+                )
+            ]
             for item in items:
                 store.insert(
                     "snapshots",

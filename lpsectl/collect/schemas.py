@@ -34,33 +34,78 @@ def _list(items: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": items}
 
 
-PROCESS = _obj({"pid": INT, "name": STR, "user": STR, "cpu_percent": NUM, "mem_percent": NUM,
-                "rss": INT, "cmdline": STR})
+PROCESS = _obj(
+    {
+        "pid": INT,
+        "name": STR,
+        "user": STR,
+        "cpu_percent": NUM,
+        "mem_percent": NUM,
+        "rss": INT,
+        "cmdline": STR,
+    }
+)
 
-SYSTEM = _obj({
-    "probe": STR, "probe_python": STR, "hostname": STR, "boot_time": NUM, "uptime_seconds": NUM,
-    "os": {"type": "object", "additionalProperties": STR},
-    "load": {"type": "object", "additionalProperties": NUM},
-    "cpu": _obj({"count": INT, "percent": NUM}),
-    "memory": _obj({"total": INT, "available": INT, "used_percent": NUM}),
-    "swap": _obj({"total": INT, "used": INT, "used_percent": NUM}),
-    "filesystems": _list(_obj({"mount": STR, "device": STR, "fstype": STR, "total": INT, "used": INT,
-                               "free": INT, "used_percent": NUM}, ("mount",))),
-    "top_cpu": _list(PROCESS),
-    "top_mem": _list(PROCESS),
-    "services": {"type": "object", "additionalProperties": _obj(
-        {"expected": BOOL, "running": BOOL, "pid": INT, "detail": STR})},
-    "logs": _list(_obj({"path": {"type": "string"}, "exists": BOOL, "readable": BOOL, "size": INT,
-                        "mtime": NUM, "age_seconds": NUM, "fresh": BOOL, "error": STR}, ("path",))),
-})
+SYSTEM = _obj(
+    {
+        "probe": STR,
+        "probe_python": STR,
+        "hostname": STR,
+        "boot_time": NUM,
+        "uptime_seconds": NUM,
+        "os": {"type": "object", "additionalProperties": STR},
+        "load": {"type": "object", "additionalProperties": NUM},
+        "cpu": _obj({"count": INT, "percent": NUM}),
+        "memory": _obj({"total": INT, "available": INT, "used_percent": NUM}),
+        "swap": _obj({"total": INT, "used": INT, "used_percent": NUM}),
+        "filesystems": _list(
+            _obj(
+                {
+                    "mount": STR,
+                    "device": STR,
+                    "fstype": STR,
+                    "total": INT,
+                    "used": INT,
+                    "free": INT,
+                    "used_percent": NUM,
+                },
+                ("mount",),
+            )
+        ),
+        "top_cpu": _list(PROCESS),
+        "top_mem": _list(PROCESS),
+        "services": {
+            "type": "object",
+            "additionalProperties": _obj(
+                {"expected": BOOL, "running": BOOL, "pid": INT, "detail": STR}
+            ),
+        },
+        "logs": _list(
+            _obj(
+                {
+                    "path": {"type": "string"},
+                    "exists": BOOL,
+                    "readable": BOOL,
+                    "size": INT,
+                    "mtime": NUM,
+                    "age_seconds": NUM,
+                    "fresh": BOOL,
+                    "error": STR,
+                },
+                ("path",),
+            )
+        ),
+    }
+)
 
 #: one psql answer per group of the postgres collector
 POSTGRES_GROUPS: dict[str, dict[str, Any]] = {
     "server": _obj({"version_num": {"type": ["integer", "string", "null"]}}),
     "settings": {"type": "object", "additionalProperties": {"type": "object"}},
     "database_stats": {"type": ["object", "null"]},
-    "statements": _obj({"top_by_calls": _list({"type": "object"}),
-                        "top_by_total_time": _list({"type": "object"})}),
+    "statements": _obj(
+        {"top_by_calls": _list({"type": "object"}), "top_by_total_time": _list({"type": "object"})}
+    ),
     "activity": {"type": "object"},
     "replication": _obj({"replicas": _list({"type": "object"})}),
     "wraparound": _obj({"databases": _list({"type": "object"})}),
@@ -69,21 +114,44 @@ POSTGRES_GROUPS: dict[str, dict[str, Any]] = {
 
 POSTGRES = _obj({"database": STR, **POSTGRES_GROUPS})
 
-SUMMARY = _obj({"format": STR, "lines": INT, "bytes": INT,
-                "queries": _list(_obj({"fingerprint": STR, "count": INT, "total_ms": NUM, "max_ms": NUM})),
-                "errors": _list(_obj({"severity": STR, "signature": STR, "count": INT}))})
+SUMMARY = _obj(
+    {
+        "format": STR,
+        "lines": INT,
+        "bytes": INT,
+        "queries": _list(_obj({"fingerprint": STR, "count": INT, "total_ms": NUM, "max_ms": NUM})),
+        "errors": _list(_obj({"severity": STR, "signature": STR, "count": INT})),
+    }
+)
 
-LOGS = _obj({
-    "files": {"type": "object", "additionalProperties": _obj({"format": STR, "summary": SUMMARY})},
-    "cursors": {"type": "object", "additionalProperties": {"type": "object"}},
-    "warnings": _list({"type": "string"}),
-})
+LOGS = _obj(
+    {
+        "files": {
+            "type": "object",
+            "additionalProperties": _obj({"format": STR, "summary": SUMMARY}),
+        },
+        "cursors": {"type": "object", "additionalProperties": {"type": "object"}},
+        "warnings": _list({"type": "string"}),
+    }
+)
 
 #: the summariser's raw answer, before :func:`lpsectl.collect.logs.from_answer`
-LOGS_ANSWER = _obj({"files": {"type": "object", "additionalProperties": _obj({
-    "summary": {"type": ["object", "null"]}, "cursor": {"type": ["object", "null"]},
-    "error": STR, "warnings": {"type": ["array", "null"], "items": {"type": "string"}}})}},
-    ("files",))
+LOGS_ANSWER = _obj(
+    {
+        "files": {
+            "type": "object",
+            "additionalProperties": _obj(
+                {
+                    "summary": {"type": ["object", "null"]},
+                    "cursor": {"type": ["object", "null"]},
+                    "error": STR,
+                    "warnings": {"type": ["array", "null"], "items": {"type": "string"}},
+                }
+            ),
+        }
+    },
+    ("files",),
+)
 
 SNAPSHOT_KINDS = {"system": SYSTEM, "postgres": POSTGRES, "logs": LOGS}
 
@@ -158,6 +226,7 @@ def clean_data(value: Any, newlines: bool = False) -> Any:
         return [clean_data(v, newlines) for v in value]
     return value
 
+
 _VALIDATORS: dict[int, Draft202012Validator] = {}
 
 
@@ -206,7 +275,9 @@ def checked_row(row: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     return out
 
 
-def query_snapshots(store: Any, sql: str, params: list[Any], kind: str | None = None) -> list[dict[str, Any]]:
+def query_snapshots(
+    store: Any, sql: str, params: list[Any], kind: str | None = None
+) -> list[dict[str, Any]]:
     """``store.query`` for ``snapshots`` rows, each passed through :func:`checked_row`.
 
     Every reader of snapshots goes through here, so a row of an unexpected

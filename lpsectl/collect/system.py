@@ -39,10 +39,14 @@ echo @postgres; for c in /proc/[0-9]*/comm; do read -r n < "$c" 2>/dev/null || c
 for f in "$@"; do echo @log; printf '%s\n' "$f"; stat -c '%s %Y' -- "$f" 2>&1; done
 """
 
-PROBE_ANSWER = {"type": "object", "required": ["data"],
-                "properties": {"data": {"type": "object"},
-                               "unavailable": {"type": ["object", "null"],
-                                               "additionalProperties": {"type": "string"}}}}
+PROBE_ANSWER = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "data": {"type": "object"},
+        "unavailable": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+    },
+}
 
 FALLBACK_ONLY_PSEUDO = {"tmpfs", "devtmpfs", "udev", "none", "overlay", "shm"}
 
@@ -67,7 +71,9 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
         try:
             payload = loads_answer(result.text)
         except BadAnswer as exc:
-            return Collected(KIND, error=f"the probe's answer was refused: {exc} ({result.text[:80]!r})")
+            return Collected(
+                KIND, error=f"the probe's answer was refused: {exc} ({result.text[:80]!r})"
+            )
         shape = problem(payload, PROBE_ANSWER)
         if shape is None:
             shape = problem(payload["data"], SYSTEM)
@@ -84,7 +90,9 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
 def collect_with_shell(runner: Runner, host: HostConfig, why: str) -> Collected:
     result = runner.run(["sh", "-c", SHELL_FALLBACK, "sh", host.app_home, *host.logs])
     if not result.ok and not result.stdout:
-        return Collected(KIND, error=f"{why}, and the shell fallback failed: {result.error_text[:200]}")
+        return Collected(
+            KIND, error=f"{why}, and the shell fallback failed: {result.error_text[:200]}"
+        )
     data, unavailable = parse_shell_output(result.text, host)
     data["probe"] = "shell"
     note = f"{why}: collected the basics with shell commands"
@@ -100,7 +108,9 @@ def parse_shell_output(text: str, host: HostConfig) -> tuple[dict[str, Any], dic
     parsers = {
         "hostname": lambda s: {"hostname": s[0][0].strip()},
         "uname": lambda s: {"os": _os_from_uname(s[0][0])},
-        "loadavg": lambda s: {"load": dict(zip(("1", "5", "15"), map(float, s[0][0].split()[:3]), strict=True))},
+        "loadavg": lambda s: {
+            "load": dict(zip(("1", "5", "15"), map(float, s[0][0].split()[:3]), strict=True))
+        },
         "meminfo": lambda s: _memory_from_meminfo(s[0]),
         "df": lambda s: {"filesystems": _filesystems_from_df(s[0])},
         "nproc": lambda s: {"cpu": {"count": int(s[0][0]), "percent": None}},
@@ -119,7 +129,9 @@ def parse_shell_output(text: str, host: HostConfig) -> tuple[dict[str, Any], dic
         unavailable["boot_time"] = "could not read /proc/uptime"
         now = datetime.now(UTC).timestamp()
     data["services"] = _services_from_shell(sections, host)
-    data["logs"] = [_log_from_stat(entry, now, host.log_stale_minutes) for entry in sections.get("log", [])]
+    data["logs"] = [
+        _log_from_stat(entry, now, host.log_stale_minutes) for entry in sections.get("log", [])
+    ]
     return data, unavailable
 
 
@@ -225,4 +237,10 @@ def _log_from_stat(entry: list[str], now: float, stale_minutes: int) -> dict[str
             "fresh": age <= stale_minutes * 60,
         }
     error = entry[1].split(": ")[-1] if len(entry) > 1 else "unknown"
-    return {"path": path, "exists": "No such file" not in error, "readable": False, "error": error, "fresh": False}
+    return {
+        "path": path,
+        "exists": "No such file" not in error,
+        "readable": False,
+        "error": error,
+        "fresh": False,
+    }

@@ -10,8 +10,18 @@ from lpsectl.context import AppContext
 from lpsectl.errors import ConfigError
 
 
-def email_report(app: AppContext, *, purpose: str, key: str, subject: str, text: str, html: str,
-                 attachment_name: str, to: list[str], generated_at: datetime) -> None:
+def email_report(
+    app: AppContext,
+    *,
+    purpose: str,
+    key: str,
+    subject: str,
+    text: str,
+    html: str,
+    attachment_name: str,
+    to: list[str],
+    generated_at: datetime,
+) -> None:
     """Queue the report (text body, HTML attached) and send it.
 
     One message per report, day and set of recipients: a re-run the same day
@@ -20,16 +30,28 @@ def email_report(app: AppContext, *, purpose: str, key: str, subject: str, text:
     code (5 deferred/unreachable, 1 refused for good; it stays in the outbox).
     """
     if not to:
-        raise ConfigError(f"{app.config.source}: mail.head is empty: no address to send the {purpose} to")
+        raise ConfigError(
+            f"{app.config.source}: mail.head is empty: no address to send the {purpose} to"
+        )
     recipients = mail.addresses(to, "--to")
     message = mail.build_message(
-        app.config, to=recipients, subject=subject, text=text,
-        attachments=[mail.Attachment(attachment_name, html.encode("utf-8"), "text/html", {"charset": "utf-8"})],
-        message_id=mail.message_key(app.config, purpose, key, generated_at.date(),
-                                    mail.recipients_key(recipients)),
+        app.config,
+        to=recipients,
+        subject=subject,
+        text=text,
+        attachments=[
+            mail.Attachment(
+                attachment_name, html.encode("utf-8"), "text/html", {"charset": "utf-8"}
+            )
+        ],
+        message_id=mail.message_key(
+            app.config, purpose, key, generated_at.date(), mail.recipients_key(recipients)
+        ),
         now=generated_at,
     )
-    queued = mail.queue_message(app.store, message, purpose=purpose, ref=f"report:{key}", now=generated_at)
+    queued = mail.queue_message(
+        app.store, message, purpose=purpose, ref=f"report:{key}", now=generated_at
+    )
     names = ", ".join(a.addr_spec for a in recipients)
     if queued.new or queued.status in mail.WAITING:
         mail.flush(app.store, app.config, generated_at, ids=[queued.id]).raise_for_status()

@@ -62,14 +62,18 @@ def command() -> None:
 
 def notice_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--notice", "notice_to", metavar="FILE",
+        "--notice",
+        "notice_to",
+        metavar="FILE",
         help="Write the notice to FILE ('-' = standard output) instead of the notices folder.",
     )(func)
 
 
 def email_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--email", "send_email", is_flag=True,
+        "--email",
+        "send_email",
+        is_flag=True,
         help="Also queue the notice as e-mail to the applicant (sent by `lpsectl outbox flush`).",
     )(func)
 
@@ -84,8 +88,13 @@ def _store(app: AppContext) -> Any:
 
 
 def _deliver_notice(
-    app: AppContext, request: dict[str, Any], kind: str, text: str, notice_to: str | None,
-    send_email: bool, settings: core.AccessSettings,
+    app: AppContext,
+    request: dict[str, Any],
+    kind: str,
+    text: str,
+    notice_to: str | None,
+    send_email: bool,
+    settings: core.AccessSettings,
 ) -> str:
     """Write (or print) the notice, optionally queue it as e-mail; record it; say where it went."""
     now = app.now()
@@ -93,8 +102,13 @@ def _deliver_notice(
         emit(text)
         where = "stdout"
     else:
-        path = Path(notice_to) if notice_to else core.unused_path(
-            core.notices_dir(app.config, settings) / f"request-{request['id']}-{kind}.txt")
+        path = (
+            Path(notice_to)
+            if notice_to
+            else core.unused_path(
+                core.notices_dir(app.config, settings) / f"request-{request['id']}-{kind}.txt"
+            )
+        )
         core.write_private(path, text)
         where = str(path)
         info(app, f"{kind} notice for request {request['id']} written to {path}")
@@ -107,7 +121,9 @@ def _deliver_notice(
 def _require_email(request: dict[str, Any], send_email: bool) -> None:
     """Refuse --email up front, before anything is recorded, when there is nowhere to send."""
     if send_email and not core.email_is_valid(request.get("email") or ""):
-        raise UsageError(f"access request {request['id']} has no valid e-mail address to send the notice to")
+        raise UsageError(
+            f"access request {request['id']} has no valid e-mail address to send the notice to"
+        )
 
 
 def _queue_email(app: AppContext, request: dict[str, Any], text: str, kind: str) -> str:
@@ -117,13 +133,19 @@ def _queue_email(app: AppContext, request: dict[str, Any], text: str, kind: str)
     subject, _, body = text.partition("\n")
     subject = subject.split(":", 1)[1].strip() if ":" in subject else subject
     message = mail.build_message(
-        app.config, to=[request["email"]], subject=subject, text=body.lstrip("\n"),
+        app.config,
+        to=[request["email"]],
+        subject=subject,
+        text=body.lstrip("\n"),
         message_id=mail.message_key(app.config, "access", request["id"], kind),
         now=app.now(),
     )
-    outbox_id = mail.queue_message(app.store, message, purpose=f"access-{kind}", ref=f"access:{request['id']}",
-                             now=app.now()).id
-    info(app, f"{kind} notice queued as e-mail (outbox {outbox_id}); `lpsectl outbox flush` sends it")
+    outbox_id = mail.queue_message(
+        app.store, message, purpose=f"access-{kind}", ref=f"access:{request['id']}", now=app.now()
+    ).id
+    info(
+        app, f"{kind} notice queued as e-mail (outbox {outbox_id}); `lpsectl outbox flush` sends it"
+    )
     return f"outbox:{outbox_id}"
 
 
@@ -155,8 +177,12 @@ def _parse_day(value: str | None, option: str) -> Any:
 
 
 @command.command("new")
-@click.option("--activate", "action", flag_value=core.ACTIVATE, help="Request to activate an account.")
-@click.option("--deactivate", "action", flag_value=core.DEACTIVATE, help="Request to deactivate one.")
+@click.option(
+    "--activate", "action", flag_value=core.ACTIVATE, help="Request to activate an account."
+)
+@click.option(
+    "--deactivate", "action", flag_value=core.DEACTIVATE, help="Request to deactivate one."
+)
 @click.option("--role", type=click.Choice(core.ROLES), help="The applicant's procurement role.")
 @click.option("--name", help="Applicant's full name.")
 @click.option("--nip", help="NIP, 18 digits (spaces allowed).")
@@ -166,30 +192,71 @@ def _parse_day(value: str | None, option: str) -> Any:
 @click.option("--address", help="Office address.")
 @click.option("--phone", help="Phone: 08..., +62... or a landline with area code.")
 @click.option("--email", "email_address", help="Applicant's e-mail address.")
-@click.option("--letter", type=click.Path(dir_okay=False), help="Scan of the letter to the Kepala LPSE.")
+@click.option(
+    "--letter", type=click.Path(dir_okay=False), help="Scan of the letter to the Kepala LPSE."
+)
 @click.option("--decree", type=click.Path(dir_okay=False), help="Scan of the Surat Tugas / SK.")
 @click.option("--decree-date", help="Date of the decree (YYYY-MM-DD or DD-MM-YYYY).")
 @click.option("--decree-expires", help="Last day the decree is valid, when it says so.")
-@click.option("--document", "documents", multiple=True, metavar="KIND=PATH",
-              help="Any other document received (repeatable).")
-@click.option("--via", type=click.Choice(["desk", "email", "letter"]), default="desk", show_default=True,
-              help="How the request arrived.")
+@click.option(
+    "--document",
+    "documents",
+    multiple=True,
+    metavar="KIND=PATH",
+    help="Any other document received (repeatable).",
+)
+@click.option(
+    "--via",
+    type=click.Choice(["desk", "email", "letter"]),
+    default="desk",
+    show_default=True,
+    help="How the request arrived.",
+)
 @click.option("--received-at", help="When it arrived (YYYY-MM-DD HH:MM, local time; default now).")
-@click.option("--batch", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Import many requests from a CSV, JSON or JSON-lines file.")
-@click.option("--interactive", "-i", is_flag=True, help="Prompt for what is missing (default on a terminal).")
+@click.option(
+    "--batch",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Import many requests from a CSV, JSON or JSON-lines file.",
+)
+@click.option(
+    "--interactive", "-i", is_flag=True, help="Prompt for what is missing (default on a terminal)."
+)
 @click.option("--no-ack", is_flag=True, help="Do not write an acknowledgement of receipt.")
-@click.option("--send-ack", "send_email", is_flag=True,
-              help="Also queue the acknowledgement as e-mail to the applicant (outbox).")
+@click.option(
+    "--send-ack",
+    "send_email",
+    is_flag=True,
+    help="Also queue the acknowledgement as e-mail to the applicant (outbox).",
+)
 @notice_option
 @format_option("table", "json")
 @pass_app
-def new(app: AppContext, action: str | None, role: str | None, name: str | None, nip: str | None,
-        rank: str | None, position: str | None, agency: str | None, address: str | None,
-        phone: str | None, email_address: str | None, letter: str | None, decree: str | None,
-        decree_date: str | None, decree_expires: str | None, documents: tuple[str, ...], via: str,
-        received_at: str | None, batch: Path | None, interactive: bool, no_ack: bool,
-        notice_to: str | None, send_email: bool, fmt: str) -> None:
+def new(
+    app: AppContext,
+    action: str | None,
+    role: str | None,
+    name: str | None,
+    nip: str | None,
+    rank: str | None,
+    position: str | None,
+    agency: str | None,
+    address: str | None,
+    phone: str | None,
+    email_address: str | None,
+    letter: str | None,
+    decree: str | None,
+    decree_date: str | None,
+    decree_expires: str | None,
+    documents: tuple[str, ...],
+    via: str,
+    received_at: str | None,
+    batch: Path | None,
+    interactive: bool,
+    no_ack: bool,
+    notice_to: str | None,
+    send_email: bool,
+    fmt: str,
+) -> None:
     """Record a request as it arrives, with its received time, and acknowledge it.
 
     Give the data as options, answer prompts (on a terminal, or with -i), or
@@ -217,39 +284,74 @@ def new(app: AppContext, action: str | None, role: str | None, name: str | None,
     if interactive or sys.stdin.isatty():
         answers = _prompt_missing(locals(), app.now().date())
         action, role, name = answers["action"], answers["role"], answers["name"]
-        nip, rank, position, agency = answers["nip"], answers["rank"], answers["position"], answers["agency"]
-        address, phone, email_address = answers["address"], answers["phone"], answers["email_address"]
+        nip, rank, position, agency = (
+            answers["nip"],
+            answers["rank"],
+            answers["position"],
+            answers["agency"],
+        )
+        address, phone, email_address = (
+            answers["address"],
+            answers["phone"],
+            answers["email_address"],
+        )
         letter, decree = answers["letter"], answers["decree"]
         decree_date, decree_expires = answers["decree_date"], answers["decree_expires"]
     for option, value in (("--activate/--deactivate", action), ("--role", role), ("--name", name)):
         if not value:
             raise UsageError(f"{option} is required (or use --interactive)")
     data = core.RequestInput(
-        action=action or "", role=role or "", name=name or "", nip=nip or "", rank=rank or "",
-        position=position or "", agency=agency or "", address=address or "", phone=phone or "",
-        email=email_address or "", documents=_documents(letter, decree, documents),
+        action=action or "",
+        role=role or "",
+        name=name or "",
+        nip=nip or "",
+        rank=rank or "",
+        position=position or "",
+        agency=agency or "",
+        address=address or "",
+        phone=phone or "",
+        email=email_address or "",
+        documents=_documents(letter, decree, documents),
         decree_date=_parse_day(decree_date, "--decree-date"),
         decree_expires=_parse_day(decree_expires, "--decree-expires"),
-        via=via, received_at=_parse_time(received_at, app, "--received-at"),
+        via=via,
+        received_at=_parse_time(received_at, app, "--received-at"),
     )
     request_id = core.create_request(store, data, app.now())
     request = core.get_request(store, request_id)
     ack = None if no_ack else _acknowledge(app, settings, request, notice_to, send_email)
     if fmt == "json":
-        emit(dump_json({"id": request_id, "status": request["status"], "received_at": request["received_at"],
-                        "acknowledgement": ack}))
+        emit(
+            dump_json(
+                {
+                    "id": request_id,
+                    "status": request["status"],
+                    "received_at": request["received_at"],
+                    "acknowledgement": ack,
+                }
+            )
+        )
     elif notice_to != "-":
-        emit(f"access request {request_id} recorded: {request['action']} {request['role']}, "
-             f"received {_local(request['received_at'], app)}")
+        emit(
+            f"access request {request_id} recorded: {request['action']} {request['role']}, "
+            f"received {_local(request['received_at'], app)}"
+        )
 
 
-def _acknowledge(app: AppContext, settings: core.AccessSettings, request: dict[str, Any],
-                 notice_to: str | None, send_email: bool) -> str:
+def _acknowledge(
+    app: AppContext,
+    settings: core.AccessSettings,
+    request: dict[str, Any],
+    notice_to: str | None,
+    send_email: bool,
+) -> str:
     text = core.render_notice("ack", request, app.config, settings, app.lang, app.now())
     return _deliver_notice(app, request, "ack", text, notice_to, send_email, settings)
 
 
-def _documents(letter: str | None, decree: str | None, extra: tuple[str, ...]) -> list[core.Document]:
+def _documents(
+    letter: str | None, decree: str | None, extra: tuple[str, ...]
+) -> list[core.Document]:
     docs = []
     if letter:
         docs.append(core.Document(core.LETTER, str(Path(letter).expanduser().resolve())))
@@ -295,17 +397,28 @@ def _prompt_missing(given: dict[str, Any], today: date) -> dict[str, Any]:
         if key == "nip" and answers[key]:
             result = nip_rules.validate(answers[key], today)
             if not result.valid:
-                click.echo("  note: " + "; ".join(result.reasons("en")) + " (recorded as given)", err=True)
+                click.echo(
+                    "  note: " + "; ".join(result.reasons("en")) + " (recorded as given)", err=True
+                )
     return answers
 
 
-def _new_batch(app: AppContext, settings: core.AccessSettings, store: Any, batch: Path, no_ack: bool,
-               send_email: bool, fmt: str) -> None:
+def _new_batch(
+    app: AppContext,
+    settings: core.AccessSettings,
+    store: Any,
+    batch: Path,
+    no_ack: bool,
+    send_email: bool,
+    fmt: str,
+) -> None:
     rows, errors = core.parse_batch(batch, app.config.tz)
     imported = []
     for row in rows:
         try:
-            request_id = core.create_request(store, row.request, app.now(), source=f"batch:{batch.name}")
+            request_id = core.create_request(
+                store, row.request, app.now(), source=f"batch:{batch.name}"
+            )
         except UsageError as exc:
             errors.append(core.BatchError(row.line, exc.message))
             continue
@@ -316,8 +429,10 @@ def _new_batch(app: AppContext, settings: core.AccessSettings, store: Any, batch
     if fmt == "json":
         emit(dump_json({"file": str(batch), "imported": imported, "errors": errors}))
     else:
-        lines = [f"{batch}: {len(imported)} request(s) imported"
-                 + (f" (ids {', '.join(str(i['id']) for i in imported)})" if imported else "")]
+        lines = [
+            f"{batch}: {len(imported)} request(s) imported"
+            + (f" (ids {', '.join(str(i['id']) for i in imported)})" if imported else "")
+        ]
         lines += [f"{batch}:{e.line}: {e.message}" for e in errors]
         emit("\n".join(lines))
     if errors:
@@ -334,7 +449,9 @@ def _new_batch(app: AppContext, settings: core.AccessSettings, store: Any, batch
 @email_option
 @format_option("table", "json")
 @pass_app
-def check(app: AppContext, request_id: int, notice_to: str | None, send_email: bool, fmt: str) -> None:
+def check(
+    app: AppContext, request_id: int, notice_to: str | None, send_email: bool, fmt: str
+) -> None:
     """Check a request is complete and record the result.
 
     Complete means: every required document (access.required_documents) is
@@ -364,14 +481,25 @@ def check(app: AppContext, request_id: int, notice_to: str | None, send_email: b
         text = core.render_notice("return", request, app.config, settings, app.lang, now)
         notice = _deliver_notice(app, request, "return", text, notice_to, send_email, settings)
     if fmt == "json":
-        emit(dump_json({"id": request_id, "status": status, "complete": not problems,
-                        "problems": [p.as_json("en", masked=True) for p in problems], "notice": notice}))
+        emit(
+            dump_json(
+                {
+                    "id": request_id,
+                    "status": status,
+                    "complete": not problems,
+                    "problems": [p.as_json("en", masked=True) for p in problems],
+                    "notice": notice,
+                }
+            )
+        )
     elif notice_to != "-":
         if problems:
             lines = [f"access request {request_id} is incomplete and was returned:"]
             lines += [f"  - {p.message('en', masked=True)}" for p in problems]
         else:
-            lines = [f"access request {request_id} is complete and was forwarded to the Admin Agency"]
+            lines = [
+                f"access request {request_id} is complete and was forwarded to the Admin Agency"
+            ]
         emit("\n".join(lines))
 
 
@@ -380,16 +508,30 @@ def check(app: AppContext, request_id: int, notice_to: str | None, send_email: b
 
 @command.command("decide")
 @click.argument("request_id", metavar="ID", type=int)
-@click.option("--done", "decision", flag_value=core.DONE, help="The Admin Agency carried it out in SPSE.")
-@click.option("--rejected", "decision", flag_value=core.REJECTED, help="The Admin Agency refused it.")
+@click.option(
+    "--done", "decision", flag_value=core.DONE, help="The Admin Agency carried it out in SPSE."
+)
+@click.option(
+    "--rejected", "decision", flag_value=core.REJECTED, help="The Admin Agency refused it."
+)
 @click.option("--reason", default="", help="Why it was rejected (told to the applicant).")
-@click.option("--at", "acted_at", help="When the Admin Agency acted (YYYY-MM-DD HH:MM; default now).")
+@click.option(
+    "--at", "acted_at", help="When the Admin Agency acted (YYYY-MM-DD HH:MM; default now)."
+)
 @notice_option
 @email_option
 @format_option("table", "json")
 @pass_app
-def decide(app: AppContext, request_id: int, decision: str | None, reason: str, acted_at: str | None,
-           notice_to: str | None, send_email: bool, fmt: str) -> None:
+def decide(
+    app: AppContext,
+    request_id: int,
+    decision: str | None,
+    reason: str,
+    acted_at: str | None,
+    notice_to: str | None,
+    send_email: bool,
+    fmt: str,
+) -> None:
     """Record the Admin Agency's action and write the result notice to the applicant.
 
     \b
@@ -411,10 +553,20 @@ def decide(app: AppContext, request_id: int, decision: str | None, reason: str, 
     text = core.render_notice("result", request, app.config, settings, app.lang, now)
     notice = _deliver_notice(app, request, "result", text, notice_to, send_email, settings)
     if fmt == "json":
-        emit(dump_json({"id": request_id, "status": request["status"], "decided_at": request["decided_at"],
-                        "notice": notice}))
+        emit(
+            dump_json(
+                {
+                    "id": request_id,
+                    "status": request["status"],
+                    "decided_at": request["decided_at"],
+                    "notice": notice,
+                }
+            )
+        )
     elif notice_to != "-":
-        emit(f"access request {request_id} is {decision} (acted {_local(request['decided_at'], app)})")
+        emit(
+            f"access request {request_id} is {decision} (acted {_local(request['decided_at'], app)})"
+        )
 
 
 # -- list and show ------------------------------------------------------------------------
@@ -433,10 +585,17 @@ def _elapsed(timer: core.StepTimer) -> str:
 
 
 def _timers_json(timers: list[core.StepTimer]) -> dict[str, Any]:
-    return {t.step: {"state": t.state, "start": t.start, "end": t.end,
-                     "elapsed_seconds": t.elapsed.total_seconds() if t.elapsed is not None else None,
-                     "limit_seconds": t.limit.total_seconds(), "breach": t.breach}
-            for t in timers}
+    return {
+        t.step: {
+            "state": t.state,
+            "start": t.start,
+            "end": t.end,
+            "elapsed_seconds": t.elapsed.total_seconds() if t.elapsed is not None else None,
+            "limit_seconds": t.limit.total_seconds(),
+            "breach": t.breach,
+        }
+        for t in timers
+    }
 
 
 def _public(request: dict[str, Any], full: bool, today: date) -> dict[str, Any]:
@@ -444,22 +603,39 @@ def _public(request: dict[str, Any], full: bool, today: date) -> dict[str, Any]:
     checked = nip_rules.validate(request["nip"], today) if request.get("nip") else None
     shown["nip_valid"] = checked.valid if checked else False
     shown["nip_kind"] = checked.kind if checked and checked.valid else None
-    shown["check_problems"] = [p.as_json("en", masked=not full) for p in core.stored_problems(request)]
+    shown["check_problems"] = [
+        p.as_json("en", masked=not full) for p in core.stored_problems(request)
+    ]
     return shown
 
 
 @command.command("list")
-@click.option("--status", type=click.Choice([core.RECEIVED, core.RETURNED, core.FORWARDED, core.DONE,
-                                             core.REJECTED]), help="Only requests in this state.")
+@click.option(
+    "--status",
+    type=click.Choice([core.RECEIVED, core.RETURNED, core.FORWARDED, core.DONE, core.REJECTED]),
+    help="Only requests in this state.",
+)
 @click.option("--all", "show_all", is_flag=True, help="Include archived requests.")
-@click.option("--breaches", "breaches_only", is_flag=True, help="Only requests with a step over its limit.")
-@click.option("--fail-on-breach", is_flag=True, help="Exit with code 1 when any step is over its limit.")
+@click.option(
+    "--breaches", "breaches_only", is_flag=True, help="Only requests with a step over its limit."
+)
+@click.option(
+    "--fail-on-breach", is_flag=True, help="Exit with code 1 when any step is over its limit."
+)
 @click.option("--full", is_flag=True, help="Show NIP, phone and e-mail unmasked.")
 @format_option("table", "json")
 @output_option
 @pass_app
-def list_(app: AppContext, status: str | None, show_all: bool, breaches_only: bool, fail_on_breach: bool,
-          full: bool, fmt: str, output: str | None) -> None:
+def list_(
+    app: AppContext,
+    status: str | None,
+    show_all: bool,
+    breaches_only: bool,
+    fail_on_breach: bool,
+    full: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
     """Requests with each SOP step's elapsed time against its limit.
 
     Steps: check (received -> checked), action (checked -> Admin Agency
@@ -482,24 +658,66 @@ def list_(app: AppContext, status: str | None, show_all: bool, breaches_only: bo
             continue
         rows.append((request, timers))
     if fmt == "json":
-        emit(dump_json([{**_public(r, full, now.date()), "timers": _timers_json(t), "breaches": core.breaches(t)}
-                        for r, t in rows]), output)
+        emit(
+            dump_json(
+                [
+                    {
+                        **_public(r, full, now.date()),
+                        "timers": _timers_json(t),
+                        "breaches": core.breaches(t),
+                    }
+                    for r, t in rows
+                ]
+            ),
+            output,
+        )
     else:
         body = table(
-            [[r["id"], _local(r["received_at"], app), r["action"], r["role"], r["name"],
-              core.view(r, full)["nip"] or "-", r["status"] + (" (archived)" if r["archived_at"] else ""),
-              *(_elapsed(step) for step in t)] for r, t in rows],
-            ["ID", "Received", "Action", "Role", "Name", "NIP", "Status", "Check", "Act", "Notify",
-             "Archive"],
+            [
+                [
+                    r["id"],
+                    _local(r["received_at"], app),
+                    r["action"],
+                    r["role"],
+                    r["name"],
+                    core.view(r, full)["nip"] or "-",
+                    r["status"] + (" (archived)" if r["archived_at"] else ""),
+                    *(_elapsed(step) for step in t),
+                ]
+                for r, t in rows
+            ],
+            [
+                "ID",
+                "Received",
+                "Action",
+                "Role",
+                "Name",
+                "NIP",
+                "Status",
+                "Check",
+                "Act",
+                "Notify",
+                "Archive",
+            ],
         )
-        limits = ", ".join(f"{s} {int(settings.limit(s).total_seconds() // 60)} min" for s in core.STEPS)
+        limits = ", ".join(
+            f"{s} {int(settings.limit(s).total_seconds() // 60)} min" for s in core.STEPS
+        )
         emit(f"{body}\n\nlimits: {limits}; (m:ss) still running; ! over the limit", output)
     if fail_on_breach and any(core.breaches(t) for _, t in rows):
         click.get_current_context().exit(int(ExitCode.PROBLEMS))
 
 
-FIELD_TITLES = {"name": "Name", "nip": "NIP", "rank": "Rank/grade", "position": "Position",
-                "agency": "Agency", "address": "Address", "phone": "Phone", "email": "E-mail"}
+FIELD_TITLES = {
+    "name": "Name",
+    "nip": "NIP",
+    "rank": "Rank/grade",
+    "position": "Position",
+    "agency": "Agency",
+    "address": "Address",
+    "phone": "Phone",
+    "email": "E-mail",
+}
 
 
 @command.command("show")
@@ -522,18 +740,32 @@ def show(app: AppContext, request_id: int, full: bool, fmt: str, output: str | N
     timers = core.step_timers(request, settings, app.now())
     history = core.events(store, request_id)
     if fmt == "json":
-        emit(dump_json({**_public(request, full, app.now().date()), "timers": _timers_json(timers),
-                        "breaches": core.breaches(timers), "events": history}), output)
+        emit(
+            dump_json(
+                {
+                    **_public(request, full, app.now().date()),
+                    "timers": _timers_json(timers),
+                    "breaches": core.breaches(timers),
+                    "events": history,
+                }
+            ),
+            output,
+        )
         return
     shown = core.view(request, full)
     fields = [("Action", shown["action"]), ("Role", shown["role"]), ("Status", shown["status"])]
     fields += [(FIELD_TITLES[key], shown[key] or "-") for key in core.PERSONAL_FIELDS]
-    fields += [("Decree date", shown["decree_date"] or "-"),
-               ("Decree expires", shown["decree_expires"] or "-"),
-               ("Via", shown["via"]), ("Source", shown["source"]),
-               ("Received", _local(shown["received_at"], app)), ("Checked", _local(shown["checked_at"], app)),
-               ("Acted", _local(shown["decided_at"], app)), ("Notified", _local(shown["notified_at"], app)),
-               ("Archived", _local(shown["archived_at"], app))]
+    fields += [
+        ("Decree date", shown["decree_date"] or "-"),
+        ("Decree expires", shown["decree_expires"] or "-"),
+        ("Via", shown["via"]),
+        ("Source", shown["source"]),
+        ("Received", _local(shown["received_at"], app)),
+        ("Checked", _local(shown["checked_at"], app)),
+        ("Acted", _local(shown["decided_at"], app)),
+        ("Notified", _local(shown["notified_at"], app)),
+        ("Archived", _local(shown["archived_at"], app)),
+    ]
     if shown.get("reason"):
         fields.append(("Reason", shown["reason"]))
     lines = [f"Access request {request_id}"] + [f"  {k + ':':<16}{v}" for k, v in fields]
@@ -544,8 +776,10 @@ def show(app: AppContext, request_id: int, full: bool, fmt: str, output: str | N
         lines.append("Missing at check:")
         lines += [f"  - {p.message('en', masked=not full)}" for p in problems]
     lines.append("Timers:")
-    lines += [f"  {t.step:<8} {_elapsed(t):<10} limit {int(t.limit.total_seconds() // 60)} min"
-              for t in timers]
+    lines += [
+        f"  {t.step:<8} {_elapsed(t):<10} limit {int(t.limit.total_seconds() // 60)} min"
+        for t in timers
+    ]
     lines.append("History:")
     lines += [f"  {_local(e['at'], app)}  {e['step']}" for e in history]
     emit("\n".join(lines), output)
@@ -556,8 +790,11 @@ def show(app: AppContext, request_id: int, full: bool, fmt: str, output: str | N
 
 @command.command("archive")
 @click.argument("request_id", metavar="ID", type=int)
-@click.option("--copy-to", type=click.Path(file_okay=False, path_type=Path),
-              help="Also copy the documents (and the record) into DIR/request-ID/.")
+@click.option(
+    "--copy-to",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also copy the documents (and the record) into DIR/request-ID/.",
+)
 @format_option("table", "json")
 @pass_app
 def archive(app: AppContext, request_id: int, copy_to: Path | None, fmt: str) -> None:
@@ -575,14 +812,27 @@ def archive(app: AppContext, request_id: int, copy_to: Path | None, fmt: str) ->
     settings = _settings(app)
     store = _store(app)
     request = core.get_request(store, request_id)
-    folder = core.archive_request(store, request, core.archive_dir(app.config, settings), app.now(), copy_to)
+    folder = core.archive_request(
+        store, request, core.archive_dir(app.config, settings), app.now(), copy_to
+    )
     request = core.get_request(store, request_id)
     missing = [d["path"] for d in request["archive_manifest"] if not d["present"]]
     for path in missing:
-        info(app, f"warning: document {path} of request {request_id} no longer exists; recorded as missing")
+        info(
+            app,
+            f"warning: document {path} of request {request_id} no longer exists; recorded as missing",
+        )
     if fmt == "json":
-        emit(dump_json({"id": request_id, "archived_at": request["archived_at"], "path": str(folder),
-                        "documents": request["archive_manifest"]}))
+        emit(
+            dump_json(
+                {
+                    "id": request_id,
+                    "archived_at": request["archived_at"],
+                    "path": str(folder),
+                    "documents": request["archive_manifest"],
+                }
+            )
+        )
     else:
         emit(f"access request {request_id} archived in {folder}")
 
@@ -592,19 +842,38 @@ def archive(app: AppContext, request_id: int, copy_to: Path | None, fmt: str) ->
 
 @command.command("year-end")
 @click.option("--year", type=int, required=True, help="The budget year that ends.")
-@click.option("--accounts", "accounts_csv", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Account export from SPSE (CSV: nip, nama/name, peran/role[, email, instansi, status]).")
-@click.option("--record", is_flag=True,
-              help="Record a deactivation request per account and write a notice to each.")
-@click.option("--notices-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where the notices go (default: notices folder/year-end-YEAR).")
+@click.option(
+    "--accounts",
+    "accounts_csv",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Account export from SPSE (CSV: nip, nama/name, peran/role[, email, instansi, status]).",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Record a deactivation request per account and write a notice to each.",
+)
+@click.option(
+    "--notices-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the notices go (default: notices folder/year-end-YEAR).",
+)
 @click.option("--full", is_flag=True, help="Show NIPs unmasked in the list.")
 @email_option
 @format_option("table", "json", "md", "html")
 @output_option
 @pass_app
-def year_end(app: AppContext, year: int, accounts_csv: Path | None, record: bool,
-             notices_dir: Path | None, full: bool, send_email: bool, fmt: str, output: str | None) -> None:
+def year_end(
+    app: AppContext,
+    year: int,
+    accounts_csv: Path | None,
+    record: bool,
+    notices_dir: Path | None,
+    full: bool,
+    send_email: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
     """The PPK accounts to deactivate at the end of a budget year, and a notice to each.
 
     Active accounts come from the register (the latest carried-out request
@@ -633,34 +902,90 @@ def year_end(app: AppContext, year: int, accounts_csv: Path | None, record: bool
         for account, request_id, created in core.record_year_end(store, year, found, now):
             recorded[account.nip] = request_id
             if created:
-                notices[account.nip] = _year_end_notice(app, settings, account, request_id, year, folder,
-                                                        send_email)
-        info(app, f"{len(notices)} new deactivation request(s) recorded for {year}; "
-                  f"{len(found) - len(notices)} already recorded")
+                notices[account.nip] = _year_end_notice(
+                    app, settings, account, request_id, year, folder, send_email
+                )
+        info(
+            app,
+            f"{len(notices)} new deactivation request(s) recorded for {year}; "
+            f"{len(found) - len(notices)} already recorded",
+        )
     if fmt in ("md", "html"):
-        emit(core.render_year_end_list(found, year, app.config, app.lang, fmt, now, recorded, full), output)
+        emit(
+            core.render_year_end_list(found, year, app.config, app.lang, fmt, now, recorded, full),
+            output,
+        )
     elif fmt == "json":
-        emit(dump_json({"year": year, "recorded": record, "accounts": [
-            {"nip": a.nip if full else nip_rules.mask(a.nip), "name": a.name, "role": a.role,
-             "agency": a.agency, "email": a.email if full else core.mask_email(a.email),
-             "sources": a.sources, "decree_end": a.decree_end, "request": recorded.get(a.nip),
-             "notice": notices.get(a.nip)} for a in found]}), output)
+        emit(
+            dump_json(
+                {
+                    "year": year,
+                    "recorded": record,
+                    "accounts": [
+                        {
+                            "nip": a.nip if full else nip_rules.mask(a.nip),
+                            "name": a.name,
+                            "role": a.role,
+                            "agency": a.agency,
+                            "email": a.email if full else core.mask_email(a.email),
+                            "sources": a.sources,
+                            "decree_end": a.decree_end,
+                            "request": recorded.get(a.nip),
+                            "notice": notices.get(a.nip),
+                        }
+                        for a in found
+                    ],
+                }
+            ),
+            output,
+        )
     else:
-        emit(table([[i, a.name, a.nip if full else nip_rules.mask(a.nip), a.agency or "-",
-                     "+".join(a.sources), a.decree_end or "-", recorded.get(a.nip, "-")]
-                    for i, a in enumerate(found, start=1)],
-                   ["No", "Name", "NIP", "Agency", "Source", "Decree until", "Request"]), output)
+        emit(
+            table(
+                [
+                    [
+                        i,
+                        a.name,
+                        a.nip if full else nip_rules.mask(a.nip),
+                        a.agency or "-",
+                        "+".join(a.sources),
+                        a.decree_end or "-",
+                        recorded.get(a.nip, "-"),
+                    ]
+                    for i, a in enumerate(found, start=1)
+                ],
+                ["No", "Name", "NIP", "Agency", "Source", "Decree until", "Request"],
+            ),
+            output,
+        )
 
 
-def _year_end_notice(app: AppContext, settings: core.AccessSettings, account: core.YearEndAccount,
-                     request_id: int, year: int, folder: Path, send_email: bool) -> str:
+def _year_end_notice(
+    app: AppContext,
+    settings: core.AccessSettings,
+    account: core.YearEndAccount,
+    request_id: int,
+    year: int,
+    folder: Path,
+    send_email: bool,
+) -> str:
     request = core.get_request(app.store, request_id)
-    text = core.render_notice("year-end", request, app.config, settings, app.lang, app.now(),
-                              account=account, year=year,
-                              year_end=datetime(year, 12, 31, tzinfo=app.config.tz).date())
+    text = core.render_notice(
+        "year-end",
+        request,
+        app.config,
+        settings,
+        app.lang,
+        app.now(),
+        account=account,
+        year=year,
+        year_end=datetime(year, 12, 31, tzinfo=app.config.tz).date(),
+    )
     path = folder / f"request-{request_id}-year-end.txt"
     can_email = send_email and core.email_is_valid(account.email)
     if send_email and not can_email:
-        info(app, f"warning: request {request_id} ({account.name}) has no valid e-mail; notice written only")
+        info(
+            app,
+            f"warning: request {request_id} ({account.name}) has no valid e-mail; notice written only",
+        )
     return _deliver_notice(app, request, "year-end", text, str(path), can_email, settings)
-

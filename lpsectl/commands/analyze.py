@@ -26,15 +26,28 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 @click.command("analyze")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="Analyse the window ([analysis] window_days, default 7) ending on this day (default today).")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Analyse the window ([analysis] window_days, default 7) ending on this day (default today).",
+)
 @click.option("--month", metavar="YYYY-MM", help="Analyse a whole month instead.")
-@click.option("--fail-on-findings", is_flag=True, help="Exit 1 when there is any recommendation (for cron).")
+@click.option(
+    "--fail-on-findings", is_flag=True, help="Exit 1 when there is any recommendation (for cron)."
+)
 @format_option("table", "json")
 @output_option
 @pass_app
-def command(app: AppContext, day: datetime | None, month: str | None, fail_on_findings: bool,
-            fmt: str, output: str | None) -> None:
+def command(
+    app: AppContext,
+    day: datetime | None,
+    month: str | None,
+    fail_on_findings: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
     """Recommend database, configuration and hardware changes from the history.
 
     Rules look at the host, PostgreSQL and log snapshots stored by `lpsectl
@@ -57,19 +70,31 @@ def command(app: AppContext, day: datetime | None, month: str | None, fail_on_fi
     if month and not MONTH.match(month):
         raise UsageError(f"--month {month!r} is not a month like 2026-11")
     settings = load_section(app.config, "analysis", AnalysisSettings)
-    period, first, last = period_days(day.date() if day else None, month, app.now().date(), settings.window_days)
+    period, first, last = period_days(
+        day.date() if day else None, month, app.now().date(), settings.window_days
+    )
     snapshots = load_snapshots(app.store, first, last)
     if not snapshots:
         info(app, f"no snapshots from {first} to {last}: run `lpsectl collect` first")
     recs = analyze(snapshots, settings)
     save_recommendations(app.store, period, recs, app.now())
     if fmt == "json":
-        emit(dump_json({
-            "period": period, "from": first, "to": last, "snapshots": len(snapshots),
-            "recommendations": [r.to_dict(app.lang) for r in recs],
-        }), output)
+        emit(
+            dump_json(
+                {
+                    "period": period,
+                    "from": first,
+                    "to": last,
+                    "snapshots": len(snapshots),
+                    "recommendations": [r.to_dict(app.lang) for r in recs],
+                }
+            ),
+            output,
+        )
     else:
-        emit(render_text(recs, app.lang, first.isoformat(), last.isoformat(), len(snapshots)), output)
+        emit(
+            render_text(recs, app.lang, first.isoformat(), last.isoformat(), len(snapshots)), output
+        )
     if fail_on_findings and recs:
         click.get_current_context().exit(1)
 
@@ -80,11 +105,16 @@ def render_text(recs: list[Recommendation], lang: str, first: str, last: str, co
         return head + "\nno snapshots in this period: run `lpsectl collect` first\n"
     if not recs:
         return head + "\n"
-    rows = [[r.id, r.host, r.change_class, r.route, r.severity, r.to_dict(lang)["title"]] for r in recs]
+    rows = [
+        [r.id, r.host, r.change_class, r.route, r.severity, r.to_dict(lang)["title"]] for r in recs
+    ]
     lines = [head, "", table(rows, ["ID", "HOST", "CLASS", "ROUTE", "SEVERITY", "TITLE"]), ""]
     for rec in recs:
         data = rec.to_dict(lang)
-        lines += [f"[{rec.id}] {data['title']} ({rec.rule})",
-                  f"    {data['finding']}",
-                  f"    -> {data['proposal']}", ""]
+        lines += [
+            f"[{rec.id}] {data['title']} ({rec.rule})",
+            f"    {data['finding']}",
+            f"    -> {data['proposal']}",
+            "",
+        ]
     return "\n".join(lines)

@@ -54,7 +54,10 @@ def classify_command(app: AppContext, text: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         emit(dump_json(result.to_dict()))
     else:
-        lines = [f"class: {result.change_class}", f"route: {result.route} ({changes.ROUTE_DESCRIPTIONS[result.route]})"]
+        lines = [
+            f"class: {result.change_class}",
+            f"route: {result.route} ({changes.ROUTE_DESCRIPTIONS[result.route]})",
+        ]
         lines += [f"  - {reason}" for reason in result.reasons]
         emit("\n".join(lines))
     if not result.known:
@@ -63,21 +66,44 @@ def classify_command(app: AppContext, text: tuple[str, ...], fmt: str) -> None:
 
 @command.command("new")
 @click.argument("text", nargs=-1)
-@click.option("--from", "recommendation", type=int, metavar="REC", help="Recommendation id from `lpsectl analyze`.")
-@click.option("--class", "forced_class", type=click.Choice(changes.CLASSES), help="Override the classifier.")
+@click.option(
+    "--from",
+    "recommendation",
+    type=int,
+    metavar="REC",
+    help="Recommendation id from `lpsectl analyze`.",
+)
+@click.option(
+    "--class", "forced_class", type=click.Choice(changes.CLASSES), help="Override the classifier."
+)
 @click.option("--description", default="", help="Longer description of the change.")
 @click.option("--impact", default="", help="Impact on SPSE users (downtime, risk).")
 @click.option("--plan", default="", help="Implementation steps.")
 @click.option("--rollback", default="", help="How to undo the change.")
-@click.option("--schedule", type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]), metavar="'YYYY-MM-DD HH:MM'",
-              help="Planned start, LPSE local time.")
+@click.option(
+    "--schedule",
+    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
+    metavar="'YYYY-MM-DD HH:MM'",
+    help="Planned start, LPSE local time.",
+)
 @click.option("--host", default="", help="Host the change applies to.")
 @click.option("--requester", default="", help="Name of the person requesting the change.")
 @format_option("text", "json")
 @pass_app
-def new_command(app: AppContext, text: tuple[str, ...], recommendation: int | None, forced_class: str | None,
-                description: str, impact: str, plan: str, rollback: str, schedule: datetime | None,
-                host: str, requester: str, fmt: str) -> None:
+def new_command(
+    app: AppContext,
+    text: tuple[str, ...],
+    recommendation: int | None,
+    forced_class: str | None,
+    description: str,
+    impact: str,
+    plan: str,
+    rollback: str,
+    schedule: datetime | None,
+    host: str,
+    requester: str,
+    fmt: str,
+) -> None:
     """Record a change request from free TEXT or from a recommendation.
 
     The class comes from the recommendation or the classifier; when the text
@@ -89,25 +115,41 @@ def new_command(app: AppContext, text: tuple[str, ...], recommendation: int | No
       lpsectl change new --from 12 --rollback "kembalikan disk lama" --requester "Budi"
     """
     change = changes.create_change(
-        app.store, app.now(), title=" ".join(text), description=description, forced_class=forced_class,
-        recommendation_id=recommendation, lang=app.lang, host=host, impact=impact, plan=plan,
-        rollback=rollback, scheduled_for=schedule.replace(tzinfo=app.config.tz) if schedule else None,
+        app.store,
+        app.now(),
+        title=" ".join(text),
+        description=description,
+        forced_class=forced_class,
+        recommendation_id=recommendation,
+        lang=app.lang,
+        host=host,
+        impact=impact,
+        plan=plan,
+        rollback=rollback,
+        scheduled_for=schedule.replace(tzinfo=app.config.tz) if schedule else None,
         requester=requester,
     )
     if fmt == "json":
         emit(dump_json(change.to_dict()))
     else:
-        emit(describe(change) + f"\nforms: lpsectl change show {change.id} --format md --doc "
-             + "|".join(changes.documents_for(change)))
+        emit(
+            describe(change)
+            + f"\nforms: lpsectl change show {change.id} --format md --doc "
+            + "|".join(changes.documents_for(change))
+        )
 
 
 @command.command("list")
 @click.option("--status", type=click.Choice(changes.STATUSES), help="Only this status.")
-@click.option("--class", "change_class", type=click.Choice(changes.CLASSES), help="Only this class.")
+@click.option(
+    "--class", "change_class", type=click.Choice(changes.CLASSES), help="Only this class."
+)
 @format_option("table", "json")
 @output_option
 @pass_app
-def list_command(app: AppContext, status: str | None, change_class: str | None, fmt: str, output: str | None) -> None:
+def list_command(
+    app: AppContext, status: str | None, change_class: str | None, fmt: str, output: str | None
+) -> None:
     """List change requests.
 
     \b
@@ -119,15 +161,23 @@ def list_command(app: AppContext, status: str | None, change_class: str | None, 
     if fmt == "json":
         emit(dump_json([c.to_dict() | {"history": None} for c in found]), output)
         return
-    rows = [[c.id, c.created_at.date().isoformat(), c.change_class, c.route, c.status, c.title[:60]] for c in found]
+    rows = [
+        [c.id, c.created_at.date().isoformat(), c.change_class, c.route, c.status, c.title[:60]]
+        for c in found
+    ]
     emit(table(rows, ["ID", "CREATED", "CLASS", "ROUTE", "STATUS", "TITLE"]), output)
 
 
 @command.command("show")
 @click.argument("change_id", type=int)
 @format_option("text", "json", "md", "html")
-@click.option("--doc", type=click.Choice(list(changes.DOCUMENTS)), default="request", show_default=True,
-              help="Which form to write with --format md|html.")
+@click.option(
+    "--doc",
+    type=click.Choice(list(changes.DOCUMENTS)),
+    default="request",
+    show_default=True,
+    help="Which form to write with --format md|html.",
+)
 @output_option
 @pass_app
 def show_command(app: AppContext, change_id: int, fmt: str, doc: str, output: str | None) -> None:
@@ -159,8 +209,12 @@ def show_command(app: AppContext, change_id: int, fmt: str, doc: str, output: st
 
 @command.command("decide")
 @click.argument("change_id", type=int)
-@click.option("--outcome", required=True, type=click.Choice(list(changes.OUTCOMES)),
-              help="internal: the LPSE does it; lkpp: LKPP technical assistance; vendor: third party.")
+@click.option(
+    "--outcome",
+    required=True,
+    type=click.Choice(list(changes.OUTCOMES)),
+    help="internal: the LPSE does it; lkpp: LKPP technical assistance; vendor: third party.",
+)
 @click.option("--note", default="", help="What the consultation said.")
 @format_option("text", "json")
 @pass_app
@@ -178,7 +232,9 @@ def decide_command(app: AppContext, change_id: int, outcome: str, note: str, fmt
 
 @command.command("status")
 @click.argument("change_id", type=int)
-@click.argument("status", type=click.Choice([s for s in changes.STATUSES if s not in ("recorded", "analysed")]))
+@click.argument(
+    "status", type=click.Choice([s for s in changes.STATUSES if s not in ("recorded", "analysed")])
+)
 @click.option("--note", default="", help="Why (required to close before implementation).")
 @format_option("text", "json")
 @pass_app
@@ -200,11 +256,17 @@ def describe(change: changes.ChangeRequest, history: bool = False) -> str:
         f"change request {change.id}: {change.title}",
         f"class:  {change.change_class} ({change.class_source})",
         f"route:  {change.route} ({change.route_description})",
-        f"status: {change.status}" + (f", consultation outcome: {change.outcome}" if change.outcome else ""),
+        f"status: {change.status}"
+        + (f", consultation outcome: {change.outcome}" if change.outcome else ""),
     ]
     lines += [f"  - {reason}" for reason in change.reasons]
-    for label, value in (("host", change.host), ("impact", change.impact), ("plan", change.plan),
-                         ("rollback", change.rollback), ("requester", change.requester)):
+    for label, value in (
+        ("host", change.host),
+        ("impact", change.impact),
+        ("plan", change.plan),
+        ("rollback", change.rollback),
+        ("requester", change.requester),
+    ):
         if value:
             lines.append(f"{label}: {value}")
     if change.scheduled_for:
@@ -212,6 +274,8 @@ def describe(change: changes.ChangeRequest, history: bool = False) -> str:
     if change.description and history:
         lines += ["", change.description]
     if history:
-        lines += ["", "history:"] + [f"  {h.at.isoformat(timespec='seconds')}  {h.status:<12} {h.note}"
-                                    for h in change.history]
+        lines += ["", "history:"] + [
+            f"  {h.at.isoformat(timespec='seconds')}  {h.status:<12} {h.note}"
+            for h in change.history
+        ]
     return "\n".join(lines)

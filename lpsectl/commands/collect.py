@@ -69,8 +69,11 @@ def run_as_json(run: CollectRun) -> dict:
                 "error": h.error,
                 "error_type": h.error_type,
                 "collected": [i.kind for i in h.items if i.ok],
-                "failed": [{"kind": i.kind, "error": i.error, "error_type": i.error_type}
-                           for i in h.items if not i.ok],
+                "failed": [
+                    {"kind": i.kind, "error": i.error, "error_type": i.error_type}
+                    for i in h.items
+                    if not i.ok
+                ],
                 "problems": h.problems(),
             }
             for h in run.hosts

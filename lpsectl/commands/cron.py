@@ -64,8 +64,10 @@ def print_(app: AppContext, fmt: str, output: str | None) -> None:
     elif fmt == "json":
         emit(dump_json(_job_rows(app, cron)), output)
     else:
-        rows = [[r["name"], r["cron"], r["next_run"].strftime("%Y-%m-%d %H:%M %Z"), " ".join(r["argv"])]
-                for r in _job_rows(app, cron)]
+        rows = [
+            [r["name"], r["cron"], r["next_run"].strftime("%Y-%m-%d %H:%M %Z"), " ".join(r["argv"])]
+            for r in _job_rows(app, cron)
+        ]
         emit(table(rows, ["job", "cron", "next run", "lpsectl arguments"]), output)
 
 
@@ -129,6 +131,8 @@ def _write(path: Path, text: str) -> None:
     # the one writer names its temporary file ".NAME.tmpPID": cron ignores names with '.';
     # 0644 because cron ignores files that are group- or world-writable
     try:
-        write_text(path, text, what="cron file", mode=0o644, error=UnavailableError, make_parents=False)
+        write_text(
+            path, text, what="cron file", mode=0o644, error=UnavailableError, make_parents=False
+        )
     except UnavailableError as exc:
         raise UnavailableError(f"{exc.message} (run as root, or use --path)") from None

@@ -28,15 +28,36 @@ def list_hosts(app: AppContext, fmt: str) -> None:
     """
     hosts = app.config.hosts
     if fmt == "json":
-        emit(dump_json([
-            {"name": h.name, "role": h.role, "address": h.address, "port": h.port,
-             "logs": h.logs, "postgres": h.postgres}
-            for h in hosts
-        ]))
+        emit(
+            dump_json(
+                [
+                    {
+                        "name": h.name,
+                        "role": h.role,
+                        "address": h.address,
+                        "port": h.port,
+                        "logs": h.logs,
+                        "postgres": h.postgres,
+                    }
+                    for h in hosts
+                ]
+            )
+        )
         return
-    rows = [[h.name, "+".join(h.role) or "-", h.address if h.is_local else f"{h.address}:{h.port}",
-             len(h.logs), h.postgres.database if h.postgres else "-"] for h in hosts]
-    emit(f"config: {app.config.source}\n" + table(rows, ["name", "role", "address", "logs", "database"]))
+    rows = [
+        [
+            h.name,
+            "+".join(h.role) or "-",
+            h.address if h.is_local else f"{h.address}:{h.port}",
+            len(h.logs),
+            h.postgres.database if h.postgres else "-",
+        ]
+        for h in hosts
+    ]
+    emit(
+        f"config: {app.config.source}\n"
+        + table(rows, ["name", "role", "address", "logs", "database"])
+    )
 
 
 @command.command("check")
@@ -59,7 +80,20 @@ def check(app: AppContext, names: tuple[str, ...], fmt: str) -> None:
     hosts = [app.config.host(n) for n in names] if names else app.config.hosts
     checks = check_hosts(hosts, app.config.ssh)
     if fmt == "json":
-        emit(dump_json([{"host": c.host, "address": c.address, "ok": c.ok, **c.results, "notes": c.notes} for c in checks]))
+        emit(
+            dump_json(
+                [
+                    {
+                        "host": c.host,
+                        "address": c.address,
+                        "ok": c.ok,
+                        **c.results,
+                        "notes": c.notes,
+                    }
+                    for c in checks
+                ]
+            )
+        )
     else:
         marks = {True: "ok", False: "FAIL", None: "-"}
         rows = [[c.host, *(marks[c.results[s]] for s in STEPS), "; ".join(c.notes)] for c in checks]

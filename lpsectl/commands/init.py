@@ -25,7 +25,12 @@ def default_target() -> Path:
 
 
 @click.command("init")
-@click.option("--path", "target", type=click.Path(dir_okay=False), help="Where to write (default: /etc/lpsectl/lpsectl.toml for root, else ~/.config/lpsectl/lpsectl.toml; - for stdout).")
+@click.option(
+    "--path",
+    "target",
+    type=click.Path(dir_okay=False),
+    help="Where to write (default: /etc/lpsectl/lpsectl.toml for root, else ~/.config/lpsectl/lpsectl.toml; - for stdout).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @pass_app
 def command(app: AppContext, target: str | None, force: bool) -> None:

@@ -24,15 +24,25 @@ def command() -> None:
 @click.option(
     "--prefix",
     metavar="PREFIX",
-    help="PostgreSQL log_line_prefix of a stderr log, e.g. '%m [%p] %q%u@%d ' "
-    "(default: detected).",
+    help="PostgreSQL log_line_prefix of a stderr log, e.g. '%m [%p] %q%u@%d ' (default: detected).",
 )
-@click.option("--top", type=click.IntRange(1, 10000), default=DEFAULT_TOP, show_default=True,
-              help="How many queries and errors to list.")
+@click.option(
+    "--top",
+    type=click.IntRange(1, 10000),
+    default=DEFAULT_TOP,
+    show_default=True,
+    help="How many queries and errors to list.",
+)
 @format_option("text", "json")
 @output_option
-def summarize(files: tuple[str, ...], log_format: str | None, prefix: str | None, top: int,
-              fmt: str, output: str | None) -> None:
+def summarize(
+    files: tuple[str, ...],
+    log_format: str | None,
+    prefix: str | None,
+    top: int,
+    fmt: str,
+    output: str | None,
+) -> None:
     """Summarise log FILEs: top queries by count, top errors, deadlocks, and more.
 
     \b

@@ -37,27 +37,51 @@ def command() -> None:
 
 
 def _window_row(w: core.Window) -> list[Any]:
-    return [w.id, f"{w.start:%Y-%m-%d %H:%M}", f"{w.end:%Y-%m-%d %H:%M}",
-            _minutes(w.duration.total_seconds() // 60), w.status + (" (emergency)" if w.emergency else ""),
-            _short(w.reason, 50)]
+    return [
+        w.id,
+        f"{w.start:%Y-%m-%d %H:%M}",
+        f"{w.end:%Y-%m-%d %H:%M}",
+        _minutes(w.duration.total_seconds() // 60),
+        w.status + (" (emergency)" if w.emergency else ""),
+        _short(w.reason, 50),
+    ]
 
 
 WINDOW_HEADERS = ["id", "start", "end", "duration", "status", "reason"]
 
 
 @command.command("schedule")
-@click.option("--start", required=True, metavar="'YYYY-MM-DD HH:MM'",
-              help="Start, in the LPSE's time zone (lpse.timezone).")
+@click.option(
+    "--start",
+    required=True,
+    metavar="'YYYY-MM-DD HH:MM'",
+    help="Start, in the LPSE's time zone (lpse.timezone).",
+)
 @click.option("--duration", required=True, metavar="DURATION", help="How long: 4h, 90m, 1h30m, 1d.")
-@click.option("--reason", required=True, metavar="TEXT", help="Why SPSE will be unavailable (shown to users).")
-@click.option("--services", multiple=True, metavar="NAME",
-              help="Affected service (repeat; default SPSE).")
-@click.option("--emergency", is_flag=True, help="Allow less than maintenance.min_notice_days notice.")
-@click.option("--why", metavar="TEXT", help="Why it is an emergency (required with --emergency; recorded).")
+@click.option(
+    "--reason", required=True, metavar="TEXT", help="Why SPSE will be unavailable (shown to users)."
+)
+@click.option(
+    "--services", multiple=True, metavar="NAME", help="Affected service (repeat; default SPSE)."
+)
+@click.option(
+    "--emergency", is_flag=True, help="Allow less than maintenance.min_notice_days notice."
+)
+@click.option(
+    "--why", metavar="TEXT", help="Why it is an emergency (required with --emergency; recorded)."
+)
 @format_option("text", "json")
 @pass_app
-def schedule_cmd(app: AppContext, start: str, duration: str, reason: str, services: tuple[str, ...],
-                 emergency: bool, why: str | None, fmt: str) -> None:
+def schedule_cmd(
+    app: AppContext,
+    start: str,
+    duration: str,
+    reason: str,
+    services: tuple[str, ...],
+    emergency: bool,
+    why: str | None,
+    fmt: str,
+) -> None:
     """Record a maintenance window (refused when too soon or overlapping).
 
     A start less than maintenance.min_notice_days (3) days ahead is refused
@@ -71,20 +95,31 @@ def schedule_cmd(app: AppContext, start: str, duration: str, reason: str, servic
           --reason "Ganti disk" --emergency --why "disk RAID rusak"
     """
     window = core.schedule(
-        app.store, app.config, core.parse_start(start, app.config.tz), core.parse_duration(duration),
-        reason, app.now(), services=list(services) or None, emergency=emergency, why=why,
+        app.store,
+        app.config,
+        core.parse_start(start, app.config.tz),
+        core.parse_duration(duration),
+        reason,
+        app.now(),
+        services=list(services) or None,
+        emergency=emergency,
+        why=why,
     )
     if fmt == "json":
         emit(dump_json(window.as_dict()))
         return
-    emit(f"Scheduled maintenance window {window.id}: {window.start:%Y-%m-%d %H:%M} to "
-         f"{window.end:%Y-%m-%d %H:%M} {window.start:%Z}"
-         + (" (emergency)" if window.emergency else ""))
+    emit(
+        f"Scheduled maintenance window {window.id}: {window.start:%Y-%m-%d %H:%M} to "
+        f"{window.end:%Y-%m-%d %H:%M} {window.start:%Z}"
+        + (" (emergency)" if window.emergency else "")
+    )
     info(app, f"next: lpsectl maintenance announce {window.id} --dry-run, then without --dry-run")
 
 
 @command.command("list")
-@click.option("--all", "include_done", is_flag=True, help="Include completed and cancelled windows.")
+@click.option(
+    "--all", "include_done", is_flag=True, help="Include completed and cancelled windows."
+)
 @format_option("table", "json")
 @pass_app
 def list_cmd(app: AppContext, include_done: bool, fmt: str) -> None:
@@ -129,29 +164,67 @@ def _show_text(data: dict[str, Any]) -> str:
         f"  calendar UID {w['uid']}, SEQUENCE {w['sequence']}",
         "",
         "Notices:",
-        table([[p["kind"], _stamp(p["due_at"]), p["state"], _stamp(p["sent_at"])] for p in data["plan"]],
-              ["notice", "due", "state", "recorded"]),
+        table(
+            [
+                [p["kind"], _stamp(p["due_at"]), p["state"], _stamp(p["sent_at"])]
+                for p in data["plan"]
+            ],
+            ["notice", "due", "state", "recorded"],
+        ),
         "",
         "History:",
-        table([[_stamp(e["at"]), e["kind"], e["sequence"], _detail(e["detail"])] for e in data["history"]],
-              ["at", "event", "seq", "detail"]),
+        table(
+            [
+                [_stamp(e["at"]), e["kind"], e["sequence"], _detail(e["detail"])]
+                for e in data["history"]
+            ],
+            ["at", "event", "seq", "detail"],
+        ),
         "",
         "E-mails:",
-        table([[m["id"], m["purpose"], _short(recipients_text(m["recipients"]), 40), m["status"],
-                _stamp(m["created_at"]), _stamp(m["sent_at"]), _short(m["last_error"] or "", 40)]
-               for m in data["mails"]],
-              ["outbox", "purpose", "to", "status", "queued", "sent", "last error"]),
+        table(
+            [
+                [
+                    m["id"],
+                    m["purpose"],
+                    _short(recipients_text(m["recipients"]), 40),
+                    m["status"],
+                    _stamp(m["created_at"]),
+                    _stamp(m["sent_at"]),
+                    _short(m["last_error"] or "", 40),
+                ]
+                for m in data["mails"]
+            ],
+            ["outbox", "purpose", "to", "status", "queued", "sent", "last error"],
+        ),
     ]
     if data["sop"]:
-        lines += ["", "SOP 000 checks:", table(
-            [[c["check"], c["limit"], _minutes(c["actual_minutes"]), {True: "ok", False: "NOT MET", None: "waiting"}[c["ok"]]]
-             for c in data["sop"]], ["check", "limit", "actual", "result"])]
+        lines += [
+            "",
+            "SOP 000 checks:",
+            table(
+                [
+                    [
+                        c["check"],
+                        c["limit"],
+                        _minutes(c["actual_minutes"]),
+                        {True: "ok", False: "NOT MET", None: "waiting"}[c["ok"]],
+                    ]
+                    for c in data["sop"]
+                ],
+                ["check", "limit", "actual", "result"],
+            ),
+        ]
     return "\n".join(lines)
 
 
 @command.command("announce")
 @click.argument("window_id", type=int)
-@click.option("--dry-run", is_flag=True, help="Show the announcement and every e-mail; write and send nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show the announcement and every e-mail; write and send nothing.",
+)
 @format_option("text", "json")
 @pass_app
 def announce_cmd(app: AppContext, window_id: int, dry_run: bool, fmt: str) -> None:
@@ -176,11 +249,18 @@ def announce_cmd(app: AppContext, window_id: int, dry_run: bool, fmt: str) -> No
     with job_lock(app.config.data_dir, f"maintenance-announce-{window_id}"):
         result = core.announce(app.store, app.config, window_id, app.now(), app.lang, dry_run)
     if fmt == "json":
-        emit(dump_json({
-            "window": result.window.as_dict(), "dry_run": dry_run,
-            "running_text": result.running_text, "announcement_html": result.announcement_html,
-            "files": result.files, **delivery_dict(result.delivery),
-        }))
+        emit(
+            dump_json(
+                {
+                    "window": result.window.as_dict(),
+                    "dry_run": dry_run,
+                    "running_text": result.running_text,
+                    "announcement_html": result.announcement_html,
+                    "files": result.files,
+                    **delivery_dict(result.delivery),
+                }
+            )
+        )
     else:
         emit(_announce_text(result, dry_run))
     _warn(app, result.delivery)
@@ -189,8 +269,11 @@ def announce_cmd(app: AppContext, window_id: int, dry_run: bool, fmt: str) -> No
 
 def _announce_text(result: core.Announcement, dry_run: bool) -> str:
     blocks = [
-        "Running text:", result.running_text, "",
-        "SPSE announcement (HTML):", result.announcement_html.rstrip(),
+        "Running text:",
+        result.running_text,
+        "",
+        "SPSE announcement (HTML):",
+        result.announcement_html.rstrip(),
     ]
     if result.files:
         blocks += ["", "Written: " + ", ".join(str(f) for f in result.files)]
@@ -203,13 +286,17 @@ def _delivery_text(delivery: core.Delivery, dry_run: bool) -> str:
         return "No e-mail to send."
     if dry_run:
         parts = [f"Would send {len(delivery.messages)} e-mail(s):"]
-        parts += [describe_text(describe(m), header=f"--- e-mail {i} ---")
-                  for i, m in enumerate(delivery.messages, 1)]
+        parts += [
+            describe_text(describe(m), header=f"--- e-mail {i} ---")
+            for i, m in enumerate(delivery.messages, 1)
+        ]
         return "\n\n".join(parts)
     flush = delivery.flush
     sent = len(flush.sent) if flush else 0
-    line = (f"E-mails: {len(delivery.messages)} spooled (outbox {_ids(delivery.outbox_ids)}), "
-            f"{sent} sent now, {flush.remaining if flush else 0} waiting in the outbox.")
+    line = (
+        f"E-mails: {len(delivery.messages)} spooled (outbox {_ids(delivery.outbox_ids)}), "
+        f"{sent} sent now, {flush.remaining if flush else 0} waiting in the outbox."
+    )
     if flush and flush.failed:
         line += f" Refused for good: {len(flush.failed)} (`lpsectl outbox list`)."
     return line
@@ -222,15 +309,25 @@ def _warn(app: AppContext, delivery: core.Delivery) -> None:
 
 @command.command("reschedule")
 @click.argument("window_id", type=int)
-@click.option("--start", required=True, metavar="'YYYY-MM-DD HH:MM'", help="New start (LPSE time zone).")
+@click.option(
+    "--start", required=True, metavar="'YYYY-MM-DD HH:MM'", help="New start (LPSE time zone)."
+)
 @click.option("--duration", metavar="DURATION", help="New duration (default: unchanged).")
 @click.option("--emergency", is_flag=True, help="Allow less than the notice period.")
 @click.option("--why", metavar="TEXT", help="Why it is an emergency.")
 @click.option("--dry-run", is_flag=True, help="Show the update e-mails; change and send nothing.")
 @format_option("text", "json")
 @pass_app
-def reschedule_cmd(app: AppContext, window_id: int, start: str, duration: str | None,
-                   emergency: bool, why: str | None, dry_run: bool, fmt: str) -> None:
+def reschedule_cmd(
+    app: AppContext,
+    window_id: int,
+    start: str,
+    duration: str | None,
+    emergency: bool,
+    why: str | None,
+    dry_run: bool,
+    fmt: str,
+) -> None:
     """Move a window; if announced, everyone gets the update (.ics SEQUENCE+1).
 
     \b
@@ -239,19 +336,34 @@ def reschedule_cmd(app: AppContext, window_id: int, start: str, duration: str | 
       lpsectl maintenance reschedule 1 --start "2026-12-14 21:00" --duration 5h --dry-run
     """
     window, delivery = core.reschedule(
-        app.store, app.config, window_id, core.parse_start(start, app.config.tz),
-        core.parse_duration(duration) if duration else None, app.now(), app.lang,
-        emergency=emergency, why=why, dry_run=dry_run,
+        app.store,
+        app.config,
+        window_id,
+        core.parse_start(start, app.config.tz),
+        core.parse_duration(duration) if duration else None,
+        app.now(),
+        app.lang,
+        emergency=emergency,
+        why=why,
+        dry_run=dry_run,
     )
-    _emit_change(app, fmt, window, delivery, dry_run,
-                 f"Window {window.id} {'would move' if dry_run else 'moved'} to "
-                 f"{window.start:%Y-%m-%d %H:%M} - {window.end:%Y-%m-%d %H:%M} (SEQUENCE {window.sequence}).")
+    _emit_change(
+        app,
+        fmt,
+        window,
+        delivery,
+        dry_run,
+        f"Window {window.id} {'would move' if dry_run else 'moved'} to "
+        f"{window.start:%Y-%m-%d %H:%M} - {window.end:%Y-%m-%d %H:%M} (SEQUENCE {window.sequence}).",
+    )
 
 
 @command.command("cancel")
 @click.argument("window_id", type=int)
 @click.option("--reason", default="", metavar="TEXT", help="Why it is cancelled (told to users).")
-@click.option("--dry-run", is_flag=True, help="Show the cancellation e-mail; change and send nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show the cancellation e-mail; change and send nothing."
+)
 @format_option("text", "json")
 @pass_app
 def cancel_cmd(app: AppContext, window_id: int, reason: str, dry_run: bool, fmt: str) -> None:
@@ -261,14 +373,24 @@ def cancel_cmd(app: AppContext, window_id: int, reason: str, dry_run: bool, fmt:
     Example:
       lpsectl maintenance cancel 1 --reason "vendor postponed the upgrade"
     """
-    window, delivery = core.cancel(app.store, app.config, window_id, reason, app.now(), app.lang, dry_run)
-    _emit_change(app, fmt, window, delivery, dry_run,
-                 f"Window {window.id} {'would be' if dry_run else 'is'} cancelled.")
+    window, delivery = core.cancel(
+        app.store, app.config, window_id, reason, app.now(), app.lang, dry_run
+    )
+    _emit_change(
+        app,
+        fmt,
+        window,
+        delivery,
+        dry_run,
+        f"Window {window.id} {'would be' if dry_run else 'is'} cancelled.",
+    )
 
 
 @command.command("complete")
 @click.argument("window_id", type=int)
-@click.option("--dry-run", is_flag=True, help="Show the 'SPSE is available again' e-mail; send nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show the 'SPSE is available again' e-mail; send nothing."
+)
 @format_option("text", "json")
 @pass_app
 def complete_cmd(app: AppContext, window_id: int, dry_run: bool, fmt: str) -> None:
@@ -279,12 +401,20 @@ def complete_cmd(app: AppContext, window_id: int, dry_run: bool, fmt: str) -> No
       lpsectl maintenance complete 1
     """
     window, delivery = core.complete(app.store, app.config, window_id, app.now(), app.lang, dry_run)
-    _emit_change(app, fmt, window, delivery, dry_run,
-                 f"Window {window.id} {'would be' if dry_run else 'is'} completed.")
+    _emit_change(
+        app,
+        fmt,
+        window,
+        delivery,
+        dry_run,
+        f"Window {window.id} {'would be' if dry_run else 'is'} completed.",
+    )
 
 
 @command.command("remind")
-@click.option("--dry-run", is_flag=True, help="Show the notices that are due; record and send nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show the notices that are due; record and send nothing."
+)
 @format_option("text", "json")
 @pass_app
 def remind_cmd(app: AppContext, dry_run: bool, fmt: str) -> None:
@@ -304,12 +434,24 @@ def remind_cmd(app: AppContext, dry_run: bool, fmt: str) -> None:
     with lock:
         result = core.remind(app.store, app.config, app.now(), app.lang, dry_run)
     if fmt == "json":
-        emit(dump_json({"dry_run": dry_run, "sent": result.sent, "skipped": result.skipped,
-                        **delivery_dict(result.delivery)}))
+        emit(
+            dump_json(
+                {
+                    "dry_run": dry_run,
+                    "sent": result.sent,
+                    "skipped": result.skipped,
+                    **delivery_dict(result.delivery),
+                }
+            )
+        )
     else:
-        lines = [f"{'due' if dry_run else 'sent'}: window {s['window']} {s['kind']}" for s in result.sent]
-        lines += [f"skipped: window {s['window']} {s['kind']} (superseded or before the announcement)"
-                  for s in result.skipped]
+        lines = [
+            f"{'due' if dry_run else 'sent'}: window {s['window']} {s['kind']}" for s in result.sent
+        ]
+        lines += [
+            f"skipped: window {s['window']} {s['kind']} (superseded or before the announcement)"
+            for s in result.skipped
+        ]
         text = "\n".join(lines) or "Nothing due."
         if dry_run and result.delivery.messages:
             text += "\n\n" + _delivery_text(result.delivery, dry_run)
@@ -318,8 +460,14 @@ def remind_cmd(app: AppContext, dry_run: bool, fmt: str) -> None:
     result.delivery.raise_for_status()
 
 
-def _emit_change(app: AppContext, fmt: str, window: core.Window, delivery: core.Delivery,
-                 dry_run: bool, headline: str) -> None:
+def _emit_change(
+    app: AppContext,
+    fmt: str,
+    window: core.Window,
+    delivery: core.Delivery,
+    dry_run: bool,
+    headline: str,
+) -> None:
     if fmt == "json":
         emit(dump_json({"window": window.as_dict(), "dry_run": dry_run, **delivery_dict(delivery)}))
     else:

@@ -58,20 +58,37 @@ def list_cmd(app: AppContext, include_done: bool, fmt: str) -> None:
         emit(dump_json(rows))
         return
     if not rows:
-        emit("The outbox has nothing waiting or failed." if not include_done else "The outbox is empty.")
+        emit(
+            "The outbox has nothing waiting or failed."
+            if not include_done
+            else "The outbox is empty."
+        )
         return
-    emit(table(
-        [[r["id"], r["status"], r["purpose"], _short(recipients_text(r["recipients"]), 50),
-          _short(r["subject"], 40), r["attempts"], _stamp(r["sent_at"] or r["created_at"]),
-          _short(r["last_error"] or "", 60)] for r in rows],
-        ["id", "status", "purpose", "to", "subject", "tries", "sent/queued", "last reply"],
-    ))
+    emit(
+        table(
+            [
+                [
+                    r["id"],
+                    r["status"],
+                    r["purpose"],
+                    _short(recipients_text(r["recipients"]), 50),
+                    _short(r["subject"], 40),
+                    r["attempts"],
+                    _stamp(r["sent_at"] or r["created_at"]),
+                    _short(r["last_error"] or "", 60),
+                ]
+                for r in rows
+            ],
+            ["id", "status", "purpose", "to", "subject", "tries", "sent/queued", "last reply"],
+        )
+    )
 
 
 def recipients_text(recipients: list[dict[str, Any]]) -> str:
     """``a@x, b@x [failed]``: a recipient's state unless it was sent."""
-    return ", ".join(r["address"] + ("" if r["status"] == mail.SENT else f" [{r['status']}]")
-                     for r in recipients)
+    return ", ".join(
+        r["address"] + ("" if r["status"] == mail.SENT else f" [{r['status']}]") for r in recipients
+    )
 
 
 #: outbox ids are SQLite row ids: a larger number cannot exist
@@ -96,7 +113,9 @@ def show_cmd(app: AppContext, outbox_id: int, raw: bool, fmt: str) -> None:
     if raw:
         emit(mail.raw_text(app.store, outbox_id).replace("\r\n", "\n"))
         return
-    (row,) = [_localise(app, r) for r in mail.outbox_rows(app.store, include_done=True, ids=[outbox_id])]
+    (row,) = [
+        _localise(app, r) for r in mail.outbox_rows(app.store, include_done=True, ids=[outbox_id])
+    ]
     if fmt == "json":
         emit(dump_json({**row, "message": mail.describe(message)}))
         return
@@ -106,8 +125,13 @@ def show_cmd(app: AppContext, outbox_id: int, raw: bool, fmt: str) -> None:
         + (f", first delivered {_stamp(row['sent_at'])}" if row["sent_at"] else "")
         + (f", next try after {_stamp(row['next_attempt_at'])}" if row["next_attempt_at"] else ""),
         "",
-        table([[r["address"], r["status"], r["attempts"], r["reply"] or ""] for r in row["recipients"]],
-              ["recipient", "state", "tries", "server reply"]),
+        table(
+            [
+                [r["address"], r["status"], r["attempts"], r["reply"] or ""]
+                for r in row["recipients"]
+            ],
+            ["recipient", "state", "tries", "server reply"],
+        ),
         "",
         describe_text(mail.describe(message)),
     ]
@@ -136,10 +160,16 @@ def flush_cmd(app: AppContext, dry_run: bool, fmt: str) -> None:
     """
     if dry_run:
         now = app.now()
-        rows = [r for r in mail.outbox_rows(app.store) if r["status"] in mail.WAITING
-                and (not r["next_attempt_at"] or parse_iso(r["next_attempt_at"]) <= now)]
-        previews = [{**_localise(app, r), "message": mail.describe(mail.raw_message(app.store, r["id"]))}
-                    for r in rows]
+        rows = [
+            r
+            for r in mail.outbox_rows(app.store)
+            if r["status"] in mail.WAITING
+            and (not r["next_attempt_at"] or parse_iso(r["next_attempt_at"]) <= now)
+        ]
+        previews = [
+            {**_localise(app, r), "message": mail.describe(mail.raw_message(app.store, r["id"]))}
+            for r in rows
+        ]
         emit(dump_json(previews) if fmt == "json" else _preview_text(previews))
         return
     with job_lock(app.config.data_dir, "outbox"):
@@ -181,7 +211,9 @@ def drop_cmd(app: AppContext, outbox_ids: tuple[int, ...], why: str) -> None:
     """
     with job_lock(app.config.data_dir, "outbox"):
         ids = mail.drop(app.store, outbox_ids, app.now(), why)
-    info(app, f"dropped: outbox {', '.join(str(i) for i in ids)} (kept; `lpsectl outbox list --all`)")
+    info(
+        app, f"dropped: outbox {', '.join(str(i) for i in ids)} (kept; `lpsectl outbox list --all`)"
+    )
 
 
 def _report(app: AppContext, result: mail.FlushResult, fmt: str) -> None:

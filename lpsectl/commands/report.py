@@ -42,16 +42,36 @@ def parse_day(text: str | None, today: date) -> date:
 
 
 @command.command("daily")
-@click.option("--date", "day", metavar="YYYY-MM-DD", help="Day to report: a date, 'today' (default, LPSE time) or 'yesterday'.")
+@click.option(
+    "--date",
+    "day",
+    metavar="YYYY-MM-DD",
+    help="Day to report: a date, 'today' (default, LPSE time) or 'yesterday'.",
+)
 @format_option("text", "html", "json")
 @output_option
-@click.option("--email", "send_email", is_flag=True,
-              help="Also e-mail it (text body, HTML attached) to [mail] head, through the outbox.")
-@click.option("--to", "recipients", multiple=True, metavar="ADDR",
-              help="With --email: send to ADDR instead of [mail] head (repeatable).")
+@click.option(
+    "--email",
+    "send_email",
+    is_flag=True,
+    help="Also e-mail it (text body, HTML attached) to [mail] head, through the outbox.",
+)
+@click.option(
+    "--to",
+    "recipients",
+    multiple=True,
+    metavar="ADDR",
+    help="With --email: send to ADDR instead of [mail] head (repeatable).",
+)
 @pass_app
-def daily(app: AppContext, day: str | None, fmt: str, output: str | None, send_email: bool,
-          recipients: tuple[str, ...]) -> None:
+def daily(
+    app: AppContext,
+    day: str | None,
+    fmt: str,
+    output: str | None,
+    send_email: bool,
+    recipients: tuple[str, ...],
+) -> None:
     """The daily performance report (Laporan Monitoring Kinerja), SOP 003 step 1.
 
     \b
@@ -107,11 +127,25 @@ def render_daily_html(report: dict, lang: str, templates_dir: str) -> str:
         templates_dir,
         report=report,
         t=t,
-        server_headers=[t["server"], t["role"], t["status"], t["reached"], t["uptime"], t["load"], t["cpu"], t["memory"], t["disk"]],
+        server_headers=[
+            t["server"],
+            t["role"],
+            t["status"],
+            t["reached"],
+            t["uptime"],
+            t["load"],
+            t["cpu"],
+            t["memory"],
+            t["disk"],
+        ],
         server_rows=server_rows(report, t, lang),
         service_rows=service_rows(report, t),
         log_rows=log_rows(report, t, lang),
-        section_templates=[(name, f"daily_{name}.html.j2") for name, _ in DAILY_SECTIONS if name in report["sections"]],
+        section_templates=[
+            (name, f"daily_{name}.html.j2")
+            for name, _ in DAILY_SECTIONS
+            if name in report["sections"]
+        ],
     )
 
 

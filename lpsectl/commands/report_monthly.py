@@ -19,14 +19,22 @@ SUBJECTS = {
 
 
 @click.command("monthly")
-@click.option("--month", metavar="YYYY-MM", help="Month to report (default: last month, LPSE time).")
+@click.option(
+    "--month", metavar="YYYY-MM", help="Month to report (default: last month, LPSE time)."
+)
 @format_option("text", "md", "html", "json")
 @output_option
-@click.option("--email", "send_email", is_flag=True,
-              help="Also e-mail the report to the Kepala LPSE ([mail] head): text in the body, "
-                   "the HTML document with charts attached; kept in the outbox until sent.")
+@click.option(
+    "--email",
+    "send_email",
+    is_flag=True,
+    help="Also e-mail the report to the Kepala LPSE ([mail] head): text in the body, "
+    "the HTML document with charts attached; kept in the outbox until sent.",
+)
 @pass_app
-def monthly(app: AppContext, month: str | None, fmt: str, output: str | None, send_email: bool) -> None:
+def monthly(
+    app: AppContext, month: str | None, fmt: str, output: str | None, send_email: bool
+) -> None:
     """The monthly report (Laporan Kinerja Aplikasi SPSE), SOP 003 steps 3-4.
 
     \b
@@ -63,7 +71,9 @@ def _email_to_head(app: AppContext, report: dict[str, Any]) -> None:
         app,
         purpose="monthly-report",
         key=month,
-        subject=SUBJECTS.get(app.lang, SUBJECTS["en"]).format(month=month_label(month, app.lang), lpse=report["lpse"]),
+        subject=SUBJECTS.get(app.lang, SUBJECTS["en"]).format(
+            month=month_label(month, app.lang), lpse=report["lpse"]
+        ),
         text=render_monthly(report, "text", app.lang, app.templates_dir),
         html=render_monthly(report, "html", app.lang, app.templates_dir),
         attachment_name=f"laporan-kinerja-spse-{month}.html",

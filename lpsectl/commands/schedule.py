@@ -65,7 +65,9 @@ def run(app: AppContext, log_level: str) -> None:
 
 def _log_to_stderr(level: str, verbosity: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s lpsectl schedule %(levelname)s %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s lpsectl schedule %(levelname)s %(message)s")
+    )
     logger = logging.getLogger("lpsectl.scheduler")
     logger.handlers = [handler]
     logger.propagate = False
@@ -90,7 +92,12 @@ def list_(app: AppContext, fmt: str, output: str | None) -> None:
     if fmt == "json":
         emit(dump_json(rows), output)
         return
-    emit(table([_table_row(r) for r in rows], ["job", "cron", "next run", "last run", "exit", "runs"]), output)
+    emit(
+        table(
+            [_table_row(r) for r in rows], ["job", "cron", "next run", "last run", "exit", "runs"]
+        ),
+        output,
+    )
 
 
 def _rows(app: AppContext) -> list[dict]:
@@ -127,4 +134,11 @@ def _table_row(row: dict) -> list[str]:
         return moment.strftime("%Y-%m-%d %H:%M %Z") if moment else "-"
 
     exit_code = "-" if row["last_exit"] is None else str(row["last_exit"])
-    return [row["name"], row["cron"], short(row["next_run"]), short(row["last_started"]), exit_code, str(row["runs"])]
+    return [
+        row["name"],
+        row["cron"],
+        short(row["next_run"]),
+        short(row["last_started"]),
+        exit_code,
+        str(row["runs"]),
+    ]

@@ -66,8 +66,14 @@ def import_(app: AppContext, files: tuple[Path, ...], dry_run: bool, fmt: str) -
         parsed = core.read_export(path, settings, app.config.tz)
         if dry_run:
             summary = core.ImportSummary(
-                parsed.source, parsed.rows, 0, 0, 0,
-                sum(p.skipped for p in parsed.problems), parsed.problems, parsed.missing_columns,
+                parsed.source,
+                parsed.rows,
+                0,
+                0,
+                0,
+                sum(p.skipped for p in parsed.problems),
+                parsed.problems,
+                parsed.missing_columns,
             )
         else:
             summary = core.save_tickets(app.store, parsed, app.now())
@@ -83,15 +89,26 @@ def import_(app: AppContext, files: tuple[Path, ...], dry_run: bool, fmt: str) -
 def _import_text(summary: core.ImportSummary, dry_run: bool) -> str:
     lines = [
         f"{summary.source}: {summary.rows} rows; "
-        + (f"{summary.rows - summary.skipped} readable (dry run, nothing stored)" if dry_run else
-           f"{summary.inserted} new, {summary.updated} updated, {summary.unchanged} unchanged")
+        + (
+            f"{summary.rows - summary.skipped} readable (dry run, nothing stored)"
+            if dry_run
+            else f"{summary.inserted} new, {summary.updated} updated, {summary.unchanged} unchanged"
+        )
         + f", {summary.skipped} skipped"
     ]
     if summary.missing_columns:
         lines.append("columns not in the file: " + ", ".join(summary.missing_columns))
     if summary.problems:
-        rows = [(p.line, p.ticket or "-", p.field or "-", "skipped" if p.skipped else "warning",
-                 p.message) for p in summary.problems]
+        rows = [
+            (
+                p.line,
+                p.ticket or "-",
+                p.field or "-",
+                "skipped" if p.skipped else "warning",
+                p.message,
+            )
+            for p in summary.problems
+        ]
         lines.append(table(rows, ["line", "ticket", "field", "kind", "problem"]))
     return "\n".join(lines)
 
@@ -103,8 +120,14 @@ def _import_text(summary: core.ImportSummary, dry_run: bool) -> str:
 @format_option("table", "json")
 @output_option
 @pass_app
-def list_(app: AppContext, month: str | None, group: str | None, only_open: bool, fmt: str,
-          output: str | None) -> None:
+def list_(
+    app: AppContext,
+    month: str | None,
+    group: str | None,
+    only_open: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
     """List imported tickets with their SOP group (a upload/download, b SPSE use, c other).
 
     \b
@@ -116,28 +139,47 @@ def list_(app: AppContext, month: str | None, group: str | None, only_open: bool
     loaded = core.load_tickets(app.store, app.config.tz, core.parse_month(month) if month else None)
     now = app.now()
     evaluated = [core.evaluate(t, settings, now) for t in loaded]
-    evaluated = [e for e in evaluated
-                 if (group is None or e.group == group) and not (only_open and e.resolved)]
+    evaluated = [
+        e
+        for e in evaluated
+        if (group is None or e.group == group) and not (only_open and e.resolved)
+    ]
     if fmt == "json":
         emit(dump_json([core.ticket_row(e) for e in evaluated]), output)
         return
     rows = [
-        (e.ticket.number, f"{e.ticket.opened_at:%Y-%m-%d %H:%M}", e.group, e.ticket.priority or "-",
-         e.ticket.status or "-", e.ticket.escalated_to or "-", len(e.breaches),
-         _short(e.ticket.subject))
+        (
+            e.ticket.number,
+            f"{e.ticket.opened_at:%Y-%m-%d %H:%M}",
+            e.group,
+            e.ticket.priority or "-",
+            e.ticket.status or "-",
+            e.ticket.escalated_to or "-",
+            len(e.breaches),
+            _short(e.ticket.subject),
+        )
         for e in evaluated
     ]
-    emit(table(rows, ["ticket", "opened", "group", "priority", "status", "escalated",
-                      "breaches", "subject"]), output)
+    emit(
+        table(
+            rows,
+            ["ticket", "opened", "group", "priority", "status", "escalated", "breaches", "subject"],
+        ),
+        output,
+    )
 
 
 @command.command("sla")
-@click.option("--month", metavar="YYYY-MM", help="Tickets opened in this month (default: last month).")
+@click.option(
+    "--month", metavar="YYYY-MM", help="Tickets opened in this month (default: last month)."
+)
 @click.option("--fail-on-breach", is_flag=True, help="Exit 1 when any SLA limit was breached.")
 @format_option("table", "json")
 @output_option
 @pass_app
-def sla(app: AppContext, month: str | None, fail_on_breach: bool, fmt: str, output: str | None) -> None:
+def sla(
+    app: AppContext, month: str | None, fail_on_breach: bool, fmt: str, output: str | None
+) -> None:
     """SLA compliance and breaches for a month (limits of SOP 001).
 
     Limits: first response and priority set within 30 minutes of opening,
@@ -167,25 +209,38 @@ def sla(app: AppContext, month: str | None, fail_on_breach: bool, fmt: str, outp
 
 def _sla_text(month: str, summary: dict[str, Any]) -> str:
     compliance = [
-        (CHECK_LABELS[name], c["judged"], c["met"], c["breached"],
-         "-" if c["percent"] is None else f"{c['percent']:.1f}%")
+        (
+            CHECK_LABELS[name],
+            c["judged"],
+            c["met"],
+            c["breached"],
+            "-" if c["percent"] is None else f"{c['percent']:.1f}%",
+        )
         for name, c in summary["sla"].items()
     ]
     breaches = [
-        (b["number"], f"{b['opened_at']:%Y-%m-%d %H:%M}", b["priority"] or "-",
-         CHECK_LABELS[b["check"]], _minutes(b["target_minutes"]), _minutes(b["actual_minutes"]),
-         b["note"] or "-")
+        (
+            b["number"],
+            f"{b['opened_at']:%Y-%m-%d %H:%M}",
+            b["priority"] or "-",
+            CHECK_LABELS[b["check"]],
+            _minutes(b["target_minutes"]),
+            _minutes(b["actual_minutes"]),
+            b["note"] or "-",
+        )
         for b in summary["breaches"]
     ]
-    return "\n".join([
-        f"Tickets opened in {month}: {summary['total']} "
-        f"({summary['resolved']} resolved, {summary['open']} open)",
-        "",
-        table(compliance, ["limit", "judged", "met", "breached", "compliance"]),
-        "",
-        f"Breaches: {len(breaches)}",
-        table(breaches, ["ticket", "opened", "priority", "limit", "target", "actual", "note"]),
-    ])
+    return "\n".join(
+        [
+            f"Tickets opened in {month}: {summary['total']} "
+            f"({summary['resolved']} resolved, {summary['open']} open)",
+            "",
+            table(compliance, ["limit", "judged", "met", "breached", "compliance"]),
+            "",
+            f"Breaches: {len(breaches)}",
+            table(breaches, ["ticket", "opened", "priority", "limit", "target", "actual", "note"]),
+        ]
+    )
 
 
 def _minutes(value: float | None) -> str:

@@ -40,18 +40,24 @@ def summarize_local(
     if not paths:
         raise UsageError("give at least one log file to summarize")
     if log_format is not None and log_format not in LOG_FORMATS:
-        raise UsageError(f"unknown log format {log_format!r} (use one of: {', '.join(LOG_FORMATS)})")
+        raise UsageError(
+            f"unknown log format {log_format!r} (use one of: {', '.join(LOG_FORMATS)})"
+        )
     for path in paths:
         _check_readable(path)
     formats = {path: engine.resolve_format(path, log_format, prefix)[0] for path in paths}
     if len(set(formats.values())) > 1:
         described = ", ".join(f"{p} is {f}" for p, f in formats.items())
-        raise UsageError(f"the files are in different log formats ({described}); summarize them separately")
+        raise UsageError(
+            f"the files are in different log formats ({described}); summarize them separately"
+        )
     try:
         summaries = engine.summarize_files(list(paths), log_format, prefix, top)
     except (OSError, EOFError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise NotFoundError(f"{getattr(exc, 'filename', None) or paths[0]}: cannot read the log: {reason}") from exc
+        raise NotFoundError(
+            f"{getattr(exc, 'filename', None) or paths[0]}: cannot read the log: {reason}"
+        ) from exc
     (summary,) = summaries.values()
     result = engine.result_of(summary)
     result["files"] = list(paths)
@@ -61,7 +67,9 @@ def summarize_local(
 def _check_readable(path: str) -> None:
     if not os.path.exists(path):
         if os.path.islink(path):
-            raise NotFoundError(f"{path}: a symlink that leads nowhere (a loop, or its target is gone)")
+            raise NotFoundError(
+                f"{path}: a symlink that leads nowhere (a loop, or its target is gone)"
+            )
         raise NotFoundError(f"{path}: no such log file")
     if os.path.isdir(path):
         raise UsageError(f"{path}: is a directory, not a log file")
@@ -70,6 +78,7 @@ def _check_readable(path: str) -> None:
 
 
 # -- merging several summaries (runs of a day, files of a host) ----------------------
+
 
 def merge_summaries(summaries: Iterable[dict[str, Any]], top: int = DEFAULT_TOP) -> dict[str, Any]:
     """One summary from many of the same kind: counts add up, first/last widen.
@@ -80,9 +89,15 @@ def merge_summaries(summaries: Iterable[dict[str, Any]], top: int = DEFAULT_TOP)
     items = [s for s in summaries if s]
     merged: dict[str, Any] = {
         "format": _formats(items),
-        "lines": 0, "bytes": 0, "start": None, "end": None,
-        "query_count": 0, "error_count": 0, "unparsed": 0,
-        "deadlocks": 0, "lock_waits": 0,
+        "lines": 0,
+        "bytes": 0,
+        "start": None,
+        "end": None,
+        "query_count": 0,
+        "error_count": 0,
+        "unparsed": 0,
+        "deadlocks": 0,
+        "lock_waits": 0,
     }
     queries: dict[str, dict[str, Any]] = {}
     errors: dict[tuple[str, str], dict[str, Any]] = {}
@@ -90,7 +105,15 @@ def merge_summaries(summaries: Iterable[dict[str, Any]], top: int = DEFAULT_TOP)
     codes: list[dict[str, Any]] = []
     counters: dict[str, dict[str, float]] = {}
     for item in items:
-        for key in ("lines", "bytes", "query_count", "error_count", "unparsed", "deadlocks", "lock_waits"):
+        for key in (
+            "lines",
+            "bytes",
+            "query_count",
+            "error_count",
+            "unparsed",
+            "deadlocks",
+            "lock_waits",
+        ):
             merged[key] += item.get(key) or 0
         merged["start"] = _earliest(merged["start"], item.get("start"))
         merged["end"] = _latest(merged["end"], item.get("end"))
@@ -104,9 +127,12 @@ def merge_summaries(summaries: Iterable[dict[str, Any]], top: int = DEFAULT_TOP)
         for key in COUNTER_KEYS + ("by_severity",):
             _merge_counters(counters.setdefault(key, {}), item.get(key) or {})
     merged["queries"] = sorted(queries.values(), key=lambda q: (-q["count"], -q["total_ms"]))[:top]
-    merged["errors"] = sorted(errors.values(), key=lambda e: (-e["count"], e["severity"], e["signature"]))[:top]
+    merged["errors"] = sorted(
+        errors.values(), key=lambda e: (-e["count"], e["severity"], e["signature"])
+    )[:top]
     merged["exceptions"] = [
-        {"class": k, "count": v} for k, v in sorted(exceptions.items(), key=lambda kv: (-kv[1], kv[0]))
+        {"class": k, "count": v}
+        for k, v in sorted(exceptions.items(), key=lambda kv: (-kv[1], kv[0]))
     ][:top]
     merged["error_codes"] = codes
     merged.update(counters)
@@ -167,6 +193,7 @@ def _latest(a: str | None, b: str | None) -> str | None:
 
 # -- text for the terminal (the command line speaks English) -----------------------
 
+
 def text_summary(result: dict[str, Any], top: int = 20, width: int = 100) -> str:
     files = ", ".join(result.get("files", [])) or "(log)"
     lines = [
@@ -176,21 +203,34 @@ def text_summary(result: dict[str, Any], top: int = 20, width: int = 100) -> str
     if result["format"] != "spse":
         lines += ["", f"Queries with a duration: {result['query_count']:,}"]
         rows = [
-            [q["count"], f"{q['total_ms']:.1f}", f"{q['mean_ms']:.3f}", f"{q['max_ms']:.1f}",
-             _clip(q["fingerprint"], width - 45)]
+            [
+                q["count"],
+                f"{q['total_ms']:.1f}",
+                f"{q['mean_ms']:.3f}",
+                f"{q['max_ms']:.1f}",
+                _clip(q["fingerprint"], width - 45),
+            ]
             for q in result["queries"][:top]
         ]
         lines.append(_table(rows, ["count", "total ms", "mean ms", "max ms", "query"]))
     lines += ["", f"Errors and warnings: {result['error_count']:,}"]
-    rows = [[e["severity"], e["count"], _short_time(e["last"]), _clip(e["signature"], width - 40)]
-            for e in result["errors"][:top]]
+    rows = [
+        [e["severity"], e["count"], _short_time(e["last"]), _clip(e["signature"], width - 40)]
+        for e in result["errors"][:top]
+    ]
     lines.append(_table(rows, ["severity", "count", "last", "signature"]))
     if result["format"] == "spse":
         lines += ["", "Exception classes:"]
-        lines.append(_table([[e["count"], e["class"]] for e in result.get("exceptions", [])[:top]],
-                            ["count", "class"]))
-        lines.append(f"Error codes (Kode Error) seen: {len(result.get('error_codes', []))}"
-                     + _last_codes(result.get("error_codes", [])))
+        lines.append(
+            _table(
+                [[e["count"], e["class"]] for e in result.get("exceptions", [])[:top]],
+                ["count", "class"],
+            )
+        )
+        lines.append(
+            f"Error codes (Kode Error) seen: {len(result.get('error_codes', []))}"
+            + _last_codes(result.get("error_codes", []))
+        )
     else:
         lines += ["", _pg_counters(result)]
     lines.append(f"Unparsed lines: {result['unparsed']}")

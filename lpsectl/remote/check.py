@@ -24,7 +24,9 @@ class HostCheck:
     @property
     def ok(self) -> bool:
         """Reached, and no check failed. A host nothing could be checked on is not ok."""
-        return self.results["reachable"] is True and all(v is not False for v in self.results.values())
+        return self.results["reachable"] is True and all(
+            v is not False for v in self.results.values()
+        )
 
 
 def check_hosts(hosts: list[HostConfig], ssh: SshSettings) -> list[HostCheck]:
@@ -57,18 +59,30 @@ def check_one(runner: Runner) -> HostCheck:
         if sudo is not None:
             check.results["sudo"] = sudo.ok
             if not sudo.ok:
-                check.notes.append(f"sudo refused the configured psql: {_last_line(sudo.error_text) or sudo.returncode}")
-    version = _step(runner, check, "python", [host.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+                check.notes.append(
+                    f"sudo refused the configured psql: {_last_line(sudo.error_text) or sudo.returncode}"
+                )
+    version = _step(
+        runner,
+        check,
+        "python",
+        [host.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+    )
     if version is not None:
         shown = clean(version.text.strip())
         check.results["python"] = version.ok and _at_least_36(version.text.strip())
         check.notes.append(
-            f"{host.python} {shown}" if version.ok
+            f"{host.python} {shown}"
+            if version.ok
             else f"{host.python} not usable: basics will be collected with shell commands"
         )
     if host.postgres is not None:
-        psql = _step(runner, check, "psql",
-                     [*host.postgres.psql, "-X", "-A", "-t", "-d", host.postgres.database, "-c", "SELECT 1"])
+        psql = _step(
+            runner,
+            check,
+            "psql",
+            [*host.postgres.psql, "-X", "-A", "-t", "-d", host.postgres.database, "-c", "SELECT 1"],
+        )
         if psql is not None:
             check.results["psql"] = psql.ok and psql.text.strip() == "1"
             if not check.results["psql"]:

@@ -67,8 +67,11 @@ def on_hosts(
             return HostOutcome(host, error=reason, detail=exc.detail, error_type=type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - one broken host must not stop the others
             log.debug("%s: unexpected failure", host.name, exc_info=True)
-            return HostOutcome(host, error=f"unexpected error: {exc.__class__.__name__}: {exc}",
-                               error_type=type(exc).__name__)
+            return HostOutcome(
+                host,
+                error=f"unexpected error: {exc.__class__.__name__}: {exc}",
+                error_type=type(exc).__name__,
+            )
         finally:
             runner.close()
 
@@ -89,8 +92,14 @@ def on_hosts(
         for runner in list(runners.values()):
             with suppress(Exception):
                 runner.close()  # the threads still talking to a host end at once
-        raise Interrupted([done.get(i) or HostOutcome(h, error="interrupted before this host was finished",
-                                                      error_type="Interrupted")
-                           for i, h in enumerate(hosts)]) from None
+        raise Interrupted(
+            [
+                done.get(i)
+                or HostOutcome(
+                    h, error="interrupted before this host was finished", error_type="Interrupted"
+                )
+                for i, h in enumerate(hosts)
+            ]
+        ) from None
     pool.shutdown()
     return [done[i] for i in range(len(hosts))]

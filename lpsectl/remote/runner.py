@@ -84,8 +84,11 @@ class Deadline:
         """Seconds left; :class:`HostTimeoutError` when none are."""
         left = self.remaining()
         if left <= 0:
-            raise HostTimeoutError(host, f"did not finish within ssh.host_timeout ({self.seconds:g} s); "
-                                         "the rest of this host was not collected this run")
+            raise HostTimeoutError(
+                host,
+                f"did not finish within ssh.host_timeout ({self.seconds:g} s); "
+                "the rest of this host was not collected this run",
+            )
         return left
 
 
@@ -113,8 +116,13 @@ COMMAND_NOT_FOUND = 127
 class LocalRunner:
     """This machine, no SSH, no shell; same bounds as over SSH."""
 
-    def __init__(self, host: HostConfig, command_timeout: float = 120.0, host_timeout: float = 300.0,
-                 max_output_bytes: int = 16 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        host: HostConfig,
+        command_timeout: float = 120.0,
+        host_timeout: float = 300.0,
+        max_output_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
         self.host = host
         self.command_timeout = command_timeout
         self.max_output_bytes = max_output_bytes
@@ -128,7 +136,10 @@ class LocalRunner:
         limit = min(timeout or self.command_timeout, left)
         try:
             proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 start_new_session=True,  # its own process group: stopped as a whole
             )
         except FileNotFoundError:
@@ -145,10 +156,13 @@ class LocalRunner:
             self._active = None
             _kill_group(proc, wait=False)  # children that outlived their leader (a `cmd &`)
 
-    def _wait(self, proc: subprocess.Popen, argv: list[str], data: bytes,
-              limit: float, left: float) -> CommandResult:
-        readers = [_CappedReader(proc.stdout, self.max_output_bytes),
-                   _CappedReader(proc.stderr, self.max_output_bytes)]
+    def _wait(
+        self, proc: subprocess.Popen, argv: list[str], data: bytes, limit: float, left: float
+    ) -> CommandResult:
+        readers = [
+            _CappedReader(proc.stdout, self.max_output_bytes),
+            _CappedReader(proc.stderr, self.max_output_bytes),
+        ]
         threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True).start()
         end = time.monotonic() + limit
 
@@ -157,7 +171,8 @@ class LocalRunner:
             if limit >= left:
                 self.deadline.check(self.host.name)  # raises HostTimeoutError
             raise CommandTimeoutError(
-                self.host.name, f"command {argv[0]!r} did not finish within {limit:.0f} s")
+                self.host.name, f"command {argv[0]!r} did not finish within {limit:.0f} s"
+            )
 
         while proc.poll() is None:
             if any(r.too_large.is_set() for r in readers):
@@ -174,8 +189,10 @@ class LocalRunner:
                 expired()
         if any(r.exceeded for r in readers):
             raise OutputTooLargeError(
-                self.host.name, f"command {argv[0]!r}: output exceeds {_mib(self.max_output_bytes)} "
-                                "(ssh.max_output_bytes); it was stopped")
+                self.host.name,
+                f"command {argv[0]!r}: output exceeds {_mib(self.max_output_bytes)} "
+                "(ssh.max_output_bytes); it was stopped",
+            )
         return CommandResult(argv, proc.returncode, bytes(readers[0].data), bytes(readers[1].data))
 
     def close(self) -> None:
@@ -251,11 +268,17 @@ class SshRunner:
         revoked: set[bytes] = set()
         if known_hosts.exists():
             try:
-                revoked = load_known_hosts(known_hosts, client.get_host_keys(), _known_hosts_name(target),
-                                           self.deadline, self.host.name)
+                revoked = load_known_hosts(
+                    known_hosts,
+                    client.get_host_keys(),
+                    _known_hosts_name(target),
+                    self.deadline,
+                    self.host.name,
+                )
             except OSError as exc:
-                raise RemoteError(self.host.name, f"cannot read known_hosts {known_hosts}: "
-                                                  f"{exc.strerror or exc}") from exc
+                raise RemoteError(
+                    self.host.name, f"cannot read known_hosts {known_hosts}: {exc.strerror or exc}"
+                ) from exc
         # Never auto-accept: an unknown key may be a man in the middle.
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         wait = min(self.ssh.connect_timeout, max(0.1, self.deadline.remaining()))
@@ -322,8 +345,11 @@ class SshRunner:
         server_key = client.get_transport().get_remote_server_key()
         if server_key.asbytes() in revoked:
             client.close()
-            raise HostKeyError(self.host.name, f"the host key {server_key.get_name()} {fingerprint(server_key)} "
-                                               f"is marked @revoked in {known_hosts}; refusing to use it")
+            raise HostKeyError(
+                self.host.name,
+                f"the host key {server_key.get_name()} {fingerprint(server_key)} "
+                f"is marked @revoked in {known_hosts}; refusing to use it",
+            )
         self._client = client
 
     def _passphrase(self) -> str | None:
@@ -333,8 +359,11 @@ class SshRunner:
         try:
             return read_secret(path)
         except (OSError, UnicodeDecodeError) as exc:
-            raise AuthenticationError(self.host.name, f"cannot read ssh.key_passphrase_file {path}: "
-                                                      f"{getattr(exc, 'strerror', None) or exc}") from exc
+            raise AuthenticationError(
+                self.host.name,
+                f"cannot read ssh.key_passphrase_file {path}: "
+                f"{getattr(exc, 'strerror', None) or exc}",
+            ) from exc
 
     def _resolve_target(self) -> dict:
         """Config values, completed from ~/.ssh/config for what the config leaves open.
@@ -352,9 +381,11 @@ class SshRunner:
             except (OSError, UnicodeDecodeError, paramiko.SSHException) as exc:
                 log.warning("%s: ignoring unreadable %s: %s", self.host.name, ssh_config_path, exc)
         key_file = self.host.key_file or self.ssh.key_file
-        key_files = [str(Path(key_file).expanduser())] if key_file else [
-            str(Path(k).expanduser()) for k in opts.get("identityfile", [])
-        ]
+        key_files = (
+            [str(Path(key_file).expanduser())]
+            if key_file
+            else [str(Path(k).expanduser()) for k in opts.get("identityfile", [])]
+        )
         port = self.host.port
         if port == 22 and "port" in opts:
             port = int(opts["port"])
@@ -401,8 +432,9 @@ class SshRunner:
         finally:
             channel.close()  # on every path: a stopped command gets EOF/SIGPIPE on its pipes
 
-    def _converse(self, channel: Any, argv: list[str], command: str, data: bytes,
-                  idle: float) -> CommandResult:
+    def _converse(
+        self, channel: Any, argv: list[str], command: str, data: bytes, idle: float
+    ) -> CommandResult:
         """exec ``command``; feed ``data``; read both streams to the end, within every bound."""
         cap = self.ssh.max_output_bytes
         channel.settimeout(0.0)
@@ -415,8 +447,11 @@ class SshRunner:
             progressed = False
             if sent < len(data) and channel.send_ready():
                 try:
-                    sent += channel.send(data[sent:sent + 32768])
-                except (OSError, EOFError):  # the command exited (or closed stdin) without reading it all
+                    sent += channel.send(data[sent : sent + 32768])
+                except (
+                    OSError,
+                    EOFError,
+                ):  # the command exited (or closed stdin) without reading it all
                     sent = len(data)
                     progressed = True
                     continue
@@ -432,22 +467,32 @@ class SshRunner:
                 progressed = True
             if len(out) > cap or len(err) > cap:
                 raise OutputTooLargeError(
-                    self.host.name, f"command {argv[0]!r}: {'output' if len(out) > cap else 'error output'} "
-                                    f"exceeds {_mib(cap)} (ssh.max_output_bytes); it was stopped")
+                    self.host.name,
+                    f"command {argv[0]!r}: {'output' if len(out) > cap else 'error output'} "
+                    f"exceeds {_mib(cap)} (ssh.max_output_bytes); it was stopped",
+                )
             left = self.deadline.check(self.host.name)  # on every pass: a flood never outruns it
-            if channel.exit_status_ready() and channel.eof_received \
-                    and not channel.recv_ready() and not channel.recv_stderr_ready():
+            if (
+                channel.exit_status_ready()
+                and channel.eof_received
+                and not channel.recv_ready()
+                and not channel.recv_stderr_ready()
+            ):
                 break
             if channel.closed or not channel.get_transport().is_active():
-                raise RemoteError(self.host.name, "the SSH connection was closed before the command finished")
+                raise RemoteError(
+                    self.host.name, "the SSH connection was closed before the command finished"
+                )
             now = time.monotonic()
             if progressed:
                 last_heard = now
                 continue
             if now - last_heard > idle:
                 raise CommandTimeoutError(
-                    self.host.name, f"command {argv[0]!r} sent nothing for {idle:g} s "
-                                    "(ssh.command_timeout); it was stopped")
+                    self.host.name,
+                    f"command {argv[0]!r} sent nothing for {idle:g} s "
+                    "(ssh.command_timeout); it was stopped",
+                )
             select.select([channel], [], [], min(0.05, left))
         return CommandResult(argv, channel.recv_exit_status(), bytes(out), bytes(err))
 
@@ -511,7 +556,11 @@ def known_hosts_lines(path: Path) -> list[KnownLine]:
                 continue
             marker = fields.pop(0) if fields[0].startswith("@") else ""
             if marker == "@cert-authority":
-                log.info("%s:%d: @cert-authority line skipped (host certificates are not supported)", path, number)
+                log.info(
+                    "%s:%d: @cert-authority line skipped (host certificates are not supported)",
+                    path,
+                    number,
+                )
                 continue
             if marker not in ("", "@revoked") or len(fields) < 3:
                 log.debug("%s:%d: malformed line skipped", path, number)
@@ -523,8 +572,12 @@ def known_hosts_lines(path: Path) -> list[KnownLine]:
                 if name.startswith("|1|"):
                     parts = name.split("|")
                     try:
-                        names.append((base64.b64decode(parts[2], validate=True),
-                                      base64.b64decode(parts[3], validate=True)))
+                        names.append(
+                            (
+                                base64.b64decode(parts[2], validate=True),
+                                base64.b64decode(parts[3], validate=True),
+                            )
+                        )
                     except (IndexError, binascii.Error, ValueError):
                         log.debug("%s:%d: a malformed hashed name skipped", path, number)
                     continue
@@ -535,8 +588,9 @@ def known_hosts_lines(path: Path) -> list[KnownLine]:
         return lines
 
 
-def load_known_hosts(path: Path, host_keys: Any, wanted: str, deadline: Deadline | None = None,
-                     host: str = "") -> set[bytes]:
+def load_known_hosts(
+    path: Path, host_keys: Any, wanted: str, deadline: Deadline | None = None, host: str = ""
+) -> set[bytes]:
     """Read an OpenSSH known_hosts file into paramiko's ``host_keys`` as OpenSSH does,
     keeping only the lines for ``wanted`` (``host`` or ``[host]:port``, hashed names too):
     the file is parsed once per run (:func:`known_hosts_lines`), each host then costs one
@@ -557,10 +611,14 @@ def load_known_hosts(path: Path, host_keys: Any, wanted: str, deadline: Deadline
     for count, (number, marker, names, key_type, key_data) in enumerate(known_hosts_lines(path), 1):
         if deadline is not None and count % 5000 == 0:
             deadline.check(host)
-        if marker != "@revoked" and not any(_names_host(n, wanted, wanted_bytes, hmac, hashlib) for n in names):
+        if marker != "@revoked" and not any(
+            _names_host(n, wanted, wanted_bytes, hmac, hashlib) for n in names
+        ):
             continue
         try:
-            key = paramiko.PKey.from_type_string(key_type, base64.b64decode(key_data, validate=True))
+            key = paramiko.PKey.from_type_string(
+                key_type, base64.b64decode(key_data, validate=True)
+            )
         except (binascii.Error, ValueError, paramiko.SSHException) as exc:
             log.debug("%s:%d: skipped (%s)", path, number, exc)
             continue

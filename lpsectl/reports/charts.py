@@ -17,16 +17,26 @@ from matplotlib.figure import Figure
 
 LABELS = {
     "id": {
-        "cpu_percent": "CPU (%)", "load1": "Beban (1 menit)", "memory_percent": "Memori (%)",
-        "disk_percent": "Disk terpenuh (%)", "transactions": "Transaksi per hari",
-        "rollbacks": "Rollback per hari", "cache": "Cache hit (%)",
-        "groups": "Tiket per kelompok", "sla": "Penyelesaian tepat waktu per prioritas (%)",
+        "cpu_percent": "CPU (%)",
+        "load1": "Beban (1 menit)",
+        "memory_percent": "Memori (%)",
+        "disk_percent": "Disk terpenuh (%)",
+        "transactions": "Transaksi per hari",
+        "rollbacks": "Rollback per hari",
+        "cache": "Cache hit (%)",
+        "groups": "Tiket per kelompok",
+        "sla": "Penyelesaian tepat waktu per prioritas (%)",
     },
     "en": {
-        "cpu_percent": "CPU (%)", "load1": "Load (1 min)", "memory_percent": "Memory (%)",
-        "disk_percent": "Fullest disk (%)", "transactions": "Transactions per day",
-        "rollbacks": "Rollbacks per day", "cache": "Cache hit (%)",
-        "groups": "Tickets per group", "sla": "Resolved in time per priority (%)",
+        "cpu_percent": "CPU (%)",
+        "load1": "Load (1 min)",
+        "memory_percent": "Memory (%)",
+        "disk_percent": "Fullest disk (%)",
+        "transactions": "Transactions per day",
+        "rollbacks": "Rollbacks per day",
+        "cache": "Cache hit (%)",
+        "groups": "Tickets per group",
+        "sla": "Resolved in time per priority (%)",
     },
 }
 
@@ -50,13 +60,19 @@ def resource_chart(hosts: list[dict[str, Any]], lang: str) -> str | None:
     labels = LABELS.get(lang, LABELS["en"])
     figure = Figure(figsize=(9, 6), layout="constrained")
     axes = figure.subplots(2, 2, sharex=True)
-    for ax, metric in zip(axes.flat, ("cpu_percent", "load1", "memory_percent", "disk_percent"),
-                          strict=True):
+    for ax, metric in zip(
+        axes.flat, ("cpu_percent", "load1", "memory_percent", "disk_percent"), strict=True
+    ):
         for host in hosts:
-            points = [(d, row[metric]) for d, row in zip(_days(host["daily"]), host["daily"], strict=True)
-                      if row[metric] is not None]
+            points = [
+                (d, row[metric])
+                for d, row in zip(_days(host["daily"]), host["daily"], strict=True)
+                if row[metric] is not None
+            ]
             if points:
-                ax.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=host["name"])
+                ax.plot(
+                    [p[0] for p in points], [p[1] for p in points], marker=".", label=host["name"]
+                )
         ax.set_title(labels[metric], fontsize=10)
         ax.grid(alpha=0.3)
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
@@ -73,12 +89,23 @@ def database_chart(databases: list[dict[str, Any]], lang: str) -> str | None:
     left, right = figure.subplots(1, 2)
     for db in databases:
         days = _days(db["daily"])
-        left.plot(days, [r["xact_commit"] + r["xact_rollback"] for r in db["daily"]],
-                  marker=".", label=f"{db['host']}: {labels['transactions']}")
-        left.plot(days, [r["xact_rollback"] for r in db["daily"]], linestyle="--",
-                  label=f"{db['host']}: {labels['rollbacks']}")
-        cache = [(d, r["cache_hit_ratio"] * 100) for d, r in zip(days, db["daily"], strict=True)
-                 if r["cache_hit_ratio"] is not None]
+        left.plot(
+            days,
+            [r["xact_commit"] + r["xact_rollback"] for r in db["daily"]],
+            marker=".",
+            label=f"{db['host']}: {labels['transactions']}",
+        )
+        left.plot(
+            days,
+            [r["xact_rollback"] for r in db["daily"]],
+            linestyle="--",
+            label=f"{db['host']}: {labels['rollbacks']}",
+        )
+        cache = [
+            (d, r["cache_hit_ratio"] * 100)
+            for d, r in zip(days, db["daily"], strict=True)
+            if r["cache_hit_ratio"] is not None
+        ]
         right.plot([c[0] for c in cache], [c[1] for c in cache], marker=".", label=db["host"])
     left.set_title(labels["transactions"], fontsize=10)
     right.set_title(labels["cache"], fontsize=10)
@@ -100,7 +127,9 @@ def ticket_chart(summary: dict[str, Any], lang: str) -> str | None:
     groups = summary["groups"]
     left.bar([f"{g['code']}." for g in groups], [g["count"] for g in groups], color="#2b6cb0")
     left.set_title(labels["groups"], fontsize=10)
-    priorities = [(p, c["percent"]) for p, c in summary["sla_by_priority"].items() if c["percent"] is not None]
+    priorities = [
+        (p, c["percent"]) for p, c in summary["sla_by_priority"].items() if c["percent"] is not None
+    ]
     right.bar([p for p, _ in priorities], [v for _, v in priorities], color="#2f855a")
     right.set_ylim(0, 100)
     right.set_title(labels["sla"], fontsize=10)

@@ -33,7 +33,9 @@ class HostThresholds:
     swap_warning_percent: float = 50.0
 
 
-def build_daily(store: Store, config: Config, day: date, lang: str, now: datetime) -> dict[str, Any]:
+def build_daily(
+    store: Store, config: Config, day: date, lang: str, now: datetime
+) -> dict[str, Any]:
     thresholds = load_section(config, "thresholds.host", HostThresholds)
     hosts = [host_entry(store, config, name, day) for name in host_names(store, config, day)]
     alerts = [alert for entry in hosts for alert in host_alerts(entry, thresholds, lang)]
@@ -53,7 +55,9 @@ def build_daily(store: Store, config: Config, day: date, lang: str, now: datetim
         "timezone": config.lpse.timezone,
         "generated_at": now,
         "hosts": hosts,
-        "alerts": sorted(unique_alerts(alerts), key=lambda a: (a["severity"] != "critical", a["host"], a["item"])),
+        "alerts": sorted(
+            unique_alerts(alerts), key=lambda a: (a["severity"] != "critical", a["host"], a["item"])
+        ),
         "sections": sections,
     }
 
@@ -68,7 +72,8 @@ def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, 
         store,
         "SELECT taken_at, ok, error, error_type, data, unavailable FROM snapshots "
         "WHERE host = ? AND kind = 'system' AND day = ? ORDER BY id",
-        [name, day.isoformat()], "system",
+        [name, day.isoformat()],
+        "system",
     )
     roles = next((h.role for h in config.hosts if h.name == name), [])
     entry: dict[str, Any] = {
@@ -84,12 +89,24 @@ def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, 
         # "unreachable" only when it was (connect, host key, login); a host that answered
         # badly (timed out, flooded, wrong shape) could not be monitored: unknown, not down
         answered = last.get("error_type") and last["error_type"] not in UNREACHABLE_TYPES
-        return entry | {"status": "uncollected" if answered else "down", "taken_at": last["taken_at"],
-                        "error": last["error"]}
+        return entry | {
+            "status": "uncollected" if answered else "down",
+            "taken_at": last["taken_at"],
+            "error": last["error"],
+        }
     data = decode_json(last["data"], {})
     unavailable = decode_json(last["unavailable"], {})
-    status = "partial" if unavailable or any(not lg.get("exists") for lg in data.get("logs", [])) else "up"
-    return entry | {"status": status, "taken_at": last["taken_at"], "unavailable": unavailable, **data}
+    status = (
+        "partial"
+        if unavailable or any(not lg.get("exists") for lg in data.get("logs", []))
+        else "up"
+    )
+    return entry | {
+        "status": status,
+        "taken_at": last["taken_at"],
+        "unavailable": unavailable,
+        **data,
+    }
 
 
 MESSAGES = {
@@ -118,22 +135,30 @@ MESSAGES = {
 }
 
 
-def host_alerts(entry: dict[str, Any], limits: HostThresholds, lang: str = "id") -> list[dict[str, str]]:
+def host_alerts(
+    entry: dict[str, Any], limits: HostThresholds, lang: str = "id"
+) -> list[dict[str, str]]:
     say = MESSAGES.get(lang, MESSAGES["en"])
     name = entry["name"]
     if entry["status"] == "no-data":
         return [_alert("warning", name, "host", say["no_data"])]
     if entry["status"] in ("down", "uncollected"):
-        return [_alert("critical", name, "host", say[entry["status"]].format(error=entry.get("error")))]
+        return [
+            _alert("critical", name, "host", say[entry["status"]].format(error=entry.get("error")))
+        ]
     alerts = []
     for fs in entry.get("filesystems", []):
         pct = fs.get("used_percent") or 0
         if pct >= limits.disk_warning_percent:
             severity = "critical" if pct >= limits.disk_critical_percent else "warning"
-            alerts.append(_alert(severity, name, f"disk {fs['mount']}", say["used"].format(pct=pct)))
+            alerts.append(
+                _alert(severity, name, f"disk {fs['mount']}", say["used"].format(pct=pct))
+            )
     memory = entry.get("memory") or {}
     if (memory.get("used_percent") or 0) >= limits.memory_warning_percent:
-        alerts.append(_alert("warning", name, "memory", say["used"].format(pct=memory["used_percent"])))
+        alerts.append(
+            _alert("warning", name, "memory", say["used"].format(pct=memory["used_percent"]))
+        )
     swap = entry.get("swap") or {}
     if swap.get("total") and (swap.get("used_percent") or 0) >= limits.swap_warning_percent:
         alerts.append(_alert("warning", name, "swap", say["used"].format(pct=swap["used_percent"])))
@@ -143,8 +168,14 @@ def host_alerts(entry: dict[str, Any], limits: HostThresholds, lang: str = "id")
         alerts.append(_alert("warning", name, "load", say["load"].format(load=load15, cores=cores)))
     for service, state in (entry.get("services") or {}).items():
         if state.get("expected") and state.get("running") is False:
-            alerts.append(_alert("critical", name, f"service {service}",
-                                 say["not_running"].format(detail=state.get("detail", ""))))
+            alerts.append(
+                _alert(
+                    "critical",
+                    name,
+                    f"service {service}",
+                    say["not_running"].format(detail=state.get("detail", "")),
+                )
+            )
     for logfile in entry.get("logs", []):
         alerts += _log_alerts(name, logfile, say)
     return alerts
@@ -157,7 +188,14 @@ def _log_alerts(host: str, logfile: dict[str, Any], say: dict[str, str]) -> list
     if not logfile.get("readable", True):
         return [_alert("warning", host, item, say["log_unreadable"])]
     if not logfile.get("fresh"):
-        return [_alert("warning", host, item, say["log_stale"].format(minutes=(logfile.get("age_seconds") or 0) / 60))]
+        return [
+            _alert(
+                "warning",
+                host,
+                item,
+                say["log_stale"].format(minutes=(logfile.get("age_seconds") or 0) / 60),
+            )
+        ]
     return []
 
 
@@ -170,7 +208,9 @@ def unique_alerts(alerts: list[dict[str, str]]) -> list[dict[str, str]]:
     seen: set[tuple[str, ...]] = set()
     kept = []
     for alert in alerts:
-        key = (alert["host"], alert["item"]) + ((alert["message"],) if alert["item"] == "logs" else ())
+        key = (alert["host"], alert["item"]) + (
+            (alert["message"],) if alert["item"] == "logs" else ()
+        )
         if key not in seen:
             seen.add(key)
             kept.append(alert)

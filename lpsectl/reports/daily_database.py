@@ -52,11 +52,13 @@ def load_thresholds(config: Config) -> DatabaseThresholds:
 
 # -- building ------------------------------------------------------------------------
 
+
 def build(store: Store, config: Config, day: date | str, lang: str) -> dict | None:
     """The section for ``day`` (a date or YYYY-MM-DD), or None when no db host was collected."""
     day = day.isoformat() if isinstance(day, date) else day
     rows = query_snapshots(
-        store, "SELECT * FROM snapshots WHERE kind = ? AND day = ? ORDER BY host, taken_at, id",
+        store,
+        "SELECT * FROM snapshots WHERE kind = ? AND day = ? ORDER BY host, taken_at, id",
         [KIND, day],
     )
     if not rows:
@@ -86,8 +88,9 @@ def _baseline(store: Store, host: str, day: str) -> dict | None:
     return rows[0] if rows and rows[0]["ok"] else None
 
 
-def host_summary(name: str, rows: list[dict], baseline: dict | None,
-                 limits: DatabaseThresholds, tz: tzinfo) -> dict[str, Any]:
+def host_summary(
+    name: str, rows: list[dict], baseline: dict | None, limits: DatabaseThresholds, tz: tzinfo
+) -> dict[str, Any]:
     """Pure: one host's figures from its snapshot rows of the day (oldest first).
 
     Timestamps become aware datetimes in the LPSE zone ``tz`` (JSON output turns
@@ -106,25 +109,30 @@ def host_summary(name: str, rows: list[dict], baseline: dict | None,
     latest = good[-1]
     data = decode_json(latest["data"], {})
     chain = ([decode_json(baseline["data"], {})] if baseline else []) + [
-        decode_json(r["data"], {}) for r in good]
+        decode_json(r["data"], {}) for r in good
+    ]
     totals = sum_deltas(chain)
-    summary.update({
-        "taken_at": moment(latest["taken_at"], tz),
-        "unavailable": decode_json(latest["unavailable"], {}),
-        "database": data.get("database"),
-        "server": _server(data, tz),
-        "since": moment((baseline or good[0])["taken_at"], tz) if totals["steps"] else None,
-        "since_yesterday": totals["counters"] or None,
-        "stats_resets": totals["resets"],
-        "cache_hit_ratio": _cache_hit(data, totals["counters"]),
-        "size_bytes": (data.get("database_stats") or {}).get("size_bytes"),
-        "connections": _connections(data),
-        "long_queries": _long_queries(data, limits.long_query_seconds),
-        "idle_in_transaction": _idle_in_transaction(data),
-        "statements": _statements(data, tz, chain, moment((baseline or good[0])["taken_at"], tz)),
-        "wraparound_percent": (data.get("wraparound") or {}).get("percent_of_limit"),
-        "bloated_tables": _bloated_tables(data, limits),
-    })
+    summary.update(
+        {
+            "taken_at": moment(latest["taken_at"], tz),
+            "unavailable": decode_json(latest["unavailable"], {}),
+            "database": data.get("database"),
+            "server": _server(data, tz),
+            "since": moment((baseline or good[0])["taken_at"], tz) if totals["steps"] else None,
+            "since_yesterday": totals["counters"] or None,
+            "stats_resets": totals["resets"],
+            "cache_hit_ratio": _cache_hit(data, totals["counters"]),
+            "size_bytes": (data.get("database_stats") or {}).get("size_bytes"),
+            "connections": _connections(data),
+            "long_queries": _long_queries(data, limits.long_query_seconds),
+            "idle_in_transaction": _idle_in_transaction(data),
+            "statements": _statements(
+                data, tz, chain, moment((baseline or good[0])["taken_at"], tz)
+            ),
+            "wraparound_percent": (data.get("wraparound") or {}).get("percent_of_limit"),
+            "bloated_tables": _bloated_tables(data, limits),
+        }
+    )
     return summary
 
 
@@ -148,8 +156,11 @@ def _cache_hit(data: dict, day_counters: dict) -> dict | None:
     stats = data.get("database_stats")
     if not stats:
         return None
-    day = cache_hit_ratio(day_counters.get("blks_hit"), day_counters.get("blks_read")) \
-        if day_counters else None
+    day = (
+        cache_hit_ratio(day_counters.get("blks_hit"), day_counters.get("blks_read"))
+        if day_counters
+        else None
+    )
     return {"day": day, "cumulative": stats.get("cache_hit_ratio")}
 
 
@@ -157,8 +168,17 @@ def _connections(data: dict) -> dict | None:
     act = data.get("activity")
     if not act:
         return None
-    return {k: act.get(k) for k in ("total", "max_connections", "usage_ratio", "by_state",
-                                    "idle_in_transaction", "waiting_on_locks")}
+    return {
+        k: act.get(k)
+        for k in (
+            "total",
+            "max_connections",
+            "usage_ratio",
+            "by_state",
+            "idle_in_transaction",
+            "waiting_on_locks",
+        )
+    }
 
 
 def _sessions(data: dict) -> list[dict]:
@@ -166,15 +186,20 @@ def _sessions(data: dict) -> list[dict]:
 
 
 def _long_queries(data: dict, seconds: float) -> list[dict]:
-    return [s for s in _sessions(data)
-            if s.get("state") == "active" and (s.get("query_seconds") or 0) > seconds]
+    return [
+        s
+        for s in _sessions(data)
+        if s.get("state") == "active" and (s.get("query_seconds") or 0) > seconds
+    ]
 
 
 def _idle_in_transaction(data: dict) -> list[dict]:
     return [s for s in _sessions(data) if (s.get("state") or "").startswith("idle in transaction")]
 
 
-def _statements(data: dict, tz: tzinfo, chain: list[dict], first: datetime | None) -> dict[str, Any]:
+def _statements(
+    data: dict, tz: tzinfo, chain: list[dict], first: datetime | None
+) -> dict[str, Any]:
     """The day's busiest statements from the snapshots' deltas (``period`` "day"); the
     totals since the last pg_stat_statements reset when there is only one snapshot."""
     stmts = data.get("statements")
@@ -190,7 +215,9 @@ def _statements(data: dict, tz: tzinfo, chain: list[dict], first: datetime | Non
             "partial": day["partial"],
             "total_calls": sum(r["calls"] for r in rows),
             "top_by_calls": sorted(rows, key=lambda r: (-r["calls"], -r["total_ms"]))[:TOP_QUERIES],
-            "top_by_total_time": sorted(rows, key=lambda r: (-r["total_ms"], -r["calls"]))[:TOP_QUERIES],
+            "top_by_total_time": sorted(rows, key=lambda r: (-r["total_ms"], -r["calls"]))[
+                :TOP_QUERIES
+            ],
         }
     since = stmts.get("stats_reset") or (data.get("server") or {}).get("started_at")
     return {
@@ -206,7 +233,8 @@ def _statements(data: dict, tz: tzinfo, chain: list[dict], first: datetime | Non
 
 def _bloated_tables(data: dict, limits: DatabaseThresholds) -> list[dict]:
     return [
-        t for t in data.get("tables") or []
+        t
+        for t in data.get("tables") or []
         if (t.get("live_tuples") or 0) + (t.get("dead_tuples") or 0) >= limits.dead_tuples_min_rows
         and (t.get("dead_ratio") or 0) * 100 > limits.dead_tuples_max_percent
     ]
@@ -216,16 +244,20 @@ ADVICE = {
     "id": {
         "not_installed": "ekstensi belum dipasang di basis data {db}",
         "not_preloaded": "ekstensi belum dimuat lewat shared_preload_libraries",
-        "how": ("tambahkan pg_stat_statements ke shared_preload_libraries di postgresql.conf, "
-                "restart PostgreSQL, lalu jalankan CREATE EXTENSION pg_stat_statements; "
-                "di basis data {db}"),
+        "how": (
+            "tambahkan pg_stat_statements ke shared_preload_libraries di postgresql.conf, "
+            "restart PostgreSQL, lalu jalankan CREATE EXTENSION pg_stat_statements; "
+            "di basis data {db}"
+        ),
     },
     "en": {
         "not_installed": "the extension is not installed in database {db}",
         "not_preloaded": "the extension is not loaded through shared_preload_libraries",
-        "how": ("add pg_stat_statements to shared_preload_libraries in postgresql.conf, "
-                "restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; "
-                "in database {db}"),
+        "how": (
+            "add pg_stat_statements to shared_preload_libraries in postgresql.conf, "
+            "restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; "
+            "in database {db}"
+        ),
     },
 }
 
@@ -274,38 +306,71 @@ def host_alerts(host: dict, limits: DatabaseThresholds, lang: str) -> list[dict]
     out: list[dict] = []
 
     def add(severity: str, item: str, key: str, **values: Any) -> None:
-        out.append({"severity": severity, "host": host["host"], "item": item,
-                    "message": msg[key].format(**values)})
+        out.append(
+            {
+                "severity": severity,
+                "host": host["host"],
+                "item": item,
+                "message": msg[key].format(**values),
+            }
+        )
 
     if host.get("error"):
         add("critical", "postgres", "error", reason=host["error"])
         return out
     reason = (host.get("unavailable") or {}).get("statements")
     if reason:
-        add("warning", "statements", "statements",
-            reason=statements_advice(reason, host.get("database") or "", lang))
+        add(
+            "warning",
+            "statements",
+            "statements",
+            reason=statements_advice(reason, host.get("database") or "", lang),
+        )
     pct = _percent(lang)
     cache = host.get("cache_hit_ratio") or {}
     ratio = cache.get("day") if cache.get("day") is not None else cache.get("cumulative")
     if ratio is not None and ratio * 100 < limits.cache_hit_min_percent:
-        add("warning", "cache_hit_ratio", "cache", value=pct(ratio * 100),
-            limit=pct(limits.cache_hit_min_percent))
+        add(
+            "warning",
+            "cache_hit_ratio",
+            "cache",
+            value=pct(ratio * 100),
+            limit=pct(limits.cache_hit_min_percent),
+        )
     conn = host.get("connections") or {}
-    if conn.get("usage_ratio") is not None \
-            and conn["usage_ratio"] * 100 > limits.connections_max_percent:
-        add("critical", "connections", "connections", value=pct(conn["usage_ratio"] * 100),
-            limit=pct(limits.connections_max_percent))
+    if (
+        conn.get("usage_ratio") is not None
+        and conn["usage_ratio"] * 100 > limits.connections_max_percent
+    ):
+        add(
+            "critical",
+            "connections",
+            "connections",
+            value=pct(conn["usage_ratio"] * 100),
+            limit=pct(limits.connections_max_percent),
+        )
     _session_alerts(host, limits, lang, add)
     deadlocks = (host.get("since_yesterday") or {}).get("deadlocks", 0)
     if deadlocks > limits.deadlocks_max:
         add("warning", "deadlocks", "deadlocks", count=deadlocks)
     wrap = host.get("wraparound_percent")
     if wrap is not None and wrap > limits.wraparound_max_percent:
-        add("critical", "wraparound", "wraparound", value=pct(wrap),
-            limit=pct(limits.wraparound_max_percent))
+        add(
+            "critical",
+            "wraparound",
+            "wraparound",
+            value=pct(wrap),
+            limit=pct(limits.wraparound_max_percent),
+        )
     for table in host.get("bloated_tables") or []:
-        add("warning", "dead_tuples", "bloat", table=f"{table['schema']}.{table['name']}",
-            value=pct(table["dead_ratio"] * 100), limit=pct(limits.dead_tuples_max_percent))
+        add(
+            "warning",
+            "dead_tuples",
+            "bloat",
+            table=f"{table['schema']}.{table['name']}",
+            value=pct(table["dead_ratio"] * 100),
+            limit=pct(limits.dead_tuples_max_percent),
+        )
     return out
 
 
@@ -313,14 +378,28 @@ def _session_alerts(host: dict, limits: DatabaseThresholds, lang: str, add: Any)
     long = host.get("long_queries") or []
     if long:
         longest = max(s.get("query_seconds") or 0 for s in long)
-        add("warning", "long_queries", "long", count=len(long),
-            limit=_seconds(limits.long_query_seconds, lang), longest=_seconds(longest, lang))
-    idle = [s for s in host.get("idle_in_transaction") or []
-            if (s.get("state_seconds") or 0) >= limits.idle_in_transaction_seconds]
+        add(
+            "warning",
+            "long_queries",
+            "long",
+            count=len(long),
+            limit=_seconds(limits.long_query_seconds, lang),
+            longest=_seconds(longest, lang),
+        )
+    idle = [
+        s
+        for s in host.get("idle_in_transaction") or []
+        if (s.get("state_seconds") or 0) >= limits.idle_in_transaction_seconds
+    ]
     if idle:
         longest = max(s.get("state_seconds") or 0 for s in idle)
-        add("warning", "idle_in_transaction", "idle", count=len(idle),
-            longest=_seconds(longest, lang))
+        add(
+            "warning",
+            "idle_in_transaction",
+            "idle",
+            count=len(idle),
+            longest=_seconds(longest, lang),
+        )
 
 
 def _percent(lang: str) -> Any:
@@ -337,40 +416,78 @@ def _seconds(value: float, lang: str) -> str:
 
 LABELS = {
     "id": {
-        "title": "Basis Data (PostgreSQL)", "host": "Server", "at": "per",
-        "error": "GAGAL", "version": "Versi", "uptime": "aktif selama",
-        "since": "Sejak {since}", "no_baseline":
-        "Belum ada snapshot sebelumnya untuk menghitung selisih hari ini.",
+        "title": "Basis Data (PostgreSQL)",
+        "host": "Server",
+        "at": "per",
+        "error": "GAGAL",
+        "version": "Versi",
+        "uptime": "aktif selama",
+        "since": "Sejak {since}",
+        "no_baseline": "Belum ada snapshot sebelumnya untuk menghitung selisih hari ini.",
         "reset": "Statistik di-reset {n} kali hari ini; angka adalah batas bawah.",
-        "commits": "Transaksi berhasil (commit)", "rollbacks": "Transaksi gagal (rollback)",
-        "deadlocks": "Deadlock", "temp_files": "File sementara", "temp_bytes": "ukuran",
-        "cache": "Rasio cache hit", "today": "hari ini", "cumulative": "kumulatif",
-        "connections": "Koneksi", "of": "dari", "idle_tx": "idle in transaction",
-        "waiting": "menunggu lock", "size": "Ukuran basis data",
+        "commits": "Transaksi berhasil (commit)",
+        "rollbacks": "Transaksi gagal (rollback)",
+        "deadlocks": "Deadlock",
+        "temp_files": "File sementara",
+        "temp_bytes": "ukuran",
+        "cache": "Rasio cache hit",
+        "today": "hari ini",
+        "cumulative": "kumulatif",
+        "connections": "Koneksi",
+        "of": "dari",
+        "idle_tx": "idle in transaction",
+        "waiting": "menunggu lock",
+        "size": "Ukuran basis data",
         "top": "Query paling sering (pg_stat_statements, sejak {since})",
         "top_time": "Query dengan total waktu terbesar",
-        "calls": "Panggilan", "mean": "Rata-rata ms", "max": "Maks ms", "total": "Total ms",
-        "rows": "Baris", "query": "Query", "unavailable": "Tidak terkumpul",
-        "alerts": "Peringatan", "none": "Tidak ada peringatan.",
-        "critical": "KRITIS", "warning": "PERINGATAN",
+        "calls": "Panggilan",
+        "mean": "Rata-rata ms",
+        "max": "Maks ms",
+        "total": "Total ms",
+        "rows": "Baris",
+        "query": "Query",
+        "unavailable": "Tidak terkumpul",
+        "alerts": "Peringatan",
+        "none": "Tidak ada peringatan.",
+        "critical": "KRITIS",
+        "warning": "PERINGATAN",
     },
     "en": {
-        "title": "Database (PostgreSQL)", "host": "Server", "at": "as of",
-        "error": "FAILED", "version": "Version", "uptime": "up for",
-        "since": "Since {since}", "no_baseline":
-        "No earlier snapshot yet to count today's changes from.",
+        "title": "Database (PostgreSQL)",
+        "host": "Server",
+        "at": "as of",
+        "error": "FAILED",
+        "version": "Version",
+        "uptime": "up for",
+        "since": "Since {since}",
+        "no_baseline": "No earlier snapshot yet to count today's changes from.",
         "reset": "Statistics were reset {n} time(s) today; figures are a lower bound.",
-        "commits": "Committed transactions", "rollbacks": "Failed transactions (rollback)",
-        "deadlocks": "Deadlocks", "temp_files": "Temporary files", "temp_bytes": "size",
-        "cache": "Cache hit ratio", "today": "today", "cumulative": "cumulative",
-        "connections": "Connections", "of": "of", "idle_tx": "idle in transaction",
-        "waiting": "waiting on locks", "size": "Database size",
+        "commits": "Committed transactions",
+        "rollbacks": "Failed transactions (rollback)",
+        "deadlocks": "Deadlocks",
+        "temp_files": "Temporary files",
+        "temp_bytes": "size",
+        "cache": "Cache hit ratio",
+        "today": "today",
+        "cumulative": "cumulative",
+        "connections": "Connections",
+        "of": "of",
+        "idle_tx": "idle in transaction",
+        "waiting": "waiting on locks",
+        "size": "Database size",
         "top": "Most frequent queries (pg_stat_statements, since {since})",
         "top_time": "Queries with the largest total time",
-        "calls": "Calls", "mean": "Mean ms", "max": "Max ms", "total": "Total ms",
-        "rows": "Rows", "query": "Query", "unavailable": "Not collected",
-        "alerts": "Alerts", "none": "No alerts.",
-        "critical": "CRITICAL", "warning": "WARNING",
+        "calls": "Calls",
+        "mean": "Mean ms",
+        "max": "Max ms",
+        "total": "Total ms",
+        "rows": "Rows",
+        "query": "Query",
+        "unavailable": "Not collected",
+        "alerts": "Alerts",
+        "none": "No alerts.",
+        "critical": "CRITICAL",
+        "warning": "WARNING",
     },
 }
 
@@ -400,8 +517,10 @@ def _host_text(host: dict, lang: str, lab: dict) -> list[str]:
     lines = [head]
     server = host.get("server")
     if server:
-        lines.append(f"  {lab['version']} {server['version']}, {lab['uptime']} "
-                     f"{human_duration(server['uptime_s'] or 0, lang)}")
+        lines.append(
+            f"  {lab['version']} {server['version']}, {lab['uptime']} "
+            f"{human_duration(server['uptime_s'] or 0, lang)}"
+        )
     lines += _counters_text(host, lang, lab)
     lines += _health_text(host, lang, lab)
     lines += _statements_text(host, lang, lab)
@@ -419,8 +538,10 @@ def _counters_text(host: dict, lang: str, lab: dict) -> list[str]:
     lines.append(f"    {lab['commits']}: {n(counters['xact_commit'])}")
     lines.append(f"    {lab['rollbacks']}: {n(counters['xact_rollback'])}")
     lines.append(f"    {lab['deadlocks']}: {n(counters['deadlocks'])}")
-    lines.append(f"    {lab['temp_files']}: {n(counters['temp_files'])} "
-                 f"({lab['temp_bytes']} {human_bytes(counters['temp_bytes'])})")
+    lines.append(
+        f"    {lab['temp_files']}: {n(counters['temp_files'])} "
+        f"({lab['temp_bytes']} {human_bytes(counters['temp_bytes'])})"
+    )
     if host.get("stats_resets"):
         lines.append(f"    {lab['reset'].format(n=host['stats_resets'])}")
     return lines
@@ -430,16 +551,19 @@ def _health_text(host: dict, lang: str, lab: dict) -> list[str]:
     lines = []
     cache = host.get("cache_hit_ratio")
     if cache:
-        parts = [f"{ratio_text(cache[k], lang)} {lab[name]}"
-                 for k, name in (("day", "today"), ("cumulative", "cumulative"))
-                 if cache.get(k) is not None]
+        parts = [
+            f"{ratio_text(cache[k], lang)} {lab[name]}"
+            for k, name in (("day", "today"), ("cumulative", "cumulative"))
+            if cache.get(k) is not None
+        ]
         lines.append(f"  {lab['cache']}: {', '.join(parts) or '-'}")
     conn = host.get("connections")
     if conn:
         lines.append(
             f"  {lab['connections']}: {conn['total']} {lab['of']} {conn['max_connections']} "
             f"({ratio_text(conn['usage_ratio'], lang)}), {conn['idle_in_transaction']} "
-            f"{lab['idle_tx']}, {conn['waiting_on_locks']} {lab['waiting']}")
+            f"{lab['idle_tx']}, {conn['waiting_on_locks']} {lab['waiting']}"
+        )
     if host.get("size_bytes") is not None:
         lines.append(f"  {lab['size']}: {human_bytes(host['size_bytes'])}")
     return lines
@@ -457,13 +581,22 @@ def _statements_text(host: dict, lang: str, lab: dict) -> list[str]:
 def statements_table(rows: list[dict], lang: str) -> str:
     lab = labels(lang)
     body = [
-        [r["calls"], number(r["mean_ms"], lang, 2), number(r["max_ms"], lang, 2),
-         number(r["total_ms"], lang, 1), r["rows"], shorten(r["query"], 70)]
+        [
+            r["calls"],
+            number(r["mean_ms"], lang, 2),
+            number(r["max_ms"], lang, 2),
+            number(r["total_ms"], lang, 1),
+            r["rows"],
+            shorten(r["query"], 70),
+        ]
         for r in rows
     ]
-    return tabulate(body, headers=[lab["calls"], lab["mean"], lab["max"], lab["total"],
-                                   lab["rows"], lab["query"]], disable_numparse=True,
-                    colalign=("right",) * 5 + ("left",))
+    return tabulate(
+        body,
+        headers=[lab["calls"], lab["mean"], lab["max"], lab["total"], lab["rows"], lab["query"]],
+        disable_numparse=True,
+        colalign=("right",) * 5 + ("left",),
+    )
 
 
 def shorten(query: str, width: int) -> str:

@@ -51,12 +51,16 @@ def build(store: Store, config: Config, day: date | str, lang: str) -> dict | No
     # of both collection days, each giving its part of ``day`` by the entries' own time
     # (a backlog read later — the first run after install — is found up to a month on)
     last = (date.fromisoformat(day) + timedelta(days=LOOK_AHEAD_DAYS)).isoformat()
-    rows = [dict(r, part_of_day=day) for r in query_snapshots(
-        store,
-        "SELECT host, day, taken_at, ok, error, data, unavailable FROM snapshots "
-        "WHERE kind = ? AND day >= ? AND day <= ? ORDER BY host, taken_at, id",
-        [KIND, day, last], KIND,
-    )]
+    rows = [
+        dict(r, part_of_day=day)
+        for r in query_snapshots(
+            store,
+            "SELECT host, day, taken_at, ok, error, data, unavailable FROM snapshots "
+            "WHERE kind = ? AND day >= ? AND day <= ? ORDER BY host, taken_at, id",
+            [KIND, day, last],
+            KIND,
+        )
+    ]
     settings = load_settings(config)
     hosts = []
     for name in dict.fromkeys(r["host"] for r in rows):
@@ -141,7 +145,8 @@ def _part(summaries: list[dict], top: int, tz: tzinfo) -> dict[str, Any]:
     merged = merge_summaries(summaries, top=max(top, 1) * 5)
     merged["queries"] = merged["queries"][:top]
     merged["errors"] = [
-        dict(e, first=moment(e.get("first"), tz), last=moment(e.get("last"), tz)) for e in merged["errors"][:top]
+        dict(e, first=moment(e.get("first"), tz), last=moment(e.get("last"), tz))
+        for e in merged["errors"][:top]
     ]
     merged["exceptions"] = merged["exceptions"][:top]
     merged["error_codes"] = merged["error_codes"][-top:]
@@ -193,7 +198,9 @@ def host_alerts(host: dict[str, Any], settings: LogsSettings, lang: str) -> list
     alerts = []
 
     def add(severity: str, item: str, key: str, **values: Any) -> None:
-        alerts.append({"severity": severity, "host": name, "item": item, "message": say[key].format(**values)})
+        alerts.append(
+            {"severity": severity, "host": name, "item": item, "message": say[key].format(**values)}
+        )
 
     if host["error"]:
         add("warning", "logs", "failed", error=host["error"])
@@ -212,12 +219,24 @@ def host_alerts(host: dict[str, Any], settings: LogsSettings, lang: str) -> list
             add("warning", "database log", "deadlocks", n=db["deadlocks"])
         db_errors = sum(severities.get(s, 0) for s in ("ERROR", "FATAL", "PANIC"))
         if db_errors >= settings.database_errors_warning > 0:
-            add("warning", "database log", "db_errors", n=db_errors, limit=settings.database_errors_warning)
+            add(
+                "warning",
+                "database log",
+                "db_errors",
+                n=db_errors,
+                limit=settings.database_errors_warning,
+            )
     app = host.get("application")
     if app:
         app_errors = sum(app["by_severity"].get(s, 0) for s in ("ERROR", "FATAL"))
         if app_errors >= settings.application_errors_warning > 0:
-            add("warning", "application log", "app_errors", n=app_errors, limit=settings.application_errors_warning)
+            add(
+                "warning",
+                "application log",
+                "app_errors",
+                n=app_errors,
+                limit=settings.application_errors_warning,
+            )
     return alerts
 
 
@@ -226,26 +245,60 @@ def host_alerts(host: dict[str, Any], settings: LogsSettings, lang: str) -> list
 LABELS = {
     "id": {
         "title": "Log basis data dan aplikasi",
-        "host": "Server", "runs": "pengumpulan", "failed": "Gagal diringkas",
-        "database": "Log basis data (PostgreSQL)", "application": "Log aplikasi SPSE",
-        "lines": "baris", "queries": "Query paling sering (dengan durasi)", "errors": "Error paling sering",
-        "count": "Jumlah", "total": "Total (ms)", "mean": "Rata-rata (ms)", "max": "Maks (ms)",
-        "query": "Query", "severity": "Tingkat", "signature": "Pesan", "last": "Terakhir",
-        "deadlocks": "Deadlock", "lock_waits": "Menunggu lock", "temp_files": "File sementara",
-        "checkpoints": "Checkpoint", "connections": "Koneksi", "exceptions": "Kelas exception",
-        "codes": "Kode Error terakhir", "unavailable": "Tidak terbaca", "none": "(tidak ada)",
+        "host": "Server",
+        "runs": "pengumpulan",
+        "failed": "Gagal diringkas",
+        "database": "Log basis data (PostgreSQL)",
+        "application": "Log aplikasi SPSE",
+        "lines": "baris",
+        "queries": "Query paling sering (dengan durasi)",
+        "errors": "Error paling sering",
+        "count": "Jumlah",
+        "total": "Total (ms)",
+        "mean": "Rata-rata (ms)",
+        "max": "Maks (ms)",
+        "query": "Query",
+        "severity": "Tingkat",
+        "signature": "Pesan",
+        "last": "Terakhir",
+        "deadlocks": "Deadlock",
+        "lock_waits": "Menunggu lock",
+        "temp_files": "File sementara",
+        "checkpoints": "Checkpoint",
+        "connections": "Koneksi",
+        "exceptions": "Kelas exception",
+        "codes": "Kode Error terakhir",
+        "unavailable": "Tidak terbaca",
+        "none": "(tidak ada)",
         "unparsed": "baris tak dikenali",
     },
     "en": {
         "title": "Database and application logs",
-        "host": "Server", "runs": "collections", "failed": "Could not be summarised",
-        "database": "Database log (PostgreSQL)", "application": "SPSE application log",
-        "lines": "lines", "queries": "Most frequent queries (with a duration)", "errors": "Most frequent errors",
-        "count": "Count", "total": "Total (ms)", "mean": "Mean (ms)", "max": "Max (ms)",
-        "query": "Query", "severity": "Severity", "signature": "Message", "last": "Last",
-        "deadlocks": "Deadlocks", "lock_waits": "Lock waits", "temp_files": "Temporary files",
-        "checkpoints": "Checkpoints", "connections": "Connections", "exceptions": "Exception classes",
-        "codes": "Latest error codes", "unavailable": "Not readable", "none": "(none)",
+        "host": "Server",
+        "runs": "collections",
+        "failed": "Could not be summarised",
+        "database": "Database log (PostgreSQL)",
+        "application": "SPSE application log",
+        "lines": "lines",
+        "queries": "Most frequent queries (with a duration)",
+        "errors": "Most frequent errors",
+        "count": "Count",
+        "total": "Total (ms)",
+        "mean": "Mean (ms)",
+        "max": "Max (ms)",
+        "query": "Query",
+        "severity": "Severity",
+        "signature": "Message",
+        "last": "Last",
+        "deadlocks": "Deadlocks",
+        "lock_waits": "Lock waits",
+        "temp_files": "Temporary files",
+        "checkpoints": "Checkpoints",
+        "connections": "Connections",
+        "exceptions": "Exception classes",
+        "codes": "Latest error codes",
+        "unavailable": "Not readable",
+        "none": "(none)",
         "unparsed": "unparsed lines",
     },
 }
@@ -280,23 +333,29 @@ def _host_text(host: dict, lang: str, lab: dict) -> list[str]:
 
 def _part_text(part: str, summary: dict, lang: str, lab: dict) -> list[str]:
     n = lambda v: number(v, lang, 0)  # noqa: E731 - local shorthand
-    lines = ["", f"  {lab[part]}: {n(summary['lines'])} {lab['lines']}, "
-                 f"{n(summary['unparsed'])} {lab['unparsed']}"]
+    lines = [
+        "",
+        f"  {lab[part]}: {n(summary['lines'])} {lab['lines']}, "
+        f"{n(summary['unparsed'])} {lab['unparsed']}",
+    ]
     if part == "database":
         temp = summary.get("temp_files") or {}
         lines.append(
             f"  {lab['deadlocks']}: {n(summary['deadlocks'])}, {lab['lock_waits']}: {n(summary['lock_waits'])}, "
             f"{lab['temp_files']}: {n(temp.get('count', 0))}, "
             f"{lab['checkpoints']}: {n((summary.get('checkpoints') or {}).get('count', 0))}, "
-            f"{lab['connections']}: {n((summary.get('connections') or {}).get('authorized', 0))}")
+            f"{lab['connections']}: {n((summary.get('connections') or {}).get('authorized', 0))}"
+        )
         if summary["queries"]:
             lines += ["", f"  {lab['queries']}:"]
             lines += _indent(queries_table(summary["queries"], lang))
     lines += ["", f"  {lab['errors']}:"]
     lines += _indent(errors_table(summary["errors"], lang) if summary["errors"] else lab["none"])
     if part == "application" and summary.get("exceptions"):
-        lines.append(f"  {lab['exceptions']}: " + ", ".join(
-            f"{e['class']} ({n(e['count'])})" for e in summary["exceptions"]))
+        lines.append(
+            f"  {lab['exceptions']}: "
+            + ", ".join(f"{e['class']} ({n(e['count'])})" for e in summary["exceptions"])
+        )
     if part == "application" and summary.get("error_codes"):
         lines.append(f"  {lab['codes']}: " + ", ".join(c["code"] for c in summary["error_codes"]))
     return lines
@@ -304,19 +363,42 @@ def _part_text(part: str, summary: dict, lang: str, lab: dict) -> list[str]:
 
 def queries_table(rows: list[dict], lang: str) -> str:
     lab = labels(lang)
-    body = [[number(r["count"], lang, 0), number(r["total_ms"], lang, 1), number(r["mean_ms"], lang, 2),
-             "≈" + number(r["p95_ms"], lang, 2) if r.get("p95_ms") is not None else "-",
-             number(r["max_ms"], lang, 1), shorten(r["fingerprint"], 70)] for r in rows]
-    return tabulate(body, headers=[lab["count"], lab["total"], lab["mean"], "p95 ms", lab["max"], lab["query"]],
-                    disable_numparse=True, colalign=("right",) * 5 + ("left",))
+    body = [
+        [
+            number(r["count"], lang, 0),
+            number(r["total_ms"], lang, 1),
+            number(r["mean_ms"], lang, 2),
+            "≈" + number(r["p95_ms"], lang, 2) if r.get("p95_ms") is not None else "-",
+            number(r["max_ms"], lang, 1),
+            shorten(r["fingerprint"], 70),
+        ]
+        for r in rows
+    ]
+    return tabulate(
+        body,
+        headers=[lab["count"], lab["total"], lab["mean"], "p95 ms", lab["max"], lab["query"]],
+        disable_numparse=True,
+        colalign=("right",) * 5 + ("left",),
+    )
 
 
 def errors_table(rows: list[dict], lang: str) -> str:
     lab = labels(lang)
-    body = [[r["severity"], number(r["count"], lang, 0), _clock(r.get("last"), lang), shorten(r["signature"], 70)]
-            for r in rows]
-    return tabulate(body, headers=[lab["severity"], lab["count"], lab["last"], lab["signature"]],
-                    disable_numparse=True, colalign=("left", "right", "left", "left"))
+    body = [
+        [
+            r["severity"],
+            number(r["count"], lang, 0),
+            _clock(r.get("last"), lang),
+            shorten(r["signature"], 70),
+        ]
+        for r in rows
+    ]
+    return tabulate(
+        body,
+        headers=[lab["severity"], lab["count"], lab["last"], lab["signature"]],
+        disable_numparse=True,
+        colalign=("left", "right", "left", "left"),
+    )
 
 
 def _clock(value: datetime | None, lang: str) -> str:

@@ -124,17 +124,19 @@ def server_rows(report: dict[str, Any], t: dict[str, str], lang: str) -> list[li
     rows = []
     for h in report["hosts"]:
         uptime = h.get("uptime_seconds")
-        rows.append([
-            h["name"],
-            "+".join(h.get("roles") or []) or "-",
-            t.get(h["status"], h["status"]),
-            f"{h['reachable']}/{h['collections']}",
-            human_duration(uptime, lang) if uptime else "-",
-            number(h["load"]["15"], lang, 2) if h.get("load") else "-",
-            _pct((h.get("cpu") or {}).get("percent")),
-            _pct((h.get("memory") or {}).get("used_percent")),
-            fullest_disk(h),
-        ])
+        rows.append(
+            [
+                h["name"],
+                "+".join(h.get("roles") or []) or "-",
+                t.get(h["status"], h["status"]),
+                f"{h['reachable']}/{h['collections']}",
+                human_duration(uptime, lang) if uptime else "-",
+                number(h["load"]["15"], lang, 2) if h.get("load") else "-",
+                _pct((h.get("cpu") or {}).get("percent")),
+                _pct((h.get("memory") or {}).get("used_percent")),
+                fullest_disk(h),
+            ]
+        )
     return rows
 
 
@@ -145,7 +147,15 @@ def service_rows(report: dict[str, Any], t: dict[str, str]) -> list[list[Any]]:
             if not state.get("expected") and not state.get("running"):
                 continue
             running = {True: t["yes"], False: t["no"], None: "-"}[state.get("running")]
-            rows.append([h["name"], name, t["yes"] if state.get("expected") else t["no"], running, state.get("detail", "")])
+            rows.append(
+                [
+                    h["name"],
+                    name,
+                    t["yes"] if state.get("expected") else t["no"],
+                    running,
+                    state.get("detail", ""),
+                ]
+            )
     return rows
 
 
@@ -158,7 +168,15 @@ def log_rows(report: dict[str, Any], t: dict[str, str], lang: str) -> list[list[
                 continue
             age = lg.get("age_seconds")
             when = f"{human_duration(age, lang)} {t['ago']}" if age is not None else "-"
-            rows.append([h["name"], lg["path"], human_bytes(lg.get("size"), lang), when, "ok" if lg.get("fresh") else t["stale"]])
+            rows.append(
+                [
+                    h["name"],
+                    lg["path"],
+                    human_bytes(lg.get("size"), lang),
+                    when,
+                    "ok" if lg.get("fresh") else t["stale"],
+                ]
+            )
     return rows
 
 
@@ -174,24 +192,60 @@ def render_text(report: dict[str, Any], lang: str) -> str:
     ]
     alerts = report["alerts"]
     if alerts:
-        out.append(_table(
-            [[t.get(a["severity"], a["severity"]), a["host"], a["item"], a["message"]] for a in alerts],
-            [t["severity"], t["server"], t["item"], t["message"]],
-        ))
+        out.append(
+            _table(
+                [
+                    [t.get(a["severity"], a["severity"]), a["host"], a["item"], a["message"]]
+                    for a in alerts
+                ],
+                [t["severity"], t["server"], t["item"], t["message"]],
+            )
+        )
     else:
         out.append(t["no_alerts"])
-    out += ["", f"== {t['servers']} ==", _table(server_rows(report, t, lang), [
-        t["server"], t["role"], t["status"], t["reached"], t["uptime"], t["load"], t["cpu"], t["memory"], t["disk"],
-    ])]
+    out += [
+        "",
+        f"== {t['servers']} ==",
+        _table(
+            server_rows(report, t, lang),
+            [
+                t["server"],
+                t["role"],
+                t["status"],
+                t["reached"],
+                t["uptime"],
+                t["load"],
+                t["cpu"],
+                t["memory"],
+                t["disk"],
+            ],
+        ),
+    ]
     services = service_rows(report, t)
     if services:
-        out += ["", f"== {t['services']} ==", _table(services, [t["server"], t["service"], t["expected"], t["running"], t["detail"]])]
+        out += [
+            "",
+            f"== {t['services']} ==",
+            _table(services, [t["server"], t["service"], t["expected"], t["running"], t["detail"]]),
+        ]
     logs = log_rows(report, t, lang)
     if logs:
-        out += ["", f"== {t['logs']} ==", _table(logs, [t["server"], t["file"], t["size"], t["age"], t["status"]])]
-    missing = [[h["name"], item, reason] for h in report["hosts"] for item, reason in (h.get("unavailable") or {}).items()]
+        out += [
+            "",
+            f"== {t['logs']} ==",
+            _table(logs, [t["server"], t["file"], t["size"], t["age"], t["status"]]),
+        ]
+    missing = [
+        [h["name"], item, reason]
+        for h in report["hosts"]
+        for item, reason in (h.get("unavailable") or {}).items()
+    ]
     if missing:
-        out += ["", f"== {t['unavailable']} ==", _table(missing, [t["server"], t["item"], t["detail"]])]
+        out += [
+            "",
+            f"== {t['unavailable']} ==",
+            _table(missing, [t["server"], t["item"], t["detail"]]),
+        ]
     for name, module_name in DAILY_SECTIONS:
         if name in report["sections"]:
             module = importlib.import_module(module_name)

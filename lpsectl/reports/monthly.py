@@ -56,7 +56,9 @@ NOTES = {
 }
 
 
-def build_monthly(store: Store, config: Config, month: str, lang: str, now: datetime) -> dict[str, Any]:
+def build_monthly(
+    store: Store, config: Config, month: str, lang: str, now: datetime
+) -> dict[str, Any]:
     """Everything the monthly report shows, as plain data (JSON-ready)."""
     year, number = (int(part) for part in month.split("-"))
     start, end = month_bounds(year, number, config.tz)
@@ -96,7 +98,9 @@ def _days(first: date, last_exclusive: date) -> list[date]:
 # -- snapshots -----------------------------------------------------------------------
 
 
-def load_snapshots(store: Store, first: date, last: date) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def load_snapshots(
+    store: Store, first: date, last: date
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """kind -> host -> snapshots of the month, oldest first, with data decoded."""
     rows = query_snapshots(
         store,
@@ -144,8 +148,9 @@ def _host_notes(section: dict, rows: list[dict], days: list[date], notes: list, 
     seen = {row["day"] for row in rows}
     first = min(seen)
     if first > days[0].isoformat():
-        notes.append(_note("host_started", lang, host=name,
-                           day=long_date(date.fromisoformat(first), lang)))
+        notes.append(
+            _note("host_started", lang, host=name, day=long_date(date.fromisoformat(first), lang))
+        )
     gaps = [d for d in days if d.isoformat() >= first and d.isoformat() not in seen]
     section["days_without_data"] = [d.isoformat() for d in gaps]
     if gaps:
@@ -186,7 +191,9 @@ def availability(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "first_day": rows[0]["day"] if rows else None,
         "last_day": rows[-1]["day"] if rows else None,
         "services": dict(services),
-        "down_days": sorted({row["day"] for row, state in zip(rows, states, strict=True) if state == "down"}),
+        "down_days": sorted(
+            {row["day"] for row, state in zip(rows, states, strict=True) if state == "down"}
+        ),
     }
 
 
@@ -221,11 +228,19 @@ def resources(rows: list[dict[str, Any]]) -> dict[str, Any]:
     summary = {}
     for metric in METRICS:
         values = [float(x) for day in by_day.values() for x in day.get(metric, [])]
-        summary[metric] = {"mean": round(mean(values), 2) if values else None,
-                           "max": round(max(values), 2) if values else None}
+        summary[metric] = {
+            "mean": round(mean(values), 2) if values else None,
+            "max": round(max(values), 2) if values else None,
+        }
     ok_rows = [row for row in rows if row["ok"]]
-    cores = next(((r["data"].get("cpu") or {}).get("count") for r in reversed(ok_rows)
-                  if (r["data"].get("cpu") or {}).get("count")), None)
+    cores = next(
+        (
+            (r["data"].get("cpu") or {}).get("count")
+            for r in reversed(ok_rows)
+            if (r["data"].get("cpu") or {}).get("count")
+        ),
+        None,
+    )
     return {"daily": daily, "summary": summary, "cpu_count": cores, "disks": disk_growth(ok_rows)}
 
 
@@ -241,15 +256,17 @@ def disk_growth(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     growth = []
     for mount, end in last.items():
         begin = first[mount]
-        growth.append({
-            "mount": mount,
-            "total": end.get("total"),
-            "used_start": begin.get("used"),
-            "used_end": end.get("used"),
-            "used_percent_start": begin.get("used_percent"),
-            "used_percent_end": end.get("used_percent"),
-            "growth_bytes": _difference(end.get("used"), begin.get("used")),
-        })
+        growth.append(
+            {
+                "mount": mount,
+                "total": end.get("total"),
+                "used_start": begin.get("used"),
+                "used_end": end.get("used"),
+                "used_percent_start": begin.get("used_percent"),
+                "used_percent_end": end.get("used_percent"),
+                "growth_bytes": _difference(end.get("used"), begin.get("used")),
+            }
+        )
     return growth
 
 
@@ -284,17 +301,28 @@ def database_host(host: str, rows: list[dict[str, Any]], notes: list, lang: str)
                 daily[row["day"]][counter] += change[counter]
     missing = sorted({item for row in rows for item in row["unavailable"]})
     if missing:
-        reason = next((r["unavailable"][missing[-1]] for r in reversed(rows)
-                       if missing[-1] in r["unavailable"]), "")
-        notes.append(_note("postgres_missing", lang, host=host, items=", ".join(missing),
-                           reason=reason or "-"))
+        reason = next(
+            (
+                r["unavailable"][missing[-1]]
+                for r in reversed(rows)
+                if missing[-1] in r["unavailable"]
+            ),
+            "",
+        )
+        notes.append(
+            _note(
+                "postgres_missing", lang, host=host, items=", ".join(missing), reason=reason or "-"
+            )
+        )
     return {
         "host": host,
         "snapshots": len(rows),
         "failed": len(rows) - len(good),
         "unavailable": missing,
-        "daily": [{"day": day, **values, "cache_hit_ratio": _hit_ratio(values)}
-                  for day, values in sorted(daily.items())],
+        "daily": [
+            {"day": day, **values, "cache_hit_ratio": _hit_ratio(values)}
+            for day, values in sorted(daily.items())
+        ],
         "totals": _db_totals(daily),
         **_db_latest(good),
     }
@@ -310,7 +338,9 @@ def _db_totals(daily: dict[str, dict[str, int]]) -> dict[str, Any]:
         return {}
     totals: dict[str, Any] = {c: sum(day[c] for day in daily.values()) for c in DB_COUNTERS}
     transactions = totals["xact_commit"] + totals["xact_rollback"]
-    totals["rollback_percent"] = round(100.0 * totals["xact_rollback"] / transactions, 2) if transactions else None
+    totals["rollback_percent"] = (
+        round(100.0 * totals["xact_rollback"] / transactions, 2) if transactions else None
+    )
     totals["cache_hit_ratio"] = _hit_ratio(totals)
     return totals
 
@@ -321,12 +351,16 @@ def _db_latest(good: list[dict[str, Any]]) -> dict[str, Any]:
     sizes = [s for s in sizes if isinstance(s, int | float)]
     ratios = [(r["data"].get("activity") or {}).get("usage_ratio") for r in good]
     usage = [float(u) for u in ratios if isinstance(u, int | float)]
-    statements: dict[str, Any] = next((r["data"]["statements"] for r in reversed(good) if r["data"].get("statements")), {})
+    statements: dict[str, Any] = next(
+        (r["data"]["statements"] for r in reversed(good) if r["data"].get("statements")), {}
+    )
     top = [
         {k: s.get(k) for k in ("query", "calls", "total_ms", "mean_ms", "max_ms")}
         for s in (statements.get("top_by_calls") or [])[:5]
     ]
-    server: dict[str, Any] = next((r["data"].get("server") for r in reversed(good) if r["data"].get("server")), {}) or {}
+    server: dict[str, Any] = (
+        next((r["data"].get("server") for r in reversed(good) if r["data"].get("server")), {}) or {}
+    )
     return {
         "version": server.get("version"),
         "size_start": sizes[0] if sizes else None,
@@ -376,11 +410,18 @@ def error_section(snapshots: dict, notes: list, lang: str) -> dict[str, list[dic
 
 def _add_error(totals: dict, host: str, source: str, error: dict[str, Any]) -> None:
     key = (host, source, error["signature"])
-    entry = totals.setdefault(key, {
-        "host": host, "severity": error.get("severity", ""), "signature": error["signature"],
-        "count": 0, "example": error.get("example", ""), "first": error.get("first"),
-        "last": error.get("last"),
-    })
+    entry = totals.setdefault(
+        key,
+        {
+            "host": host,
+            "severity": error.get("severity", ""),
+            "signature": error["signature"],
+            "count": 0,
+            "example": error.get("example", ""),
+            "first": error.get("first"),
+            "last": error.get("last"),
+        },
+    )
     entry["count"] += int(error.get("count") or 0)
     if error.get("last"):
         entry["last"] = error["last"]
@@ -389,8 +430,9 @@ def _add_error(totals: dict, host: str, source: str, error: dict[str, Any]) -> N
 # -- tickets ---------------------------------------------------------------------------
 
 
-def ticket_section(store: Store, config: Config, month: str, now: datetime, notes: list,
-                   lang: str) -> dict[str, Any]:
+def ticket_section(
+    store: Store, config: Config, month: str, now: datetime, notes: list, lang: str
+) -> dict[str, Any]:
     settings = tickets.ticket_settings(config)
     loaded = tickets.load_tickets(store, config.tz, month)
     summary = tickets.month_summary(loaded, settings, now)
@@ -399,11 +441,16 @@ def ticket_section(store: Store, config: Config, month: str, now: datetime, note
     elif summary["sla"]["data_reply"]["judged"] == 0:
         notes.append(_note("no_data_reply", lang))
     # the head reads the worst first: unresolved/late resolutions, then the longest overrun
-    summary["breaches"].sort(key=lambda b: (b["check"] != "resolution",
-                                            -((b["actual_minutes"] or 0) - (b["target_minutes"] or 0))))
+    summary["breaches"].sort(
+        key=lambda b: (
+            b["check"] != "resolution",
+            -((b["actual_minutes"] or 0) - (b["target_minutes"] or 0)),
+        )
+    )
     labels = tickets.GROUP_LABELS.get(lang, tickets.GROUP_LABELS["en"])
-    summary["groups"] = [{"code": g, "label": labels[g], "count": summary["by_group"][g]}
-                         for g in tickets.GROUPS]
+    summary["groups"] = [
+        {"code": g, "label": labels[g], "count": summary["by_group"][g]} for g in tickets.GROUPS
+    ]
     summary["limits"] = {
         "response_minutes": settings.response_minutes,
         "priority_minutes": settings.priority_minutes,
@@ -433,32 +480,47 @@ def _within(stamp: str | None, start: datetime, end: datetime) -> bool:
         return False
 
 
-def maintenance_section(store: Store, start: datetime, end: datetime, notes: list,
-                        lang: str) -> dict[str, Any] | None:
+def maintenance_section(
+    store: Store, start: datetime, end: datetime, notes: list, lang: str
+) -> dict[str, Any] | None:
     if not table_exists(store, "maintenance_windows"):
         notes.append(_note("no_maintenance", lang))
         return None
     rows = store.query("SELECT * FROM maintenance_windows ORDER BY start_at")
     windows = [
-        {"start": datetime.fromisoformat(r["start_at"]).astimezone(start.tzinfo),
-         "end": datetime.fromisoformat(r["end_at"]).astimezone(start.tzinfo),
-         "reason": r.get("reason", ""), "status": r.get("status", ""),
-         "emergency": bool(r.get("emergency"))}
-        for r in rows if _within(r.get("start_at"), start, end)
+        {
+            "start": datetime.fromisoformat(r["start_at"]).astimezone(start.tzinfo),
+            "end": datetime.fromisoformat(r["end_at"]).astimezone(start.tzinfo),
+            "reason": r.get("reason", ""),
+            "status": r.get("status", ""),
+            "emergency": bool(r.get("emergency")),
+        }
+        for r in rows
+        if _within(r.get("start_at"), start, end)
     ]
     held = [w for w in windows if w["status"] in ("completed", "started")]
-    return {"windows": windows, "held": len(held),
-            "cancelled": sum(w["status"] == "cancelled" for w in windows)}
+    return {
+        "windows": windows,
+        "held": len(held),
+        "cancelled": sum(w["status"] == "cancelled" for w in windows),
+    }
 
 
-def change_section(store: Store, month: str, start: datetime, end: datetime, notes: list,
-                   lang: str) -> dict[str, Any] | None:
+def change_section(
+    store: Store, month: str, start: datetime, end: datetime, notes: list, lang: str
+) -> dict[str, Any] | None:
     if not table_exists(store, "change_requests"):
         notes.append(_note("no_changes", lang))
         return None
     changes = [
-        {"id": r["id"], "title": r["title"], "class": r.get("change_class"), "status": r.get("status"),
-         "route": r.get("route"), "created_at": r.get("created_at")}
+        {
+            "id": r["id"],
+            "title": r["title"],
+            "class": r.get("change_class"),
+            "status": r.get("status"),
+            "route": r.get("route"),
+            "created_at": r.get("created_at"),
+        }
         for r in store.query("SELECT * FROM change_requests ORDER BY id")
         if _within(r.get("created_at"), start, end) or _within(r.get("updated_at"), start, end)
     ]
@@ -466,10 +528,15 @@ def change_section(store: Store, month: str, start: datetime, end: datetime, not
     if table_exists(store, "recommendations"):
         for r in store.query("SELECT * FROM recommendations ORDER BY id"):
             if str(r.get("period", "")).startswith(month):
-                recommendations.append({
-                    "host": r["host"], "rule": r["rule"], "severity": r["severity"],
-                    "class": r["change_class"], "text": _recommendation_text(r.get("texts"), lang),
-                })
+                recommendations.append(
+                    {
+                        "host": r["host"],
+                        "rule": r["rule"],
+                        "severity": r["severity"],
+                        "class": r["change_class"],
+                        "text": _recommendation_text(r.get("texts"), lang),
+                    }
+                )
     return {"changes": changes, "recommendations": recommendations}
 
 
@@ -512,6 +579,11 @@ def render_monthly(report: dict[str, Any], fmt: str, lang: str, templates_dir: s
     if fmt == "html":
         from lpsectl.reports.charts import monthly_charts
 
-        return render("monthly_report.html.j2", lang, templates_dir, charts=monthly_charts(report, lang),
-                      **context)
+        return render(
+            "monthly_report.html.j2",
+            lang,
+            templates_dir,
+            charts=monthly_charts(report, lang),
+            **context,
+        )
     return render("monthly_report.md.j2", lang, templates_dir, **context)
