@@ -403,7 +403,12 @@ def _build(
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: [{where}] must be a table")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    # a field with metadata {"config": False} is filled by code, never a key of the file
+    fields = {
+        f.name: f
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if f.metadata.get("config", True)
+    }
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in fields:

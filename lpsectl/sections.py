@@ -21,9 +21,13 @@ def feature_sections() -> dict[str, type[Any]]:
     from lpsectl.analysis.rules import AnalysisSettings
     from lpsectl.cronjobs import CronSettings, ScheduleSettings
     from lpsectl.maintenance import MaintenanceSettings
-    from lpsectl.reports.daily import HostThresholds
-    from lpsectl.reports.daily_database import THRESHOLDS_SECTION, DatabaseThresholds
     from lpsectl.reports.daily_logs import LogsSettings
+    from lpsectl.thresholds import (
+        DATABASE_SECTION,
+        HOST_SECTION,
+        DatabaseThresholds,
+        HostThresholds,
+    )
     from lpsectl.tickets import TicketSettings
 
     return {
@@ -34,8 +38,8 @@ def feature_sections() -> dict[str, type[Any]]:
         "cron": CronSettings,
         "analysis": AnalysisSettings,
         "logs": LogsSettings,
-        "thresholds.host": HostThresholds,
-        THRESHOLDS_SECTION: DatabaseThresholds,
+        HOST_SECTION: HostThresholds,
+        DATABASE_SECTION: DatabaseThresholds,
     }
 
 

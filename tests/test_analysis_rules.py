@@ -382,3 +382,40 @@ def test_analyze_sorts_major_first_and_each_has_evidence():
     for rec in recs:
         d = rec.to_dict("id")
         assert d["evidence"] and d["proposal"] and d["class"] in ("minor", "major") and d["route"]
+
+
+# -- one name per limit (issue 17) ----------------------------------------------------------
+def test_the_cache_hit_limit_is_one_key_for_the_report_and_analyze(caplog):
+    """[thresholds.database] cache_hit_min_percent moves both; the old [analysis]
+    cache_hit_min still counts, converted, with a warning naming the new key."""
+    from lpsectl.config import parse_config
+    from lpsectl.reports.daily_database import load_thresholds
+
+    history = week(
+        2, postgres=lambda i, at: postgres_data(i, hit_per_step=90_000, read_per_step=10_000)
+    )
+    lowered = parse_config({"thresholds": {"database": {"cache_hit_min_percent": 85.0}}}, "t.toml")
+    assert load_thresholds(lowered).cache_hit_min_percent == 85.0  # the report's
+    assert rules.cache_hit_low(history, rules.analysis_settings(lowered)) == []  # 90 % >= 85 %
+
+    old = parse_config({"analysis": {"cache_hit_min": 0.85}}, "t.toml")
+    with caplog.at_level("WARNING"):
+        settings = rules.analysis_settings(old)
+    assert settings.database.cache_hit_min_percent == 85.0
+    assert rules.cache_hit_low(history, settings) == []
+    assert (
+        "[analysis] cache_hit_min is deprecated: write [thresholds.database] cache_hit_min_percent = 85.0"
+        in caplog.text
+    )
+
+    both = parse_config(
+        {
+            "analysis": {"cache_hit_min": 0.5},
+            "thresholds": {"database": {"cache_hit_min_percent": 99.5}},
+        },
+        "t.toml",
+    )
+    assert rules.analysis_settings(both).database.cache_hit_min_percent == 99.5  # the new key wins
+    assert (
+        len(rules.cache_hit_low(history, rules.analysis_settings(parse_config({}, "t.toml")))) == 1
+    )

@@ -48,7 +48,7 @@ def documentation() -> str:
 
 
 def keys(cls: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+    return [f.name for f in dataclasses.fields(cls) if f.metadata.get("config", True)]
 
 
 def default(cls: type, name: str) -> object:

@@ -11,6 +11,7 @@ English so documents can be written in either language.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,43 +20,120 @@ from typing import Any
 from lpsectl.analysis import facts
 from lpsectl.analysis.classify import MAJOR, MINOR, ROUTE_DESCRIPTIONS, route_for
 from lpsectl.analysis.pgtune import MEMORY_SETTINGS, pg_size, recommend_memory
+from lpsectl.config import Config, load_section
 from lpsectl.render import human_bytes, number
+from lpsectl.thresholds import (
+    DATABASE_SECTION,
+    HOST_SECTION,
+    DatabaseThresholds,
+    HostThresholds,
+    database_thresholds,
+    host_thresholds,
+)
+
+log = logging.getLogger(__name__)
 
 Snapshot = facts.Snapshot
 DAY = 86400.0
 PSEUDO_FILESYSTEMS = {"tmpfs", "devtmpfs", "overlay", "squashfs", "proc", "sysfs", "devfs", "ramfs"}
 
 
+#: [analysis] keys of earlier releases → (section, key, factor): the limit now lives
+#: with the daily report's in [thresholds.*], in percent; still read, with a warning
+DEPRECATED_KEYS = {
+    "cache_hit_min": (DATABASE_SECTION, "cache_hit_min_percent", 100.0),
+    "long_query_max_ms": (DATABASE_SECTION, "long_query_seconds", 0.001),
+    "dead_tuple_ratio": (DATABASE_SECTION, "dead_tuples_max_percent", 100.0),
+    "dead_tuple_min": (DATABASE_SECTION, "dead_tuples_min_rows", 1),
+    "memory_used_percent": (HOST_SECTION, "memory_warning_percent", 1.0),
+    "swap_used_percent": (HOST_SECTION, "swap_warning_percent", 1.0),
+    "load_per_cpu": (HOST_SECTION, "load_per_core_warning", 1.0),
+    "connections_ratio": ("analysis", "connections_percent", 100.0),
+    "rollback_ratio": ("analysis", "rollback_percent", 100.0),
+}
+
+
 @dataclass
 class AnalysisSettings:
-    """``[analysis]`` in the config: thresholds of the rules (defaults shown)."""
+    """``[analysis]`` in the config: what only the rules judge by (defaults shown). The
+    limits the daily report shares are in ``host`` and ``database`` ([thresholds.*])."""
 
     window_days: int = 7
     pgtune_tolerance: float = 0.5
-    cache_hit_min: float = 0.99
     cache_min_blocks: int = 10000
     temp_files_per_day: float = 100.0
     temp_bytes_per_day: float = 1024.0**3
-    connections_ratio: float = 0.8
+    #: connections in use, percent of max_connections, on saturated days (the report's
+    #: alert is [thresholds.database] connections_max_percent, for one moment)
+    connections_percent: float = 80.0
     slow_query_mean_ms: float = 500.0
     slow_query_min_calls: int = 100
-    long_query_max_ms: float = 60000.0
     slow_query_max_reported: int = 3
-    rollback_ratio: float = 0.05
+    #: rollbacks, percent of transactions, in the second half of the window
+    rollback_percent: float = 5.0
     deadlocks_per_day: float = 1.0
-    dead_tuple_ratio: float = 0.2
-    dead_tuple_min: int = 10000
     disk_days_warning: float = 30.0
     disk_used_percent: float = 90.0
     disk_min_span_hours: float = 12.0
-    memory_used_percent: float = 90.0
-    swap_used_percent: float = 50.0
     cpu_percent: float = 90.0
-    load_per_cpu: float = 1.0
     saturated_days: int = 3
     app_error_min_count: int = 20
     app_error_min_days: int = 2
     app_error_max_reported: int = 5
+    # deprecated names (see DEPRECATED_KEYS): read once, with a warning
+    cache_hit_min: float | None = None
+    long_query_max_ms: float | None = None
+    dead_tuple_ratio: float | None = None
+    dead_tuple_min: int | None = None
+    memory_used_percent: float | None = None
+    swap_used_percent: float | None = None
+    load_per_cpu: float | None = None
+    connections_ratio: float | None = None
+    rollback_ratio: float | None = None
+    host: HostThresholds = field(default_factory=HostThresholds, metadata={"config": False})
+    database: DatabaseThresholds = field(
+        default_factory=DatabaseThresholds, metadata={"config": False}
+    )
+
+
+def analysis_settings(config: Config) -> AnalysisSettings:
+    """``[analysis]`` with the shared limits of ``[thresholds.*]``. A deprecated key still
+    counts (converted to percent) unless its new key is set too; each one is named in a
+    warning (log) with the key to write instead."""
+    settings = load_section(config, "analysis", AnalysisSettings)
+    settings.host = host_thresholds(config)
+    settings.database = database_thresholds(config)
+    raw = config.sections
+    for old, (section, new, factor) in DEPRECATED_KEYS.items():
+        value = getattr(settings, old)
+        if value is None:
+            continue
+        target: Any = {HOST_SECTION: settings.host, DATABASE_SECTION: settings.database}.get(
+            section, settings
+        )
+        top, _, sub = section.partition(".")
+        table = raw.get(top, {})
+        table = table.get(sub, {}) if sub and isinstance(table, dict) else table
+        converted = type(getattr(target, new))(value * factor)
+        if isinstance(table, dict) and new in table:
+            log.warning(
+                "%s: [analysis] %s is deprecated and ignored: [%s] %s is set",
+                config.source,
+                old,
+                section,
+                new,
+            )
+            continue
+        log.warning(
+            "%s: [analysis] %s is deprecated: write [%s] %s = %s instead",
+            config.source,
+            old,
+            section,
+            new,
+            converted,
+        )
+        setattr(target, new, converted)
+    return settings
 
 
 @dataclass
@@ -177,7 +255,7 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
         if hits + reads < s.cache_min_blocks:
             continue  # too little traffic in the period to judge
         ratio = hits / (hits + reads)
-        if ratio >= s.cache_hit_min:
+        if ratio >= s.database.cache_hit_min_percent / 100:
             continue
         shared = facts.pg_setting_bytes(snaps[-1]["data"], "shared_buffers")
         sb = human_bytes(shared) if shared else "?"
@@ -191,20 +269,20 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
                     "cache_hit_ratio": round(ratio, 4),
                     "blocks_hit": int(hits),
                     "blocks_read": int(reads),
-                    "threshold": s.cache_hit_min,
+                    "threshold": s.database.cache_hit_min_percent / 100,
                     "shared_buffers_bytes": shared,
                 },
                 texts=texts(
                     (
                         f"Cache hit ratio rendah di {host}",
-                        f"Cache hit ratio {pct(ratio, 'id', 2)} (ambang {pct(s.cache_hit_min, 'id', 0)}): "
+                        f"Cache hit ratio {pct(ratio, 'id', 2)} (ambang {pct(s.database.cache_hit_min_percent / 100, 'id', 0)}): "
                         f"{num(reads, 'id')} blok dibaca dari disk, {num(hits, 'id')} dari cache; shared_buffers {sb}.",
                         "Naikkan shared_buffers mendekati 25% RAM (lihat rumus PGTune) di postgresql.conf "
                         "dan restart PostgreSQL.",
                     ),
                     (
                         f"Low cache hit ratio on {host}",
-                        f"Cache hit ratio {pct(ratio, 'en', 2)} (threshold {pct(s.cache_hit_min, 'en', 0)}): "
+                        f"Cache hit ratio {pct(ratio, 'en', 2)} (threshold {pct(s.database.cache_hit_min_percent / 100, 'en', 0)}): "
                         f"{num(reads, 'en')} blocks read from disk, {num(hits, 'en')} from cache; shared_buffers {sb}.",
                         "Raise shared_buffers towards 25% of RAM (PGTune) in postgresql.conf and restart PostgreSQL.",
                     ),
@@ -273,7 +351,7 @@ def connections_near_max(snapshots: list[Snapshot], s: AnalysisSettings) -> list
                 continue
             if peak is None or used / limit > peak[0]:
                 peak = (used / limit, used, limit, snap)
-        if peak is None or peak[0] < s.connections_ratio:
+        if peak is None or peak[0] < s.connections_percent / 100:
             continue
         ratio, used, limit, snap = peak
         when = facts.taken_at(snap).isoformat(timespec="minutes")
@@ -288,7 +366,7 @@ def connections_near_max(snapshots: list[Snapshot], s: AnalysisSettings) -> list
                     "max_connections": limit,
                     "peak_ratio": round(ratio, 3),
                     "at": when,
-                    "threshold": s.connections_ratio,
+                    "threshold": s.connections_percent / 100,
                 },
                 texts=texts(
                     (
@@ -317,7 +395,7 @@ def slow_frequent_query(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
             q
             for q in queries.values()
             if (q["calls"] >= s.slow_query_min_calls and q["mean_ms"] >= s.slow_query_mean_ms)
-            or q["max_ms"] >= s.long_query_max_ms
+            or q["max_ms"] >= s.database.long_query_seconds * 1000
         ]
         slow.sort(key=lambda q: q["total_ms"], reverse=True)
         out += [_slow_query_recommendation(host, q) for q in slow[: s.slow_query_max_reported]]
@@ -430,7 +508,7 @@ def rollback_deadlock_rising(
         early, late = _halves(days)
         r_early, r_late = _mean(ratios, early), _mean(ratios, late)
         d_early, d_late = _mean(deadlocks, early), _mean(deadlocks, late)
-        rollback_rising = r_late >= s.rollback_ratio and r_late > r_early * 1.5
+        rollback_rising = r_late >= s.rollback_percent / 100 and r_late > r_early * 1.5
         deadlock_rising = d_late >= s.deadlocks_per_day and d_late > d_early
         if not (rollback_rising or deadlock_rising):
             continue
@@ -503,7 +581,10 @@ def autovacuum_lagging(snapshots: list[Snapshot], s: AnalysisSettings) -> list[R
             dead = facts.number(table.get("dead_tuples")) or 0.0
             ratio = facts.number(table.get("dead_ratio"))
             ratio = ratio if ratio is not None else (dead / (live + dead) if live + dead else 0.0)
-            if dead >= s.dead_tuple_min and ratio >= s.dead_tuple_ratio:
+            if (
+                dead >= s.database.dead_tuples_min_rows
+                and ratio >= s.database.dead_tuples_max_percent / 100
+            ):
                 name = ".".join(str(p) for p in (table.get("schema"), table.get("name")) if p)
                 lagging.append(
                     {
@@ -659,7 +740,7 @@ def memory_saturated(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Rec
         swap = facts.number(facts.dig(data, "swap", "used_percent"))
         if mem is None:
             return None
-        hot = mem >= s.memory_used_percent or (swap or 0) >= s.swap_used_percent
+        hot = mem >= s.host.memory_warning_percent or (swap or 0) >= s.host.swap_warning_percent
         return mem if hot else -mem
 
     return _saturation(snapshots, s, "memory_saturated", saturated, "memory")
@@ -673,7 +754,7 @@ def cpu_saturated(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
         per_cpu = load / cpus if load is not None and cpus else None
         if percent is None and per_cpu is None:
             return None
-        hot = (percent or 0) >= s.cpu_percent or (per_cpu or 0) >= s.load_per_cpu
+        hot = (percent or 0) >= s.cpu_percent or (per_cpu or 0) >= s.host.load_per_core_warning
         value = percent if percent is not None else (per_cpu or 0) * 100
         return value if hot else -value
 

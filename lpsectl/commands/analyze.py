@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 
 from lpsectl.analysis.history import load_snapshots, period_days, save_recommendations
-from lpsectl.analysis.rules import AnalysisSettings, Recommendation, analyze
+from lpsectl.analysis.rules import Recommendation, analysis_settings, analyze
 from lpsectl.commands._common import (
     dump_json,
     emit,
@@ -18,7 +18,6 @@ from lpsectl.commands._common import (
     pass_app,
     table,
 )
-from lpsectl.config import load_section
 from lpsectl.context import AppContext
 from lpsectl.errors import UsageError
 
@@ -69,7 +68,7 @@ def command(
         raise UsageError("give either --date or --month, not both")
     if month and not MONTH.match(month):
         raise UsageError(f"--month {month!r} is not a month like 2026-11")
-    settings = load_section(app.config, "analysis", AnalysisSettings)
+    settings = analysis_settings(app.config)
     period, first, last = period_days(
         day.date() if day else None, month, app.now().date(), settings.window_days
     )

@@ -11,32 +11,23 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.collect.schemas import query_snapshots
-from lpsectl.config import Config, load_section
+from lpsectl.config import Config
 from lpsectl.reports import DAILY_SECTIONS
 from lpsectl.store import Store, decode_json
+from lpsectl.thresholds import HostThresholds, host_thresholds
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class HostThresholds:
-    disk_warning_percent: float = 85.0
-    disk_critical_percent: float = 95.0
-    memory_warning_percent: float = 90.0
-    load_per_core_warning: float = 1.0
-    swap_warning_percent: float = 50.0
 
 
 def build_daily(
     store: Store, config: Config, day: date, lang: str, now: datetime
 ) -> dict[str, Any]:
-    thresholds = load_section(config, "thresholds.host", HostThresholds)
+    thresholds = host_thresholds(config)
     hosts = [host_entry(store, config, name, day) for name in host_names(store, config, day)]
     alerts = [alert for entry in hosts for alert in host_alerts(entry, thresholds, lang)]
     sections = {}

@@ -11,43 +11,26 @@ Alerts follow the ``[thresholds]`` keys of :class:`DatabaseThresholds`.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
 from tabulate import tabulate
 
 from lpsectl.collect.schemas import query_snapshots
-from lpsectl.config import Config, load_section
+from lpsectl.config import Config
 from lpsectl.pgstats import cache_hit_ratio, statement_deltas, sum_deltas
 from lpsectl.render import human_bytes, human_duration, long_datetime, number
 from lpsectl.store import Store, decode_json
+from lpsectl.thresholds import DATABASE_SECTION, DatabaseThresholds, database_thresholds
 
 KIND = "postgres"
 TOP_QUERIES = 10
-THRESHOLDS_SECTION = "thresholds.database"
-
-
-@dataclass
-class DatabaseThresholds:
-    """``[thresholds.database]``: when the section raises alerts (defaults like pgHero's)."""
-
-    cache_hit_min_percent: float = 99.0
-    long_query_seconds: float = 60.0
-    #: an idle-in-transaction session older than this raises an alert (0: any)
-    idle_in_transaction_seconds: float = 0.0
-    connections_max_percent: float = 90.0
-    dead_tuples_max_percent: float = 20.0
-    #: tables smaller than this are not judged on their dead-tuple share
-    dead_tuples_min_rows: int = 10000
-    wraparound_max_percent: float = 50.0
-    #: deadlocks in one day before an alert
-    deadlocks_max: int = 0
+THRESHOLDS_SECTION = DATABASE_SECTION
 
 
 def load_thresholds(config: Config) -> DatabaseThresholds:
-    """``[thresholds.database]`` (other features own the other sub-tables)."""
-    return load_section(config, THRESHOLDS_SECTION, DatabaseThresholds)
+    """``[thresholds.database]``."""
+    return database_thresholds(config)
 
 
 # -- building ------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""``[thresholds.*]``: the one home of every limit the reports and ``analyze`` judge by.
+
+One name per idea, percent everywhere: the daily report alerts on a day that
+crosses a limit, ``analyze`` recommends a change when days keep crossing the
+same limit (``[analysis] saturated_days``). Limits only one of them has (the
+days-to-full of a disk, a slow query's mean) stay in that feature's section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lpsectl.config import Config, load_section
+
+HOST_SECTION = "thresholds.host"
+DATABASE_SECTION = "thresholds.database"
+
+
+@dataclass
+class HostThresholds:
+    """``[thresholds.host]``."""
+
+    disk_warning_percent: float = 85.0
+    disk_critical_percent: float = 95.0
+    memory_warning_percent: float = 90.0
+    #: the 15-minute load average per CPU core
+    load_per_core_warning: float = 1.0
+    swap_warning_percent: float = 50.0
+
+
+@dataclass
+class DatabaseThresholds:
+    """``[thresholds.database]`` (defaults like pgHero's)."""
+
+    cache_hit_min_percent: float = 99.0
+    long_query_seconds: float = 60.0
+    #: an idle-in-transaction session older than this raises an alert (0: any)
+    idle_in_transaction_seconds: float = 0.0
+    connections_max_percent: float = 90.0
+    dead_tuples_max_percent: float = 20.0
+    #: tables smaller than this are not judged on their dead-tuple share
+    dead_tuples_min_rows: int = 10000
+    wraparound_max_percent: float = 50.0
+    #: deadlocks in one day before an alert
+    deadlocks_max: int = 0
+
+
+def host_thresholds(config: Config) -> HostThresholds:
+    return load_section(config, HOST_SECTION, HostThresholds)
+
+
+def database_thresholds(config: Config) -> DatabaseThresholds:
+    return load_section(config, DATABASE_SECTION, DatabaseThresholds)
