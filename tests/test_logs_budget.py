@@ -185,3 +185,40 @@ def test_collect_over_ssh_reads_a_backlog_over_runs_without_loss(
     totals = per_day(runs)
     assert sum(e for _q, e, _p in totals.values()) == errors_by_grep
     assert sum(q for q, _e, _p in totals.values()) == queries_by_grep
+
+
+def test_the_rest_of_a_rotated_file_is_read_within_the_budget_too(tmp_path):
+    log = tmp_path / "postgresql.log"
+    log.write_bytes(BIG * 20)  # 4 MiB
+    host = HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX)
+    budget = {"read_bytes": 1024 * 1024}
+    runs = [run(host, None, **budget)]
+    log.rename(tmp_path / "postgresql.log.1")  # logrotate, with most of the file unread
+    log.write_bytes(BIG)
+    reads = []
+    for _ in range(10):
+        runs.append(run(host, runs[-1], **budget))
+        reads.append(sum(f["summary"]["bytes"] for f in runs[-1]["files"].values()))
+        if runs[-1]["cursors"][str(log)].get("ino") == log.stat().st_ino and runs[-1]["cursors"][
+            str(log)
+        ]["offset"] == len(BIG):
+            break
+    # never the whole rest at once: a budget's worth of the rotated file per run (the last
+    # run also reads the new file, whose budget is its own)
+    assert max(reads[:-1]) <= 1024 * 1024 + 8192 + 20_000 and len(reads) >= 3
+    assert any("of the rotated" in w for r in runs for w in r["warnings"])
+    expected = sum(1 for line in (BIG * 21).splitlines() if b" ERROR:  " in line)
+    assert sum(e for _q, e, _p in per_day(runs).values()) == expected
+    together = tmp_path / "together.log"  # the same lines in one file, read at once
+    together.write_bytes(BIG * 21)
+    whole = run(HostConfig(name="x", logs=[str(together)], log_line_prefix=PREFIX), None)
+    assert per_day(runs) == per_day([whole])
+
+
+def test_a_file_that_ends_where_the_budget_does_is_complete(tmp_path):
+    log = tmp_path / "postgresql.log"
+    log.write_bytes(BIG)
+    host = HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX)
+    exact = run(host, None, read_bytes=len(BIG))
+    assert exact["warnings"] == [] and exact["cursors"][str(log)]["offset"] == len(BIG)
+    assert per_day([exact]) == per_day([run(host, None)])

@@ -267,9 +267,42 @@ def test_fingerprint_cache_never_merges_different_names():
         (b'SELECT "2" FROM x', 'select "2" from x;'),
         (b"SELECT 1-2", "select ?-2;"),
         (b"SELECT 1-3", "select ?-3;"),
+        (b'SELECT * FROM "tabel 1" WHERE id = 5', 'select * from "tabel 1" where id = ?;'),
+        (b'SELECT * FROM "tabel 2" WHERE id = 6', 'select * from "tabel 2" where id = ?;'),
+        (
+            b'SELECT "t1"."id" FROM "t1" WHERE "t1"."id" = 7',
+            'select "t1"."id" from "t1" where "t1"."id" = ?;',
+        ),
+        (
+            b'SELECT "t"."id" FROM "t" WHERE "t"."id" = 17',
+            'select "t"."id" from "t" where "t"."id" = ?;',
+        ),
     ]
     for statement, expected in pairs:
         assert cache.get(statement) == expected == engine.fingerprint(statement.decode())
+
+
+def test_quoted_names_without_digits_share_the_shape_cache():
+    """Django/Rails traffic ("auth_user"."id" = N): one fingerprint computed, the rest
+    looked up by shape, not one full fingerprint per statement."""
+    cache = engine.FingerprintCache()
+    calls = []
+    real = engine.fingerprint
+
+    def counting(text):
+        calls.append(text)
+        return real(text)
+
+    engine.fingerprint, saved = counting, engine.fingerprint
+    try:
+        keys = {
+            cache.get(b'SELECT "auth_user"."id" FROM "auth_user" WHERE "auth_user"."id" = %d' % i)
+            for i in range(1, 500)
+        }
+    finally:
+        engine.fingerprint = saved
+    assert keys == {'select "auth_user"."id" from "auth_user" where "auth_user"."id" = ?;'}
+    assert len(calls) == 1
 
 
 # -- merging (the daily report adds up the runs of a day) ---------------------------

@@ -159,6 +159,16 @@ def _class_table():
 # letters and '_' → 'a', digits → '0', '"' → '$': a digit glued to a name (t1, x-1,
 # 0x1f) shows up as a plain substring, which C-level searches spot faster than a regex
 _CLASSES = _class_table()
+# a digit inside a quoted identifier; a match may also span two identifiers ("a" 1 "b"):
+# then the text is the key, only slower
+_QUOTED_DIGIT = re.compile(rb'"[^"]*[0-9][^"]*"')
+
+
+def _quotes_only(statement):
+    """Whether the '$' classes of a statement all come from quoted identifiers without a
+    digit inside ("auth_user"."id": Django, Rails), not from $1 parameters: then its
+    shape without digits is as good a key as for a statement with no quotes."""
+    return b"$" not in statement and not _QUOTED_DIGIT.search(statement)
 
 
 class FingerprintCache(object):
@@ -183,10 +193,10 @@ class FingerprintCache(object):
             return fingerprint_long(statement)
         classes = statement.translate(_CLASSES)
         if (
-            b"$" not in classes
-            and b"a0" not in classes
+            b"a0" not in classes
             and classes[:1] != b"0"
             and (b"-0" not in classes or classes.count(b"-0") == classes.count(b" -0"))
+            and (b"$" not in classes or _quotes_only(statement))
         ):
             key = statement.translate(None, _DIGITS)
             found = self.by_shape.get(key)
@@ -849,14 +859,19 @@ def summarize_path(path, fmt, summary, offset, final, prefix, warnings, budget=N
             return None
 
 
+def _positive(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
+
+
 class Budget(object):
     """How much one run of the summariser may read: ``max_bytes`` per file, and
     ``seconds`` for the whole run (every file), on the monotonic clock. What is
     left is read by the next runs, from a cursor at an entry boundary."""
 
     def __init__(self, max_bytes=None, seconds=None):
-        self.max_bytes = max_bytes
-        self.stop_at = time.monotonic() + seconds if seconds else None
+        # anything but a positive number means no bound of that kind
+        self.max_bytes = int(max_bytes) if _positive(max_bytes) else None
+        self.stop_at = time.monotonic() + float(seconds) if _positive(seconds) else None
 
     def spent(self, read_bytes):
         if self.max_bytes is not None and read_bytes >= self.max_bytes:
@@ -899,6 +914,8 @@ class Reader(object):
         budget = self.budget
         while True:
             if budget is not None and not skipping and budget.spent(pos - self.start):
+                if not handle.read(1):
+                    break  # the end of the file, exactly where the budget ran out: no cut
                 # stop at a line boundary (pos is where the unfinished line starts); the
                 # parser leaves the entry in progress for the next run, as for a live file
                 self.cut = True
@@ -1134,7 +1151,10 @@ def parse_stderr(reader, summary, prefix=None):
                     record(p_stamp, p_pid, p_sev, p_msg)
                 p_msg = None
             if fast and line[:1] in digits and first is not None and after[:1] != b"\t":
-                at = line.find(b"LOG:  duration: ")
+                # the line's own severity is its first "X:  ": text inside another entry's
+                # message (an ERROR quoting a log line, a DETAIL parameter holding one) is not
+                colon = line.find(b":  ")
+                at = colon - 3 if line[colon - 3:colon + 13] == b"LOG:  duration: " else -1
                 if at > 0:
                     ms_at = line.find(b" ms  ", at + 16)
                     kind = line[ms_at + 5:ms_at + 16]
@@ -1181,9 +1201,10 @@ def parse_stderr(reader, summary, prefix=None):
                             classes = statement.translate(char_classes)
                             if len(statement) > MAX_STATEMENT:
                                 pass  # left to fingerprint_of: cut, folded, marked
-                            elif (b"$" not in classes and b"a0" not in classes and classes[:1] != b"0"
+                            elif (b"a0" not in classes and classes[:1] != b"0"
                                     and (b"-0" not in classes
-                                         or classes.count(b"-0") == classes.count(b" -0"))):
+                                         or classes.count(b"-0") == classes.count(b" -0"))
+                                    and (b"$" not in classes or _quotes_only(statement))):
                                 key = by_shape.get(statement.translate(None, digit_chars))
                             if key is None:
                                 key = fingerprint_of(statement)
@@ -1201,13 +1222,11 @@ def parse_stderr(reader, summary, prefix=None):
                             except KeyError:
                                 entry[4][timing[1]] = 1
                         continue
-                elif not erred:
+                elif not erred and line[colon - 6:colon + 15] == b"DETAIL:  parameters: " and colon > 6:
                     # extended protocol: the bound parameters of the execute just counted;
                     # nothing to count (no error to attach them to), only a line read
-                    at = line.find(b"DETAIL:  parameters: ")
-                    if at > 0 and line.find(b":  ", 0, at) < 0:
-                        last_line = line
-                        continue
+                    last_line = line
+                    continue
             m = match(line)
             if m is None and not generic and line.strip():
                 # the prefix changed mid-file (ALTER SYSTEM + reload), or the config's is
@@ -1704,7 +1723,9 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
         if cursor:
             old = _find_rotated(path, cursor)
             if old is not None:
-                _read_rotated(old, cursor, fmt, summary, prefix, path, warnings)
+                stopped = _read_rotated(old, cursor, fmt, summary, prefix, path, warnings, budget)
+                if stopped is not None:
+                    return stopped, warnings
             warnings.append(path + ": file no longer exists (deleted or rotated away)")
             return None, warnings
         raise IOError(2, "No such file or directory", path)
@@ -1727,7 +1748,11 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
             # or copied then truncated: the old content is finished from the saved offset
             old = None if reused else _find_rotated(path, cursor)
             if old is not None:
-                _read_rotated(old, cursor, fmt, summary, prefix, path, warnings)
+                stopped = _read_rotated(old, cursor, fmt, summary, prefix, path, warnings, budget)
+                if stopped is not None:
+                    # the budget ran out in the rotated file: the next run goes on there
+                    # (found again by its inode or first bytes), then reads this one
+                    return stopped, warnings
             elif reused:
                 pass  # a member of a log set written afresh (log_truncate_on_rotation): from 0
             elif same_inode:
@@ -1762,17 +1787,31 @@ def _find_rotated(path, cursor):
     return None
 
 
-def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings):
-    """Finish ``old`` from the saved offset, then anything rotated after it, oldest first."""
+def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings, budget=None):
+    """Finish ``old`` from the saved offset, then anything rotated after it, oldest first.
+
+    Returns None when ``old`` was finished, or the cursor (on ``old``) where the
+    budget stopped it: the rest of it, and the files after it, are for the next runs.
+    """
     newer = []
     old_mtime = os.stat(old).st_mtime
     for candidate in rotated_candidates(path):
         if candidate != old and os.stat(candidate).st_mtime > old_mtime:
             newer.append(candidate)
-    summarize_path(old, fmt, summary, cursor.get("offset", 0), True, prefix, warnings)
+    before = summary.cut
+    summary.cut = False
+    offset = cursor.get("offset", 0)
+    safe = summarize_path(old, fmt, summary, offset, True, prefix, warnings, budget)
+    if summary.cut and safe is not None:
+        warnings.append(path + ": read " + _mib(safe - offset) + " of the rotated " + old +
+                        " this run, up to the read budget (hosts.log_read_mib, hosts.log_read_seconds);"
+                        " the next runs go on from there")
+        return make_cursor(old, safe)
+    summary.cut = before
     for candidate in reversed(newer):
         summarize_path(candidate, fmt, summary, 0, True, prefix, warnings)
         warnings.append(path + ": also read " + candidate + " (rotated more than once since the last run)")
+    return None
 
 
 # ---------------------------------------------------------------------------
