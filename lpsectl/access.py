@@ -1157,3 +1157,26 @@ def _moment(text: str | None) -> datetime | None:
 def _local(text: str | None, tz: tzinfo) -> datetime | None:
     moment = _moment(text)
     return moment.astimezone(tz) if moment else None
+
+
+def queue_notice_email(
+    store: Store, config: Config, request: dict[str, Any], text: str, kind: str, now: datetime
+) -> int:
+    """Queue a notice (its first line the subject) as an e-mail to the requester; returns
+    the outbox id. ``lpsectl outbox flush`` (or the scheduler) sends it."""
+    from lpsectl import mail  # imported only when asked: the outbox belongs to the mail feature
+
+    subject, _, body = text.partition("\n")
+    subject = subject.split(":", 1)[1].strip() if ":" in subject else subject
+    message = mail.build_message(
+        config,
+        to=[request["email"]],
+        subject=subject,
+        text=body.lstrip("\n"),
+        message_id=mail.message_key(config, "access", request["id"], kind),
+        now=now,
+    )
+    queued = mail.queue_message(
+        store, message, purpose=f"access-{kind}", ref=f"access:{request['id']}", now=now
+    )
+    return queued.id

@@ -127,22 +127,8 @@ def _require_email(request: dict[str, Any], send_email: bool) -> None:
 
 
 def _queue_email(app: AppContext, request: dict[str, Any], text: str, kind: str) -> str:
-    from lpsectl import mail  # imported only when asked: the outbox belongs to the mail feature
-
     _require_email(request, True)
-    subject, _, body = text.partition("\n")
-    subject = subject.split(":", 1)[1].strip() if ":" in subject else subject
-    message = mail.build_message(
-        app.config,
-        to=[request["email"]],
-        subject=subject,
-        text=body.lstrip("\n"),
-        message_id=mail.message_key(app.config, "access", request["id"], kind),
-        now=app.now(),
-    )
-    outbox_id = mail.queue_message(
-        app.store, message, purpose=f"access-{kind}", ref=f"access:{request['id']}", now=app.now()
-    ).id
+    outbox_id = core.queue_notice_email(app.store, app.config, request, text, kind, app.now())
     info(
         app, f"{kind} notice queued as e-mail (outbox {outbox_id}); `lpsectl outbox flush` sends it"
     )
