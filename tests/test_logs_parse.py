@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import json
 import math
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from lpsectl.logs import summarize_remote as engine
 from lpsectl.logs.summary import merge_summaries, summarize_local
+from tests.fixtures.pgbadger import run_pgbadger
 
 DATA = Path(__file__).parent / "data"
 PG = DATA / "pg"
@@ -229,28 +227,9 @@ def test_fingerprints_agree_with_pgbadger(tmp_path):
         lines += [f"\t{more}" for more in rest]
     log = tmp_path / "pg.log"
     log.write_text("\n".join(lines) + "\n")
-    out = tmp_path / "out.json"
-    proc = subprocess.run(
-        [
-            shutil.which("pgbadger") or "/usr/bin/pgbadger",
-            "-q",
-            "-j",
-            "1",
-            "-f",
-            "stderr",
-            "--prefix",
-            PREFIX,
-            "-o",
-            str(out),
-            str(log),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    normalized = json.loads(out.read_text())["normalyzed_info"]["postgres"]  # per database
+    normalized = run_pgbadger([log], PREFIX, tmp_path)["normalyzed_info"][
+        "postgres"
+    ]  # per database
     theirs = {query: info["count"] for query, info in normalized.items()}
     assert len(theirs) == 9
     ours = by_fingerprint(summarize_local([str(log)], top=100))

@@ -4,9 +4,7 @@ PostgreSQL 15, counted against grep and pgBadger on the same file."""
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lpsectl.logs.summary import summarize_local
+from tests.fixtures.pgbadger import fingerprints, queries_and_errors, run_pgbadger
 from tests.fixtures.postgres import PgCluster
 
 # clusters made here directly (initdb as postgres: root), not through the fixtures
@@ -39,39 +38,7 @@ def durations_by_grep(log: Path) -> int:
 
 def pgbadger(log: Path, prefix: str, tmp_path: Path) -> tuple[int, int]:
     """(queries, ERROR events) as pgBadger counts them with this prefix."""
-    out = tmp_path / f"{log.name}.json"
-    proc = subprocess.run(
-        [
-            shutil.which("pgbadger") or "/usr/bin/pgbadger",
-            "-q",
-            "-j",
-            "1",
-            "-f",
-            "stderr",
-            "--prefix",
-            prefix,
-            "-o",
-            str(out),
-            str(log),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    data = json.loads(out.read_text())
-    queries = sum(
-        db.get("queries_number", 0) for db in data["overall_stat"].values() if isinstance(db, dict)
-    )
-    errors = sum(
-        info["count"]
-        for db in data["error_info"].values()
-        if isinstance(db, dict)
-        for message, info in db.items()
-        if message.startswith("ERROR:")
-    )
-    return queries, errors
+    return queries_and_errors(run_pgbadger([log], prefix, tmp_path))
 
 
 def workload(cluster: PgCluster, errors: int) -> None:
@@ -217,32 +184,7 @@ def test_extended_protocol_and_quoted_names_per_fingerprint_as_pgbadger(cluster,
 
     ours = summarize_local([str(log)], prefix="%m [%p] %q%u@%d ", top=10000)
 
-    out = tmp_path / "per-fingerprint.json"
-    proc = subprocess.run(
-        [
-            shutil.which("pgbadger") or "/usr/bin/pgbadger",
-            "-q",
-            "-j",
-            "1",
-            "-f",
-            "stderr",
-            "--prefix",
-            "%m [%p] %q%u@%d ",
-            "-o",
-            str(out),
-            str(log),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr
-    badger = json.loads(out.read_text())
-    theirs: dict[str, int] = {}
-    for db in badger["normalyzed_info"].values():
-        for query, info in db.items():
-            theirs[query] = theirs.get(query, 0) + info["count"]
+    theirs = fingerprints(run_pgbadger([log], "%m [%p] %q%u@%d ", tmp_path))
     mine = {q["fingerprint"]: q["count"] for q in ours["queries"]}
     assert mine == theirs
     assert mine['select * from "tabel 1" where id = ?;'] == 3

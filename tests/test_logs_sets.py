@@ -12,6 +12,7 @@ from lpsectl.collect import logs as collector
 from lpsectl.config import HostConfig
 from lpsectl.logs import summarize_remote as engine
 from lpsectl.remote import probe
+from tests.fixtures.pgbadger import queries_and_errors, run_pgbadger
 
 PG = Path(__file__).parent / "data" / "pg" / "postgresql.log"
 PREFIX = "%m [%p] %q%u@%d "
@@ -152,9 +153,6 @@ def test_a_glob_set_rotated_by_logrotate_is_never_read_twice(tmp_path):
 def test_per_day_figures_agree_with_pgbadger_for_each_day(tmp_path):
     """A log across midnight, read in two runs: each day's queries and ERROR events as
     pgBadger counts them with --begin/--end for that day."""
-    import json
-    import shutil
-    import subprocess
 
     prefix = "%m [%p] %q%u@%d "
     lines = []
@@ -192,43 +190,5 @@ def test_per_day_figures_agree_with_pgbadger_for_each_day(tmp_path):
         )
 
     for day in ("2026-11-30", "2026-12-01"):
-        out = tmp_path / f"{day}.json"
-        proc = subprocess.run(
-            [
-                shutil.which("pgbadger") or "/usr/bin/pgbadger",
-                "-q",
-                "-j",
-                "1",
-                "-f",
-                "stderr",
-                "--prefix",
-                prefix,
-                "--begin",
-                f"{day} 00:00:00",
-                "--end",
-                f"{day} 23:59:59",
-                "-o",
-                str(out),
-                str(log),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=tmp_path,
-            env={"TZ": "UTC", "PATH": "/usr/bin:/bin"},
-        )
-        assert proc.returncode == 0, proc.stderr
-        data = json.loads(out.read_text())
-        queries = sum(
-            db.get("queries_number", 0)
-            for db in data["overall_stat"].values()
-            if isinstance(db, dict)
-        )
-        errors = sum(
-            info["count"]
-            for db in data["error_info"].values()
-            if isinstance(db, dict)
-            for message, info in db.items()
-            if message.startswith("ERROR:")
-        )
-        assert ours(day) == (queries, errors) != (0, 0), day
+        theirs = queries_and_errors(run_pgbadger([log], prefix, tmp_path, day=day))
+        assert ours(day) == theirs != (0, 0), day

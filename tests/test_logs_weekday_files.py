@@ -15,11 +15,8 @@ libfaketime is the one fake here: a real clock cannot be moved a week on.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
-import shutil
-import subprocess
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +27,7 @@ import pytest
 from lpsectl.collect import logs as collector
 from lpsectl.config import HostConfig
 from lpsectl.logs import summarize_remote as engine
+from tests.fixtures.pgbadger import queries_and_errors, run_pgbadger
 from tests.fixtures.postgres import PgCluster
 
 # clusters made here directly (initdb as postgres: root), not through the fixtures
@@ -73,46 +71,7 @@ def grep_day(files: list[bytes], day: str) -> tuple[int, int]:
 
 
 def pgbadger_day(files: list[Path], day: str, workdir: Path) -> tuple[int, int]:
-    out = workdir / f"pgbadger-{day}.json"
-    proc = subprocess.run(
-        [
-            shutil.which("pgbadger") or "/usr/bin/pgbadger",
-            "-q",
-            "-j",
-            "1",
-            "-f",
-            "stderr",
-            "--prefix",
-            PREFIX,
-            "--begin",
-            f"{day} 00:00:00",
-            "--end",
-            f"{day} 23:59:59",
-            "--pid-dir",
-            str(workdir),
-            "-o",
-            str(out),
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=workdir,
-        env={"TZ": "Asia/Jakarta", "PATH": "/usr/bin:/bin"},
-    )
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(out.read_text())
-    queries = sum(
-        db.get("queries_number", 0) for db in data["overall_stat"].values() if isinstance(db, dict)
-    )
-    errors = sum(
-        info["count"]
-        for db in data["error_info"].values()
-        if isinstance(db, dict)
-        for message, info in db.items()
-        if message.startswith("ERROR:")
-    )
-    return queries, errors
+    return queries_and_errors(run_pgbadger(files, PREFIX, workdir, day=day, tz="Asia/Jakarta"))
 
 
 @pytest.fixture
