@@ -222,3 +222,21 @@ def test_a_file_that_ends_where_the_budget_does_is_complete(tmp_path):
     exact = run(host, None, read_bytes=len(BIG))
     assert exact["warnings"] == [] and exact["cursors"][str(log)]["offset"] == len(BIG)
     assert per_day([exact]) == per_day([run(host, None)])
+
+
+def test_a_weekday_member_rewritten_before_its_backlog_was_read_says_what_is_missing(tmp_path):
+    member = tmp_path / "postgresql-Mon.log"
+    member.write_bytes(BIG * 10)
+    host = HostConfig(name="db", logs=[str(tmp_path / "postgresql-%a.log")], log_line_prefix=PREFIX)
+    first = run(host, None, read_bytes=512 * 1024)
+    left = len(BIG * 10) - first["cursors"][str(member)]["offset"]
+    assert left > 0
+    with member.open("r+b") as handle:  # a week later: log_truncate_on_rotation, same inode
+        handle.truncate(0)
+        handle.write(BIG)
+    second = run(host, first)
+    (warning,) = [w for w in second["warnings"] if "written afresh" in w]
+    assert f"the last {left / 1048576:.1f} MiB of its old content" in warning
+    assert second["files"][str(member)]["summary"]["lines"] == BIG.count(
+        b"\n"
+    )  # the new content, whole

@@ -1649,6 +1649,9 @@ def make_cursor(path, offset):
         "offset": offset,
         "head_len": length,
         "head": head_hash(path, length) if length else None,
+        # the size then: what was left unread, should the file be written afresh before
+        # the next run (a read budget, a member of a weekday set)
+        "size": st.st_size,
     }
 
 
@@ -1754,7 +1757,14 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
                     # (found again by its inode or first bytes), then reads this one
                     return stopped, warnings
             elif reused:
-                pass  # a member of a log set written afresh (log_truncate_on_rotation): from 0
+                # a member of a log set written afresh (log_truncate_on_rotation): from 0;
+                # what the last run left unread of its old content is gone, and said so
+                unread = (cursor.get("size") or 0) - (cursor.get("offset") or 0)
+                if unread > 0 and not path.endswith(".gz"):
+                    warnings.append(
+                        path + ": was written afresh before the last " + _mib(unread) +
+                        " of its old content could be read (read budget); those lines are missing"
+                    )
             elif same_inode:
                 warnings.append(
                     path + ": file was truncated and no copy of it was found; reading it again "
