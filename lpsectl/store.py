@@ -159,6 +159,19 @@ class Store:
         cur = self._raw_execute(sql, params)
         return [dict(row) for row in cur.fetchall()]
 
+    def iterate(
+        self, sql: str, params: Sequence[Any] = (), batch: int = 200
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of ``sql`` one by one, fetched ``batch`` at a time: a month of snapshots
+        is never all in memory at once. Do not use the store for anything else meanwhile."""
+        cur = self._raw_execute(sql, params)
+        while True:
+            rows = cur.fetchmany(batch)
+            if not rows:
+                return
+            for row in rows:
+                yield dict(row)
+
     def query_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.query(sql, params)
         return rows[0] if rows else None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lpsectl.collect.schemas import shape_mark
 from lpsectl.store import Store, decode_json
 from tests.fixtures.sshd import TEST_USER, ssh_config_text
 
@@ -170,6 +171,9 @@ def test_a_stored_row_of_the_wrong_shape_reads_as_unavailable(
     config = write(tmp_path, ssh_client_key, [hostile["good"]])
     assert cli("--config", config, "collect").exit_code == 0
     with Store.open_sqlite(tmp_path / "data" / "history.sqlite3") as store:
+        # stored with the mark of the check it passed: readers trust it while the text is unchanged
+        rows = store.query("SELECT data, shape_checked FROM snapshots WHERE ok = 1")
+        assert rows and all(row["shape_checked"] == shape_mark(row["data"]) for row in rows)
         store.execute(
             "UPDATE snapshots SET data = ? WHERE kind = 'system'",
             ['{"filesystems": "semua", "memory": 5}'],

@@ -29,7 +29,7 @@ def load_snapshots(store: Store, first: date, last: date) -> list[dict[str, Any]
     """Snapshots taken on LPSE-local days ``first`` .. ``last``, JSON decoded."""
     rows = query_snapshots(
         store,
-        "SELECT host, kind, taken_at, day, ok, error, data, unavailable FROM snapshots "
+        "SELECT host, kind, taken_at, day, ok, error, data, unavailable, shape_checked FROM snapshots "
         "WHERE day >= ? AND day <= ? ORDER BY taken_at, id",
         [first.isoformat(), last.isoformat()],
     )

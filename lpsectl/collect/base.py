@@ -21,6 +21,8 @@ class Collected:
     error: str | None = None
     #: the exception class behind ``error`` (as fabric keeps the exception), e.g. "HostTimeoutError"
     error_type: str | None = None
+    #: ``data`` was checked against its kind's schema (stored as schemas.SHAPES_VERSION)
+    shape_checked: bool = False
 
     @property
     def ok(self) -> bool:

@@ -115,6 +115,7 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
     shape = problem(collected.data, LOGS)
     if shape is not None:
         return Collected(KIND, error=f"the log summariser's answer was refused: {shape}")
+    collected.shape_checked = True
     return collected
 
 

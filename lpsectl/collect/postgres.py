@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lpsectl.collect.base import Collected
-from lpsectl.collect.schemas import POSTGRES_GROUPS, BadAnswer, loads_answer, problem
+from lpsectl.collect.schemas import POSTGRES, POSTGRES_GROUPS, BadAnswer, loads_answer, problem
 from lpsectl.config import HostConfig
 from lpsectl.errors import RemoteError
 from lpsectl.pgstats import add_setting_values, cache_hit_ratio, dead_ratio
@@ -275,6 +275,11 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
             result.unavailable[name] = (
                 f"psql's answer could not be used ({type(exc).__name__}: {exc})"
             )
+    shape = problem(result.data, POSTGRES)
+    if shape is not None:  # the groups fit, their sum does not: a bug of ours, said as such
+        result.error = f"the postgres snapshot does not fit its schema: {shape}"
+        result.error_type = "BadAnswer"
+    result.shape_checked = shape is None
     return result
 
 

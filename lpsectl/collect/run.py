@@ -10,7 +10,7 @@ from types import ModuleType
 
 from lpsectl.collect import COLLECTOR_MODULES
 from lpsectl.collect.base import Collected
-from lpsectl.collect.schemas import clean_data, clean_text, query_snapshots
+from lpsectl.collect.schemas import clean_data, clean_text, query_snapshots, shape_mark
 from lpsectl.config import Config, HostConfig
 from lpsectl.errors import (
     AuthenticationError,
@@ -22,7 +22,7 @@ from lpsectl.errors import (
 )
 from lpsectl.remote.fanout import HostOutcome, Interrupted, on_hosts
 from lpsectl.remote.runner import Runner
-from lpsectl.store import Store, decode_json
+from lpsectl.store import Store, decode_json, encode
 from lpsectl.timeutil import isoformat
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def previous_data(
         for kind in kinds:
             rows = query_snapshots(
                 store,
-                "SELECT kind, ok, data FROM snapshots WHERE host = ? AND kind = ? AND ok = 1 "
+                "SELECT kind, ok, data, shape_checked FROM snapshots WHERE host = ? AND kind = ? AND ok = 1 "
                 "ORDER BY id DESC LIMIT 1",
                 [host.name, kind],
             )
@@ -260,6 +260,7 @@ def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:
                 )
             ]
             for item in items:
+                text = encode(item.data)
                 store.insert(
                     "snapshots",
                     {
@@ -271,8 +272,11 @@ def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:
                         "ok": 1 if item.ok else 0,
                         "error": item.error,
                         "error_type": item.error_type,
-                        "data": item.data,
+                        "data": text,
                         "unavailable": item.unavailable,
+                        "shape_checked": shape_mark(text)
+                        if item.ok and item.shape_checked
+                        else None,
                     },
                 )
     return run_id

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -154,6 +156,16 @@ LOGS_ANSWER = _obj(
 )
 
 SNAPSHOT_KINDS = {"system": SYSTEM, "postgres": POSTGRES, "logs": LOGS}
+#: raise when a schema of SNAPSHOT_KINDS changes: rows checked against an older version
+#: (``snapshots.shape_checked``) are checked again when read
+SHAPES_VERSION = 1
+
+
+def shape_mark(text: str) -> str:
+    """``snapshots.shape_checked`` of a row whose data (this JSON text) fits its schema:
+    the schemas' version and the text's CRC-32, so a text changed since is checked again."""
+    return f"{SHAPES_VERSION}:{zlib.crc32(text.encode('utf-8'))}"
+
 
 #: deeper than any snapshot lpsectl makes; a deeper answer is refused before it is walked
 MAX_DEPTH = 32
@@ -252,11 +264,15 @@ def checked_row(row: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     as it is: the JSON is parsed once). A row whose ``data`` is not JSON, or does
     not fit its kind's schema (``row["kind"]``, or ``kind`` when the query did not
     select it), comes back with ``ok = 0``, ``data = {}`` and the reason in ``error``.
+    A row whose ``shape_checked`` is the :func:`shape_mark` of its text was checked
+    against this schema when it was stored: only its JSON is parsed (select the column).
     """
     schema = SNAPSHOT_KINDS.get(kind or row.get("kind") or "")
     if "data" not in row or not row.get("ok"):
         return row
     raw = row["data"]
+    if isinstance(raw, str) and row.get("shape_checked") == shape_mark(raw):
+        schema = None  # this very text was checked against this very schema when stored
     try:
         data = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
@@ -273,6 +289,14 @@ def checked_row(row: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     out["error_type"] = "BadStoredRow"  # read, but unusable: "not monitored", never "unreachable"
     out["data"] = {}
     return out
+
+
+def iterate_snapshots(
+    store: Any, sql: str, params: list[Any], kind: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """:func:`query_snapshots`, one row at a time (``store.iterate``)."""
+    for row in store.iterate(sql, params):
+        yield checked_row(row, kind)
 
 
 def query_snapshots(

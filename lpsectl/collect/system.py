@@ -79,7 +79,12 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
             shape = problem(payload["data"], SYSTEM)
         if shape is not None:
             return Collected(KIND, error=f"the probe's answer was refused: {shape}")
-        return Collected(KIND, data=payload["data"], unavailable=payload.get("unavailable") or {})
+        return Collected(
+            KIND,
+            data=payload["data"],
+            unavailable=payload.get("unavailable") or {},
+            shape_checked=True,
+        )
     elif result.returncode == COMMAND_NOT_FOUND:
         reason = f"{host.python} not found on the host"
     else:

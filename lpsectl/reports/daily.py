@@ -61,7 +61,7 @@ def host_names(store: Store, config: Config, day: date) -> list[str]:
 def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, Any]:
     runs = query_snapshots(
         store,
-        "SELECT taken_at, ok, error, error_type, data, unavailable FROM snapshots "
+        "SELECT taken_at, ok, error, error_type, data, unavailable, shape_checked FROM snapshots "
         "WHERE host = ? AND kind = 'system' AND day = ? ORDER BY id",
         [name, day.isoformat()],
         "system",

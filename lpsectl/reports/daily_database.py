@@ -64,9 +64,11 @@ def build(store: Store, config: Config, day: date | str, lang: str) -> dict | No
 def _baseline(store: Store, host: str, day: str) -> dict | None:
     rows = query_snapshots(
         store,
-        "SELECT * FROM snapshots WHERE kind = ? AND host = ? AND ok = 1 AND day < ? "
-        "ORDER BY taken_at DESC, id DESC LIMIT 1",
-        [KIND, host, day],
+        # newest first by id (runs are stored in time order): the snapshots_latest index
+        # walked back from the end, not a sort of the host's whole history
+        "SELECT * FROM snapshots WHERE host = ? AND kind = ? AND ok = 1 AND day < ? "
+        "ORDER BY id DESC LIMIT 1",
+        [host, KIND, day],
     )
     return rows[0] if rows and rows[0]["ok"] else None
 

@@ -55,7 +55,7 @@ def build(store: Store, config: Config, day: date | str, lang: str) -> dict | No
         dict(r, part_of_day=day)
         for r in query_snapshots(
             store,
-            "SELECT host, day, taken_at, ok, error, data, unavailable FROM snapshots "
+            "SELECT host, day, taken_at, ok, error, data, unavailable, shape_checked FROM snapshots "
             "WHERE kind = ? AND day >= ? AND day <= ? ORDER BY host, taken_at, id",
             [KIND, day, last],
             KIND,

@@ -15,7 +15,7 @@ from typing import Any
 
 from lpsectl import tickets
 from lpsectl.collect.run import UNREACHABLE_TYPES
-from lpsectl.collect.schemas import query_snapshots
+from lpsectl.collect.schemas import iterate_snapshots
 from lpsectl.config import Config
 from lpsectl.pgstats import cache_hit_ratio, counter_delta
 from lpsectl.render import long_date, render
@@ -101,19 +101,49 @@ def _days(first: date, last_exclusive: date) -> list[date]:
 def load_snapshots(
     store: Store, first: date, last: date
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """kind -> host -> snapshots of the month, oldest first, with data decoded."""
-    rows = query_snapshots(
-        store,
-        "SELECT host, kind, taken_at, day, ok, error, error_type, data, unavailable FROM snapshots "
-        "WHERE day >= ? AND day <= ?",
-        [first.isoformat(), last.isoformat()],
-    )
+    """kind -> host -> snapshots of the month, oldest first, with data decoded and cut to
+    what the report reads (:func:`_slim`): rows are read one at a time, so a month of
+    20 hosts' snapshots is never in memory whole."""
     grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for row in sorted(rows, key=lambda r: datetime.fromisoformat(r["taken_at"])):
-        row["data"] = decode_json(row["data"], {}) or {}
+    for row in iterate_snapshots(
+        store,
+        "SELECT host, kind, taken_at, day, ok, error, error_type, data, unavailable, shape_checked "
+        "FROM snapshots WHERE day >= ? AND day <= ?",
+        [first.isoformat(), last.isoformat()],
+    ):
+        row["data"] = _slim(row["kind"], decode_json(row["data"], {}) or {})
         row["unavailable"] = decode_json(row["unavailable"], {}) or {}
         grouped[row["kind"]][row["host"]].append(row)
+    for hosts in grouped.values():
+        for rows in hosts.values():
+            rows.sort(key=lambda r: datetime.fromisoformat(r["taken_at"]))
     return grouped
+
+
+def _slim(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a snapshot the monthly report reads: a logs snapshot's error lists (not
+    its queries nor its per-day parts), a postgres snapshot's counters, connection use,
+    server and top statements (not its settings, tables or sessions)."""
+    if kind == "logs":
+        return {
+            "summaries": [
+                {"format": summary.get("format"), "errors": summary["errors"]}
+                for summary in summaries_in(data)
+            ]
+        }
+    if kind == "postgres":
+        statements = data.get("statements") or {}
+        return {
+            "database_stats": data.get("database_stats"),
+            "server": data.get("server"),
+            "activity": {"usage_ratio": (data.get("activity") or {}).get("usage_ratio")},
+            "statements": (
+                {key: statements.get(key) for key in ("top_by_calls", "stats_reset")}
+                if statements
+                else None
+            ),
+        }
+    return data
 
 
 def host_names(config: Config, seen: set[str]) -> list[str]:
