@@ -200,19 +200,28 @@ class Store:
             "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
         done = {r["name"] for r in self.query("SELECT name FROM schema_migrations")}
-        applied = []
-        for name, sql in migration_scripts():
-            if name in done:
-                continue
-            with self.transaction():
-                for statement in _split_statements(sql.replace("{{id}}", ID_COLUMN[self.engine])):
-                    self._raw_execute(statement)
-                self._raw_execute(
-                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, CURRENT_TIMESTAMP)",
-                    [name],
-                )
-            applied.append(name)
-        return applied
+        return [
+            name
+            for name, sql in migration_scripts()
+            if name not in done and self.apply_migration(name, sql)
+        ]
+
+    def apply_migration(self, name: str, sql: str) -> bool:
+        """Apply one migration unless it is recorded; False when it was (by another process
+        upgraded at the same time: cron's collect and a report). The check and the change
+        are one step under a lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: a table lock)."""
+        with self.transaction():
+            if self.engine == "postgres":
+                self._raw_execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+            if self.query("SELECT name FROM schema_migrations WHERE name = ?", [name]):
+                return False
+            for statement in _split_statements(sql.replace("{{id}}", ID_COLUMN[self.engine])):
+                self._raw_execute(statement)
+            self._raw_execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (?, CURRENT_TIMESTAMP)",
+                [name],
+            )
+        return True
 
     @property
     def schema_version(self) -> str:

@@ -79,16 +79,17 @@ def test_a_time_budget_stops_between_blocks_and_the_next_runs_go_on(tmp_path):
     from freezegun import freeze_time
 
     log = tmp_path / "postgresql.log"
-    copies = 4 * engine.BLOCK // len(BIG) + 1
-    log.write_bytes(BIG * copies)  # over four 4 MiB blocks
+    copies = 8 * engine.BLOCK // len(BIG) + 1
+    log.write_bytes(BIG * copies)  # over eight 4 MiB blocks
     host = HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX)
 
-    # every clock reading moves time on by 1 s: the budget of 2.5 s is spent after a block or two
+    # every clock reading moves time on by 1 s: a budget of 4.5 s is spent after a few
+    # blocks (how many depends on how often the clock is read on the way), not all eight
     with freeze_time("2026-12-01 05:50:00", auto_tick_seconds=1):
-        first = run(host, None, read_seconds=2.5)
+        first = run(host, None, read_seconds=4.5)
 
     offset = first["cursors"][str(log)]["offset"]
-    assert 0 < offset <= 2 * engine.BLOCK < log.stat().st_size - engine.BLOCK  # stopped mid-file
+    assert 0 < offset < log.stat().st_size - engine.BLOCK  # stopped mid-file
     (warning,) = [w for w in first["warnings"] if "up to the read budget" in w]
     assert f"({(log.stat().st_size - offset) / 1048576:.1f} MiB left)" in warning
     runs, previous = [first], first
@@ -240,3 +241,19 @@ def test_a_weekday_member_rewritten_before_its_backlog_was_read_says_what_is_mis
     assert second["files"][str(member)]["summary"]["lines"] == BIG.count(
         b"\n"
     )  # the new content, whole
+
+
+def test_an_entry_longer_than_the_budget_does_not_open_the_rest_of_the_file(tmp_path):
+    """The fallback for a giant entry reads that entry, not the backlog behind it."""
+    log = tmp_path / "postgresql.log"
+    giant = (
+        b"2026-12-01 05:00:00.000 UTC [7] u@d LOG:  duration: 2.000 ms  statement: SELECT\n"
+        + b"".join(b"\t, kolom_%d\n" % i for i in range(200_000))  # 2.5 MiB
+        + b"\tFROM paket\n"
+    )
+    log.write_bytes(giant + BIG * 60)  # and 12 MiB behind it
+    host = HostConfig(name="db", logs=[str(log)], log_line_prefix=PREFIX)
+    first = run(host, None, read_bytes=1024 * 1024)
+    offset = first["cursors"][str(log)]["offset"]
+    assert len(giant) <= offset <= 2 * len(giant) + 8 * 1024 * 1024 < log.stat().st_size
+    assert any("MiB left" in w for w in first["warnings"])

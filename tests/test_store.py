@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lpsectl.errors import UnavailableError
 from lpsectl.store import Store, migration_scripts
 
 
@@ -104,3 +105,20 @@ def test_the_latest_snapshot_index_on_an_existing_history(tmp_path):
     )
     assert any("snapshots_latest" in row["detail"] for row in plan)
     store.close()
+
+
+def test_a_migration_applied_meanwhile_by_another_process_is_not_applied_again(tmp_path):
+    """Two processes upgraded together (cron's collect and a report): the second, which read
+    the list of applied migrations before the first applied 0010, looks again under the
+    lock and does nothing — no 'duplicate column', no 'damaged history'."""
+    path = tmp_path / "h.sqlite3"
+    Store.open_sqlite(path).close()  # 0010 applied by "the first process"
+    (name, sql) = [item for item in migration_scripts() if item[0].startswith("0010")][0]
+    second = Store.open_sqlite(path)
+    assert second.apply_migration(name, sql) is False  # what migrate() calls for a stale list
+    columns = [row["name"] for row in second.query("PRAGMA table_info(snapshots)")]
+    assert columns.count("shape_checked") == 1
+    second.execute("DELETE FROM schema_migrations WHERE name = ?", [name])
+    with pytest.raises(UnavailableError):  # without the record the change is tried, and refused
+        second.apply_migration(name, sql)
+    second.close()

@@ -44,7 +44,6 @@ DEPRECATED_KEYS = {
     "cache_hit_min": (DATABASE_SECTION, "cache_hit_min_percent", 100.0),
     "long_query_max_ms": (DATABASE_SECTION, "long_query_seconds", 0.001),
     "dead_tuple_ratio": (DATABASE_SECTION, "dead_tuples_max_percent", 100.0),
-    "dead_tuple_min": (DATABASE_SECTION, "dead_tuples_min_rows", 1),
     "memory_used_percent": (HOST_SECTION, "memory_warning_percent", 1.0),
     "swap_used_percent": (HOST_SECTION, "swap_warning_percent", 1.0),
     "load_per_cpu": (HOST_SECTION, "load_per_core_warning", 1.0),
@@ -72,6 +71,9 @@ class AnalysisSettings:
     #: rollbacks, percent of transactions, in the second half of the window
     rollback_percent: float = 5.0
     deadlocks_per_day: float = 1.0
+    #: dead tuples a table must have before its share counts (the report's
+    #: [thresholds.database] dead_tuples_min_rows is the table's size: another idea)
+    dead_tuple_min: int = 10000
     disk_days_warning: float = 30.0
     disk_used_percent: float = 90.0
     disk_min_span_hours: float = 12.0
@@ -84,7 +86,6 @@ class AnalysisSettings:
     cache_hit_min: float | None = None
     long_query_max_ms: float | None = None
     dead_tuple_ratio: float | None = None
-    dead_tuple_min: int | None = None
     memory_used_percent: float | None = None
     swap_used_percent: float | None = None
     load_per_cpu: float | None = None
@@ -114,7 +115,8 @@ def analysis_settings(config: Config) -> AnalysisSettings:
         top, _, sub = section.partition(".")
         table = raw.get(top, {})
         table = table.get(sub, {}) if sub and isinstance(table, dict) else table
-        converted = type(getattr(target, new))(value * factor)
+        # rounded: 700 ms is 0.7 s, not 0.7000000000000001 (the warning says write it so)
+        converted = type(getattr(target, new))(round(value * factor, 6))
         if isinstance(table, dict) and new in table:
             log.warning(
                 "%s: [analysis] %s is deprecated and ignored: [%s] %s is set",
@@ -581,10 +583,7 @@ def autovacuum_lagging(snapshots: list[Snapshot], s: AnalysisSettings) -> list[R
             dead = facts.number(table.get("dead_tuples")) or 0.0
             ratio = facts.number(table.get("dead_ratio"))
             ratio = ratio if ratio is not None else (dead / (live + dead) if live + dead else 0.0)
-            if (
-                dead >= s.database.dead_tuples_min_rows
-                and ratio >= s.database.dead_tuples_max_percent / 100
-            ):
+            if dead >= s.dead_tuple_min and ratio >= s.database.dead_tuples_max_percent / 100:
                 name = ".".join(str(p) for p in (table.get("schema"), table.get("name")) if p)
                 lagging.append(
                     {

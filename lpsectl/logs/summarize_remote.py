@@ -1521,12 +1521,15 @@ def summarize_handle(handle, fmt, summary, offset=0, final=True, prefix=None, bu
     """
     reader = Reader(handle, offset, final, budget)
     safe = _parse(reader, fmt, summary, prefix)
-    if reader.cut and safe == offset and reader.end > offset:
+    size = reader.end - offset
+    while reader.cut and safe == offset and reader.end > offset:
         # one entry longer than the whole budget (thousands of continuation lines): the
-        # next runs would stop inside it for ever, so it is read to its end now (nothing
-        # was counted: the parser only left it pending)
+        # next runs would stop inside it for ever, so it is read to its end now — with a
+        # byte budget doubled until one entry is complete, never the rest of the file
+        # (nothing was counted: the parser only left it pending)
+        size *= 2
         handle.seek(offset)
-        reader = Reader(handle, offset, final, None)
+        reader = Reader(handle, offset, final, Budget(max(size, 65536)))
         safe = _parse(reader, fmt, summary, prefix)
     summary.bytes += safe - offset
     summary.cut = summary.cut or reader.cut
