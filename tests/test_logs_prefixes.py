@@ -44,19 +44,7 @@ def pgbadger(log: Path, prefix: str, tmp_path: Path) -> tuple[int, int]:
 def workload(cluster: PgCluster, errors: int) -> None:
     statements = "".join(f"SELECT {i} AS nomor;\n" for i in range(25))
     statements += "".join("SELECT * FROM tabel_yang_tidak_ada;\n" for _ in range(errors))
-    argv = [
-        str(cluster.bindir / "psql"),
-        "-X",
-        "-q",
-        "-h",
-        cluster.host,
-        "-p",
-        str(cluster.port),
-        "-U",
-        "postgres",
-        "-d",
-        cluster.dbname,
-    ]
+    argv = cluster.session_argv()
     subprocess.run(
         argv,
         input=statements,

@@ -189,19 +189,7 @@ def test_idle_in_transaction_and_lock_waits_are_seen(connect, pg_cluster_factory
     cluster.psql(
         "CREATE TABLE antrian (id int PRIMARY KEY, n int); INSERT INTO antrian VALUES (1, 0)"
     )
-    base = [
-        str(cluster.bindir / "psql"),
-        "-X",
-        "-q",
-        "-h",
-        cluster.host,
-        "-p",
-        str(cluster.port),
-        "-U",
-        "postgres",
-        "-d",
-        cluster.dbname,
-    ]
+    base = cluster.session_argv()
     holder = subprocess.Popen(base, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     waiter = None
     try:

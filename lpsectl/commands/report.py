@@ -15,7 +15,14 @@ from lpsectl.lock import job_lock
 from lpsectl.render import long_date, render
 from lpsectl.reports import DAILY_SECTIONS
 from lpsectl.reports.daily import build_daily
-from lpsectl.reports.daily_text import labels, log_rows, render_text, server_rows, service_rows
+from lpsectl.reports.daily_text import (
+    labels,
+    log_rows,
+    render_text,
+    server_headers,
+    server_rows,
+    service_rows,
+)
 from lpsectl.timeutil import FIRST_YEAR, LAST_YEAR, in_range
 
 
@@ -127,17 +134,7 @@ def render_daily_html(report: dict, lang: str, templates_dir: str) -> str:
         templates_dir,
         report=report,
         t=t,
-        server_headers=[
-            t["server"],
-            t["role"],
-            t["status"],
-            t["reached"],
-            t["uptime"],
-            t["load"],
-            t["cpu"],
-            t["memory"],
-            t["disk"],
-        ],
+        server_headers=server_headers(t),
         server_rows=server_rows(report, t, lang),
         service_rows=service_rows(report, t),
         log_rows=log_rows(report, t, lang),

@@ -120,6 +120,12 @@ def fullest_disk(entry: dict[str, Any]) -> str:
     return f"{fs['mount']} {fs['used_percent']:.0f}%"
 
 
+def server_headers(t: dict[str, str]) -> list[str]:
+    """The columns of :func:`server_rows`, in the report's language (text and HTML alike)."""
+    keys = ("server", "role", "status", "reached", "uptime", "load", "cpu", "memory", "disk")
+    return [t[key] for key in keys]
+
+
 def server_rows(report: dict[str, Any], t: dict[str, str], lang: str) -> list[list[Any]]:
     rows = []
     for h in report["hosts"]:
@@ -206,20 +212,7 @@ def render_text(report: dict[str, Any], lang: str) -> str:
     out += [
         "",
         f"== {t['servers']} ==",
-        _table(
-            server_rows(report, t, lang),
-            [
-                t["server"],
-                t["role"],
-                t["status"],
-                t["reached"],
-                t["uptime"],
-                t["load"],
-                t["cpu"],
-                t["memory"],
-                t["disk"],
-            ],
-        ),
+        _table(server_rows(report, t, lang), server_headers(t)),
     ]
     services = service_rows(report, t)
     if services:
