@@ -652,6 +652,8 @@ class PgEvents(object):
         self.last_error = None
         self.last_error_pid = None
         self.statements = {}
+        #: duration text → (ms, bucket): :func:`_timing`'s cache, shared with the fast path
+        self.durations = {}
 
     def route(self, stamp):
         """Count what follows in the summary of ``stamp``'s day (when the root splits);
@@ -688,13 +690,11 @@ class PgEvents(object):
         """'duration: 1.2 ms  statement: ...' (or execute/parse/bind, or no text at all)."""
         self.last_error = None  # a DETAIL that follows belongs to this entry, not to an error
         end = message.find(b" ms", 10)
-        try:
-            duration_ms = float(message[10:end])
-            if not 0.0 <= duration_ms < 1e12:  # nan, inf, negative: not a duration
-                raise ValueError
-        except ValueError:
+        timing = _timing(message[10:end], self.durations)
+        if timing is None:
             self.summary.bad_line(message)
             return
+        duration_ms = timing[0]
         if message.startswith(b"  statement: ", end + 3):
             statement = message[end + 16:]
         else:
@@ -1108,7 +1108,7 @@ def parse_stderr(reader, summary, prefix=None):
     by_text = events.fingerprints.by_text
     char_classes = _CLASSES
     digit_chars = _DIGITS
-    durations = {}
+    durations = events.durations
     queries = summary.queries
     count_query = summary.query
     # per event day (collect): the fast path compares the line's first 10 bytes (its date,
