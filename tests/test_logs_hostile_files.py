@@ -95,6 +95,34 @@ def test_a_cut_off_gzip_ends_that_file_with_a_warning(tmp_path):
     assert again["files"][str(cut)]["error"] is None
 
 
+def test_a_cut_off_gzip_in_a_set_is_read_up_to_its_damage_once(tmp_path):
+    """All but the last 64 KiB decompressed before the damage are counted (zcat is the
+    independent reader), the damage is said once, and later runs do not read it again."""
+    from lpsectl.collect import logs as collector
+    from lpsectl.config import HostConfig
+
+    whole = gzip.compress(
+        b"".join(SPSE_LINES.replace(b"08:", b"%02d:" % h) for h in range(24)) * 20
+    )
+    cut = tmp_path / "application.log.1.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    readable = subprocess.run(["sh", "-c", f"zcat {cut} 2>/dev/null"], capture_output=True).stdout
+    lost_at_most = readable[: max(0, len(readable) - 65536 - 200)]
+    host = HostConfig(name="app", logs=[str(tmp_path / "application.log*")])
+
+    def run(previous):
+        request = {**collector.build_request(host, previous), "quiet_seconds": 0}
+        return collector.from_answer(engine.run_request(request)).data
+
+    first = run(None)
+    counted = first["files"][str(cut)]["summary"]["error_count"]
+    assert lost_at_most.count(b" ERROR ") <= counted <= readable.count(b" ERROR ")
+    assert counted > 0 and len(readable) > 200_000
+    assert any("the compressed file is damaged" in w for w in first["warnings"])
+    second = run(first)
+    assert second["warnings"] == [] and second["files"][str(cut)]["summary"]["lines"] == 0
+
+
 def test_the_summariser_ends_itself_at_its_deadline(tmp_path):
     # whatever it is stuck in (here: a sleep), the watchdog ends the process at its deadline
     code = (

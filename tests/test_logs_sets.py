@@ -192,3 +192,21 @@ def test_per_day_figures_agree_with_pgbadger_for_each_day(tmp_path):
     for day in ("2026-11-30", "2026-12-01"):
         theirs = queries_and_errors(run_pgbadger([log], prefix, tmp_path, day=day))
         assert ours(day) == theirs != (0, 0), day
+
+
+def test_a_member_that_is_no_regular_file_is_said_not_dropped(tmp_path):
+    """A FIFO named like a member of the set is an unavailable file with its reason; the
+    other members are read."""
+    good = tmp_path / "postgresql-Mon.log"
+    good.write_bytes(PG.read_bytes())
+    os.mkfifo(tmp_path / "postgresql-Tue.log")
+    (tmp_path / "postgresql-Wed.log").mkdir()  # a directory is no member
+    host = HostConfig(name="db", logs=[str(tmp_path / "postgresql-%a.log")], log_line_prefix=PREFIX)
+    request = {**collector.build_request(host, None), "quiet_seconds": 0}
+    collected = collector.from_answer(engine.run_request(request))
+    assert collected.unavailable == {
+        str(
+            tmp_path / "postgresql-Tue.log"
+        ): f"{tmp_path / 'postgresql-Tue.log'}: is a FIFO, not a regular log file; not read"
+    }
+    assert collected.data["files"][str(good)]["summary"]["error_count"] == errors_by_grep(good)

@@ -848,7 +848,8 @@ def summarize_path(path, fmt, summary, offset, final, prefix, warnings, budget=N
     """Open ``path`` and summarise it from ``offset``; a damaged gzip ends that file with a warning.
 
     Returns the safe offset (as :func:`summarize_handle`), or None when the
-    file was damaged (what was read before the damage is counted).
+    file was damaged (what was read before the damage is counted, but for at most
+    the last 64 KiB decompressed before it).
     """
     with open_log(path) as handle:
         try:
@@ -895,6 +896,11 @@ class Reader(object):
         self.budget = budget
         #: the budget ran out before the end of the file: the rest is for the next run
         self.cut = False
+        #: the error of a damaged compressed file, which ended the reading there
+        self.damaged = None
+        # a gzip member's read loses what it decompressed before the damage: small reads
+        # keep all but the last 64 KiB of a cut .gz
+        self.chunk = 65536 if isinstance(handle, gzip.GzipFile) else BLOCK
 
     def lines(self):
         """Yield (line, start_offset)."""
@@ -922,10 +928,16 @@ class Reader(object):
                 self.final = False
                 tail = b""
                 break
-            size = BLOCK
+            size = self.chunk
             if budget is not None and budget.max_bytes is not None:
-                size = min(BLOCK, max(8192, budget.max_bytes - (pos - self.start)))
-            block = handle.read(size)
+                size = min(size, max(8192, budget.max_bytes - (pos - self.start)))
+            try:
+                block = handle.read(size)
+            except DAMAGED as exc:
+                # nothing more will come out of it: what was read is complete as it stands
+                self.damaged = exc
+                self.final = True
+                block = b""
             if not block:  # b"" at the end (None: nothing to read now, as good as the end)
                 break
             data = tail + block if tail else block
@@ -1534,6 +1546,8 @@ def summarize_handle(handle, fmt, summary, offset=0, final=True, prefix=None, bu
     summary.bytes += safe - offset
     summary.cut = summary.cut or reader.cut
     summary.close_file()
+    if reader.damaged is not None:
+        raise reader.damaged  # counted up to the damage; summarize_path says so
     return safe
 
 
@@ -1705,7 +1719,10 @@ def expand_set(pattern, limit):
             info = os.lstat(name)
         except OSError:
             continue
-        if stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):
+        # a FIFO, a socket or a device named like a member is listed too: open_log refuses it
+        # with its reason (an unread member is said, never dropped silently); only
+        # directories are no members
+        if not stat.S_ISDIR(info.st_mode):
             found.append((info.st_mtime, name))
     found.sort()
     return [name for _mtime, name in found[-limit:]]
@@ -1737,6 +1754,8 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
         raise IOError(2, "No such file or directory", path)
     st = os.stat(path)
     offset = 0
+    if cursor and cursor.get("damaged") and is_same_file(path, cursor):
+        return cursor, warnings  # read up to its damage once, and said so then
     if cursor:
         same_inode = st.st_dev == cursor.get("dev") and st.st_ino == cursor.get("ino")
         head_ok = not cursor.get("head") or head_hash(path, cursor["head_len"]) == cursor["head"]
@@ -1780,9 +1799,11 @@ def summarize_incremental(path, cursor, fmt, summary, prefix=None, quiet_seconds
                 )
     quiet = time.time() - st.st_mtime >= quiet_seconds
     safe = summarize_path(path, fmt, summary, offset, quiet, prefix, warnings, budget)
-    if safe is None:  # a damaged live .gz: nothing more will ever come out of it
-        safe = st.st_size
-    elif summary.cut:
+    if safe is None:  # a damaged .gz: nothing more will ever come out of it
+        cursor = make_cursor(path, offset)
+        cursor["damaged"] = True
+        return cursor, warnings
+    if summary.cut:
         left = "" if path.endswith(".gz") else " (" + _mib(st.st_size - safe) + " left)"
         warnings.append(path + ": read " + _mib(safe - offset) + " this run, up to the read budget "
                         "(hosts.log_read_mib, hosts.log_read_seconds); the next runs go on from there" + left)
