@@ -240,11 +240,40 @@ def _feed(pipe: Any, data: bytes) -> None:
 
 
 def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:
-    """SIGKILL the command's process group (it was started in a session of its own)."""
+    """SIGKILL the command's process group (it was started in a session of its own); with
+    ``wait``, until the leader is reaped and no member runs any more (at most 1 s: a
+    child left behind by its leader dies after the signal is delivered, not at once)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     if wait:
         proc.wait()
+        until = time.monotonic() + 1.0
+        while _group_runs(proc.pid) and time.monotonic() < until:
+            time.sleep(0.01)
+
+
+def _group_runs(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (a zombie has ended: its parent,
+    init for an orphan, has only not collected it yet)."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:  # no /proc: what the kernel says, zombies included
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and fields[0] != "Z" and fields[2] == str(pgid):
+            return True
+    return False
 
 
 class SshRunner:
