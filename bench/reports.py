@@ -19,6 +19,7 @@ issue 20; never pass/fail.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lpsectl.collect.run import previous_data, run_collection  # noqa: E402
 from lpsectl.collect.schemas import shape_mark  # noqa: E402
 from lpsectl.config import load_config_file  # noqa: E402
+from lpsectl.retention import rollup_at_collect  # noqa: E402
 from lpsectl.store import Store, encode  # noqa: E402
 from tests.fixtures.postgres import PgCluster  # noqa: E402
 
@@ -133,27 +136,48 @@ def seed(
                             text,
                             "{}",
                             shape_mark(text),
+                            rollup_at_collect(kind, data),
                         )
                     )
         db.executemany(
             "INSERT INTO snapshots (run_id, host, kind, taken_at, day, ok, error, data, unavailable, "
-            "shape_checked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "shape_checked, rollup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         db.commit()
 
 
+@contextlib.contextmanager
+def freeze(day: datetime) -> Iterator[None]:
+    """The child's clock at ``day`` (libfaketime, as the tests use it): prune as on that day."""
+    lib = next(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"), None)
+    if lib is None:
+        raise SystemExit("libfaketime is needed: apt-get install libfaketime")
+    saved = dict(os.environ)
+    os.environ.update(LD_PRELOAD=str(lib), FAKETIME="@" + day.strftime("%Y-%m-%d 03:20:00"))
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def measure(argv: list[str]) -> dict:
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    with tempfile.TemporaryFile() as errors:
+        # stderr to a file: a pipe read after stdout could fill and stall the child
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors)
+        out = proc.stdout.read() if proc.stdout else b""
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        errors.seek(0)
+        err = errors.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"{' '.join(argv[3:6])} failed: {err.strip()}")
     return {
         "wall": time.perf_counter() - start,
         "cpu": usage.ru_utime + usage.ru_stime,
         "rss_mib": usage.ru_maxrss / 1024,
+        "stdout": out.decode(errors="replace"),
     }
 
 
@@ -216,7 +240,38 @@ def main() -> int:
     )
     print(
         f"history: {size / 1048576:.0f} MiB = {size / 1048576 / args.hosts * 365 / args.days:.1f} MiB per host-year "
-        f"(no retention; target <= 10 MiB with retention)"
+        "kept whole"
+    )
+    with freeze(last_day + timedelta(days=1)):
+        prune = measure([*lpsectl, "store", "prune", "--format", "json"])
+    pruned = json.loads(prune["stdout"])
+    size = (data_dir / "history.sqlite3").stat().st_size
+    print(
+        f"{'store prune (first, a year)':28} {prune['cpu']:7.2f} {prune['rss_mib']:13.1f}   "
+        f"{pruned['pruned']:,} snapshots cut to their roll-up, vacuumed: {pruned['vacuumed']}"
+    )
+    print(
+        f"history after prune: {size / 1048576:.0f} MiB = "
+        f"{size / 1048576 / args.hosts * 365 / args.days:.1f} MiB per host-year "
+        f"(retention {pruned['retention_days']} days; target <= 10 MiB)"
+    )
+    old_month = (last_day - timedelta(days=150)).strftime("%Y-%m")
+    pruned_monthly = measure(
+        [
+            *lpsectl,
+            "report",
+            "monthly",
+            "--month",
+            old_month,
+            "--format",
+            "html",
+            "-o",
+            str(workdir / "monthly-old.html"),
+        ]
+    )
+    print(
+        f"{'report monthly ' + old_month + ' (pruned)':28} {pruned_monthly['cpu']:7.2f} "
+        f"{pruned_monthly['rss_mib']:13.1f}   read from the roll-ups"
     )
     print(f"kept {workdir}")
     return 0

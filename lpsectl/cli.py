@@ -47,6 +47,7 @@ COMMANDS = {
     "outbox": "lpsectl.commands.outbox",
     "report": "lpsectl.commands.report",
     "schedule": "lpsectl.commands.schedule",
+    "store": "lpsectl.commands.store",
     "tickets": "lpsectl.commands.tickets",
 }
 

@@ -35,6 +35,7 @@ FEATURE_SECTIONS = (
     "analysis",
     "logs",
     "cron",
+    "store",
 )
 
 

@@ -86,6 +86,13 @@ JOB_TABLE: tuple[_JobSpec, ...] = (
         10 * 60,
     ),
     _JobSpec("outbox-flush", "outbox_flush", ("outbox", "flush"), "retry the e-mail spool", 9 * 60),
+    _JobSpec(
+        "store-prune",
+        "store_prune",
+        ("store", "prune"),
+        "history retention: old snapshots cut to their roll-up",
+        30 * 60,
+    ),
 )
 
 
@@ -98,6 +105,8 @@ class ScheduleSettings:
     report_monthly: str = "30 6 1 * *"
     maintenance_remind: str = "*/15 * * * *"
     outbox_flush: str = "*/10 * * * *"
+    #: at night, away from collect (05:50...) and the reports (06:00)
+    store_prune: str = "20 3 * * *"
     #: how late the scheduler may still catch up a missed run (once)
     misfire_grace_hours: float = 12.0
     #: more lpsectl jobs: [[schedule.extra]] name, cron, argv, timeout_minutes

@@ -22,6 +22,7 @@ def feature_sections() -> dict[str, type[Any]]:
     from lpsectl.cronjobs import CronSettings, ScheduleSettings
     from lpsectl.maintenance import MaintenanceSettings
     from lpsectl.reports.daily_logs import LogsSettings
+    from lpsectl.retention import StoreSettings
     from lpsectl.thresholds import (
         DATABASE_SECTION,
         HOST_SECTION,
@@ -38,6 +39,7 @@ def feature_sections() -> dict[str, type[Any]]:
         "cron": CronSettings,
         "analysis": AnalysisSettings,
         "logs": LogsSettings,
+        "store": StoreSettings,
         HOST_SECTION: HostThresholds,
         DATABASE_SECTION: DatabaseThresholds,
     }

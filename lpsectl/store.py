@@ -223,6 +223,41 @@ class Store:
             )
         return True
 
+    # -- housekeeping -------------------------------------------------------------
+    def size_bytes(self) -> int | None:
+        """Bytes the history takes: SQLite, the file and its WAL; PostgreSQL, the database
+        (``pg_database_size``). None when it cannot be told."""
+        if self.engine == "postgres":
+            row = self.query_one("SELECT pg_database_size(current_database()) AS n")
+            return int(row["n"]) if row else None
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.stat(self.location + suffix).st_size
+            except OSError:
+                pass
+        return total
+
+    def housekeeping(self, vacuum_free_percent: float) -> bool:
+        """Refresh the planner's statistics and give back space; True when the file was
+        rewritten. SQLite: ``PRAGMA optimize``, the WAL checkpointed, and ``VACUUM`` when at
+        least ``vacuum_free_percent`` of the pages are free (it needs as much free disk as
+        the file, and holds off writers meanwhile). PostgreSQL: ``VACUUM (ANALYZE)`` of the
+        snapshots. Raises :class:`UnavailableError` (disk full, locked too long)."""
+        if self.engine == "postgres":
+            self._raw_execute("VACUUM (ANALYZE) snapshots")
+            return False
+        self._raw_execute("PRAGMA optimize")
+        pages = self.query_one("PRAGMA page_count")
+        free = self.query_one("PRAGMA freelist_count")
+        count = int(next(iter(pages.values()))) if pages else 0
+        unused = int(next(iter(free.values()))) if free else 0
+        rewrite = count > 0 and unused * 100 >= count * vacuum_free_percent
+        if rewrite:
+            self._raw_execute("VACUUM")
+        self._raw_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return rewrite
+
     @property
     def schema_version(self) -> str:
         row = self.query_one("SELECT max(name) AS v FROM schema_migrations")

@@ -87,6 +87,7 @@ def test_next_runs_in_the_lpse_time_zone():
         "report-monthly": "2027-01-01T06:30:00+07:00",
         "maintenance-remind": "2026-12-07T06:00:00+07:00",
         "outbox-flush": "2026-12-07T06:00:00+07:00",
+        "store-prune": "2026-12-08T03:20:00+07:00",
     }
 
 
@@ -252,6 +253,7 @@ def test_jobs_of_the_default_config():
         "report-monthly",
         "maintenance-remind",
         "outbox-flush",
+        "store-prune",
     ]
 
 

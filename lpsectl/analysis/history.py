@@ -8,6 +8,7 @@ from typing import Any
 from lpsectl.analysis.rules import Recommendation
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.errors import NotFoundError
+from lpsectl.retention import require_whole
 from lpsectl.store import Store, decode_json
 from lpsectl.timeutil import isoformat
 
@@ -26,7 +27,9 @@ def period_days(
 
 
 def load_snapshots(store: Store, first: date, last: date) -> list[dict[str, Any]]:
-    """Snapshots taken on LPSE-local days ``first`` .. ``last``, JSON decoded."""
+    """Snapshots taken on LPSE-local days ``first`` .. ``last``, JSON decoded.
+    Raises :class:`UsageError` when some were pruned (``[store] retention_days``)."""
+    require_whole(store, first, last, "the analysis")
     rows = query_snapshots(
         store,
         "SELECT host, kind, taken_at, day, ok, error, data, unavailable, shape_checked FROM snapshots "

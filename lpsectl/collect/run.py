@@ -22,6 +22,7 @@ from lpsectl.errors import (
 )
 from lpsectl.remote.fanout import HostOutcome, Interrupted, on_hosts
 from lpsectl.remote.runner import Runner
+from lpsectl.retention import rollup_at_collect
 from lpsectl.store import Store, decode_json, encode
 from lpsectl.timeutil import isoformat
 
@@ -277,6 +278,7 @@ def save_run(store: Store, now: datetime, results: list[HostResult]) -> int:
                         "shape_checked": shape_mark(text)
                         if item.ok and item.shape_checked
                         else None,
+                        "rollup": rollup_at_collect(item.kind, item.data) if item.ok else None,
                     },
                 )
     return run_id

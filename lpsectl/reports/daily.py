@@ -18,6 +18,7 @@ from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
 from lpsectl.reports import DAILY_SECTIONS
+from lpsectl.retention import require_whole
 from lpsectl.store import Store, decode_json
 from lpsectl.thresholds import HostThresholds, host_thresholds
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 def build_daily(
     store: Store, config: Config, day: date, lang: str, now: datetime
 ) -> dict[str, Any]:
+    require_whole(store, day, day, "the daily report")
     thresholds = host_thresholds(config)
     hosts = [host_entry(store, config, name, day) for name in host_names(store, config, day)]
     alerts = [alert for entry in hosts for alert in host_alerts(entry, thresholds, lang)]

@@ -67,7 +67,7 @@ def _baseline(store: Store, host: str, day: str) -> dict | None:
         # newest first by id (runs are stored in time order): the snapshots_latest index
         # walked back from the end, not a sort of the host's whole history
         "SELECT * FROM snapshots WHERE host = ? AND kind = ? AND ok = 1 AND day < ? "
-        "ORDER BY id DESC LIMIT 1",
+        "AND pruned_on IS NULL ORDER BY id DESC LIMIT 1",
         [host, KIND, day],
     )
     return rows[0] if rows and rows[0]["ok"] else None

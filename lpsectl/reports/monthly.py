@@ -15,10 +15,10 @@ from typing import Any
 
 from lpsectl import tickets
 from lpsectl.collect.run import UNREACHABLE_TYPES
-from lpsectl.collect.schemas import iterate_snapshots
 from lpsectl.config import Config
 from lpsectl.pgstats import cache_hit_ratio, counter_delta
 from lpsectl.render import long_date, render
+from lpsectl.retention import STATEMENT_KEYS, TOP_STATEMENTS, report_data, summaries_in
 from lpsectl.store import Store, decode_json
 from lpsectl.timeutil import month_bounds
 
@@ -101,49 +101,23 @@ def _days(first: date, last_exclusive: date) -> list[date]:
 def load_snapshots(
     store: Store, first: date, last: date
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """kind -> host -> snapshots of the month, oldest first, with data decoded and cut to
-    what the report reads (:func:`_slim`): rows are read one at a time, so a month of
-    20 hosts' snapshots is never in memory whole."""
+    """kind -> host -> snapshots of the month, oldest first, each with the data the report
+    reads: its roll-up (:func:`lpsectl.retention.report_data`), so a month pruned to its
+    roll-ups reads the same as one kept whole. Rows are read one at a time, so a month
+    of 20 hosts' snapshots is never in memory whole."""
     grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for row in iterate_snapshots(
-        store,
-        "SELECT host, kind, taken_at, day, ok, error, error_type, data, unavailable, shape_checked "
-        "FROM snapshots WHERE day >= ? AND day <= ?",
+    for raw in store.iterate(
+        "SELECT host, kind, taken_at, day, ok, error, error_type, data, unavailable, "
+        "shape_checked, rollup FROM snapshots WHERE day >= ? AND day <= ?",
         [first.isoformat(), last.isoformat()],
     ):
-        row["data"] = _slim(row["kind"], decode_json(row["data"], {}) or {})
+        row = report_data(raw)
         row["unavailable"] = decode_json(row["unavailable"], {}) or {}
         grouped[row["kind"]][row["host"]].append(row)
     for hosts in grouped.values():
         for rows in hosts.values():
             rows.sort(key=lambda r: datetime.fromisoformat(r["taken_at"]))
     return grouped
-
-
-def _slim(kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a snapshot the monthly report reads: a logs snapshot's error lists (not
-    its queries nor its per-day parts), a postgres snapshot's counters, connection use,
-    server and top statements (not its settings, tables or sessions)."""
-    if kind == "logs":
-        return {
-            "summaries": [
-                {"format": summary.get("format"), "errors": summary["errors"]}
-                for summary in summaries_in(data)
-            ]
-        }
-    if kind == "postgres":
-        statements = data.get("statements") or {}
-        return {
-            "database_stats": data.get("database_stats"),
-            "server": data.get("server"),
-            "activity": {"usage_ratio": (data.get("activity") or {}).get("usage_ratio")},
-            "statements": (
-                {key: statements.get(key) for key in ("top_by_calls", "stats_reset")}
-                if statements
-                else None
-            ),
-        }
-    return data
 
 
 def host_names(config: Config, seen: set[str]) -> list[str]:
@@ -385,8 +359,8 @@ def _db_latest(good: list[dict[str, Any]]) -> dict[str, Any]:
         (r["data"]["statements"] for r in reversed(good) if r["data"].get("statements")), {}
     )
     top = [
-        {k: s.get(k) for k in ("query", "calls", "total_ms", "mean_ms", "max_ms")}
-        for s in (statements.get("top_by_calls") or [])[:5]
+        {k: s.get(k) for k in STATEMENT_KEYS}
+        for s in (statements.get("top_by_calls") or [])[:TOP_STATEMENTS]
     ]
     server: dict[str, Any] = (
         next((r["data"].get("server") for r in reversed(good) if r["data"].get("server")), {}) or {}
@@ -402,21 +376,6 @@ def _db_latest(good: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- errors from log summaries ------------------------------------------------------------
-
-
-def summaries_in(data: Any) -> list[dict[str, Any]]:
-    """Every log summary (a dict with an ``errors`` list) inside a logs snapshot."""
-    found = []
-    if isinstance(data, dict):
-        if isinstance(data.get("errors"), list):
-            return [data]  # a summary's own parts are not further summaries
-        for key, value in data.items():
-            if isinstance(value, dict | list) and key != "days":  # per-day parts: counted whole
-                found += summaries_in(value)
-    elif isinstance(data, list):
-        for value in data:
-            found += summaries_in(value)
-    return found
 
 
 def error_section(snapshots: dict, notes: list, lang: str) -> dict[str, list[dict[str, Any]]]:
