@@ -38,6 +38,7 @@ COMMANDS = {
     "access": "lpsectl.commands.access",
     "analyze": "lpsectl.commands.analyze",
     "change": "lpsectl.commands.change",
+    "check": "lpsectl.commands.check",
     "collect": "lpsectl.commands.collect",
     "cron": "lpsectl.commands.cron",
     "hosts": "lpsectl.commands.hosts",

@@ -36,7 +36,10 @@ FEATURE_SECTIONS = (
     "logs",
     "cron",
     "store",
+    "checks",
 )
+#: feature sections that are arrays of tables ([[checks]])
+ARRAY_SECTIONS = ("checks",)
 
 
 @dataclass
@@ -229,7 +232,10 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
         _check_unique_names(config.hosts, source)
     config.sections = {name: raw[name] for name in FEATURE_SECTIONS if name in raw}
     for name, value in config.sections.items():
-        if not isinstance(value, dict):
+        if name in ARRAY_SECTIONS:
+            if not isinstance(value, list):
+                raise ConfigError(f"{source}: '{name}' must be an array of tables ([[{name}]])")
+        elif not isinstance(value, dict):
             raise ConfigError(f"{source}: [{name}] must be a table")
     if config.sections:
         # each feature section through its own schema, now rather than when first used

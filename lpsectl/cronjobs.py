@@ -57,6 +57,8 @@ class _JobSpec:
     argv: tuple[str, ...]
     description: str
     timeout: int
+    #: a config section the job needs; without it the job is not scheduled
+    only_with: str = ""
 
 
 # Collect shortly before the reports so they see fresh figures; the monthly
@@ -93,6 +95,14 @@ JOB_TABLE: tuple[_JobSpec, ...] = (
         "history retention: old snapshots cut to their roll-up",
         30 * 60,
     ),
+    _JobSpec(
+        "check",
+        "check",
+        ("check", "--due"),
+        "the SPSE web address as its users see it ([[checks]])",
+        4 * 60,
+        only_with="checks",
+    ),
 )
 
 
@@ -107,6 +117,8 @@ class ScheduleSettings:
     outbox_flush: str = "*/10 * * * *"
     #: at night, away from collect (05:50...) and the reports (06:00)
     store_prune: str = "20 3 * * *"
+    #: the [[checks]]; each runs when its own interval has passed (`check --due`)
+    check: str = "*/5 * * * *"
     #: how late the scheduler may still catch up a missed run (once)
     misfire_grace_hours: float = 12.0
     #: more lpsectl jobs: [[schedule.extra]] name, cron, argv, timeout_minutes
@@ -151,7 +163,7 @@ def load_jobs(config: Config) -> list[Job]:
     jobs = []
     for spec in JOB_TABLE:
         expr = getattr(settings, spec.key).strip()
-        if expr.lower() in OFF:
+        if expr.lower() in OFF or (spec.only_with and not config.sections.get(spec.only_with)):
             continue
         check_expression(expr, f"{config.source}: schedule.{spec.key}")
         jobs.append(Job(spec.name, expr, spec.argv, spec.description, spec.timeout))

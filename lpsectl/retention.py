@@ -16,9 +16,10 @@ The newest good snapshot of every host and kind is never pruned: the next
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lpsectl.collect.schemas import checked_row
@@ -28,6 +29,7 @@ from lpsectl.store import Store, decode_json, encode
 
 #: the shortest retention allowed: a month whole plus the days before its report
 MIN_RETENTION_DAYS = 35
+MAX_RETENTION_DAYS = 36500
 
 #: rows pruned per transaction: a concurrent collect waits at most one batch
 BATCH = 500
@@ -53,9 +55,14 @@ def store_settings(config: Config) -> StoreSettings:
             f"least {MIN_RETENTION_DAYS} (a month whole and the days before its report), "
             f"not {settings.retention_days}"
         )
-    if settings.prune_seconds <= 0:
+    if settings.retention_days > MAX_RETENTION_DAYS:
+        raise ConfigError(
+            f"{config.source}: store.retention_days must be at most {MAX_RETENTION_DAYS} "
+            "(100 years); 0 keeps every snapshot whole"
+        )
+    if not math.isfinite(settings.prune_seconds) or settings.prune_seconds <= 0:
         raise ConfigError(f"{config.source}: store.prune_seconds must be positive")
-    if not 0 <= settings.vacuum_free_percent <= 100:
+    if not 0 <= settings.vacuum_free_percent <= 100:  # NaN fails this too
         raise ConfigError(f"{config.source}: store.vacuum_free_percent must be within 0..100")
     return settings
 
@@ -78,11 +85,17 @@ def summaries_in(data: Any) -> list[dict[str, Any]]:
     return found
 
 
-def rollup(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def rollup(kind: str, data: Any) -> dict[str, Any]:
     """The parts of a snapshot the monthly report reads: a logs snapshot's error lists (not
     its queries nor its per-day parts), a postgres snapshot's counters, connection use,
     server and top statements (not its settings, tables or sessions); a system snapshot's
-    resources and services (:data:`SYSTEM_ROLLUP`)."""
+    resources and services (:data:`SYSTEM_ROLLUP`). Total: data of any shape (a failed
+    row's, a row edited by hand) gives a roll-up of the right shape, with what fits."""
+    data = _obj(data)
     if kind == "logs":
         return {
             "summaries": [
@@ -91,16 +104,18 @@ def rollup(kind: str, data: dict[str, Any]) -> dict[str, Any]:
             ]
         }
     if kind == "postgres":
-        statements = data.get("statements") or {}
+        statements = _obj(data.get("statements"))
         return {
-            "database_stats": data.get("database_stats"),
-            "server": data.get("server"),
-            "activity": {"usage_ratio": (data.get("activity") or {}).get("usage_ratio")},
+            "database_stats": data.get("database_stats")
+            if isinstance(data.get("database_stats"), dict)
+            else None,
+            "server": data.get("server") if isinstance(data.get("server"), dict) else None,
+            "activity": {"usage_ratio": _obj(data.get("activity")).get("usage_ratio")},
             "statements": (
                 {
                     "top_by_calls": [
                         {key: entry.get(key) for key in STATEMENT_KEYS}
-                        for entry in (statements.get("top_by_calls") or [])[:TOP_STATEMENTS]
+                        for entry in _list(statements.get("top_by_calls"))[:TOP_STATEMENTS]
                         if isinstance(entry, dict)
                     ],
                     "stats_reset": statements.get("stats_reset"),
@@ -112,6 +127,58 @@ def rollup(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     if kind == "system":
         return {key: data[key] for key in SYSTEM_ROLLUP if key in data}
     return data
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+#: the type each top-level key of a roll-up must have (None allowed where the report
+#: expects "not collected"): a roll-up of another shape makes its row unusable
+ROLLUP_SHAPES: dict[str, dict[str, tuple[type, ...]]] = {
+    "system": {
+        "hostname": (str,),
+        "uptime_seconds": (int, float, type(None)),
+        "cpu": (dict,),
+        "load": (dict,),
+        "memory": (dict,),
+        "filesystems": (list,),
+        "services": (dict,),
+    },
+    "postgres": {
+        "database_stats": (dict, type(None)),
+        "server": (dict, type(None)),
+        "activity": (dict,),
+        "statements": (dict, type(None)),
+    },
+    "logs": {"summaries": (list,)},
+}
+
+
+def rollup_problem(kind: str, value: Any) -> str | None:
+    """None when ``value`` has the shape of a ``kind`` roll-up (two levels checked: the
+    keys the monthly report reads and the items of its lists), else one sentence."""
+    if not isinstance(value, dict):
+        return "its roll-up is not a JSON object"
+    for key, types in ROLLUP_SHAPES.get(kind, {}).items():
+        if key in value and not isinstance(value[key], types):
+            return f"its roll-up's {key} is a {type(value[key]).__name__}"
+    items = {
+        "filesystems": value.get("filesystems"),
+        "summaries": value.get("summaries"),
+        "top_by_calls": _obj(value.get("statements")).get("top_by_calls", []),
+    }
+    for key, listed in items.items():
+        if listed is not None and (
+            not isinstance(listed, list) or not all(isinstance(x, dict) for x in listed)
+        ):
+            return f"its roll-up's {key} is not a list of objects"
+    for summary in _list(value.get("summaries")):
+        if not isinstance(summary.get("errors"), list):
+            return "its roll-up's summaries hold no error list"
+    if not all(isinstance(s, dict) for s in _obj(value.get("services")).values()):
+        return "its roll-up's services are not objects"
+    return None
 
 
 #: the monthly report's top statements: how many, and what of each
@@ -131,23 +198,30 @@ def rollup_at_collect(kind: str, data: dict[str, Any]) -> str:
 def report_data(row: dict[str, Any]) -> dict[str, Any]:
     """A snapshot row (``kind, ok, data, shape_checked, rollup``) as the monthly report
     reads it: its roll-up decoded, or made from the data (checked on the way, see
-    :func:`checked_row`). A roll-up that is not a JSON object makes the row unusable."""
+    :func:`checked_row`). A roll-up of the wrong shape (:func:`rollup_problem`) makes the
+    row unusable, like data of the wrong shape; it never reaches the report."""
     text = row.get("rollup")
     if text is None:
         out = checked_row(row)  # a failed row comes back as it is: its data is read too
-        data = decode_json(out.get("data"), {})
-        out["data"] = rollup(out["kind"], data if isinstance(data, dict) else {})
+        try:
+            data = decode_json(out.get("data"), {})
+        except ValueError:
+            data = {}  # a failed row's data is not JSON: nothing of it is read
+        out["data"] = rollup(out["kind"], data)
         return out
     try:
         value = json.loads(text)
     except ValueError:
         value = None
-    if isinstance(value, dict):
+    reason = rollup_problem(row.get("kind") or "", value)
+    if reason is None:
         return dict(row, data=value)
+    if not row.get("ok"):
+        return dict(row, data={})  # failed anyway: its own error says why
     return dict(
         row,
         ok=0,
-        error="stored snapshot unusable (its roll-up is not a JSON object)",
+        error=f"stored snapshot unusable ({reason})",
         error_type="BadStoredRow",
         data={},
     )
@@ -160,16 +234,28 @@ def report_data(row: dict[str, Any]) -> dict[str, Any]:
 class PruneResult:
     """What one `store prune` did (or, with ``dry_run``, would do)."""
 
-    cutoff: str  # snapshots of days before this one are pruned
+    cutoff: str | None  # snapshots of days before this one are pruned (None: retention 0)
     retention_days: int
     dry_run: bool
     pruned: int = 0  # snapshots cut to their roll-up by this run
     left: int = 0  # still to prune: the work budget ran out, the next run goes on
-    kept_unusable: int = 0  # data that does not fit its schema: kept whole, as evidence
+    kept_unusable: int = 0  # stored data that cannot be read: left as it is
     bytes_before: int | None = None
     bytes_after: int | None = None
     vacuumed: bool = False
     warnings: list[str] = field(default_factory=list)
+
+
+def kept_whole(store: Store, cutoff: date) -> set[int]:
+    """Rows never pruned: the newest good snapshot of each host and kind (the next
+    ``collect`` starts from it), and the newest before ``cutoff`` (the daily report of
+    the first day kept whole counts that day's changes from it)."""
+    rows = store.query("SELECT max(id) AS id FROM snapshots WHERE ok = 1 GROUP BY host, kind")
+    rows += store.query(
+        "SELECT max(id) AS id FROM snapshots WHERE ok = 1 AND day < ? GROUP BY host, kind",
+        [cutoff.isoformat()],
+    )
+    return {r["id"] for r in rows}
 
 
 def prune(
@@ -182,56 +268,57 @@ def prune(
     """Cut snapshots older than ``settings.retention_days`` (LPSE-local days before
     ``today - retention_days``) to their roll-up, then tidy the store (ANALYZE; VACUUM when
     enough of an SQLite file is free). At most ``settings.prune_seconds`` of work: the
-    rest is counted in ``left`` and pruned next run. The newest good snapshot of every
-    host and kind is kept whole. Raises :class:`UnavailableError` when the store cannot
-    be written; a failed VACUUM is only a warning (the pruning is committed by then)."""
+    rest is counted in ``left`` and pruned next run. The rows of :func:`kept_whole` stay
+    whole, and so does a row whose stored data cannot be read (``kept_unusable``).
+    ``dry_run`` counts the same, changing nothing. Raises :class:`UnavailableError` when
+    the store cannot be written; a failed VACUUM is only a warning (the pruning is
+    committed by then)."""
     retention = settings.retention_days
-    cutoff = today - timedelta(days=retention)
-    result = PruneResult(cutoff.isoformat(), retention, dry_run, bytes_before=store.size_bytes())
+    result = PruneResult(None, retention, dry_run, bytes_before=store.size_bytes())
     if retention == 0:
         result.bytes_after = result.bytes_before
         return result
-    keep = {
-        r["id"]
-        for r in store.query("SELECT max(id) AS id FROM snapshots WHERE ok = 1 GROUP BY host, kind")
-    }
-    if dry_run:
-        ids = store.query(
-            "SELECT id FROM snapshots WHERE day < ? AND pruned_on IS NULL", [cutoff.isoformat()]
-        )
-        result.pruned = sum(1 for r in ids if r["id"] not in keep)
-        result.bytes_after = result.bytes_before
-        return result
+    cutoff = today - timedelta(days=retention)
+    result.cutoff = cutoff.isoformat()
+    keep = kept_whole(store, cutoff)
     deadline = clock() + settings.prune_seconds
     statements_kept = _last_statements(store, cutoff)
     last_id = 0
     stamp = today.isoformat()
     while True:
         rows = store.query(
-            "SELECT id, host, day, kind, ok, data, shape_checked, rollup FROM snapshots "
+            "SELECT id, host, day, taken_at, kind, ok, data, shape_checked, rollup FROM snapshots "
             "WHERE day < ? AND pruned_on IS NULL AND id > ? ORDER BY id LIMIT ?",
             [cutoff.isoformat(), last_id, BATCH],
         )
         if not rows:
             break
         last_id = rows[-1]["id"]
-        with store.transaction():
-            for row in rows:
-                if row["id"] in keep:
-                    continue
-                made = report_data(row)
-                if row["ok"] and not made["ok"]:
-                    result.kept_unusable += 1
-                    continue
-                later = statements_kept.get((row["host"], row["day"][:7]), 0)
-                if row["kind"] == "postgres" and row["id"] < later:
-                    made["data"] = dict(made["data"], statements=None)
-                store.execute(
-                    "UPDATE snapshots SET data = '{}', shape_checked = NULL, rollup = ?, "
-                    "pruned_on = ? WHERE id = ?",
-                    [encode(made["data"]), stamp, row["id"]],
-                )
-                result.pruned += 1
+        updates = []
+        for row in rows:
+            if row["id"] in keep:
+                continue
+            if row["ok"] and not checked_row(row)["ok"]:
+                result.kept_unusable += 1  # lpsectl does not clear what it cannot read
+                continue
+            made = report_data(row)
+            if row["ok"] and not made["ok"]:
+                made = report_data(dict(row, rollup=None))  # a broken roll-up: made again
+            data = made["data"]
+            if row["kind"] == "postgres" and _newest_first(row) < statements_kept.get(
+                (row["host"], row["day"][:7]), (_EARLIEST, 0)
+            ):
+                data = dict(data, statements=None)
+            updates.append([encode(data), stamp, row["id"]])
+        result.pruned += len(updates)
+        if not dry_run and updates:
+            with store.transaction():
+                for values in updates:
+                    store.execute(
+                        "UPDATE snapshots SET data = '{}', shape_checked = NULL, rollup = ?, "
+                        "pruned_on = ? WHERE id = ?",
+                        values,
+                    )
         if clock() >= deadline:
             rest = store.query(
                 "SELECT id FROM snapshots WHERE day < ? AND pruned_on IS NULL AND id > ?",
@@ -239,6 +326,9 @@ def prune(
             )
             result.left = sum(1 for r in rest if r["id"] not in keep)
             break
+    if dry_run:
+        result.bytes_after = result.bytes_before
+        return result
     try:
         result.vacuumed = store.housekeeping(settings.vacuum_free_percent)
     except UnavailableError as exc:
@@ -247,25 +337,43 @@ def prune(
     return result
 
 
-def _last_statements(store: Store, cutoff: date) -> dict[tuple[str, str], int]:
-    """(host, YYYY-MM) -> id of the newest postgres roll-up of that month with top
-    statements. The monthly report shows the month's newest top statements only, so a
-    pruned row before that one needs none (4 of a postgres roll-up's 4.1 KB). Rows
-    without a roll-up yet are not looked at: an older row then keeps its statements,
-    which costs space, never a figure."""
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def _newest_first(row: dict[str, Any]) -> tuple[datetime, int]:
+    """The order the monthly report reads a month's snapshots in: by time taken, then id."""
+    try:
+        taken = datetime.fromisoformat(row["taken_at"])
+    except (TypeError, ValueError):
+        return (_EARLIEST, row["id"])
+    if taken.tzinfo is None:
+        return (_EARLIEST, row["id"])
+    return (taken, row["id"])
+
+
+def _last_statements(store: Store, cutoff: date) -> dict[tuple[str, str], tuple[datetime, int]]:
+    """(host, YYYY-MM) -> (time, id) of the newest postgres roll-up of that month with top
+    statements, in the monthly report's order (:func:`_newest_first`). The monthly report
+    shows the month's newest top statements only, so a pruned row before that one needs
+    none (4 of a postgres roll-up's 4.1 KB). Rows without a roll-up yet are not looked at:
+    an older row then keeps its statements, which costs space, never a figure."""
     end = (cutoff.replace(day=1) + timedelta(days=32)).replace(day=1)
-    found: dict[tuple[str, str], int] = {}
+    found: dict[tuple[str, str], tuple[datetime, int]] = {}
     for row in store.iterate(
-        "SELECT id, host, day, rollup FROM snapshots WHERE kind = 'postgres' AND ok = 1 "
-        "AND rollup IS NOT NULL AND day < ? ORDER BY id",
+        "SELECT id, host, day, taken_at, rollup FROM snapshots WHERE kind = 'postgres' "
+        "AND ok = 1 AND rollup IS NOT NULL AND day < ?",
         [end.isoformat()],
     ):
         try:
             value = json.loads(row["rollup"])
         except ValueError:
             continue
-        if isinstance(value, dict) and value.get("statements"):
-            found[(row["host"], row["day"][:7])] = row["id"]
+        if isinstance(value, dict) and rollup_problem("postgres", value) is None:
+            if value.get("statements"):
+                key = (row["host"], row["day"][:7])
+                order = _newest_first(row)
+                if order > found.get(key, (_EARLIEST, 0)):
+                    found[key] = order
     return found
 
 

@@ -26,10 +26,13 @@ def feature_sections() -> dict[str, type[Any]]:
     from lpsectl.thresholds import (
         DATABASE_SECTION,
         HOST_SECTION,
+        WEB_SECTION,
         DatabaseThresholds,
         HostThresholds,
+        WebThresholds,
     )
     from lpsectl.tickets import TicketSettings
+    from lpsectl.webcheck import CheckSettings
 
     return {
         "maintenance": MaintenanceSettings,
@@ -40,17 +43,23 @@ def feature_sections() -> dict[str, type[Any]]:
         "analysis": AnalysisSettings,
         "logs": LogsSettings,
         "store": StoreSettings,
+        "checks": CheckSettings,  # [[checks]]: an array of tables
         HOST_SECTION: HostThresholds,
         DATABASE_SECTION: DatabaseThresholds,
+        WEB_SECTION: WebThresholds,
     }
 
 
 def check_feature_sections(config: Config) -> None:
     """Read every feature section present in ``config`` through its dataclass.
     Raises ``ConfigError`` (file, section and key named) on an unknown key or a wrong type."""
+    from lpsectl.webcheck import load_checks
+
     present = set(config.sections)
     for name, cls in feature_sections().items():
-        if name.split(".")[0] in present:
+        if name == "checks":
+            load_checks(config)  # an array of tables, each checked against the hosts
+        elif name.split(".")[0] in present:
             load_section(config, name, cls)
     thresholds = config.sections.get("thresholds") or {}
     known = {name.split(".", 1)[1] for name in feature_sections() if name.startswith("thresholds.")}

@@ -223,6 +223,14 @@ class Store:
             )
         return True
 
+    def has_table(self, name: str) -> bool:
+        """Whether table ``name`` exists (a feature's table is made when it is first used)."""
+        if self.engine == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
+        else:
+            sql = "SELECT table_name AS name FROM information_schema.tables WHERE table_name = ?"
+        return self.query_one(sql, [name]) is not None
+
     # -- housekeeping -------------------------------------------------------------
     def size_bytes(self) -> int | None:
         """Bytes the history takes: SQLite, the file and its WAL; PostgreSQL, the database

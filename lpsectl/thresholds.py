@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lpsectl.config import Config, load_section
+from lpsectl.errors import ConfigError
 
 HOST_SECTION = "thresholds.host"
 DATABASE_SECTION = "thresholds.database"
+WEB_SECTION = "thresholds.web"
 
 
 @dataclass
@@ -45,9 +47,30 @@ class DatabaseThresholds:
     deadlocks_max: int = 0
 
 
+@dataclass
+class WebThresholds:
+    """``[thresholds.web]``: the SPSE web address as its users see it (``[[checks]]``)."""
+
+    #: consecutive failed checks before the address counts as down (an alert, an outage)
+    down_after_checks: int = 2
+    certificate_warning_days: int = 30
+    certificate_critical_days: int = 7
+    #: a day whose 95th percentile response time is above this raises a warning
+    slow_p95_ms: float = 3000.0
+    #: a day below this availability (planned maintenance apart) raises a warning
+    availability_min_percent: float = 99.0
+
+
 def host_thresholds(config: Config) -> HostThresholds:
     return load_section(config, HOST_SECTION, HostThresholds)
 
 
 def database_thresholds(config: Config) -> DatabaseThresholds:
     return load_section(config, DATABASE_SECTION, DatabaseThresholds)
+
+
+def web_thresholds(config: Config) -> WebThresholds:
+    limits = load_section(config, WEB_SECTION, WebThresholds)
+    if limits.down_after_checks < 1:
+        raise ConfigError(f"{config.source}: thresholds.web.down_after_checks must be at least 1")
+    return limits

@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.sshd",
     "tests.fixtures.postgres",
     "tests.fixtures.smtp",
+    "tests.fixtures.web",
 ]
 
 
@@ -37,8 +38,9 @@ SERVICE_FIXTURES = {
     "scripted_smtp": "smtp",
     "trickling_smtp": "smtp",
     "dropping_smtp": "smtp",
+    "web_servers": "web",
 }
-SERVICE_MARKERS = ("sshd", "postgres", "smtp", "root")
+SERVICE_MARKERS = ("sshd", "postgres", "smtp", "web", "root")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -10,6 +10,7 @@ from pathlib import Path
 import lpsectl
 
 SERVER_SIDE = [Path(lpsectl.__file__).parent / "remote" / "probe.py"]
+SERVER_SIDE += sorted((Path(lpsectl.__file__).parent / "remote").glob("*remote*.py"))
 SERVER_SIDE += sorted((Path(lpsectl.__file__).parent / "logs").glob("*remote*.py"))
 
 

@@ -31,9 +31,16 @@ def _sql(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
         return db.execute(sql, params).fetchall()
 
 
-def _whole_ones(path: Path) -> int:
-    """Rows prune must keep whole: the newest good snapshot of each host and kind."""
-    return len(_sql(path, "SELECT host, kind FROM snapshots WHERE ok = 1 GROUP BY host, kind"))
+def _whole_ones(path: Path, cutoff: str) -> int:
+    """Rows prune must keep whole: the newest good snapshot of each host and kind, and the
+    newest before the cutoff (the baseline of the first day kept)."""
+    newest = _sql(path, "SELECT max(id) FROM snapshots WHERE ok = 1 GROUP BY host, kind")
+    before = _sql(
+        path,
+        "SELECT max(id) FROM snapshots WHERE ok = 1 AND day < ? GROUP BY host, kind",
+        (cutoff,),
+    )
+    return len(set(newest) | set(before))
 
 
 # -- a real history: collect of this machine and a real PostgreSQL ------------------------
@@ -76,7 +83,7 @@ def test_prune_keeps_the_monthly_report_and_the_next_collect(collected, pg_clust
         assert _sql(history, "SELECT count(*) FROM snapshots WHERE pruned_on IS NOT NULL") == [(0,)]
         done = run_cli("--config", str(path), "store", "prune", "--format", "json")
     assert done.exit_code == 0, done.stderr
-    expected = rows - _whole_ones(history)
+    expected = rows - _whole_ones(history, done.json()["cutoff"])
     assert dry.json()["pruned"] == done.json()["pruned"] == expected == 6
     assert done.json()["left"] == 0
     cleared = _sql(
@@ -171,7 +178,7 @@ def test_prune_an_old_history_keeps_october(october, rollups):
         result = retention.prune(store, date(2027, 2, 1), settings)
     # every row but the newest good one of each host and kind (November's for spse-app)
     assert result.cutoff == "2026-11-03"
-    assert result.pruned == total - _whole_ones(history) == 121 - 5  # app: 2 kinds, db: 3
+    assert result.pruned == total - _whole_ones(history, "2026-11-03") == 121 - 5  # app 2, db 3
     assert _sql(history, "SELECT pruned_on FROM snapshots WHERE day = '2026-11-01'") == [(None,)]
     after = _monthly(path, history)
     assert _without_stamp(after) == _without_stamp(before)
@@ -253,7 +260,7 @@ def test_prune_cli_errors_and_zero(october):
     path.write_text(text.replace("retention_days = 7", "retention_days = 0"))
     with freeze_time("2028-01-01"):
         kept = run_cli("--config", str(path), "store", "prune")
-    assert kept.exit_code == 0 and "kept whole" in kept.stdout
+    assert kept.exit_code == 0 and "kept whole" in kept.stdout and "retention 0" in kept.stdout
     assert _sql(history, "SELECT count(*) FROM snapshots WHERE pruned_on IS NOT NULL") == [(0,)]
     unknown = run_cli("--config", str(path), "store", "prune", "--retention-days", "-1")
     assert unknown.exit_code == 2
@@ -311,3 +318,94 @@ def test_migration_0011_on_a_store_made_before_it(tmp_path):
     with Store.open_sqlite(history) as store:
         retention.prune(store, date(2027, 2, 1), retention.StoreSettings())
     assert _without_stamp(_monthly(path, history)) == _without_stamp(before)
+
+
+# -- hostile rows (found by a break-test of `store prune`) ------------------------------------
+
+
+def _first_id(history: Path, where: str) -> int:
+    return _sql(history, f"SELECT min(id) FROM snapshots WHERE {where}")[0][0]
+
+
+def test_a_damaged_failed_row_neither_stops_prune_nor_the_report(october):
+    path, history = october
+    _store_rollups_as_collect_does(history)
+    failed = _first_id(history, "ok = 0")
+    with sqlite3.connect(history) as db:
+        db.execute("UPDATE snapshots SET data = 'garbage{', rollup = NULL WHERE id = ?", (failed,))
+    before = _monthly(path, history)
+    with Store.open_sqlite(history) as store:
+        result = retention.prune(store, date(2027, 2, 1), retention.StoreSettings())
+    assert result.pruned == 121 - 5 and result.kept_unusable == 0
+    assert _without_stamp(_monthly(path, history)) == _without_stamp(before)
+
+
+def test_unreadable_data_is_left_as_it_is(october):
+    path, history = october
+    _store_rollups_as_collect_does(history)
+    bad = _first_id(history, "ok = 1 AND kind = 'system'")
+    odd = _first_id(history, f"ok = 1 AND kind = 'system' AND id > {bad}")
+    with sqlite3.connect(history) as db:
+        db.execute("UPDATE snapshots SET data = 'garbage{' WHERE id = ?", (bad,))
+        db.execute("UPDATE snapshots SET data = '{\"cpu\": 5}' WHERE id = ?", (odd,))
+    with Store.open_sqlite(history) as store:
+        dry = retention.prune(store, date(2027, 2, 1), retention.StoreSettings(), dry_run=True)
+        result = retention.prune(store, date(2027, 2, 1), retention.StoreSettings())
+    assert (dry.pruned, dry.kept_unusable) == (result.pruned, result.kept_unusable) == (114, 2)
+    assert _sql(
+        history, "SELECT data FROM snapshots WHERE id IN (?, ?) ORDER BY id", (bad, odd)
+    ) == [
+        ("garbage{",),
+        ('{"cpu": 5}',),
+    ]
+
+
+def test_a_roll_up_of_the_wrong_shape_is_unusable_not_a_crash(october):
+    path, history = october
+    _store_rollups_as_collect_does(history)
+    before = _monthly(path, history)
+    row = _first_id(history, "ok = 1 AND kind = 'system' AND day = '2026-10-05'")
+    with sqlite3.connect(history) as db:
+        db.execute("UPDATE snapshots SET rollup = '{\"cpu\": 5}' WHERE id = ?", (row,))
+    after = _monthly(path, history)
+    app_before = next(h for h in before["hosts"] if h["name"] == "spse-app")
+    app_after = next(h for h in after["hosts"] if h["name"] == "spse-app")
+    assert app_after["unknown"] == app_before["unknown"] + 1
+    assert app_after["up"] == app_before["up"] - 1
+    # pruning makes it again from the data, which is fine
+    with Store.open_sqlite(history) as store:
+        retention.prune(store, date(2027, 2, 1), retention.StoreSettings())
+    assert _without_stamp(_monthly(path, history)) == _without_stamp(before)
+
+
+def test_the_first_day_kept_whole_reports_the_same(october):
+    path, history = october
+    day = "2026-10-20"  # spse-db's statistics were reset that day: the baseline matters
+    today = (date.fromisoformat(day) + timedelta(days=90)).isoformat()
+
+    def daily() -> dict:
+        with freeze_time(today + " 01:00:00"):
+            result = run_cli(
+                "--config", str(path), "report", "daily", "--date", day, "--format", "json"
+            )
+        assert result.exit_code == 0, result.stderr
+        return _without_stamp(result.json())
+
+    before = daily()
+    with freeze_time(today + " 01:00:00"):
+        done = run_cli("--config", str(path), "store", "prune", "--format", "json")
+    assert done.exit_code == 0 and done.json()["cutoff"] == day and done.json()["pruned"] > 0
+    assert daily() == before
+    assert before["sections"]["database"]["hosts"][0]["since"] is not None
+
+
+def test_retention_beyond_a_century_is_refused(october):
+    path, _history = october
+    option = run_cli("--config", str(path), "store", "prune", "--retention-days", "1000000")
+    assert option.exit_code == 2 and "35..36500" in option.stderr
+    path.write_text(path.read_text() + "\n[store]\nretention_days = 99999999999\n")
+    config = run_cli("--config", str(path), "store", "prune", "--dry-run")
+    assert config.exit_code == 4 and "at most 36500" in config.stderr
+    path.write_text(path.read_text().replace("99999999999", "90\nprune_seconds = nan"))
+    nan = run_cli("--config", str(path), "store", "prune", "--dry-run")
+    assert nan.exit_code == 4 and "prune_seconds" in nan.stderr

@@ -40,14 +40,17 @@ def command() -> None:
 @pass_app
 def prune_cmd(app: AppContext, retention_days: int | None, dry_run: bool, fmt: str) -> None:
     """Cut snapshots older than the retention to their roll-up, then tidy the store
-    (ANALYZE; VACUUM when a fifth of an SQLite file is free). The scheduler runs this
-    every night (job store-prune). Work per run is bounded by [store] prune_seconds;
-    what is left is pruned by the next run. The newest good snapshot of each host and
-    kind is always kept whole: the next collect starts from it.
+    (ANALYZE; VACUUM when [store] vacuum_free_percent of an SQLite file is free). The
+    scheduler runs this every night (job store-prune). Work per run is bounded by
+    [store] prune_seconds; what is left is pruned by the next run. Kept whole always:
+    the newest good snapshot of each host and kind (the next collect starts from it),
+    the newest before the cutoff (the daily report of the first day kept counts from
+    it), and any whose stored data cannot be read.
 
     \b
     Exit status:
       0  pruned (or nothing was old enough); work left for the next run is said
+      2  --retention-days out of range
       3  pruned, but the file could not be compacted (e.g. not enough free disk)
       4  [store] is wrong
       5  the history cannot be written
@@ -57,18 +60,25 @@ def prune_cmd(app: AppContext, retention_days: int | None, dry_run: bool, fmt: s
     Examples:
       lpsectl store prune --dry-run
       lpsectl store prune --retention-days 180
-      lpsectl store prune -q                 # from cron: quiet unless something fails
+      lpsectl store prune --retention-days 0 --dry-run   # nothing: every snapshot kept
     """
     settings = retention.store_settings(app.config)
     if retention_days is not None:
-        if retention_days < 0 or 0 < retention_days < retention.MIN_RETENTION_DAYS:
+        if (
+            retention_days < 0
+            or 0 < retention_days < retention.MIN_RETENTION_DAYS
+            or retention_days > retention.MAX_RETENTION_DAYS
+        ):
             raise UsageError(
-                f"--retention-days must be 0 (keep everything whole) or at least "
-                f"{retention.MIN_RETENTION_DAYS}, not {retention_days}"
+                f"--retention-days must be 0 (keep everything whole) or within "
+                f"{retention.MIN_RETENTION_DAYS}..{retention.MAX_RETENTION_DAYS}, not {retention_days}"
             )
         settings.retention_days = retention_days
-    with job_lock(app.config.data_dir, "store"):
-        result = retention.prune(app.store, app.now().date(), settings, dry_run=dry_run)
+    if dry_run:  # reads only: no lock, works on a read-only copy of the history
+        result = retention.prune(app.store, app.now().date(), settings, dry_run=True)
+    else:
+        with job_lock(app.config.data_dir, "store"):
+            result = retention.prune(app.store, app.now().date(), settings)
     if fmt == "json":
         emit(dump_json(result))
     else:
@@ -85,7 +95,7 @@ def _mib(value: int | None) -> str:
 
 def _text(result: retention.PruneResult) -> str:
     if result.retention_days == 0:
-        return "store.retention_days = 0: every snapshot is kept whole; nothing pruned."
+        return "retention 0 days: every snapshot is kept whole; nothing pruned."
     verb = "would cut" if result.dry_run else "cut"
     lines = [
         f"{verb} {result.pruned} snapshot(s) of days before {result.cutoff} to their roll-up "
@@ -95,8 +105,9 @@ def _text(result: retention.PruneResult) -> str:
         lines.append(f"{result.left} more left for the next run ([store] prune_seconds reached)")
     if result.kept_unusable:
         lines.append(
-            f"{result.kept_unusable} snapshot(s) kept whole: their data does not fit its "
-            "schema (see `report daily` of their day)"
+            f"{result.kept_unusable} snapshot(s) left as they are: their stored data cannot "
+            "be read (not JSON, or not of its kind's shape); lpsectl does not clear what it "
+            "cannot read"
         )
     if not result.dry_run:
         compacted = ", compacted (VACUUM)" if result.vacuumed else ""

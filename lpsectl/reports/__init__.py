@@ -8,6 +8,7 @@ and a template ``daily_<name>.html.j2`` rendered with ``section``.
 """
 
 DAILY_SECTIONS = (
+    ("web", "lpsectl.reports.daily_web"),
     ("database", "lpsectl.reports.daily_database"),
     ("logs", "lpsectl.reports.daily_logs"),
 )

@@ -26,6 +26,8 @@ LABELS = {
         "cache": "Cache hit (%)",
         "groups": "Tiket per kelompok",
         "sla": "Penyelesaian tepat waktu per prioritas (%)",
+        "web_p95": "Waktu respons p95 per hari (ms)",
+        "web_availability": "Ketersediaan per hari (%, di luar pemeliharaan terjadwal)",
     },
     "en": {
         "cpu_percent": "CPU (%)",
@@ -37,6 +39,8 @@ LABELS = {
         "cache": "Cache hit (%)",
         "groups": "Tickets per group",
         "sla": "Resolved in time per priority (%)",
+        "web_p95": "Response time p95 per day (ms)",
+        "web_availability": "Availability per day (%, planned maintenance apart)",
     },
 }
 
@@ -138,11 +142,42 @@ def ticket_chart(summary: dict[str, Any], lang: str) -> str | None:
     return png_data_uri(figure)
 
 
+def web_chart(checks: list[dict[str, Any]], lang: str) -> str | None:
+    """The SPSE address per day: availability (planned maintenance apart) and p95, a line
+    per check."""
+    if not any(c.get("daily") for c in checks):
+        return None
+    labels = LABELS.get(lang, LABELS["en"])
+    figure = Figure(figsize=(9, 3.5), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    for check in checks:
+        days = _days(check.get("daily") or [])
+        if not days:
+            continue
+        left.plot(
+            days,
+            [d["availability_unplanned_percent"] for d in check["daily"]],
+            marker=".",
+            label=check["name"],
+        )
+        right.plot(days, [d["p95_ms"] for d in check["daily"]], marker=".", label=check["name"])
+    left.set_title(labels["web_availability"], fontsize=10)
+    left.set_ylim(bottom=0, top=100.5)
+    right.set_title(labels["web_p95"], fontsize=10)
+    right.set_ylim(bottom=0)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    left.legend(fontsize=7)
+    return png_data_uri(figure)
+
+
 def monthly_charts(report: dict[str, Any], lang: str) -> dict[str, str]:
     """name -> data URI, only for charts that have data."""
     charts = {
         "resources": resource_chart(report["hosts"], lang),
         "database": database_chart(report["database"], lang),
         "tickets": ticket_chart(report["tickets"], lang),
+        "web": web_chart(report.get("web") or [], lang),
     }
     return {name: uri for name, uri in charts.items() if uri}

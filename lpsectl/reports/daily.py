@@ -192,17 +192,22 @@ def _log_alerts(host: str, logfile: dict[str, Any], say: dict[str, str]) -> list
     return []
 
 
+#: alert items of which every message is a fact of its own (never merged)
+EACH_ITS_OWN = ("logs", "web", "web tender")
+
+
 def unique_alerts(alerts: list[dict[str, str]]) -> list[dict[str, str]]:
     """One alert per host and item: the first one raised (host checks come before sections).
 
     The log summariser's own warnings (item ``logs``) are each a different
-    fact (a damaged .gz, a wrong prefix, a truncation): all of them are kept.
+    fact (a damaged .gz, a wrong prefix, a truncation), and so are a web address's
+    outages and the tender deadlines they hit: all of them are kept.
     """
     seen: set[tuple[str, ...]] = set()
     kept = []
     for alert in alerts:
         key = (alert["host"], alert["item"]) + (
-            (alert["message"],) if alert["item"] == "logs" else ()
+            (alert["message"],) if alert["item"] in EACH_ITS_OWN else ()
         )
         if key not in seen:
             seen.add(key)

@@ -14,6 +14,7 @@ from statistics import mean
 from typing import Any
 
 from lpsectl import tickets
+from lpsectl.availability import daily_figures
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.config import Config
 from lpsectl.pgstats import cache_hit_ratio, counter_delta
@@ -77,12 +78,48 @@ def build_monthly(
         "errors": error_section(snapshots, notes, lang),
         "tickets": ticket_section(store, config, month, now, notes, lang),
         "maintenance": maintenance_section(store, start, end, notes, lang),
+        "web": web_section(store, config, start, end, now),
         "changes": change_section(store, month, start, end, notes, lang),
     }
     if not snapshots:
         notes.insert(0, _note("no_snapshots", lang))
     report["notes"] = notes
     return report
+
+
+def web_section(
+    store: Store, config: Config, start: datetime, end: datetime, now: datetime
+) -> list[dict[str, Any]]:
+    """The SPSE address as its users saw it over the month ([[checks]]): per check the
+    month's and each day's availability (with and without the announced maintenance),
+    response times, the outages and the certificate (:mod:`lpsectl.reports.daily_web`)."""
+    from lpsectl.reports import daily_web
+    from lpsectl.thresholds import web_thresholds
+    from lpsectl.webcheck import load_checks, maintenance_windows, results_between
+
+    checks = load_checks(config)
+    rows = results_between(store, start, end) if store.has_table("web_checks") else {}
+    if not checks and not rows:
+        return []
+    limits = web_thresholds(config)
+    windows = maintenance_windows(store, start, end)
+    stages, _notes = daily_web.tender_stages(config)
+    period_end = min(end, now)
+    names = [c.name for c in checks] + sorted(n for n in rows if n not in {c.name for c in checks})
+    section = []
+    for name in names:
+        check = next((c for c in checks if c.name == name), None)
+        of_check = rows.get(name, [])
+        entry = daily_web.check_entry(name, check, of_check, windows, stages, limits, period_end)
+        entry["daily"] = daily_figures(of_check, windows)
+        entry["planned_minutes"] = round(
+            sum(o["duration_seconds"] for o in entry["outages"] if o["planned"]) / 60, 1
+        )
+        entry["unplanned_minutes"] = round(
+            sum(o["duration_seconds"] for o in entry["outages"] if not o["planned"]) / 60, 1
+        )
+        section.append(entry)
+    return section
 
 
 def _note(code: str, lang: str, **params: Any) -> dict[str, Any]:
@@ -453,11 +490,7 @@ def ticket_section(
 
 
 def table_exists(store: Store, name: str) -> bool:
-    if store.engine == "sqlite":
-        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
-    else:
-        sql = "SELECT table_name AS name FROM information_schema.tables WHERE table_name = ?"
-    return store.query_one(sql, [name]) is not None
+    return store.has_table(name)
 
 
 def _within(stamp: str | None, start: datetime, end: datetime) -> bool:
