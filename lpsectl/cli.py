@@ -45,6 +45,7 @@ COMMANDS = {
     "init": "lpsectl.commands.init",
     "logs": "lpsectl.commands.logs",
     "maintenance": "lpsectl.commands.maintenance",
+    "notify": "lpsectl.commands.notify",
     "outbox": "lpsectl.commands.outbox",
     "report": "lpsectl.commands.report",
     "schedule": "lpsectl.commands.schedule",

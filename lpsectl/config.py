@@ -37,6 +37,7 @@ FEATURE_SECTIONS = (
     "cron",
     "store",
     "checks",
+    "notify",
 )
 #: feature sections that are arrays of tables ([[checks]])
 ARRAY_SECTIONS = ("checks",)

@@ -103,6 +103,14 @@ JOB_TABLE: tuple[_JobSpec, ...] = (
         4 * 60,
         only_with="checks",
     ),
+    _JobSpec(
+        "notify",
+        "notify",
+        ("notify", "run"),
+        "alerts told to the team: opened, worse, reminder, recovered ([notify])",
+        4 * 60,
+        only_with="notify",
+    ),
 )
 
 
@@ -119,6 +127,8 @@ class ScheduleSettings:
     store_prune: str = "20 3 * * *"
     #: the [[checks]]; each runs when its own interval has passed (`check --due`)
     check: str = "*/5 * * * *"
+    #: tell what changed in the alerts (only with [notify])
+    notify: str = "*/5 * * * *"
     #: how late the scheduler may still catch up a missed run (once)
     misfire_grace_hours: float = 12.0
     #: more lpsectl jobs: [[schedule.extra]] name, cron, argv, timeout_minutes

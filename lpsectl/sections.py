@@ -21,6 +21,7 @@ def feature_sections() -> dict[str, type[Any]]:
     from lpsectl.analysis.rules import AnalysisSettings
     from lpsectl.cronjobs import CronSettings, ScheduleSettings
     from lpsectl.maintenance import MaintenanceSettings
+    from lpsectl.notify import NotifySettings
     from lpsectl.reports.daily_logs import LogsSettings
     from lpsectl.retention import StoreSettings
     from lpsectl.thresholds import (
@@ -43,6 +44,7 @@ def feature_sections() -> dict[str, type[Any]]:
         "analysis": AnalysisSettings,
         "logs": LogsSettings,
         "store": StoreSettings,
+        "notify": NotifySettings,
         "checks": CheckSettings,  # [[checks]]: an array of tables
         HOST_SECTION: HostThresholds,
         DATABASE_SECTION: DatabaseThresholds,

@@ -166,6 +166,7 @@ def entry_alerts(entry: dict[str, Any], limits: WebThresholds, lang: str) -> lis
                 "severity": severity,
                 "host": name,
                 "item": item,
+                "code": key,
                 "message": say[key].format(name=name, **values),
             }
         )
