@@ -5,8 +5,9 @@ Definitions (docs/availability.md):
 - a check run is *up* or *down* (:func:`lpsectl.webcheck.judge`);
 - an **outage** is a run of at least ``down_after`` consecutive down results; it
   starts at the first of them and ends at the next up result (``end`` None: still
-  down when the period ends); it is **planned** when it starts inside a
-  maintenance window lpsectl announced (SOP 000), else unplanned;
+  down when the period ends); it is **planned** when it lies inside a
+  maintenance window lpsectl announced (SOP 000), else unplanned — one that
+  outlasts its window is unplanned;
 - **availability** = up results / results, in percent; *planned maintenance
   apart* leaves out the down results inside a maintenance window;
 - response time percentiles by the nearest-rank method over the total time of the
@@ -74,6 +75,8 @@ def outages(
     def close(end: datetime | None) -> None:
         if len(run) >= down_after:
             window = in_window(run[0]["checked_at"], windows)
+            if window is not None and (end or run[-1]["checked_at"]) > window.end:
+                window = None  # it outlasted the window: not explained by it
             found.append(
                 Outage(
                     name=run[0]["name"],

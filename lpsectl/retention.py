@@ -155,6 +155,24 @@ ROLLUP_SHAPES: dict[str, dict[str, tuple[type, ...]]] = {
 }
 
 
+#: what the monthly report reads of an error in a log summary, and of a top statement
+ERROR_FIELDS: dict[str, tuple[type, ...]] = {
+    "signature": (str, type(None)),
+    "count": (int, type(None)),
+    "severity": (str, type(None)),
+    "example": (str, type(None)),
+    "first": (str, type(None)),
+    "last": (str, type(None)),
+}
+STATEMENT_FIELDS: dict[str, tuple[type, ...]] = {
+    "query": (str,),
+    "calls": (int, float),
+    "total_ms": (int, float),
+    "mean_ms": (int, float),
+    "max_ms": (int, float),
+}
+
+
 def rollup_problem(kind: str, value: Any) -> str | None:
     """None when ``value`` has the shape of a ``kind`` roll-up (two levels checked: the
     keys the monthly report reads and the items of its lists), else one sentence."""
@@ -174,8 +192,20 @@ def rollup_problem(kind: str, value: Any) -> str | None:
         ):
             return f"its roll-up's {key} is not a list of objects"
     for summary in _list(value.get("summaries")):
-        if not isinstance(summary.get("errors"), list):
+        errors = summary.get("errors")
+        if not isinstance(errors, list):
             return "its roll-up's summaries hold no error list"
+        for error in errors:
+            if not isinstance(error, dict) or not all(
+                isinstance(error.get(key), kinds) for key, kinds in ERROR_FIELDS.items()
+            ):
+                return "its roll-up's error lists hold an entry of the wrong shape"
+    for entry in _list(_obj(value.get("statements")).get("top_by_calls")):
+        if not all(
+            entry.get(key) is None or isinstance(entry.get(key), kinds)
+            for key, kinds in STATEMENT_FIELDS.items()
+        ):
+            return "its roll-up's top statements hold an entry of the wrong shape"
     if not all(isinstance(s, dict) for s in _obj(value.get("services")).values()):
         return "its roll-up's services are not objects"
     return None
@@ -359,10 +389,17 @@ def _last_statements(store: Store, cutoff: date) -> dict[tuple[str, str], tuple[
     an older row then keeps its statements, which costs space, never a figure."""
     end = (cutoff.replace(day=1) + timedelta(days=32)).replace(day=1)
     found: dict[tuple[str, str], tuple[datetime, int]] = {}
+    first = store.query_one(
+        "SELECT min(day) AS day FROM snapshots WHERE kind = 'postgres' AND day < ? "
+        "AND pruned_on IS NULL",
+        [cutoff.isoformat()],
+    )
+    if not first or not first["day"]:
+        return found  # nothing left to prune: nothing to read (the work stays bounded)
     for row in store.iterate(
         "SELECT id, host, day, taken_at, rollup FROM snapshots WHERE kind = 'postgres' "
-        "AND ok = 1 AND rollup IS NOT NULL AND day < ?",
-        [end.isoformat()],
+        "AND ok = 1 AND rollup IS NOT NULL AND day >= ? AND day < ?",
+        [str(first["day"])[:7] + "-01", end.isoformat()],
     ):
         try:
             value = json.loads(row["rollup"])

@@ -67,6 +67,13 @@ class CheckSettings:
         return any(low <= status <= high for low, high in self.statuses)
 
 
+#: seconds one check may take at most; the checks run from one host take their sum
+MAX_TIMEOUT = 60.0
+#: what the checks of one host may take together (the check job is stopped at 4 minutes)
+MAX_HOST_SECONDS = 180.0
+#: a result that says nothing of the address: the check could not be run at all
+UNCHECKED = ("not-run", "bug")
+
 _STATUS_PART = re.compile(r"^\s*([1-5]\d\d)\s*(?:-\s*([1-5]\d\d)\s*)?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -121,11 +128,31 @@ def load_checks(config: Config) -> list[CheckSettings]:
             raise ConfigError(f"{where}.interval must be within 0..1440 minutes")
         if check.max_bytes < 1:
             raise ConfigError(f"{where}.max_bytes must be positive")
+        if check.ca_file and run_from == LOCAL_ADDRESS:
+            try:
+                ssl.create_default_context().load_verify_locations(cafile=check.ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(
+                    f"{where}.ca_file {check.ca_file}: not a CA file lpsectl can read ({exc})"
+                ) from exc
+        if check.timeout > MAX_TIMEOUT:
+            raise ConfigError(
+                f"{where}.timeout must be at most {MAX_TIMEOUT:g} s (the check job runs every "
+                "5 minutes and must finish in time)"
+            )
         check.statuses = parse_statuses(check.expect_status, f"{where}.expect_status")
         check.run_from = run_from
         if any(other.name == check.name for other in checks):
             raise ConfigError(f"{where}.name {check.name!r} is used twice in [[checks]]")
         checks.append(check)
+    for host in {c.run_from for c in checks} - {LOCAL_ADDRESS}:
+        total = sum(c.timeout for c in checks if c.run_from == host)
+        if total > MAX_HOST_SECONDS:
+            raise ConfigError(
+                f"{config.source}: the [[checks]] from {host} take up to {total:g} s together "
+                f"(one after the other); at most {MAX_HOST_SECONDS:g} s fit in a run of the "
+                "check job: shorten their timeouts"
+            )
     return checks
 
 
@@ -266,19 +293,20 @@ def certificate_facts(tls: dict[str, Any] | None, now: datetime) -> dict[str, An
 
     try:
         cert = x509.load_der_x509_certificate(base64.b64decode(der))
-    except ValueError as exc:
+        expires = cert.not_valid_after_utc
+        facts["expires_at"] = expires.isoformat()
+        facts["days_left"] = round((expires - now.astimezone(UTC)).total_seconds() / 86400, 2)
+        facts["issuer"] = cert.issuer.rfc4514_string()
+        facts["subject"] = cert.subject.rfc4514_string()
+        try:
+            names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+            facts["names"] = names.value.get_values_for_type(x509.DNSName)
+        except x509.ExtensionNotFound:
+            pass
+    except Exception as exc:  # noqa: BLE001 - whatever a server sends: its certificate's fault
+        # a malformed name list, a duplicate extension, an unknown name type: browsers
+        # refuse such a certificate too
         facts["error"] = facts["error"] or f"the certificate cannot be read: {exc}"
-        return facts
-    expires = cert.not_valid_after_utc
-    facts["expires_at"] = expires.isoformat()
-    facts["days_left"] = round((expires - now.astimezone(UTC)).total_seconds() / 86400, 2)
-    facts["issuer"] = cert.issuer.rfc4514_string()
-    facts["subject"] = cert.subject.rfc4514_string()
-    try:
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        facts["names"] = names.value.get_values_for_type(x509.DNSName)
-    except x509.ExtensionNotFound:
-        pass
     return facts
 
 
@@ -365,9 +393,10 @@ def result_of(check: CheckSettings, observation: dict[str, Any], at: datetime) -
     """Pure: the stored result of one observation."""
     up, reason = judge(check, observation)
     certificate = certificate_facts(observation.get("tls"), at)
+    kind = observation.get("error_kind") or (None if up else "content")
     if up and certificate and certificate.get("error"):
         # the page answered, but a browser refuses it: down for the users
-        up, reason = False, f"TLS: {certificate['error']}"
+        up, reason, kind = False, f"TLS: {certificate['error']}", "tls"
     return CheckResult(
         name=check.name,
         url=check.url,
@@ -379,7 +408,7 @@ def result_of(check: CheckSettings, observation: dict[str, Any], at: datetime) -
         total_ms=observation.get("total_ms"),
         bytes=int(observation.get("bytes") or 0),
         error=reason,
-        error_kind=observation.get("error_kind") or (None if up else "content"),
+        error_kind=kind,
         certificate=certificate,
     )
 
@@ -435,6 +464,12 @@ def run_bounded(
             )
             continue
         at, value = found[check.name]
+        if not isinstance(value, Exception):
+            try:
+                results.append(result_of(check, value, at))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one check's bug must not stop the others
+                value = exc
         if isinstance(value, Exception):
             results.append(
                 failed_result(
@@ -444,8 +479,6 @@ def run_bounded(
                     "bug",
                 )
             )
-        else:
-            results.append(result_of(check, value, at))
     stop.set()
     return results
 
@@ -519,7 +552,14 @@ def run_remote(
     if outcome.value is None:
         reason = f"not checked from {host.name}: {outcome.error}"
         return [failed_result(c, at, reason, "not-run") for c in checks]
-    return [result_of(c, o, at) for c, o in zip(checks, outcome.value, strict=True)]
+    results = []
+    for check, observation in zip(checks, outcome.value, strict=True):
+        try:
+            results.append(result_of(check, observation, at))
+        except Exception as exc:  # noqa: BLE001 - one check's bug must not stop the others
+            reason = f"lpsectl's web check failed ({type(exc).__name__}: {exc}); please report it"
+            results.append(failed_result(check, at, reason, "bug"))
+    return results
 
 
 class CheckNotRun(LpsectlError):
@@ -552,7 +592,12 @@ def run_checks(
         results[result.name] = result
     for thread in threads:
         thread.join()
-    return [results[c.name] for c in checks if c.name in results]
+    at = now()
+    return [
+        results.get(c.name)
+        or failed_result(c, at, "lpsectl's web check gave no result; please report it", "bug")
+        for c in checks
+    ]
 
 
 # -- the history of the checks -----------------------------------------------------------------
@@ -614,13 +659,17 @@ def results_between(
 
 
 def maintenance_windows(store: Store, start: datetime, end: datetime) -> list[Window]:
-    """The maintenance windows lpsectl scheduled (SOP 000, not cancelled) that overlap
-    ``start`` .. ``end``: the planned downtime of the SPSE address."""
+    """The maintenance windows lpsectl announced (SOP 000: announced, started or completed;
+    not one only scheduled, nor a cancelled one) that overlap ``start`` .. ``end``: the
+    planned downtime of the SPSE address."""
     if not store.has_table("maintenance_windows"):
         return []
     windows = []
+    from lpsectl.maintenance import ANNOUNCED, COMPLETED, STARTED
+
     for row in store.query(
-        "SELECT uid, start_at, end_at, reason FROM maintenance_windows WHERE status != 'cancelled'"
+        "SELECT uid, start_at, end_at, reason FROM maintenance_windows WHERE status IN (?, ?, ?)",
+        [ANNOUNCED, STARTED, COMPLETED],
     ):
         try:
             begin = datetime.fromisoformat(row["start_at"])

@@ -194,7 +194,7 @@ def test_a_planned_outage_is_not_told(tmp_path, web_servers, receiver, smtp_serv
                 "end_at": at(23).isoformat(),
                 "reason": "Pembaruan SPSE",
                 "services": "[]",
-                "status": "scheduled",
+                "status": "announced",
                 "created_at": at(8, day=3).isoformat(),
             },
         )

@@ -194,6 +194,7 @@ def test_checks_from_a_host_run_there_through_the_probe(
         ("error", web.url(path="/eproc4/error"), ""),
         ("expired", web.url("expired"), ""),
         ("hang", web.url(path="/eproc4/hang"), "timeout = 2\n"),
+        ("trickle", web.app_url("/eproc4/trickle"), "timeout = 2\n"),
     ):
         text += (
             f'\n[[checks]]\nname = "{name}"\nurl = "{url}"\nfrom = "{host.name}"\n'
@@ -211,9 +212,12 @@ def test_checks_from_a_host_run_there_through_the_probe(
         assert "certificate has expired" in rows["expired"]["error"]
         assert rows["expired"]["certificate"]["days_left"] < 0
         assert rows["hang"]["error_kind"] == "timeout"
+        # headers a byte at a time: given up at its own timeout, the others still answered
+        assert rows["trickle"]["error_kind"] == "timeout", rows["trickle"]
+        assert rows["trickle"]["total_ms"] < 2000 + 1000
         # one SSH session ran the stdlib script for all four
         [command] = ran.read_text().splitlines()
-        assert command.startswith('python3 - \'{"deadline": 37.0')  # 3 x 10 s + 2 s + 5 s
+        assert command.startswith('python3 - \'{"deadline": 39.0')  # 3 x 10 s + 2 x 2 s + 5 s
     finally:
         shutil.rmtree(shared)
 
@@ -235,3 +239,28 @@ def test_the_check_job_is_scheduled_only_with_checks(tmp_path, web_servers):
     assert jobs["check"]["argv"] == ["check", "--due"]
     crontab = run_cli("--config", str(path), "cron", "print").stdout
     assert "check --due" in crontab
+
+
+def test_a_host_that_cannot_run_its_checks_is_not_an_outage(
+    tmp_path, web_servers, sshd_factory, ssh_client_key
+):
+    from tests.fixtures.sshd import ssh_config_text
+
+    web = web_servers
+    host = sshd_factory.start("web-gone")
+    text = ssh_config_text([host], ssh_client_key, tmp_path / "known_hosts", tmp_path / "data")
+    text += f'\n[[checks]]\nname = "dalam"\nurl = "{web.app_url()}"\nfrom = "{host.name}"\n'
+    path = tmp_path / "lpsectl.toml"
+    path.write_text(text)
+    host.stop()
+    for _ in range(3):
+        result = run_cli("--config", str(path), "check", "--format", "json")
+        assert result.exit_code == 5
+        [row] = result.json()
+        assert row["error_kind"] == "not-run" and "not checked from" in row["error"]
+    report = run_cli("--config", str(path), "report", "daily", "--format", "json").json()
+    [entry] = report["sections"]["web"]["checks"]
+    assert (entry["checks"], entry["not_checked"], entry["outages"]) == (0, 3, [])
+    messages = [a["message"] for a in report["alerts"] if a["host"] == "dalam"]
+    assert any("tidak dapat dijalankan 3 kali" in m for m in messages)
+    assert not any("tidak dapat diakses" in m for m in messages)

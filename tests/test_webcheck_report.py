@@ -5,9 +5,11 @@ maintenance, outages, the tender deadline an outage hit, alerts (issue 18)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy
 from freezegun import freeze_time
 
 from lpsectl.store import Store
@@ -110,6 +112,11 @@ def test_a_day_of_checks_in_the_daily_report(tmp_path, web_servers):
     # the 08:15 deadline fell inside the first outage; the 12:00 one did not
     assert [t["code"] for t in outages[0]["tenders"]] == ["10001373"]
     assert entry["certificate"]["days_left"] > 300
+    # percentiles: numpy's nearest-rank method over the stored total times of the up checks
+    with sqlite3.connect(tmp_path / "data" / "history.sqlite3") as db:
+        times = [t for (t,) in db.execute("SELECT total_ms FROM web_checks WHERE up = 1")]
+    assert entry["p50_ms"] == float(numpy.percentile(times, 50, method="inverted_cdf"))
+    assert entry["p95_ms"] == float(numpy.percentile(times, 95, method="inverted_cdf"))
 
     alerts = [a for a in data["alerts"] if a["host"] == "spse"]
     messages = " | ".join(a["message"] for a in alerts)
@@ -198,3 +205,39 @@ def test_the_month_of_the_checks(tmp_path, web_servers):
     assert "| spse |" in md.stdout and "Pokja Pemilihan 3" in md.stdout
     assert "tidak terjadwal" in md.stdout
     assert html.exit_code == 0 and 'alt="Akses aplikasi SPSE' in html.stdout
+
+
+def test_outages_across_midnight_and_beyond_a_window(tmp_path, web_servers):
+    web = web_servers
+    config = write_config(tmp_path, web)
+    plan = [
+        (at("22:00"), 500),  # the window is 22:00-23:00; this outage outlasts it: unplanned
+        (at("22:30"), 500),
+        (at("23:10"), 200),
+        (at("23:50"), 500),  # across midnight: one outage, 23:50 to 00:05
+        (at("23:55"), 500),
+        (at("00:00") + timedelta(days=1), 500),
+        (at("00:05") + timedelta(days=1), 200),
+    ]
+    with freeze_time(at("21:00"), tick=True) as frozen:
+        for moment, status in plan:
+            web.state.status = status
+            frozen.move_to(moment)
+            run_cli("--config", config, "check")
+        web.state.status = 200
+    announce_window(tmp_path)
+    with freeze_time(at("06:00") + timedelta(days=1)):
+        first = run_cli(
+            "--config", config, "report", "daily", "--date", "2026-12-07", "--format", "json"
+        )
+        second = run_cli(
+            "--config", config, "report", "daily", "--date", "2026-12-08", "--format", "json"
+        )
+    [day7] = first.json()["sections"]["web"]["checks"]
+    [day8] = second.json()["sections"]["web"]["checks"]
+    shown = [(o["start"][11:16], (o["end"] or "")[11:16], o["planned"]) for o in day7["outages"]]
+    assert shown == [("22:00", "23:10", False), ("23:50", "", False)]
+    assert [(o["start"][:16], o["end"][:16]) for o in day8["outages"]] == [
+        ("2026-12-07T23:50", "2026-12-08T00:05")
+    ]
+    assert day8["outages"][0]["duration_seconds"] == 15 * 60

@@ -25,15 +25,17 @@ from lpsectl.lock import job_lock
 def command(app: AppContext, names: tuple[str, ...], due: bool, fmt: str) -> None:
     """Check every [[checks]] address once and store the results: HTTP status,
     time to first byte, total time, bytes, the expected text, and for https the
-    certificate (days left, issuer, name, chain). A check runs from this machine
-    (from = "local") or from a configured host over SSH (from = "spse-app").
+    certificate (days left, issuer, names; refused when expired, for another name
+    or from an unknown issuer). A check runs from this machine (from = "local") or
+    from a configured host over SSH (from = "spse-app").
 
     \b
     Exit status:
       0  every address is up
-      3  some are down (each with its reason)
+      2  --name names no check
+      3  some are down, or could not be checked (each with its reason)
       4  no [[checks]] in the config, or one is wrong
-      5  every address is down
+      5  every address is down or could not be checked
       6  another `check` is running
 
     \b
@@ -81,7 +83,7 @@ def command(app: AppContext, names: tuple[str, ...], due: bool, fmt: str) -> Non
                 ["check", "from", "state", "status", "first byte", "total", "certificate", "why"],
             )
         )
-    down = sum(1 for r in results if not r.up)
+    down = sum(1 for r in results if not r.up)  # down, or could not be checked at all
     if results and down == len(results):
         click.get_current_context().exit(int(ExitCode.UNAVAILABLE))
     if down:

@@ -14,7 +14,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from lpsectl import availability, webcheck
+from lpsectl import availability, timeutil, webcheck
 from lpsectl.config import Config
 from lpsectl.errors import LpsectlError
 from lpsectl.render import clock, human_duration, number
@@ -28,17 +28,44 @@ def build(store: Store, config: Config, day: date | str, lang: str) -> dict | No
     checks = webcheck.load_checks(config)
     start = datetime.combine(day, time(0), config.tz)
     end = start + timedelta(days=1)
-    rows = webcheck.results_between(store, start, end) if store.has_table("web_checks") else {}
+    has_table = store.has_table("web_checks")
+    # a day before and after too: an outage across midnight is one outage
+    context = (
+        webcheck.results_between(store, start - timedelta(days=1), end + timedelta(days=1))
+        if has_table
+        else {}
+    )
+    rows = {
+        name: [r for r in of_check if start <= r["checked_at"] < end]
+        for name, of_check in context.items()
+    }
+    rows = {name: of_check for name, of_check in rows.items() if of_check}
     if not checks and not rows:
         return None
     limits = web_thresholds(config)
-    windows = webcheck.maintenance_windows(store, start, end)
+    windows = webcheck.maintenance_windows(
+        store, start - timedelta(days=1), end + timedelta(days=1)
+    )
     stages, notes = tender_stages(config)
     names = [c.name for c in checks] + [n for n in rows if n not in {c.name for c in checks}]
+    now = timeutil.now(config.tz)
     entries = []
     for name in names:
         check = next((c for c in checks if c.name == name), None)
-        entries.append(check_entry(name, check, rows.get(name, []), windows, stages, limits, end))
+        entries.append(
+            check_entry(
+                name,
+                check,
+                rows.get(name, []),
+                windows,
+                stages,
+                limits,
+                end,
+                period_start=start,
+                context=context.get(name, []),
+                now=now,
+            )
+        )
     alerts = [a for entry in entries for a in entry_alerts(entry, limits, lang)]
     return {
         "day": day.isoformat(),
@@ -52,11 +79,9 @@ def build(store: Store, config: Config, day: date | str, lang: str) -> dict | No
 def tender_stages(config: Config) -> tuple[list[Any], list[str]]:
     """The tender schedule ``[maintenance] tender_schedule_file`` names (SOP 000 reads the
     same file), or none; a file that cannot be read is a note, not a failed report."""
-    try:
-        from lpsectl.committees import read_tender_schedule
-        from lpsectl.maintenance import settings_from
-    except ImportError:
-        return [], []
+    from lpsectl.committees import read_tender_schedule
+    from lpsectl.maintenance import settings_from
+
     try:
         settings = settings_from(config)
         if not settings.tender_schedule_file:
@@ -77,30 +102,56 @@ def check_entry(
     stages: list[Any],
     limits: WebThresholds,
     period_end: datetime,
+    period_start: datetime | None = None,
+    context: list[dict[str, Any]] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Pure: one check's day."""
-    outages = availability.outages(rows, limits.down_after_checks, windows)
+    """Pure: one check's period. ``rows``: its results in the period; ``context``: the
+    results around it too (an outage across the period's start or end is seen whole).
+    Results of checks that could not run (``webcheck.UNCHECKED``) say nothing of the
+    address: counted apart as ``not_checked``."""
+    checked = [r for r in rows if r.get("error_kind") not in webcheck.UNCHECKED]
+    unchecked = [r for r in rows if r.get("error_kind") in webcheck.UNCHECKED]
+    around = [
+        r
+        for r in (context if context is not None else rows)
+        if r.get("error_kind") not in webcheck.UNCHECKED
+    ]
+    begin = period_start or (rows[0]["checked_at"] if rows else period_end)
+    seen_until = min(period_end, around[-1]["checked_at"]) if around else period_end
+    outages = [
+        o
+        for o in availability.outages(around, limits.down_after_checks, windows)
+        if o.start < period_end and (o.end is None or o.end > begin)
+    ]
     for outage in outages:
-        outage.tenders = availability.tenders_hit(outage, stages, period_end)
-    last = rows[-1] if rows else None
+        if outage.end is not None and outage.end > period_end:
+            outage.end = None  # still down when the period ended
+        outage.tenders = availability.tenders_hit(outage, stages, seen_until)
+    last = checked[-1] if checked else None
     cert_row = next(
-        (r for r in reversed(rows) if r.get("cert_expires_at") or r.get("cert_error")), None
+        (r for r in reversed(checked) if r.get("cert_expires_at") or r.get("cert_error")), None
     )
     ongoing = bool(outages) and outages[-1].end is None
+    expected = None
+    if check is not None and period_start is not None:
+        until = min(period_end, now) if now is not None else period_end
+        expected = max(0, int((until - period_start).total_seconds() // (check.interval * 60)))
     return {
         "name": name,
         "url": check.url if check else (rows[0]["url"] if rows else ""),
         "source": check.run_from if check else (rows[0]["source"] if rows else ""),
         "configured": check is not None,
-        **availability.figures(rows, windows),
+        **availability.figures(checked, windows),
+        "not_checked": len(unchecked),
+        "not_checked_reason": unchecked[-1]["error"] if unchecked else None,
+        "expected_checks": expected,
         "outages": [
             {
                 "start": o.start,
                 "end": o.end,
                 "last_down": o.last_down,
-                "duration_seconds": o.duration_seconds(
-                    min(period_end, (last or {}).get("checked_at") or period_end)
-                ),
+                "duration_seconds": o.duration_seconds(seen_until),
                 "checks": o.checks,
                 "first_error": o.first_error,
                 "planned": o.planned,
@@ -129,9 +180,15 @@ def check_entry(
     }
 
 
+#: below this share of the checks the interval asks for, the day's figures say little
+MIN_COVERAGE = 0.8
+
+
 MESSAGES = {
     "id": {
         "no_data": "tidak ada hasil pemeriksaan {name} pada hari ini (apakah `lpsectl check` berjalan dari cron?)",
+        "coverage": "hanya {done} dari {expected} pemeriksaan {name} yang diharapkan berjalan (apakah `lpsectl check --due` berjalan dari cron?)",
+        "not_checked": "pemeriksaan {name} tidak dapat dijalankan {n} kali: {reason}",
         "down_now": "alamat SPSE {name} tidak dapat diakses sejak {since}: {error}",
         "outage": "alamat SPSE {name} tidak dapat diakses {start}–{end} ({duration}): {error}",
         "tender": 'gangguan {name} {start}–{end} bertepatan dengan batas waktu tahap "{stage}" paket {package} ({code}, {committee}, {deadline}): Pokja mungkin perlu memperpanjang tahap itu',
@@ -143,6 +200,8 @@ MESSAGES = {
     },
     "en": {
         "no_data": "no check result of {name} this day (does `lpsectl check` run from cron?)",
+        "coverage": "only {done} of the {expected} checks of {name} expected ran (does `lpsectl check --due` run from cron?)",
+        "not_checked": "the check {name} could not be run {n} times: {reason}",
         "down_now": "the SPSE address {name} has been unreachable since {since}: {error}",
         "outage": "the SPSE address {name} was unreachable {start}–{end} ({duration}): {error}",
         "tender": 'the outage of {name} {start}–{end} hit the deadline of stage "{stage}" of package {package} ({code}, {committee}, {deadline}): the Pokja may have to extend that stage',
@@ -173,9 +232,22 @@ def entry_alerts(entry: dict[str, Any], limits: WebThresholds, lang: str) -> lis
 
     if not entry["configured"]:
         return alerts  # a check no longer configured: shown, not alerted on
+    if entry["not_checked"]:
+        add(
+            "warning",
+            "web check",
+            "not_checked",
+            n=entry["not_checked"],
+            reason=entry["not_checked_reason"],
+        )
     if not entry["checks"]:
-        add("warning", "web", "no_data")
+        if not entry["not_checked"]:
+            add("warning", "web", "no_data")
         return alerts
+    expected = entry.get("expected_checks")
+    done = entry["checks"] + entry["not_checked"]
+    if expected and done < expected * MIN_COVERAGE:
+        add("warning", "web check", "coverage", done=done, expected=expected)
     for outage in entry["outages"]:
         if outage["planned"]:
             continue

@@ -78,7 +78,7 @@ def build_monthly(
         "errors": error_section(snapshots, notes, lang),
         "tickets": ticket_section(store, config, month, now, notes, lang),
         "maintenance": maintenance_section(store, start, end, notes, lang),
-        "web": web_section(store, config, start, end, now),
+        "web": web_section(store, config, start, end, now, notes, lang),
         "changes": change_section(store, month, start, end, notes, lang),
     }
     if not snapshots:
@@ -88,30 +88,58 @@ def build_monthly(
 
 
 def web_section(
-    store: Store, config: Config, start: datetime, end: datetime, now: datetime
+    store: Store,
+    config: Config,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    notes: list,
+    lang: str,
 ) -> list[dict[str, Any]]:
     """The SPSE address as its users saw it over the month ([[checks]]): per check the
     month's and each day's availability (with and without the announced maintenance),
     response times, the outages and the certificate (:mod:`lpsectl.reports.daily_web`)."""
     from lpsectl.reports import daily_web
     from lpsectl.thresholds import web_thresholds
-    from lpsectl.webcheck import load_checks, maintenance_windows, results_between
+    from lpsectl.webcheck import UNCHECKED, load_checks, maintenance_windows, results_between
 
     checks = load_checks(config)
-    rows = results_between(store, start, end) if store.has_table("web_checks") else {}
+    has_table = store.has_table("web_checks")
+    margin = timedelta(days=1)
+    context = results_between(store, start - margin, end + margin) if has_table else {}
+    rows = {
+        name: [r for r in of_check if start <= r["checked_at"] < end]
+        for name, of_check in context.items()
+    }
+    rows = {name: of_check for name, of_check in rows.items() if of_check}
     if not checks and not rows:
         return []
     limits = web_thresholds(config)
-    windows = maintenance_windows(store, start, end)
-    stages, _notes = daily_web.tender_stages(config)
+    windows = maintenance_windows(store, start - margin, end + margin)
+    stages, problems = daily_web.tender_stages(config)
+    for problem in problems:
+        notes.append({"code": "tender_schedule", "text": problem})
     period_end = min(end, now)
     names = [c.name for c in checks] + sorted(n for n in rows if n not in {c.name for c in checks})
     section = []
     for name in names:
         check = next((c for c in checks if c.name == name), None)
         of_check = rows.get(name, [])
-        entry = daily_web.check_entry(name, check, of_check, windows, stages, limits, period_end)
-        entry["daily"] = daily_figures(of_check, windows)
+        entry = daily_web.check_entry(
+            name,
+            check,
+            of_check,
+            windows,
+            stages,
+            limits,
+            period_end,
+            period_start=start,
+            context=context.get(name, []),
+            now=now,
+        )
+        entry["daily"] = daily_figures(
+            [r for r in of_check if r.get("error_kind") not in UNCHECKED], windows
+        )
         entry["planned_minutes"] = round(
             sum(o["duration_seconds"] for o in entry["outages"] if o["planned"]) / 60, 1
         )
