@@ -17,9 +17,12 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import math
+import os
 import re
 import socket
 import ssl
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -33,6 +36,7 @@ from lpsectl.availability import Window
 from lpsectl.config import LOCAL_ADDRESS, Config, HostConfig, SshSettings, _build
 from lpsectl.errors import ConfigError, LpsectlError
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
+from lpsectl.remote.webcheck_remote import empty_observation  # one shape for both sides
 from lpsectl.store import Store
 from lpsectl.timeutil import isoformat
 
@@ -71,6 +75,12 @@ class CheckSettings:
 MAX_TIMEOUT = 60.0
 #: what the checks of one host may take together (the check job is stopped at 4 minutes)
 MAX_HOST_SECONDS = 180.0
+#: longest expect_text (it travels on the command line to a host) and longest error kept
+MAX_TEXT = 1000
+MAX_ERROR = 500
+#: local checks running at once: each costs CPU for its TLS contexts and handshakes, and
+#: hundreds at once on a small machine would time out for lack of CPU, not of the server
+PARALLEL = 8
 #: a result that says nothing of the address: the check could not be run at all
 UNCHECKED = ("not-run", "bug")
 
@@ -113,9 +123,22 @@ def load_checks(config: Config) -> list[CheckSettings]:
             raise ConfigError(
                 f"{where}.name {check.name!r}: letters, digits, '.', '_' and '-', at most 64"
             )
-        parts = urlsplit(check.url)
+        try:
+            parts = urlsplit(check.url)
+            port = parts.port  # ValueError for a port out of range or not a number
+        except ValueError as exc:
+            raise ConfigError(f"{where}.url {check.url!r} is not a valid address ({exc})") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"{where}.url {check.url!r} must be an http:// or https:// address")
+        if port == 0:
+            raise ConfigError(f"{where}.url {check.url!r}: port 0 is no port")
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError(
+                f"{where}.url must not hold a user or password: the address is stored and shown "
+                "in the reports (check a page that needs no login, e.g. /eproc4)"
+            )
+        if len(check.expect_text) > MAX_TEXT:
+            raise ConfigError(f"{where}.expect_text must be at most {MAX_TEXT} characters")
         if re.search(r"[\x00-\x20]", check.url):
             raise ConfigError(f"{where}.url must not contain spaces or control characters")
         if not isinstance(run_from, str) or (run_from != LOCAL_ADDRESS and run_from not in hosts):
@@ -130,6 +153,8 @@ def load_checks(config: Config) -> list[CheckSettings]:
             raise ConfigError(f"{where}.max_bytes must be positive")
         if check.ca_file and run_from == LOCAL_ADDRESS:
             try:
+                if not stat.S_ISREG(os.stat(check.ca_file).st_mode):  # a FIFO would hang
+                    raise ConfigError(f"{where}.ca_file {check.ca_file} is not a regular file")
                 ssl.create_default_context().load_verify_locations(cafile=check.ca_file)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigError(
@@ -157,20 +182,6 @@ def load_checks(config: Config) -> list[CheckSettings]:
 
 
 # -- observing ---------------------------------------------------------------------------
-
-
-def empty_observation(url: str) -> dict[str, Any]:
-    return {
-        "url": url,
-        "status": None,
-        "ttfb_ms": None,
-        "total_ms": None,
-        "bytes": 0,
-        "text_found": None,
-        "error": None,
-        "error_kind": None,
-        "tls": None,
-    }
 
 
 def _tls_context(ca_file: str, verify: bool = True) -> ssl.SSLContext:
@@ -244,6 +255,7 @@ def observe_local(check: CheckSettings, stop: threading.Event) -> dict[str, Any]
                 for chunk in response.iter_raw(16 * 1024):
                     if stop.is_set() or time.monotonic() > end:
                         raise TimeoutError("the page did not finish within the timeout")
+                    chunk = chunk[: check.max_bytes - out["bytes"]]
                     out["bytes"] += len(chunk)
                     if wanted and not found:
                         found = wanted in tail + chunk
@@ -392,6 +404,8 @@ OBSERVATION = {
 def result_of(check: CheckSettings, observation: dict[str, Any], at: datetime) -> CheckResult:
     """Pure: the stored result of one observation."""
     up, reason = judge(check, observation)
+    if reason and len(reason) > MAX_ERROR:
+        reason = reason[: MAX_ERROR - 1] + "…"
     certificate = certificate_facts(observation.get("tls"), at)
     kind = observation.get("error_kind") or (None if up else "content")
     if up and certificate and certificate.get("error"):
@@ -444,15 +458,31 @@ def run_bounded(
             found[check.name] = (at, exc)
 
     started = now()
-    for check in checks:
-        thread = threading.Thread(
-            target=one, args=(check,), daemon=True, name=f"check-{check.name}"
-        )
-        thread.start()
-        threads.append((check, thread, time.monotonic() + check.timeout + grace))
+    waiting = list(checks)
+    running: list[tuple[CheckSettings, threading.Thread, float]] = []
+    while waiting or running:
+        while waiting and len(running) < PARALLEL:
+            check = waiting.pop(0)
+            thread = threading.Thread(
+                target=one, args=(check,), daemon=True, name=f"check-{check.name}"
+            )
+            thread.start()
+            running.append((check, thread, time.monotonic() + check.timeout + grace))
+        # the first to end or to pass its deadline frees a place (a wait of at most 0.2 s
+        # keeps Ctrl-C prompt); a check given up leaves its thread to end by itself
+        check, thread, end = min(running, key=lambda item: item[2])
+        for item in list(running):
+            if not item[1].is_alive():
+                running.remove(item)
+                threads.append(item)
+        if (check, thread, end) in running:
+            thread.join(min(0.2, max(0.0, end - time.monotonic())))
+            if not thread.is_alive() or time.monotonic() >= end:
+                running.remove((check, thread, end))
+                threads.append((check, thread, end))
     results = []
-    for check, thread, end in threads:
-        thread.join(max(0.0, end - time.monotonic()))
+    order = {c.name: i for i, c in enumerate(checks)}
+    for check, thread, _end in sorted(threads, key=lambda item: order[item[0].name]):
         if thread.is_alive() or check.name not in found:
             results.append(
                 failed_result(
@@ -540,10 +570,6 @@ def run_remote(
             raise CheckNotRun(
                 f"the web check's answer on {host.name} was refused: not one per check"
             )
-        for item in answer:
-            shape = problem(item, OBSERVATION)
-            if shape is not None:
-                raise CheckNotRun(f"the web check's answer on {host.name} was refused: {shape}")
         return answer
 
     at = now()
@@ -554,6 +580,11 @@ def run_remote(
         return [failed_result(c, at, reason, "not-run") for c in checks]
     results = []
     for check, observation in zip(checks, outcome.value, strict=True):
+        shape = problem(observation, OBSERVATION)
+        if shape is not None:  # this check's answer only: the others stand
+            reason = f"the web check's answer on {host.name} was refused: {shape[:200]}"
+            results.append(failed_result(check, at, reason, "not-run"))
+            continue
         try:
             results.append(result_of(check, observation, at))
         except Exception as exc:  # noqa: BLE001 - one check's bug must not stop the others
@@ -591,7 +622,8 @@ def run_checks(
     for result in run_bounded(local, observe_local, now):
         results[result.name] = result
     for thread in threads:
-        thread.join()
+        while thread.is_alive():
+            thread.join(0.2)  # short waits: Ctrl-C and SIGTERM are seen at once
     at = now()
     return [
         results.get(c.name)
@@ -622,9 +654,12 @@ def due(store: Store, checks: list[CheckSettings], now: datetime) -> list[CheckS
             out.append(check)
             continue
         try:
-            last = datetime.fromisoformat(row["checked_at"])
+            last = datetime.fromisoformat(str(row["checked_at"]))
         except ValueError:
             out.append(check)
+            continue
+        if last.tzinfo is None or last > now:
+            out.append(check)  # a damaged row, or one stored with the clock ahead: due now
             continue
         if (now - last).total_seconds() >= check.interval * 60 - 30:
             out.append(check)
@@ -650,12 +685,27 @@ def results_between(
             continue
         if at.tzinfo is None or not start <= at < end:
             continue
+        if not _numbers_fit(row):
+            continue  # a row edited by hand: not data (the check's other rows still count)
         row["checked_at"] = at.astimezone(start.tzinfo)  # shown in the LPSE's zone (WIB...)
         row["up"] = bool(row["up"])
         found.setdefault(row["name"], []).append(row)
     for rows in found.values():
         rows.sort(key=lambda r: r["checked_at"])
     return found
+
+
+def _numbers_fit(row: dict[str, Any]) -> bool:
+    for key in ("ttfb_ms", "total_ms", "cert_days_left", "bytes", "status"):
+        value = row.get(key)
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or abs(value) > 1e12
+        ):
+            return False
+    return row.get("up") in (0, 1, True, False)
 
 
 def maintenance_windows(store: Store, start: datetime, end: datetime) -> list[Window]:

@@ -4,6 +4,7 @@ an openssl-made CA, proxying to an application that answers, fails, is slow or h
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -195,6 +196,7 @@ def test_checks_from_a_host_run_there_through_the_probe(
         ("expired", web.url("expired"), ""),
         ("hang", web.url(path="/eproc4/hang"), "timeout = 2\n"),
         ("trickle", web.app_url("/eproc4/trickle"), "timeout = 2\n"),
+        ("garbage", web.app_url("/eproc4/garbage"), ""),
     ):
         text += (
             f'\n[[checks]]\nname = "{name}"\nurl = "{url}"\nfrom = "{host.name}"\n'
@@ -215,9 +217,11 @@ def test_checks_from_a_host_run_there_through_the_probe(
         # headers a byte at a time: given up at its own timeout, the others still answered
         assert rows["trickle"]["error_kind"] == "timeout", rows["trickle"]
         assert rows["trickle"]["total_ms"] < 2000 + 1000
+        # a 5,000-character status line: this check's error, cut short; the others stand
+        assert rows["garbage"]["error_kind"] == "http" and len(rows["garbage"]["error"]) <= 500
         # one SSH session ran the stdlib script for all four
         [command] = ran.read_text().splitlines()
-        assert command.startswith('python3 - \'{"deadline": 39.0')  # 3 x 10 s + 2 x 2 s + 5 s
+        assert command.startswith('python3 - \'{"deadline": 49.0')  # 4 x 10 s + 2 x 2 s + 5 s
     finally:
         shutil.rmtree(shared)
 
@@ -264,3 +268,61 @@ def test_a_host_that_cannot_run_its_checks_is_not_an_outage(
     messages = [a["message"] for a in report["alerts"] if a["host"] == "dalam"]
     assert any("tidak dapat dijalankan 3 kali" in m for m in messages)
     assert not any("tidak dapat diakses" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://[::1/eproc4", "is not a valid address"),
+        ("https://127.0.0.1:99999/", "is not a valid address"),
+        ("https://spse.example:abc/", "is not a valid address"),
+        ("https://admin:Rahasia123@spse.example/eproc4", "must not hold a user or password"),
+    ],
+)
+def test_addresses_refused_when_the_config_is_read(tmp_path, url, message):
+    path = tmp_path / "lpsectl.toml"
+    path.write_text(f'[lpse]\ndata_dir = "{tmp_path}"\n[[checks]]\nname = "spse"\nurl = "{url}"\n')
+    for args in (("check",), ("hosts", "list"), ("cron", "print")):
+        result = run_cli("--config", str(path), *args)
+        assert result.exit_code == 4, (args, result.stderr)
+        assert message in result.stderr and "Rahasia123" not in result.stderr
+
+
+def test_a_ca_file_that_is_a_fifo_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    path = tmp_path / "lpsectl.toml"
+    path.write_text(
+        f'[lpse]\ndata_dir = "{tmp_path}"\n[[checks]]\nname = "spse"\n'
+        f'url = "https://127.0.0.1/"\nca_file = "{fifo}"\n'
+    )
+    began = time.monotonic()
+    result = run_cli("--config", str(path), "hosts", "list")
+    assert result.exit_code == 4 and "not a regular file" in result.stderr
+    assert time.monotonic() - began < 5
+
+
+def test_forty_checks_at_once_are_all_up(tmp_path, web_servers):
+    web = web_servers
+    checks = [{"name": f"spse{i:02d}", "url": web.url(), "timeout": 5} for i in range(40)]
+    path = config_text(tmp_path, web, checks)
+    before = web.state.requests
+    result = run_cli("--config", str(path), "check", "--format", "json")
+    assert result.exit_code == 0, [r["error"] for r in result.json() if not r["up"]][:3]
+    assert web.state.requests - before == 40  # every one asked nginx, which asked the app
+
+
+def test_due_with_a_row_from_the_future_or_damaged(tmp_path, web_servers):
+    web = web_servers
+    path = config_text(tmp_path, web, [{"name": "spse", "url": web.url()}])
+    assert run_cli("--config", str(path), "check").exit_code == 0
+    history = tmp_path / "data" / "history.sqlite3"
+    with sqlite3.connect(history) as db:
+        db.execute("UPDATE web_checks SET checked_at = '2027-12-08T00:20:00+07:00'")
+    assert run_cli("--config", str(path), "check", "--due").exit_code == 0
+    assert len(stored(tmp_path)) == 2  # the clock was ahead once: due now, not in a year
+    with sqlite3.connect(history) as db:
+        db.execute("UPDATE web_checks SET checked_at = '2026-12-08T00:15:00', total_ms = 'abc'")
+    assert run_cli("--config", str(path), "check", "--due").exit_code == 0
+    report = run_cli("--config", str(path), "report", "daily", "--format", "json")
+    assert report.exit_code == 0, report.stderr

@@ -42,7 +42,7 @@ def command(app: AppContext, names: tuple[str, ...], due: bool, fmt: str) -> Non
     Examples:
       lpsectl check                        every check, now
       lpsectl check --name spse --format json
-      lpsectl check --due -q               from cron: those whose interval has passed
+      lpsectl -q check --due               from cron: those whose interval has passed
     """
     checks = webcheck.load_checks(app.config)
     if not checks:

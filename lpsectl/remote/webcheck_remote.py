@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - Python 2 is not supported; say so plai
     sys.exit(3)
 
 CHUNK = 16 * 1024
+MAX_ERROR = 500
 USER_AGENT = "lpsectl-check/1"
 #: Python 3.7+ names a refused certificate; 3.6 raises CertificateError for a wrong name
 VERIFY_ERROR = getattr(ssl, "SSLCertVerificationError", ssl.CertificateError)
@@ -76,13 +77,9 @@ def certificate(host, port, timeout, ca_file):
     }
 
 
-def observe(check, deadline):
-    url = check["url"]
-    timeout = max(0.5, min(float(check.get("timeout") or 10), deadline - time.monotonic()))
-    parts = urlsplit(url)
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    out = {
+def empty_observation(url):
+    """An observation before anything is known (lpsectl's local checks start from it too)."""
+    return {
         "url": url,
         "status": None,
         "ttfb_ms": None,
@@ -93,6 +90,15 @@ def observe(check, deadline):
         "error_kind": None,
         "tls": None,
     }
+
+
+def observe(check, deadline):
+    url = check["url"]
+    timeout = max(0.5, min(float(check.get("timeout") or 10), deadline - time.monotonic()))
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    out = empty_observation(url)
     end = time.monotonic() + timeout
     begin = time.monotonic()
     if hasattr(signal, "setitimer"):
@@ -123,7 +129,7 @@ def observe(check, deadline):
         while True:
             if time.monotonic() > end:
                 raise CheckTimeout("the page did not finish within the timeout")
-            chunk = response.read(CHUNK)
+            chunk = response.read(CHUNK)[: cap - out["bytes"]]
             if not chunk:
                 break
             out["bytes"] += len(chunk)
@@ -152,6 +158,9 @@ def observe(check, deadline):
     finally:
         if hasattr(signal, "setitimer"):
             signal.setitimer(signal.ITIMER_REAL, 0)
+    if out["error"] and len(out["error"]) > MAX_ERROR:
+        # http.client repeats a bad status line whole: a server's garbage, cut short
+        out["error"] = out["error"][: MAX_ERROR - 1] + "\u2026"
     out["total_ms"] = round((time.monotonic() - begin) * 1000, 1)
     return out
 

@@ -28,18 +28,7 @@ def build(store: Store, config: Config, day: date | str, lang: str) -> dict | No
     checks = webcheck.load_checks(config)
     start = datetime.combine(day, time(0), config.tz)
     end = start + timedelta(days=1)
-    has_table = store.has_table("web_checks")
-    # a day before and after too: an outage across midnight is one outage
-    context = (
-        webcheck.results_between(store, start - timedelta(days=1), end + timedelta(days=1))
-        if has_table
-        else {}
-    )
-    rows = {
-        name: [r for r in of_check if start <= r["checked_at"] < end]
-        for name, of_check in context.items()
-    }
-    rows = {name: of_check for name, of_check in rows.items() if of_check}
+    context, rows = results_around(store, start, end)
     if not checks and not rows:
         return None
     limits = web_thresholds(config)
@@ -74,6 +63,23 @@ def build(store: Store, config: Config, day: date | str, lang: str) -> dict | No
         "notes": notes,
         "alerts": alerts,
     }
+
+
+def results_around(
+    store: Store, start: datetime, end: datetime
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """(every check's results from a day before ``start`` to a day after ``end``, those
+    within ``start`` .. ``end``): an outage across the period's edges is seen whole."""
+    if not store.has_table("web_checks"):
+        return {}, {}
+    margin = timedelta(days=1)
+    context = webcheck.results_between(store, start - margin, end + margin)
+    rows = {
+        name: inside
+        for name, of_check in context.items()
+        if (inside := [r for r in of_check if start <= r["checked_at"] < end])
+    }
+    return context, rows
 
 
 def tender_stages(config: Config) -> tuple[list[Any], list[str]]:

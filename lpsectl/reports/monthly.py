@@ -101,17 +101,11 @@ def web_section(
     response times, the outages and the certificate (:mod:`lpsectl.reports.daily_web`)."""
     from lpsectl.reports import daily_web
     from lpsectl.thresholds import web_thresholds
-    from lpsectl.webcheck import UNCHECKED, load_checks, maintenance_windows, results_between
+    from lpsectl.webcheck import UNCHECKED, load_checks, maintenance_windows
 
     checks = load_checks(config)
-    has_table = store.has_table("web_checks")
+    context, rows = daily_web.results_around(store, start, end)
     margin = timedelta(days=1)
-    context = results_between(store, start - margin, end + margin) if has_table else {}
-    rows = {
-        name: [r for r in of_check if start <= r["checked_at"] < end]
-        for name, of_check in context.items()
-    }
-    rows = {name: of_check for name, of_check in rows.items() if of_check}
     if not checks and not rows:
         return []
     limits = web_thresholds(config)
