@@ -55,14 +55,21 @@ def feature_sections() -> dict[str, type[Any]]:
 def check_feature_sections(config: Config) -> None:
     """Read every feature section present in ``config`` through its dataclass.
     Raises ``ConfigError`` (file, section and key named) on an unknown key or a wrong type."""
+    from lpsectl.notify import notify_settings
+    from lpsectl.retention import store_settings
+    from lpsectl.thresholds import WEB_SECTION, web_thresholds
     from lpsectl.webcheck import load_checks
 
+    #: sections whose values are checked beyond their types (ranges, formats) when read
+    ranged = {"store": store_settings, WEB_SECTION: web_thresholds, "notify": notify_settings}
     present = set(config.sections)
     for name, cls in feature_sections().items():
         if name == "checks":
             load_checks(config)  # an array of tables, each checked against the hosts
         elif name.split(".")[0] in present:
             load_section(config, name, cls)
+            if name in ranged:
+                ranged[name](config)  # a wrong range fails now, not at 03.20 in cron
     thresholds = config.sections.get("thresholds") or {}
     known = {name.split(".", 1)[1] for name in feature_sections() if name.startswith("thresholds.")}
     for part in thresholds:

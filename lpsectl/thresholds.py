@@ -71,6 +71,15 @@ def database_thresholds(config: Config) -> DatabaseThresholds:
 
 def web_thresholds(config: Config) -> WebThresholds:
     limits = load_section(config, WEB_SECTION, WebThresholds)
+    where = f"{config.source}: thresholds.web"
     if limits.down_after_checks < 1:
-        raise ConfigError(f"{config.source}: thresholds.web.down_after_checks must be at least 1")
+        raise ConfigError(f"{where}.down_after_checks must be at least 1")
+    for key in ("slow_p95_ms", "availability_min_percent"):
+        value = getattr(limits, key)
+        if not 0 <= value < float("inf"):  # NaN fails this too
+            raise ConfigError(f"{where}.{key} must be a number of at least 0")
+    if limits.certificate_critical_days > limits.certificate_warning_days:
+        raise ConfigError(
+            f"{where}.certificate_critical_days must not be above certificate_warning_days"
+        )
     return limits

@@ -326,3 +326,19 @@ def test_due_with_a_row_from_the_future_or_damaged(tmp_path, web_servers):
     assert run_cli("--config", str(path), "check", "--due").exit_code == 0
     report = run_cli("--config", str(path), "report", "daily", "--format", "json")
     assert report.exit_code == 0, report.stderr
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("[store]\nretention_days = 7\n", "store.retention_days"),
+        ("[thresholds.web]\ncertificate_critical_days = 40\n", "certificate_critical_days"),
+        ("[thresholds.web]\nslow_p95_ms = nan\n", "slow_p95_ms"),
+        ('[notify]\nquiet_hours = "25:00-06:00"\n', "quiet_hours"),
+    ],
+)
+def test_ranges_are_checked_when_the_config_is_read(tmp_path, section, message):
+    path = tmp_path / "lpsectl.toml"
+    path.write_text(f'[lpse]\ndata_dir = "{tmp_path}"\n' + section)
+    result = run_cli("--config", str(path), "hosts", "list")
+    assert result.exit_code == 4 and message in result.stderr, result.stderr
