@@ -17,6 +17,7 @@ when the window is over, it is told then.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from lpsectl import webcheck
 from lpsectl.availability import Window, in_window
 from lpsectl.config import Config
+from lpsectl.render import clock
 from lpsectl.reports import daily, daily_web
 from lpsectl.store import Store
 from lpsectl.thresholds import host_thresholds, web_thresholds
@@ -53,10 +55,11 @@ def next_step_for(item: str, subject: str, lang: str) -> str:
         )
     if item.startswith("disk "):
         mount = item.split(" ", 1)[1]
+        pattern = mount.rstrip("/") + "/*"
         return (
-            f"kosongkan ruang di {subject}: `df -h {mount}`, `du -xsh {mount}/*`"
+            f"kosongkan ruang di {subject}: `df -h {mount}`, `du -xsh {pattern}`"
             if id_
-            else f"free space on {subject}: `df -h {mount}`, `du -xsh {mount}/*`"
+            else f"free space on {subject}: `df -h {mount}`, `du -xsh {pattern}`"
         )
     if item.startswith("service "):
         service = item.split(" ", 1)[1]
@@ -91,10 +94,24 @@ def host_alerts(store: Store, config: Config, now: datetime, lang: str) -> list[
                     subject=host.name,
                     message=f"{host.name}: {alert['item']} {alert['message']}",
                     next_step=next_step_for(alert["item"], host.name, lang),
-                    since=_stamp(entry.get("taken_at")),
+                    since=_local(_stamp(entry.get("taken_at")), config),
                 )
             )
     return found
+
+
+def _local(moment: datetime | None, config: Config) -> datetime | None:
+    return moment.astimezone(config.tz) if moment else None  # "WIB", not "UTC+07:00"
+
+
+def watched_by(config: Config) -> Callable[[str], bool]:
+    """Whether an alert's source is still looked at: a host or check still in the config.
+    Others (a removed check, an e-mail out of the 7 days) close without "recovered"."""
+    prefixes = tuple(
+        [f"host:{h.name}:" for h in config.hosts]
+        + [f"check:{c.name}:" for c in webcheck.load_checks(config)]
+    )
+    return lambda key: key.startswith(prefixes)
 
 
 def check_alerts(
@@ -105,10 +122,29 @@ def check_alerts(
     if not checks or not store.has_table("web_checks"):
         return []
     limits = web_thresholds(config)
-    rows = webcheck.results_between(store, now - timedelta(days=2), now + timedelta(seconds=1))
     found = []
     for check in checks:
-        of_check = rows.get(check.name, [])
+        of_check = webcheck.latest_results(store, check.name, config.tz)
+        if of_check:
+            last = of_check[-1]["checked_at"]
+            stale_after = timedelta(minutes=max(3 * check.interval, 15))
+            if now - last > stale_after:
+                # no result for long: the last state is kept (never a false "recovered"),
+                # and that the check stopped is an alert of its own
+                found.append(
+                    LiveAlert(
+                        key=f"check:{check.name}:stale",
+                        severity="warning",
+                        subject=check.name,
+                        message=(
+                            f"tidak ada hasil pemeriksaan {check.name} sejak {clock(last, lang)}"
+                            if lang != "en"
+                            else f"no result of the check {check.name} since {clock(last, lang)}"
+                        ),
+                        next_step="`lpsectl check --name " + check.name + "`; `lpsectl cron print`",
+                        since=last,
+                    )
+                )
         # no windows here: whether a window explains it is judged by now, not by its start
         entry = daily_web.check_entry(check.name, check, of_check, [], [], limits, now)
         for alert in daily_web.entry_alerts(entry, limits, lang):

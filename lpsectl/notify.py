@@ -23,7 +23,9 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+import threading
+import time as time_module
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -40,6 +42,8 @@ from lpsectl.timeutil import isoformat
 
 #: waits between delivery attempts of one notification (then the last one, repeated)
 BACKOFF_MINUTES = (1, 5, 15, 30, 60)
+#: seconds of delivering per run at most (the notify job is stopped at 4 minutes)
+RUN_SECONDS = 150.0
 
 
 @dataclass
@@ -67,10 +71,12 @@ def notify_settings(config: Config) -> NotifySettings:
     where = f"{config.source}: notify"
     if settings.quiet_hours:
         quiet_window(settings.quiet_hours, f"{where}.quiet_hours")
-    for key in ("remind_hours", "retry_hours", "timeout"):
+    for key, most in (("remind_hours", 720.0), ("retry_hours", 720.0), ("timeout", 120.0)):
         value = getattr(settings, key)
         if not math.isfinite(value) or value < 0 or (key == "timeout" and value == 0):
             raise ConfigError(f"{where}.{key} must be a positive number")
+        if value > most:
+            raise ConfigError(f"{where}.{key} must be at most {most:g}")
     return settings
 
 
@@ -145,17 +151,26 @@ def load_targets(settings: NotifySettings, source: str) -> list[Target]:
         lines += [
             (f"${settings.urls_env}:{n}", line) for n, line in enumerate(value.splitlines(), 1)
         ]
-    targets = []
+    targets: list[Target] = []
     for where, line in lines:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        severity, _, rest = line.partition(" ")
-        if severity.lower() in SEVERITIES and rest.strip():
-            severity, url = severity.lower(), rest.strip()
+        parts = line.split(None, 1)
+        if parts[0].lower() in SEVERITIES and len(parts) == 2:
+            severity, url = parts[0].lower(), parts[1].strip()
         else:
             severity, url = "warning", line
-        targets.append(_target(url, severity, where))
+        if re.search(r"\s", url) or url.count("://") != 1:
+            raise ConfigError(
+                f"{where}: one Apprise URL per line (this line holds spaces or several URLs)"
+            )
+        target = _target(url, severity, where)
+        same = next((t for t in targets if t.ident == target.ident), None)
+        if same is None:
+            targets.append(target)
+        elif SEVERITIES.index(severity) < SEVERITIES.index(same.min_severity):
+            targets[targets.index(same)] = target  # the same URL twice: once, the wider
     return targets
 
 
@@ -208,15 +223,22 @@ class _Scrubbed(logging.Filter):
         return True
 
 
+#: the loggers that may write a target's URL: Apprise's, and the HTTP libraries it uses
+#: (urllib3 logs every request line, path and query included)
+URL_LOGGERS = ("apprise", "urllib3", "urllib3.connectionpool", "requests")
+
+
 @contextmanager
 def scrubbed_logs(targets: Iterable[Target]) -> Iterator[None]:
-    logger = logging.getLogger("apprise")
     guard = _Scrubbed(targets)
-    logger.addFilter(guard)
+    loggers = [logging.getLogger(name) for name in URL_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(guard)
     try:
         yield
     finally:
-        logger.removeFilter(guard)
+        for logger in loggers:
+            logger.removeFilter(guard)
 
 
 # -- states and the queue ---------------------------------------------------------------
@@ -233,10 +255,34 @@ class Transition:
     since: datetime | None
 
 
+def _when(value: Any) -> datetime | None:
+    """A stored time, or None when the row was damaged (not ISO 8601, no zone)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _due(value: Any, now: datetime, latest: datetime) -> bool:
+    due = _when(value)
+    return due is None or due <= now or due > latest
+
+
+def _rank(severity: Any) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+
+
 def reconcile(
-    store: Store, alerts: list[LiveAlert], now: datetime, settings: NotifySettings
+    store: Store,
+    alerts: list[LiveAlert],
+    now: datetime,
+    settings: NotifySettings,
+    watched: Callable[[str], bool] | None = None,
 ) -> list[Transition]:
-    """Bring ``alert_states`` to ``alerts`` and return what changed that must be told."""
+    """Bring ``alert_states`` to ``alerts`` and return what changed that must be told.
+    ``watched(key)``: whether an alert's source is still looked at; one that is not (a
+    check removed from the config, an e-mail aged out) closes without a recovery notice."""
     stamp = isoformat(now)
     live = {a.key: a for a in alerts}
     told: list[Transition] = []
@@ -272,12 +318,10 @@ def reconcile(
                 pass  # planned downtime: kept, not told
             elif row["told_at"] is None:
                 kind = "after_maintenance" if row["planned"] else "open"
-            elif SEVERITIES.index(alert.severity) > SEVERITIES.index(
-                row["told_severity"] or "warning"
-            ):
+            elif _rank(alert.severity) > _rank(row["told_severity"]):
                 kind = "escalate"
-            elif settings.remind_hours and now - datetime.fromisoformat(
-                row["told_at"]
+            elif settings.remind_hours and now - min(
+                now, _when(row["told_at"]) or now
             ) >= timedelta(hours=settings.remind_hours):
                 kind = "remind"
             values: dict[str, Any] = {
@@ -298,16 +342,18 @@ def reconcile(
             if key in live:
                 continue
             store.execute("UPDATE alert_states SET closed_at = ? WHERE id = ?", [stamp, row["id"]])
+            if watched is not None and not watched(key):
+                continue  # its source is no longer configured or looked at: no "recovered"
             if row["told_at"] is not None:  # an alert never told needs no recovery notice
                 told.append(
                     Transition(
                         "recover",
                         key,
-                        row["told_severity"] or row["severity"],
+                        row["told_severity"] if row["told_severity"] in SEVERITIES else "warning",
                         row["subject"],
                         row["message"],
                         "",
-                        datetime.fromisoformat(row["since"]) if row["since"] else None,
+                        _when(row["since"]),
                     )
                 )
     return told
@@ -398,6 +444,13 @@ def enqueue(
                 if not target.wants(change.severity):
                     continue
                 held = quiet is not None and change.severity != "critical"
+                # what still waits for this alert and target is out of date: the team gets
+                # the newest state, never a KRITIS after its PULIH
+                store.execute(
+                    "UPDATE notifications SET status = 'superseded' WHERE alert_key = ? "
+                    "AND target = ? AND status IN ('queued', 'held', 'deferred')",
+                    [change.key, target.ident],
+                )
                 store.insert(
                     "notifications",
                     {
@@ -433,12 +486,22 @@ def deliver(
     """Send every notification that is due; a failure is retried later (BACKOFF_MINUTES),
     given up after ``retry_hours`` (status ``failed``, with the reason)."""
     by_ident = {t.ident: t for t in targets}
-    done = []
-    for row in store.query(
-        "SELECT * FROM notifications WHERE status IN ('queued', 'held', 'deferred') "
-        "AND next_attempt_at <= ? ORDER BY id",
-        [isoformat(now)],
-    ):
+    done: list[Delivery] = []
+    failed_now: set[str] = set()  # a target that failed once this run is not tried again
+    budget_end = time_module.monotonic() + RUN_SECONDS
+    rows = store.query(
+        "SELECT * FROM notifications WHERE status IN ('queued', 'held', 'deferred') ORDER BY id"
+    )
+    # due now; one due "in the future" beyond any wait lpsectl sets was stored with the
+    # clock ahead: due now too, not in a year
+    latest = now + timedelta(hours=settings.retry_hours + 24)
+    rows = [r for r in rows if _due(r["next_attempt_at"], now, latest)]
+    rows.sort(key=lambda r: (r["severity"] != "critical", r["id"]))  # criticals first
+    for row in rows:
+        if time_module.monotonic() > budget_end:
+            break  # the rest next run: a run stays within the notify job's time
+        if row["target"] in failed_now:
+            continue
         target = by_ident.get(row["target"])
         if target is None:  # its line was removed from urls_file: nobody to send it to
             store.execute(
@@ -450,7 +513,7 @@ def deliver(
             )
             continue
         ok, reason = send(target, row["title"], row["body"], row["kind"], row["severity"], settings)
-        attempts = int(row["attempts"]) + 1
+        attempts = (row["attempts"] if isinstance(row["attempts"], int) else 0) + 1
         if ok:
             store.execute(
                 "UPDATE notifications SET status = 'sent', attempts = ?, sent_at = ?, "
@@ -459,8 +522,11 @@ def deliver(
             )
             done.append(Delivery(row["id"], target.shown, row["title"], "sent"))
             continue
+        failed_now.add(row["target"])
         reason = scrub(reason or "delivery failed", targets)
-        created = datetime.fromisoformat(row["created_at"])
+        created = _when(row["created_at"])
+        if created is None or created > now:
+            created = now  # a damaged row, or the clock was ahead: counted from now
         wait = timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
         if now + wait - created > timedelta(hours=settings.retry_hours):
             status, values = "failed", [attempts, reason, row["next_attempt_at"]]
@@ -487,26 +553,45 @@ def send(
     )
     if kind in ("recover", "test"):
         notify_type = apprise.NotifyType.SUCCESS if kind == "recover" else apprise.NotifyType.INFO
-    box = apprise.Apprise()
+    # the plugin is called here, not through Apprise.notify: that dispatches to a
+    # concurrent.futures worker, which Python joins when the process ends, so a target
+    # that trickles would keep lpsectl alive long after its run
+    asset = apprise.AppriseAsset(async_mode=False)
     with scrubbed_logs([target]):
-        plugin = apprise.Apprise.instantiate(target.url)
+        plugin = apprise.Apprise.instantiate(target.url, asset=asset)
     if not plugin:
         return False, "not an Apprise URL this installation can use"
     for attribute in ("socket_connect_timeout", "socket_read_timeout"):
         if hasattr(plugin, attribute):
             setattr(plugin, attribute, settings.timeout)
-    box.add(plugin)
-    with scrubbed_logs([target]), apprise.LogCapture(level=apprise.logging.WARNING) as output:
-        try:
-            ok = bool(box.notify(body=body, title=title, notify_type=notify_type))
-        except Exception as exc:  # noqa: BLE001 - a plugin's bug must not stop the others
-            return False, f"{type(exc).__name__}: {exc}"
-        log = output.getvalue().strip()
-    if ok:
+    outcome: dict[str, Any] = {}
+
+    def deliver_one() -> None:
+        with scrubbed_logs([target]), apprise.LogCapture(level=apprise.logging.WARNING) as output:
+            try:
+                outcome["ok"] = bool(plugin.notify(body=body, title=title, notify_type=notify_type))
+            except Exception as exc:  # noqa: BLE001 - a plugin's bug must not stop the others
+                outcome["error"] = f"{type(exc).__name__}: {exc}"
+            outcome["log"] = output.getvalue().strip()
+
+    # one deadline for the whole delivery, whatever the service does (a daemon thread:
+    # one still stuck on a socket ends with the process)
+    worker = threading.Thread(target=deliver_one, daemon=True, name="notify-send")
+    worker.start()
+    worker.join(settings.timeout + 5)
+    if worker.is_alive():
+        return False, f"the service did not finish within {settings.timeout + 5:g} s"
+    if "error" in outcome:
+        return False, scrub(outcome["error"], [target])[:500]
+    if outcome.get("ok"):
         return True, None
-    last = [line for line in log.splitlines() if line.strip()]
-    reason = last[-1] if last else "the service did not accept it"
+    last = [line for line in str(outcome.get("log", "")).splitlines() if line.strip()]
+    reason = _LOG_PREFIX.sub("", last[-1]) if last else "the service did not accept it"
     return False, scrub(reason, [target])[:500]
+
+
+#: "2026-12-01 07:14:40,131 - WARNING - " before each of Apprise's log lines
+_LOG_PREFIX = re.compile(r"^\S+ \S+ - [A-Z]+ - ")
 
 
 def pending(store: Store, include_done: bool = False) -> list[dict[str, Any]]:

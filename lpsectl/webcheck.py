@@ -731,3 +731,23 @@ def maintenance_windows(store: Store, start: datetime, end: datetime) -> list[Wi
         if begin < end and finish > start:
             windows.append(Window(begin, finish, f"{row['uid']}: {row['reason']}"))
     return windows
+
+
+def latest_results(store: Store, name: str, tz: Any, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest ``limit`` results of one check, oldest first, however old (the live
+    alerts judge the newest state, not a day's)."""
+    rows = []
+    for row in store.query(
+        "SELECT * FROM web_checks WHERE name = ? ORDER BY id DESC LIMIT ?", [name, limit]
+    ):
+        try:
+            at = datetime.fromisoformat(str(row["checked_at"]))
+        except ValueError:
+            continue
+        if at.tzinfo is None or not _numbers_fit(row):
+            continue
+        row["checked_at"] = at.astimezone(tz)
+        row["up"] = bool(row["up"])
+        rows.append(row)
+    rows.reverse()
+    return rows

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime
@@ -251,7 +255,7 @@ def test_the_secret_is_never_shown_nor_stored(tmp_path, web_servers, receiver, s
         web,
         receiver,
         smtp_server,
-        lines=f"json://lpsectl:{SECRET}@127.0.0.1:{receiver.port}/grup\n"
+        lines=f"json://lpsectl:{SECRET}@127.0.0.1:{receiver.port}/grup?-token={SECRET}\n"
         f"json://lpsectl:{SECRET}@127.0.0.1:{bad.port}/{SECRET}\n",
     )
     outputs = []
@@ -354,3 +358,115 @@ def test_a_host_down_and_back(tmp_path, sshd_factory, ssh_client_key, receiver, 
     assert [m.message["Subject"] for m in smtp_server.received] == titles
     body = [b["message"] for _p, _k, b in receiver.received][0]
     assert "tidak terjangkau" in body and "lpsectl hosts check" in body
+
+
+class Trickler:
+    """A target that answers a byte a second and never finishes."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(8)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100:
+                conn.sendall(bytes([byte]))
+                time.sleep(1)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+
+def test_a_trickling_target_holds_up_neither_the_others_nor_the_process(
+    tmp_path, web_servers, receiver, smtp_server
+):
+    web = web_servers
+    slow = Trickler()
+    config = write_setup(
+        tmp_path,
+        web,
+        receiver,
+        smtp_server,
+        extra="timeout = 2\n",
+        lines=f"json://127.0.0.1:{slow.port}/lambat\njson://127.0.0.1:{receiver.port}/grup\n",
+    )
+    began = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "lpsectl", "--config", config, "notify", "test", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    elapsed = time.monotonic() - began
+    assert proc.returncode == 3, proc.stderr
+    results = json.loads(proc.stdout)
+    assert [r["ok"] for r in results] == [False, True]
+    assert "did not finish within 7 s" in results[0]["error"]
+    assert elapsed < 15  # 2 s timeout + 5 s grace, and the process ends with it
+    assert receiver.titles("/grup") == ["[LPSE Uji] Uji notifikasi lpsectl"]
+
+
+def test_a_recovery_supersedes_the_notice_still_waiting(tmp_path, web_servers, smtp_server):
+    web = web_servers
+    late = Receiver()
+    config = write_setup(
+        tmp_path, web, late, smtp_server, lines=f"json://127.0.0.1:{late.port}/grup\n"
+    )
+    with freeze_time(at(3), tick=True) as frozen:
+        step(config, web, frozen, at(3), 500)
+        step(config, web, frozen, at(3, 5), 500)  # open: the target is down, deferred
+        step(config, web, frozen, at(3, 15), 200)  # recovered before it could be told
+        late.start()
+        try:
+            step(config, web, frozen, at(3, 30), 200)
+            step(config, web, frozen, at(3, 45), 200)
+        finally:
+            late.stop()
+    assert late.titles("/grup") == ["[LPSE Uji] PULIH: spse"]  # never a KRITIS after it
+    listed = run_cli("--config", config, "notify", "list", "--all", "--format", "json").json()
+    assert sorted(n["status"] for n in listed["notifications"]) == ["sent", "superseded"]
+
+
+def test_a_check_removed_from_the_config_closes_without_recovered(
+    tmp_path, web_servers, receiver, smtp_server
+):
+    web = web_servers
+    config = write_setup(tmp_path, web, receiver, smtp_server)
+    with freeze_time(at(8), tick=True) as frozen:
+        step(config, web, frozen, at(8), 500)
+        step(config, web, frozen, at(8, 5), 500)
+        web.state.status = 200
+        path = Path(config)
+        text = path.read_text()
+        start = text.index("[[checks]]")
+        path.write_text(text[:start] + text[text.index("[notify]") :])
+        frozen.move_to(at(8, 10))
+        assert run_cli("--config", config, "notify", "run").exit_code == 0
+    assert receiver.titles("/grup") == ["[LPSE Uji] KRITIS: spse"]
+
+
+def test_one_url_per_line(tmp_path, web_servers, receiver, smtp_server):
+    web = web_servers
+    config = write_setup(
+        tmp_path,
+        web,
+        receiver,
+        smtp_server,
+        lines=f"json://127.0.0.1:{receiver.port}/a, mailto://u:p@127.0.0.1:25?to=x@y.test\n",
+    )
+    result = run_cli("--config", config, "notify", "test")
+    assert result.exit_code == 4 and "one Apprise URL per line" in result.stderr
+    assert receiver.received == []

@@ -65,8 +65,13 @@ def run_cmd(app: AppContext, fmt: str) -> None:
     now = app.now()
     with job_lock(app.config.data_dir, "notify"):
         live = alerts.live_alerts(app.store, app.config, now, app.lang)
-        changes = notify.reconcile(app.store, live, now, settings)
-        notify.enqueue(app.store, changes, targets, now, settings, app.config.lpse.name, app.lang)
+        with app.store.transaction():  # a change is told, or it is not yet a change
+            changes = notify.reconcile(
+                app.store, live, now, settings, alerts.watched_by(app.config)
+            )
+            notify.enqueue(
+                app.store, changes, targets, now, settings, app.config.lpse.name, app.lang
+            )
         sent = notify.deliver(app.store, targets, now, settings)
     if fmt == "json":
         emit(
