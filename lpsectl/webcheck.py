@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-import socket
 import ssl
 import stat
 import threading
@@ -36,7 +35,11 @@ from lpsectl.availability import Window
 from lpsectl.config import LOCAL_ADDRESS, Config, HostConfig, SshSettings, _build
 from lpsectl.errors import ConfigError, LpsectlError
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
-from lpsectl.remote.webcheck_remote import empty_observation  # one shape for both sides
+from lpsectl.remote.webcheck_remote import (  # one home for what both sides observe
+    certificate,
+    empty_observation,
+    trusting,
+)
 from lpsectl.store import Store
 from lpsectl.timeutil import isoformat
 
@@ -184,43 +187,8 @@ def load_checks(config: Config) -> list[CheckSettings]:
 # -- observing ---------------------------------------------------------------------------
 
 
-def _tls_context(ca_file: str, verify: bool = True) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if ca_file:
-        context.load_verify_locations(cafile=ca_file)
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def peer_certificate(host: str, port: int, timeout: float, ca_file: str) -> dict[str, Any]:
-    """The server's leaf certificate (``der``, base64) and the verifier's objection
-    (``verify_error``: expired, wrong name, unknown issuer...), or ``error``."""
-    verify_error = None
-    der: bytes | None = None
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            with _tls_context(ca_file).wrap_socket(sock, server_hostname=host) as tls:
-                der = tls.getpeercert(binary_form=True)
-    except ssl.SSLCertVerificationError as exc:
-        verify_error = exc.verify_message or str(exc)
-    except (OSError, ValueError) as exc:
-        return {"der": None, "verify_error": None, "error": str(exc) or type(exc).__name__}
-    if der is None:
-        try:
-            with socket.create_connection((host, port), timeout=timeout) as sock:
-                with _tls_context(ca_file, verify=False).wrap_socket(
-                    sock, server_hostname=host
-                ) as tls:
-                    der = tls.getpeercert(binary_form=True)
-        except (OSError, ValueError) as exc:
-            return {"der": None, "verify_error": verify_error, "error": str(exc)}
-    return {
-        "der": base64.b64encode(der).decode("ascii") if der else None,
-        "verify_error": verify_error,
-        "error": None,
-    }
+def _tls_context(ca_file: str) -> ssl.SSLContext:
+    return trusting(ca_file)  # the same trust as the check from a host
 
 
 def observe_local(check: CheckSettings, stop: threading.Event) -> dict[str, Any]:
@@ -234,7 +202,7 @@ def observe_local(check: CheckSettings, stop: threading.Event) -> dict[str, Any]
     end = time.monotonic() + check.timeout
     if https:
         port = parts.port or 443
-        out["tls"] = peer_certificate(parts.hostname or "", port, check.timeout, check.ca_file)
+        out["tls"] = certificate(parts.hostname or "", port, check.timeout, check.ca_file)
     begin = time.monotonic()
     try:
         left = max(0.1, end - time.monotonic())
