@@ -564,6 +564,10 @@ def send(
     for attribute in ("socket_connect_timeout", "socket_read_timeout"):
         if hasattr(plugin, attribute):
             setattr(plugin, attribute, settings.timeout)
+    if hasattr(plugin, "redirects"):
+        # a redirect would carry the message's headers (an API key) to another host and
+        # count as delivered: a 3xx is a failure, with its status as the reason
+        plugin.redirects = False
     outcome: dict[str, Any] = {}
 
     def deliver_one() -> None:

@@ -470,3 +470,39 @@ def test_one_url_per_line(tmp_path, web_servers, receiver, smtp_server):
     result = run_cli("--config", config, "notify", "test")
     assert result.exit_code == 4 and "one Apprise URL per line" in result.stderr
     assert receiver.received == []
+
+
+def test_a_redirect_is_not_followed(tmp_path, web_servers, receiver, smtp_server):
+    """A gateway answering 302 elsewhere: the key in the headers must not travel there."""
+    web = web_servers
+    other = receiver  # where the redirect points: it must get nothing
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{other.port}/stolen")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = write_setup(
+            tmp_path,
+            web,
+            receiver,
+            smtp_server,
+            lines=f"json://127.0.0.1:{server.server_address[1]}/r?+X-Api-Key={SECRET}\n",
+        )
+        result = run_cli("--config", config, "notify", "test", "--format", "json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 5
+    [row] = result.json()
+    assert not row["ok"] and "302" in (row["error"] or "")
+    assert other.received == []
