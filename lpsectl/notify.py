@@ -556,9 +556,8 @@ def send(
     # the plugin is called here, not through Apprise.notify: that dispatches to a
     # concurrent.futures worker, which Python joins when the process ends, so a target
     # that trickles would keep lpsectl alive long after its run
-    asset = apprise.AppriseAsset(async_mode=False)
     with scrubbed_logs([target]):
-        plugin = apprise.Apprise.instantiate(target.url, asset=asset)
+        plugin = apprise.Apprise.instantiate(target.url)
     if not plugin:
         return False, "not an Apprise URL this installation can use"
     for attribute in ("socket_connect_timeout", "socket_read_timeout"):

@@ -47,19 +47,23 @@ class StoreSettings:
     vacuum_free_percent: float = 20.0
 
 
+def retention_problem(days: int) -> str | None:
+    """None when ``days`` is a retention lpsectl accepts (the config key and the
+    --retention-days option alike), else what is wrong, as the end of a sentence."""
+    if days == 0 or MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
+        return None
+    return (
+        f"must be 0 (keep everything whole) or within {MIN_RETENTION_DAYS}..{MAX_RETENTION_DAYS}: "
+        f"at least {MIN_RETENTION_DAYS} keeps a month whole and the days before its report, "
+        f"at most {MAX_RETENTION_DAYS} (100 years); not {days}"
+    )
+
+
 def store_settings(config: Config) -> StoreSettings:
     settings = load_section(config, "store", StoreSettings)
-    if settings.retention_days < 0 or 0 < settings.retention_days < MIN_RETENTION_DAYS:
-        raise ConfigError(
-            f"{config.source}: store.retention_days must be 0 (keep everything whole) or at "
-            f"least {MIN_RETENTION_DAYS} (a month whole and the days before its report), "
-            f"not {settings.retention_days}"
-        )
-    if settings.retention_days > MAX_RETENTION_DAYS:
-        raise ConfigError(
-            f"{config.source}: store.retention_days must be at most {MAX_RETENTION_DAYS} "
-            "(100 years); 0 keeps every snapshot whole"
-        )
+    problem = retention_problem(settings.retention_days)
+    if problem:
+        raise ConfigError(f"{config.source}: store.retention_days {problem}")
     if not math.isfinite(settings.prune_seconds) or settings.prune_seconds <= 0:
         raise ConfigError(f"{config.source}: store.prune_seconds must be positive")
     if not 0 <= settings.vacuum_free_percent <= 100:  # NaN fails this too

@@ -187,10 +187,6 @@ def load_checks(config: Config) -> list[CheckSettings]:
 # -- observing ---------------------------------------------------------------------------
 
 
-def _tls_context(ca_file: str) -> ssl.SSLContext:
-    return trusting(ca_file)  # the same trust as the check from a host
-
-
 def observe_local(check: CheckSettings, stop: threading.Event) -> dict[str, Any]:
     """What the address answers from this machine (httpx). Never raises for the
     server's faults: they are the observation's ``error``."""
@@ -206,7 +202,7 @@ def observe_local(check: CheckSettings, stop: threading.Event) -> dict[str, Any]
     begin = time.monotonic()
     try:
         left = max(0.1, end - time.monotonic())
-        verify: ssl.SSLContext | bool = _tls_context(check.ca_file) if https else True
+        verify: ssl.SSLContext | bool = trusting(check.ca_file) if https else True
         with httpx.Client(
             verify=verify,
             timeout=httpx.Timeout(left),

@@ -64,15 +64,9 @@ def prune_cmd(app: AppContext, retention_days: int | None, dry_run: bool, fmt: s
     """
     settings = retention.store_settings(app.config)
     if retention_days is not None:
-        if (
-            retention_days < 0
-            or 0 < retention_days < retention.MIN_RETENTION_DAYS
-            or retention_days > retention.MAX_RETENTION_DAYS
-        ):
-            raise UsageError(
-                f"--retention-days must be 0 (keep everything whole) or within "
-                f"{retention.MIN_RETENTION_DAYS}..{retention.MAX_RETENTION_DAYS}, not {retention_days}"
-            )
+        problem = retention.retention_problem(retention_days)
+        if problem:
+            raise UsageError(f"--retention-days {problem}")
         settings.retention_days = retention_days
     if dry_run:  # reads only: no lock, works on a read-only copy of the history
         result = retention.prune(app.store, app.now().date(), settings, dry_run=True)
