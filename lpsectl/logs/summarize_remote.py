@@ -1133,6 +1133,7 @@ def parse_stderr(reader, summary, prefix=None):
     if splitting and prefix is not None and prefix[:2] == "%n":
         fast = False  # epoch stamps: the date is not the line's first bytes
     first = last_line = None
+    ready = False  # the fast path is taken once the first timestamp is known
     # the entry being assembled (its continuation lines may follow); p_msg None: none
     p_stamp = p_pid = p_sev = p_msg = None
     p_offset = p_lines = 0
@@ -1145,12 +1146,12 @@ def parse_stderr(reader, summary, prefix=None):
         for line, after in zip(block, following):
             offset = pos
             pos += len(line) + 1
-            if line[:1] == b"\t" and p_msg is not None:
-                p_lines += 1
-                if p_lines < MAX_ENTRY_LINES:
-                    p_msg = p_msg + b"\n" + line[1:]
-                continue
             if p_msg is not None:
+                if line[:1] == b"\t":
+                    p_lines += 1
+                    if p_lines < MAX_ENTRY_LINES:
+                        p_msg = p_msg + b"\n" + line[1:]
+                    continue
                 erred = True  # an entry the general way: an error maybe, DETAILs are its
                 if p_sev == "LOG" and p_msg[:10] == b"duration: ":
                     if splitting:
@@ -1162,7 +1163,7 @@ def parse_stderr(reader, summary, prefix=None):
                 else:
                     record(p_stamp, p_pid, p_sev, p_msg)
                 p_msg = None
-            if fast and line[:1] in digits and first is not None and after[:1] != b"\t":
+            if ready and line[:1] in digits and after[:1] != b"\t":
                 # the line's own severity is its first "X:  ": text inside another entry's
                 # message (an ERROR quoting a log line, a DETAIL parameter holding one) is not
                 colon = line.find(b":  ")
@@ -1250,6 +1251,7 @@ def parse_stderr(reader, summary, prefix=None):
                     p_sev = severities[m.group("sev")]
                     if p_stamp is not None and first is None:
                         first = p_stamp
+                        ready = fast
                     p_msg = line[m.end():]
                     p_offset = offset
                     p_lines = 1
@@ -1270,6 +1272,7 @@ def parse_stderr(reader, summary, prefix=None):
                 last_line = line
                 if first is None:
                     first = p_stamp
+                    ready = fast
             p_msg = line[m.end():]
             p_offset = offset
             p_lines = 1
