@@ -38,6 +38,7 @@ FEATURE_SECTIONS = (
     "store",
     "checks",
     "notify",
+    "usage",
 )
 #: feature sections that are arrays of tables ([[checks]])
 ARRAY_SECTIONS = ("checks",)
@@ -102,6 +103,12 @@ class HostConfig:
     #: how long one collect run reads the host's logs at most (seconds, all files)
     log_read_seconds: float = 60.0
     postgres: PostgresSettings | None = None
+    #: the proxy's access logs (files, globs, strftime patterns), read for SPSE's usage
+    access_logs: list[str] = field(default_factory=list)
+    #: their layout: combined, common, or the server's nginx log_format / Apache LogFormat
+    access_log_format: str = "combined"
+    #: the [usage] settings the access logs are read with (filled from the section)
+    usage: dict[str, Any] = field(default_factory=dict, metadata={"config": False})
 
     @property
     def is_local(self) -> bool:
@@ -243,6 +250,14 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
         from lpsectl.sections import check_feature_sections
 
         check_feature_sections(config)
+    if any(host.access_logs for host in config.hosts):
+        from dataclasses import asdict
+
+        from lpsectl.usage import usage_settings
+
+        settings = asdict(usage_settings(config))
+        for host in config.hosts:
+            host.usage = settings
     return config
 
 
@@ -302,6 +317,13 @@ def _parse_host(raw: Any, source: str, index: int) -> HostConfig:
         raise ConfigError(
             f"{source}: {name_where}.log_read_mib and log_read_seconds must be at least 1"
         )
+    if host.access_logs:
+        from lpsectl.logs.access_remote import access_format
+
+        try:
+            access_format(host.access_log_format)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {name_where}.access_log_format: {exc}") from None
     if host.has_role("db") and host.postgres is None:
         host.postgres = PostgresSettings()
     if host.postgres is not None and not host.postgres.psql:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from lpsectl.collect.schemas import checked_row
+from lpsectl.collect.schemas import ACCESS, checked_row, problem
 from lpsectl.config import Config, load_section
 from lpsectl.errors import ConfigError, UnavailableError, UsageError
 from lpsectl.store import Store, decode_json, encode
@@ -130,6 +130,15 @@ def rollup(kind: str, data: Any) -> dict[str, Any]:
         }
     if kind == "system":
         return {key: data[key] for key in SYSTEM_ROLLUP if key in data}
+    if kind == "access":
+        # the days' counts (a few KB a run); not the cursors nor the visitors' key
+        return {
+            "files": {
+                path: {"days": item.get("days")}
+                for path, item in _obj(data.get("files")).items()
+                if isinstance(item, dict) and isinstance(item.get("days"), dict)
+            }
+        }
     return data
 
 
@@ -182,6 +191,8 @@ def rollup_problem(kind: str, value: Any) -> str | None:
     keys the monthly report reads and the items of its lists), else one sentence."""
     if not isinstance(value, dict):
         return "its roll-up is not a JSON object"
+    if kind == "access":
+        return problem(value, ACCESS)
     for key, types in ROLLUP_SHAPES.get(kind, {}).items():
         if key in value and not isinstance(value[key], types):
             return f"its roll-up's {key} is a {type(value[key]).__name__}"

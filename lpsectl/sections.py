@@ -33,6 +33,7 @@ def feature_sections() -> dict[str, type[Any]]:
         WebThresholds,
     )
     from lpsectl.tickets import TicketSettings
+    from lpsectl.usage import UsageSettings
     from lpsectl.webcheck import CheckSettings
 
     return {
@@ -46,6 +47,7 @@ def feature_sections() -> dict[str, type[Any]]:
         "store": StoreSettings,
         "notify": NotifySettings,
         "checks": CheckSettings,  # [[checks]]: an array of tables
+        "usage": UsageSettings,
         HOST_SECTION: HostThresholds,
         DATABASE_SECTION: DatabaseThresholds,
         WEB_SECTION: WebThresholds,
@@ -58,10 +60,16 @@ def check_feature_sections(config: Config) -> None:
     from lpsectl.notify import notify_settings
     from lpsectl.retention import store_settings
     from lpsectl.thresholds import WEB_SECTION, web_thresholds
+    from lpsectl.usage import usage_settings
     from lpsectl.webcheck import load_checks
 
     #: sections whose values are checked beyond their types (ranges, formats) when read
-    ranged = {"store": store_settings, WEB_SECTION: web_thresholds, "notify": notify_settings}
+    ranged = {
+        "store": store_settings,
+        WEB_SECTION: web_thresholds,
+        "notify": notify_settings,
+        "usage": usage_settings,
+    }
     present = set(config.sections)
     for name, cls in feature_sections().items():
         if name == "checks":

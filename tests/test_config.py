@@ -28,8 +28,9 @@ def test_no_config_at_all_is_the_local_host_only():
 
 def test_the_example_written_by_init_is_valid():
     config = parse_config(tomllib.loads(example_config()), "example")
-    assert [h.name for h in config.hosts] == ["spse-app", "spse-db"]
-    assert config.hosts[1].postgres.psql == ["sudo", "-n", "-u", "postgres", "psql"]
+    assert [h.name for h in config.hosts] == ["spse-app", "spse-proxy", "spse-db"]
+    assert config.hosts[1].access_logs == ["/var/log/nginx/access.log"]
+    assert config.hosts[2].postgres.psql == ["sudo", "-n", "-u", "postgres", "psql"]
     assert load_section(config, "thresholds.host", HostThresholds).disk_warning_percent == 85.0
 
 

@@ -17,6 +17,8 @@ GOOD = {
     "jsonlog": b'{"timestamp":"2026-11-21 05:36:01.543 UTC","pid":7,"error_severity":"ERROR",'
     b'"message":"division by zero","statement":"select 1/0"}\n',
     "spse": b"011026 07:00:21 ERROR ~ \n\n@8gxd6ncf1\njava.lang.NullPointerException: null\n\tat x.Y.z(Y.java:1)\n",
+    "access": b'10.0.0.1 - - [01/Dec/2026:08:00:01 +0700] "GET /eproc4/lelang/1/pengumumanlelang HTTP/1.1" '
+    b'200 512 "-" "Mozilla/5.0"\n',
 }
 FRAGMENTS = st.sampled_from(
     [
@@ -44,6 +46,8 @@ FRAGMENTS = st.sampled_from(
         b"duration: x ms",
         b"checkpoint complete: wrote",
         b"temporary file: size 9",
+        b'10.0.0.1 - - [01/Dec/2026:08:00:01 +0700] "GET /',
+        b'" 200 512 "-" "',
     ]
 )
 HOSTILE = st.one_of(
@@ -53,7 +57,7 @@ HOSTILE = st.one_of(
 
 
 def summarize_bytes(data: bytes, fmt: str, final: bool = True) -> dict:
-    summary = engine.Summary(fmt)
+    summary = engine.new_summary(fmt)
     engine.summarize_handle(
         io.BytesIO(data), fmt, summary, 0, final, PREFIX if fmt == "stderr" else None
     )
@@ -82,6 +86,8 @@ def test_good_entries_survive_junk_around_them(junk, fmt):
     result = summarize_bytes(data, fmt)
     if fmt == "stderr":
         assert result["query_count"] >= 1
+    elif fmt == "access":
+        assert result["requests"] >= 1
     else:
         assert result["error_count"] >= 1
 

@@ -8,4 +8,5 @@ COLLECTOR_MODULES = (
     "lpsectl.collect.system",
     "lpsectl.collect.postgres",
     "lpsectl.collect.logs",
+    "lpsectl.collect.access",
 )

@@ -47,12 +47,11 @@ def is_set(entry: str) -> bool:
     return any(c in as_glob(entry) for c in "*?[")
 
 
-def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
-    """What the summariser is asked: each entry (a set as its glob), and the cursors of
-    every file read before that belongs to it (a set's members keep one cursor each)."""
+def wanted_cursors(entries: list[str], previous: dict | None) -> dict[str, Any]:
+    """The last run's cursors of the files that still belong to ``entries`` (a file, or a
+    member of a set's glob); a file no longer configured is forgotten."""
     cursors = (previous or {}).get("cursors") or {}
-    entries = [as_glob(path) for path in host.logs]
-    wanted = {
+    return {
         path: cursor
         for path, cursor in cursors.items()
         if cursor
@@ -61,6 +60,13 @@ def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
             for entry in entries
         )
     }
+
+
+def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
+    """What the summariser is asked: each entry (a set as its glob), and the cursors of
+    every file read before that belongs to it (a set's members keep one cursor each)."""
+    entries = [as_glob(path) for path in host.logs]
+    wanted = wanted_cursors(entries, previous)
     return {
         "files": [
             {
@@ -80,12 +86,29 @@ def build_request(host: HostConfig, previous: dict | None) -> dict[str, Any]:
 
 
 def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collected:
+    answer = run_summariser(runner, host, build_request(host, previous), KIND)
+    if isinstance(answer, Collected):
+        return answer
+    collected = from_answer(answer)
+    shape = problem(collected.data, LOGS)
+    if shape is not None:
+        return Collected(KIND, error=f"the log summariser's answer was refused: {shape}")
+    collected.shape_checked = True
+    return collected
+
+
+def run_summariser(
+    runner: Runner, host: HostConfig, request: dict[str, Any], kind: str
+) -> dict[str, Any] | Collected:
+    """Run the shipped summariser on ``host`` with ``request`` (its deadline and read
+    budget added): its answer, checked as JSON of the answer's shape, or the failed
+    item of ``kind`` saying why."""
     remaining = runner.deadline.remaining()
     # the summariser stops reading in time to answer before the runner gives it up (it
     # writes nothing until its answer); what it did not read, the next runs do
     read_seconds = max(1.0, min(host.log_read_seconds, runner.command_timeout / 2, remaining / 2))
     request = {
-        **build_request(host, previous),
+        **request,
         "deadline": remaining,
         "read_seconds": read_seconds,
         "read_bytes": host.log_read_mib * 1024 * 1024,
@@ -94,29 +117,24 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
     result = runner.run([python, "-", json.dumps(request)], stdin=remote_script())
     if result.returncode == COMMAND_NOT_FOUND:
         return Collected(
-            KIND,
+            kind,
             error=(
                 f"{python} is not installed on {host.name}; log summaries need Python 3.6 or newer "
                 "there (set hosts.python to its path if it is elsewhere)"
             ),
         )
     if not result.ok:
-        return Collected(KIND, error=_failure(python, result.error_text))
+        return Collected(kind, error=_failure(python, result.error_text))
     try:
         answer = loads_answer(result.text)
     except BadAnswer as exc:
         return Collected(
-            KIND, error=f"the log summariser's answer on {host.name} was refused: {exc}"
+            kind, error=f"the log summariser's answer on {host.name} was refused: {exc}"
         )
     shape = problem(answer, LOGS_ANSWER)
     if shape is not None:
-        return Collected(KIND, error=f"the log summariser's answer was refused: {shape}")
-    collected = from_answer(answer)
-    shape = problem(collected.data, LOGS)
-    if shape is not None:
-        return Collected(KIND, error=f"the log summariser's answer was refused: {shape}")
-    collected.shape_checked = True
-    return collected
+        return Collected(kind, error=f"the log summariser's answer was refused: {shape}")
+    return answer
 
 
 def _failure(python: str, stderr: str) -> str:

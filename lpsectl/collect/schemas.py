@@ -22,6 +22,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from lpsectl.logs.usage import ACCESS_DAY
+
 NUM = {"type": ["number", "null"]}
 INT = {"type": ["integer", "null"]}
 STR = {"type": ["string", "null"]}
@@ -155,7 +157,33 @@ LOGS_ANSWER = _obj(
     ("files",),
 )
 
-SNAPSHOT_KINDS = {"system": SYSTEM, "postgres": POSTGRES, "logs": LOGS}
+#: an access snapshot (lpsectl.collect.access): per file, the counts of each event day
+ACCESS = _obj(
+    {
+        "files": {
+            "type": "object",
+            "additionalProperties": _obj(
+                {
+                    "summary": {"type": "object"},
+                    "days": {
+                        "type": "object",
+                        "propertyNames": {
+                            "pattern": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+                        },
+                        "additionalProperties": ACCESS_DAY,
+                    },
+                },
+                ("days",),
+            ),
+        },
+        "cursors": {"type": "object", "additionalProperties": {"type": "object"}},
+        "warnings": _list({"type": "string"}),
+        "visitor_key": STR,
+    },
+    ("files",),
+)
+
+SNAPSHOT_KINDS = {"system": SYSTEM, "postgres": POSTGRES, "logs": LOGS, "access": ACCESS}
 #: raise when a schema of SNAPSHOT_KINDS changes: rows checked against an older version
 #: (``snapshots.shape_checked``) are checked again when read
 SHAPES_VERSION = 1

@@ -33,6 +33,19 @@ import time
 import zlib
 from datetime import datetime, timedelta, timezone
 
+if "parse_access" not in globals():
+    # imported (lpsectl logs summarize, the tests): from its own module; shipped to a
+    # server, access_remote.py's text comes first in the one script (summary.remote_script)
+    from lpsectl.logs.access_remote import (  # noqa: F401 (the histogram is used by callers too)
+        PRESETS,
+        AccessSummary,
+        access_format,
+        bucket_upper,
+        duration_bucket,
+        parse_access,
+        percentile,
+    )
+
 VERSION = 1
 BLOCK = 4 * 1024 * 1024
 HEAD_BYTES = 1024
@@ -66,7 +79,9 @@ ERROR_SEVERITIES = ("WARNING", "ERROR", "FATAL", "PANIC")
 ATTACHED = ("DETAIL", "HINT", "CONTEXT", "STATEMENT", "QUERY", "LOCATION")
 SPSE_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 SPSE_ERROR_LEVELS = {"WARN": "WARNING", "ERROR": "ERROR", "FATAL": "FATAL"}
-FORMATS = ("stderr", "csvlog", "jsonlog", "spse")
+FORMATS = ("stderr", "csvlog", "jsonlog", "spse", "access")
+#: names an access log format may also be given by (its preset layout)
+ACCESS_NAMES = ("nginx", "apache")
 
 # ---------------------------------------------------------------------------
 # normalisation
@@ -290,15 +305,6 @@ def _sort_key(iso):
     return moment, int((digits + "000000")[:6])
 
 
-def duration_bucket(ms):
-    """A log-scale histogram bucket of a duration: 8 per power of two of microseconds (each
-    at most 12.5 % wide), integer arithmetic only (the hot path inlines it), so histograms
-    add up across runs and days and give percentiles (p95)."""
-    micro = int(ms * 1000.0) + 1
-    width = micro.bit_length()
-    return (width << 3) | ((micro >> (width - 4)) & 7) if width > 3 else width << 3
-
-
 def _timing(text, cache):
     """(ms, :func:`duration_bucket`) of a duration's text (b'0.275'), remembered in ``cache``
     while it is small; None when the text is no duration (nan, inf, negative, garbage)."""
@@ -312,31 +318,6 @@ def _timing(text, cache):
     if len(cache) < MAX_CACHE:
         cache[text] = timing
     return timing
-
-
-def bucket_upper(bucket):
-    """The upper bound (ms) of a :func:`duration_bucket`."""
-    if bucket < 0:
-        return 0.0  # not a bucket of this scheme
-    width, sub = bucket >> 3, bucket & 7
-    if width <= 3:
-        return ((1 << width) - 1) / 1000.0
-    return (((9 + sub) << (width - 4)) - 1) / 1000.0
-
-
-def percentile(histogram, fraction):
-    """The ``fraction`` percentile (0..1) of a ``{bucket: count}`` histogram, as the upper bound of
-    its bucket (an estimate stated as such: within one bucket, at most 12.5 %)."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    rank = fraction * total
-    seen = 0
-    for bucket in sorted(histogram):
-        seen += histogram[bucket]
-        if seen >= rank:
-            return round(bucket_upper(bucket), 3)
-    return None
 
 
 _SPSE_DAY = re.compile(r"^(\d\d)(\d\d)(\d\d) ")
@@ -1507,9 +1488,24 @@ def sample_lines(path, limit=200):
     return data.split(b"\n")[:limit]
 
 
+#: the start of a common/combined access log line: address, ident, user, [time]
+_ACCESS_HEAD = re.compile(rb"^\S+ \S+ \S+ \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] \"")
+
+
+def detect_access_layout(lines):
+    """'combined' or 'common': the preset that reads more of an access log's first lines."""
+    best, best_hits = "combined", -1
+    for name in ("combined", "common"):
+        match = access_format(name)[0].match
+        hits = sum(1 for line in lines if match(line))
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best
+
+
 def detect_format(lines):
-    """'jsonlog' | 'csvlog' | 'spse' | 'stderr' from the first lines of a file."""
-    votes = {"jsonlog": 0, "csvlog": 0, "spse": 0, "stderr": 0}
+    """'jsonlog' | 'csvlog' | 'spse' | 'access' | 'stderr' from the first lines of a file."""
+    votes = {"jsonlog": 0, "csvlog": 0, "spse": 0, "stderr": 0, "access": 0}
     for line in lines:
         if not line.strip():
             continue
@@ -1519,6 +1515,8 @@ def detect_format(lines):
             votes["csvlog"] += 1
         elif _SPSE_HEAD.match(line):
             votes["spse"] += 1
+        elif _ACCESS_HEAD.match(line):
+            votes["access"] += 1
         elif _GENERIC.match(line):
             votes["stderr"] += 1
     best = max(FORMATS, key=lambda name: votes[name])
@@ -1563,6 +1561,8 @@ def _parse(reader, fmt, summary, prefix):
         return parse_jsonlog(reader, summary)
     if fmt == "spse":
         return parse_spse(reader, summary)
+    if fmt == "access":
+        return parse_access(reader, summary, prefix)
     raise ValueError("unknown log format: " + str(fmt))
 
 
@@ -1575,9 +1575,14 @@ def resolve_format(path, fmt=None, prefix=None, warnings=None):
     the config must not turn a log into "no errors".
     """
     lines = None
+    if fmt in ACCESS_NAMES:
+        # nginx / apache: an access log in that server's default layout unless one is given
+        return "access", prefix or fmt
     if not fmt:
         lines = sample_lines(path)
         fmt = detect_format(lines)
+    if fmt == "access":
+        return fmt, prefix or detect_access_layout(lines if lines is not None else sample_lines(path))
     if fmt == "stderr":
         if lines is None:
             lines = sample_lines(path)
@@ -1621,7 +1626,21 @@ def _quality_warnings(path, summary, prefix):
     return out
 
 
-def summarize_files(paths, fmt=None, prefix=None, top=DEFAULT_TOP):
+def new_summary(fmt, top=DEFAULT_TOP, access=None):
+    """The summary a format is counted in: :class:`Summary`, or for access logs an
+    ``AccessSummary`` with ``access`` = {"visitor_key": hex, "top_clients": n,
+    "activities": {name: rule}} (each optional)."""
+    if fmt != "access":
+        return Summary(fmt, top)
+    access = access or {}
+    key = access.get("visitor_key")
+    return AccessSummary(
+        fmt, top, key=bytes.fromhex(key) if key else None,
+        top_clients=access.get("top_clients", 10), activities=access.get("activities"),
+    )
+
+
+def summarize_files(paths, fmt=None, prefix=None, top=DEFAULT_TOP, access=None):
     """Whole files (plain or gzip), one summary per format found: {format: Summary}."""
     summaries = {}
     for path in paths:
@@ -1629,7 +1648,7 @@ def summarize_files(paths, fmt=None, prefix=None, top=DEFAULT_TOP):
         file_fmt, file_prefix = resolve_format(path, fmt, prefix, notes)
         summary = summaries.get(file_fmt)
         if summary is None:
-            summary = summaries[file_fmt] = Summary(file_fmt, top)
+            summary = summaries[file_fmt] = new_summary(file_fmt, top, access)
         summary.warnings.extend(notes)
         before = (summary.lines, summary.unparsed, summary.prefix_fallback)
         summarize_path(path, file_fmt, summary, 0, True, file_prefix, summary.warnings)
@@ -1904,7 +1923,7 @@ def run_request(request):
         try:
             notes = []
             fmt, prefix = resolve_format(path, spec.get("format") or None, spec.get("prefix"), notes)
-            summary = Summary(fmt, top)
+            summary = new_summary(fmt, top, request.get("access"))
             if request.get("by_day"):
                 summary.split_by_day(int(request.get("day_top") or DAY_TOP))
             cursor, warnings = summarize_incremental(
@@ -1912,7 +1931,11 @@ def run_request(request):
                 float(request.get("quiet_seconds", QUIET_SECONDS)), reused=bool(spec.get("member_of")),
                 budget=budget,
             )
-            item["summary"] = result_of(summary)
+            if fmt == "access":
+                item["days"] = summary.day_results()
+                item["summary"] = summary.result(days=item["days"])
+            else:
+                item["summary"] = result_of(summary)
             if summary.days is not None:
                 item["days"] = dict((day, result_of(part)) for day, part in summary.days.items())
                 summary.unparsed += sum(part.unparsed for part in summary.days.values())

@@ -13,17 +13,25 @@ from typing import Any
 
 from lpsectl.errors import NotFoundError, UsageError
 from lpsectl.logs import summarize_remote as engine
+from lpsectl.logs.usage import merge_days
 
 LOG_FORMATS = engine.FORMATS
+ACCESS_NAMES = engine.ACCESS_NAMES
 DEFAULT_TOP = engine.DEFAULT_TOP
 #: log formats written by PostgreSQL (the rest, "spse", is the application)
 DATABASE_FORMATS = ("stderr", "csvlog", "jsonlog")
 COUNTER_KEYS = ("temp_files", "checkpoints", "connections")
 
 
+#: the files of the shipped summariser, in the order the one script holds them
+#: (summarize_remote uses access_remote's names, defined before it)
+REMOTE_PARTS = ("access_remote.py", "summarize_remote.py")
+
+
 def remote_script() -> bytes:
     """The summariser as shipped to a server (``python3 - ARGS`` reads it on stdin)."""
-    return (resources.files("lpsectl.logs") / "summarize_remote.py").read_bytes()
+    folder = resources.files("lpsectl.logs")
+    return b"\n".join((folder / name).read_bytes() for name in REMOTE_PARTS)
 
 
 def summarize_local(
@@ -31,17 +39,21 @@ def summarize_local(
     log_format: str | None = None,
     prefix: str | None = None,
     top: int = DEFAULT_TOP,
+    access: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Summarise whole files on this machine (plain or gzip) into one summary.
+
+    ``prefix`` is a stderr log's log_line_prefix, or an access log's layout;
+    ``access`` the access options of :func:`engine.new_summary` (top_clients, ...).
 
     Raises NotFoundError for a missing/unreadable file and UsageError when the
     files are in different formats (their figures would not add up).
     """
     if not paths:
         raise UsageError("give at least one log file to summarize")
-    if log_format is not None and log_format not in LOG_FORMATS:
+    if log_format is not None and log_format not in LOG_FORMATS + ACCESS_NAMES:
         raise UsageError(
-            f"unknown log format {log_format!r} (use one of: {', '.join(LOG_FORMATS)})"
+            f"unknown log format {log_format!r} (use one of: {', '.join(LOG_FORMATS + ACCESS_NAMES)})"
         )
     for path in paths:
         _check_readable(path)
@@ -51,15 +63,26 @@ def summarize_local(
         raise UsageError(
             f"the files are in different log formats ({described}); summarize them separately"
         )
+    if "access" in formats.values():
+        try:  # a layout without time, request or status: said before any reading
+            engine.access_format(engine.resolve_format(paths[0], log_format, prefix)[1])
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     try:
-        summaries = engine.summarize_files(list(paths), log_format, prefix, top)
+        summaries = engine.summarize_files(list(paths), log_format, prefix, top, access)
     except (OSError, EOFError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise NotFoundError(
             f"{getattr(exc, 'filename', None) or paths[0]}: cannot read the log: {reason}"
         ) from exc
     (summary,) = summaries.values()
-    result = engine.result_of(summary)
+    if summary.format == "access":
+        days = summary.day_results()
+        result = summary.result(days=days)
+        result["days"] = days
+        result["total"] = merge_days(days.values(), top_clients=summary.top_clients)
+    else:
+        result = engine.result_of(summary)
     result["files"] = list(paths)
     return result
 

@@ -11,4 +11,5 @@ DAILY_SECTIONS = (
     ("web", "lpsectl.reports.daily_web"),
     ("database", "lpsectl.reports.daily_database"),
     ("logs", "lpsectl.reports.daily_logs"),
+    ("usage", "lpsectl.reports.daily_usage"),
 )

@@ -28,6 +28,10 @@ LABELS = {
         "sla": "Penyelesaian tepat waktu per prioritas (%)",
         "web_p95": "Waktu respons p95 per hari (ms)",
         "web_availability": "Ketersediaan per hari (%, di luar pemeliharaan terjadwal)",
+        "usage_daily": "Permintaan dan pengunjung per hari",
+        "usage_hours": "Permintaan per jam (sebulan)",
+        "requests": "permintaan",
+        "visitors": "pengunjung",
     },
     "en": {
         "cpu_percent": "CPU (%)",
@@ -41,6 +45,10 @@ LABELS = {
         "sla": "Resolved in time per priority (%)",
         "web_p95": "Response time p95 per day (ms)",
         "web_availability": "Availability per day (%, planned maintenance apart)",
+        "usage_daily": "Requests and visitors per day",
+        "usage_hours": "Requests per hour (the month)",
+        "requests": "requests",
+        "visitors": "visitors",
     },
 }
 
@@ -172,6 +180,40 @@ def web_chart(checks: list[dict[str, Any]], lang: str) -> str | None:
     return png_data_uri(figure)
 
 
+def usage_chart(usage: dict[str, Any] | None, lang: str) -> str | None:
+    """SPSE's use: requests (bars) and visitors (line, own axis) per day; requests per hour
+    of the day over the month."""
+    if not usage or not usage.get("daily"):
+        return None
+    labels = LABELS.get(lang, LABELS["en"])
+    figure = Figure(figsize=(9, 3.5), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    days = [date.fromisoformat(d["day"]) for d in usage["daily"]]
+    left.bar(
+        days, [d["requests"] for d in usage["daily"]], color="#2b6cb0", label=labels["requests"]
+    )
+    visitors = left.twinx()
+    visitors.plot(
+        days,
+        [d["visitors"] for d in usage["daily"]],
+        color="#c05621",
+        marker=".",
+        label=labels["visitors"],
+    )
+    visitors.set_ylim(bottom=0)
+    left.set_title(labels["usage_daily"], fontsize=10)
+    left.tick_params(axis="x", labelrotation=45, labelsize=7)
+    handles = left.get_legend_handles_labels()[0] + visitors.get_legend_handles_labels()[0]
+    left.legend(handles=handles, fontsize=7, loc="upper left")
+    hours = usage["hours"]
+    right.bar(list(hours), list(hours.values()), color="#2f855a")
+    right.set_title(labels["usage_hours"], fontsize=10)
+    right.tick_params(axis="x", labelsize=7)
+    for ax in (left, right):
+        ax.grid(axis="y", alpha=0.3)
+    return png_data_uri(figure)
+
+
 def monthly_charts(report: dict[str, Any], lang: str) -> dict[str, str]:
     """name -> data URI, only for charts that have data."""
     charts = {
@@ -179,5 +221,6 @@ def monthly_charts(report: dict[str, Any], lang: str) -> dict[str, str]:
         "database": database_chart(report["database"], lang),
         "tickets": ticket_chart(report["tickets"], lang),
         "web": web_chart(report.get("web") or [], lang),
+        "usage": usage_chart(report.get("usage"), lang),
     }
     return {name: uri for name, uri in charts.items() if uri}

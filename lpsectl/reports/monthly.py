@@ -40,6 +40,9 @@ NOTES = {
         "no_data_reply": "Ekspor tiket tidak memuat waktu permintaan/penerimaan data; batas 15 menit tidak dapat dinilai.",
         "no_maintenance": "Data jadwal pemeliharaan tidak tersedia pada instalasi ini.",
         "no_changes": "Data permintaan perubahan tidak tersedia pada instalasi ini.",
+        "no_usage": "Tidak ada data log akses pada bulan ini (access_logs di {hosts}; jalankan `lpsectl collect`).",
+        "usage_gaps": "Log akses: tidak ada data pada {count} hari; angka penggunaan bulan ini tidak lengkap.",
+        "usage_unreadable": "Sebagian riwayat log akses tidak terbaca dan tidak dihitung: {reason}.",
     },
     "en": {
         "no_snapshots": "No server monitoring data for this month (run `lpsectl collect`).",
@@ -53,6 +56,9 @@ NOTES = {
         "no_data_reply": "The ticket export has no data request/reply times; the 15-minute limit cannot be judged.",
         "no_maintenance": "Maintenance window data is not available in this installation.",
         "no_changes": "Change request data is not available in this installation.",
+        "no_usage": "No access log figures this month (access_logs on {hosts}; run `lpsectl collect`).",
+        "usage_gaps": "Access logs: no figures on {count} days; this month's usage is incomplete.",
+        "usage_unreadable": "Part of the access log history could not be read and is not counted: {reason}.",
     },
 }
 
@@ -79,6 +85,7 @@ def build_monthly(
         "tickets": ticket_section(store, config, month, now, notes, lang),
         "maintenance": maintenance_section(store, start, end, notes, lang),
         "web": web_section(store, config, start, end, now, notes, lang),
+        "usage": usage_section(store, config, start, end, now, notes, lang),
         "changes": change_section(store, month, start, end, notes, lang),
     }
     if not snapshots:
@@ -141,6 +148,34 @@ def web_section(
             sum(o["duration_seconds"] for o in entry["outages"] if not o["planned"]) / 60, 1
         )
         section.append(entry)
+    return section
+
+
+def usage_section(
+    store: Store,
+    config: Config,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    notes: list,
+    lang: str,
+) -> dict[str, Any] | None:
+    """SPSE's use over the month from the proxy's access logs (:func:`lpsectl.usage.monthly_usage`);
+    days without figures and unreadable history are notes."""
+    from lpsectl.reports import daily_web
+    from lpsectl.usage import monthly_usage
+
+    stages, _problems = daily_web.tender_stages(config)  # said once, by the web section
+    last = min(end - timedelta(days=1), now).date()  # today's requests so far count too
+    section = monthly_usage(store, config, start.date(), last, stages)
+    if section is None:
+        return None
+    if not section["daily"]:
+        notes.append(_note("no_usage", lang, hosts=", ".join(section["hosts"])))
+    elif section["days_without_data"]:
+        notes.append(_note("usage_gaps", lang, count=len(section["days_without_data"])))
+    for problem in section["problems"][:5]:
+        notes.append(_note("usage_unreadable", lang, reason=problem))
     return section
 
 

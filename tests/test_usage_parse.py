@@ -1,0 +1,359 @@
+"""Access logs (issue 19): formats, route folding, activities, visitors, merging runs.
+
+Expected figures come from an independent reading of the same lines in the test
+(``shlex``-free field splitting written here), not from the parser under test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lpsectl.logs import summarize_remote as engine
+from lpsectl.logs.access_remote import (
+    HLL_M,
+    VISITOR_EXACT,
+    AccessSummary,
+    Visitors,
+    access_format,
+    parse_statuses,
+    route_of,
+    visitor_hash,
+)
+from lpsectl.logs.summary import remote_script, summarize_local
+from lpsectl.logs.usage import hours, merge_days, peak_hour, peak_minute
+
+DATA = Path(__file__).parent / "data"
+APACHE_FORMAT = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D'
+NGINX_TIMED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" $request_time $request_length'
+)
+MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
+
+
+def independent(line: str) -> dict | None:
+    """One combined/Apache line read without the parser under test: split at the
+    brackets and the first three quotes."""
+    m = re.match(
+        r'(\S+) \S+ \S+ \[(\d\d)/(\w{3})/(\d{4}):(\d\d):(\d\d):\d\d [^\]]+\] "(.*?)(?<!\\)" (\d{3}) (\S+)',
+        line,
+    )
+    if not m:
+        return None
+    ip, dd, mon, yyyy, hh, mm, request, status, size = m.groups()
+    parts = request.split(" ")
+    return {
+        "ip": ip,
+        "day": f"{yyyy}-{MONTHS[mon]:02d}-{dd}",
+        "minute": f"{hh}:{mm}",
+        "method": parts[0] if len(parts) == 3 else "",
+        "path": parts[1].split("?")[0] if len(parts) == 3 else None,
+        "status": int(status),
+        "bytes": 0 if size == "-" else int(size),
+        "micros": int(line.rsplit(" ", 1)[1]),
+    }
+
+
+def test_apache_fixture_with_d_directive_matches_an_independent_count(tmp_path):
+    lines = (DATA / "apache-access.log").read_text().splitlines()
+    expected = [x for x in map(independent, lines) if x is not None]
+    result = summarize_local([str(DATA / "apache-access.log")], "apache", APACHE_FORMAT)
+    assert result["format"] == "access"
+    assert result["unparsed"] == len(lines) - len(expected) == 1
+    for day in {x["day"] for x in expected}:
+        mine = [x for x in expected if x["day"] == day]
+        figures = result["days"][day]
+        assert figures["requests"] == len(mine)
+        assert figures["visitors"] == len({x["ip"] for x in mine}) and figures["visitors_exact"]
+        assert figures["bytes_out"] == sum(x["bytes"] for x in mine)
+        classes = Counter(f"{x['status'] // 100}xx" for x in mine)
+        assert figures["status"] == dict(classes)
+        assert figures["minutes"] == dict(Counter(x["minute"] for x in mine))
+        by_route = Counter(route_of(x["path"]) if x["path"] else "(invalid)" for x in mine)
+        assert {r["route"]: r["count"] for r in figures["routes"]} == dict(by_route)
+        slowest = max(x["micros"] for x in mine) / 1000
+        assert max(r["max_ms"] for r in figures["routes"]) == pytest.approx(slowest, abs=0.001)
+        logins = [x for x in mine if x["method"] == "POST" and x["path"] == "/eproc4/login"]
+        if logins:
+            assert figures["activities"]["login"] == {
+                "ok": sum(300 <= x["status"] < 400 for x in logins),
+                "failed": sum(not 300 <= x["status"] < 400 for x in logins),
+            }
+    # the whole: the days merged
+    assert result["total"]["requests"] == len(expected)
+    assert result["total"]["visitors"] == len({(x["ip"]) for x in expected})
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/eproc4/lelang/12345/pengumumanlelang", "/eproc4/lelang/{id}/pengumumanlelang"),
+        ("/eproc4/dokumen/77/unduh?versi=2", "/eproc4/dokumen/{id}/unduh"),
+        ("/eproc4/nontender/9/jadwal#x", "/eproc4/nontender/{id}/jadwal"),
+        ("/eproc4/dt/lelang", "/eproc4/dt/lelang"),
+        (
+            "/eproc4/rekanan/3f2a9c1e-0b1d-4c4e-9a53-5e4a2c7d8e9f/profil",
+            "/eproc4/rekanan/{id}/profil",
+        ),
+        ("/eproc4/file/a1b2c3d4e5f60718293a", "/eproc4/file/{id}"),
+        ("/eproc4/s/Xk9qZ2VyYWtzdGFuZGFyZDEyMw", "/eproc4/s/{id}"),
+        ("/eproc4/lelang", "/eproc4/lelang"),
+        ("/eproc4/public/js/app.8f3a.min.js", "/eproc4/*.js"),
+        ("/favicon.ico", "/*.ico"),
+        ("/", "/"),
+        ("/eproc4/jsessionid;jsessionid=ABC", "/eproc4/jsessionid"),
+        ("relative/path", "(invalid)"),
+    ],
+)
+def test_route_folding(path, route):
+    assert route_of(path) == route
+
+
+def test_a_deep_or_long_path_is_cut_not_kept_whole():
+    assert route_of("/a" * 50).endswith("/…") and route_of("/x" + "y" * 500).__len__() <= 200
+
+
+@pytest.mark.parametrize("spec", ["$remote_addr $status", "%h %>s %b", "[$time_local] $status"])
+def test_a_format_without_time_request_or_status_is_refused(spec):
+    with pytest.raises(ValueError, match="needs the time"):
+        access_format(spec)
+
+
+def test_nginx_custom_format_with_times_and_request_length(tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(
+        '10.1.1.1 - - [01/Dec/2026:10:00:00 +0700] "GET /eproc4/lelang/1/pengumumanlelang HTTP/1.1" 200 500 '
+        '"-" "ua" 0.120 350\n'
+        '10.1.1.2 - - [01/Dec/2026:10:00:30 +0700] "GET /eproc4/lelang/2/pengumumanlelang HTTP/1.1" 200 700 '
+        '"-" "ua" 0.480 410\n'
+        '10.1.1.2 - - [01/Dec/2026:10:01:00 +0700] "POST /eproc4/login HTTP/1.1" 200 90 "-" "ua" - 120\n'
+    )
+    result = summarize_local([str(log)], "access", NGINX_TIMED)
+    day = result["days"]["2026-12-01"]
+    assert day["bytes_in"] == 350 + 410 + 120 and day["bytes_out"] == 1290
+    (route,) = [r for r in day["routes"] if r["route"] == "/eproc4/lelang/{id}/pengumumanlelang"]
+    assert route["timed"] == 2 and route["max_ms"] == pytest.approx(480.0)
+    assert route["total_ms"] == pytest.approx(600.0)
+    # p50/p95 are histogram buckets (at most 12.5 % wide), never above the max
+    assert 120.0 <= route["p50_ms"] <= 120.0 * 1.125 and route["p95_ms"] == pytest.approx(480.0)
+    (login,) = [r for r in day["routes"] if r["route"] == "/eproc4/login"]
+    assert login["timed"] == 0  # '-': no time, not a zero
+    assert day["activities"]["login"] == {"ok": 0, "failed": 1}  # 200: the form again, not in
+
+
+def test_upstream_response_time_with_several_upstreams_is_their_sum(tmp_path):
+    log = tmp_path / "access.log"
+    spec = '$remote_addr [$time_local] "$request" $status $upstream_response_time'
+    log.write_text('10.0.0.1 [01/Dec/2026:10:00:00 +0700] "GET /a HTTP/1.1" 502 0.250, 0.750\n')
+    result = summarize_local([str(log)], "access", spec)
+    (route,) = result["days"]["2026-12-01"]["routes"]
+    assert route["max_ms"] == pytest.approx(1000.0) and route["errors_5xx"] == 1
+
+
+def test_iso_time_and_common_format(tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text('10.0.0.1 - - [31/Dec/2026:23:59:59 +0700] "GET / HTTP/1.0" 304 -\n')
+    result = summarize_local([str(log)], "access", "common")
+    assert result["days"]["2026-12-31"]["status"] == {"3xx": 1}
+    iso = tmp_path / "iso.log"
+    iso.write_text('2026-12-01T07:05:00+07:00 10.0.0.9 "GET /eproc4 HTTP/1.1" 200\n')
+    result = summarize_local([str(iso)], "access", '$time_iso8601 $remote_addr "$request" $status')
+    assert result["days"]["2026-12-01"]["minutes"] == {"07:05": 1}
+
+
+def test_detected_and_gzip_rotations_read_as_one(tmp_path):
+    lines = (DATA / "apache-access.log").read_bytes()
+    (tmp_path / "access.log.2.gz").write_bytes(gzip.compress(lines))
+    (tmp_path / "access.log").write_bytes(lines)
+    one = summarize_local([str(tmp_path / "access.log")], None, APACHE_FORMAT)
+    assert one["format"] == "access"  # detected from the lines
+    both = summarize_local(
+        [str(tmp_path / "access.log"), str(tmp_path / "access.log.2.gz")], "access", APACHE_FORMAT
+    )
+    assert both["total"]["requests"] == 2 * one["total"]["requests"]
+    assert both["total"]["visitors"] == one["total"]["visitors"]  # the same addresses, once
+
+
+def test_statuses_list():
+    codes = parse_statuses("200-299, 302")
+    assert 250 in codes and 302 in codes and 301 not in codes
+    with pytest.raises(ValueError):
+        parse_statuses("2xx")
+
+
+def test_visitors_exact_then_estimated_within_the_hyperloglog_error():
+    key = b"k" * 16
+    visitors = Visitors()
+    for i in range(VISITOR_EXACT):
+        visitors.add(visitor_hash(f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}".encode(), key))
+    count, exact = visitors.count()
+    # 32-bit hashes may collide: a handful in 20,000 at most
+    assert exact and VISITOR_EXACT - 5 <= count <= VISITOR_EXACT
+    for i in range(VISITOR_EXACT, 200_000):
+        visitors.add(visitor_hash(f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}".encode(), key))
+    count, exact = visitors.count()
+    assert not exact
+    assert abs(count - 200_000) / 200_000 < 4 * 1.04 / HLL_M**0.5  # four standard errors
+    again = Visitors.from_json(json.loads(json.dumps(visitors.to_json())))
+    assert again.count() == (count, False)
+
+
+def test_a_sketch_of_the_wrong_shape_is_refused():
+    with pytest.raises(ValueError):
+        Visitors.from_json({"registers": "AAAA"})
+    with pytest.raises(ValueError):
+        Visitors.from_json({"hashes": "AAA="})  # 2 bytes: not 32-bit values
+    with pytest.raises(ValueError):
+        Visitors.from_json("not an object")
+
+
+def test_addresses_beyond_the_top_list_never_leave_the_summary(tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(
+        "".join(
+            f'10.0.0.{i} - - [01/Dec/2026:10:00:00 +0700] "GET / HTTP/1.1" 200 1\n' * (i + 1)
+            for i in range(1, 30)
+        )
+    )
+    result = summarize_local([str(log)], "access", None, access={"top_clients": 3})
+    text = json.dumps(result)
+    day = result["days"]["2026-12-01"]
+    assert day["top_clients"] == [["10.0.0.29", 30], ["10.0.0.28", 29], ["10.0.0.27", 28]]
+    assert "10.0.0.26" not in text and day["visitors"] == 29
+    none = summarize_local([str(log)], "access", None, access={"top_clients": 0})
+    assert "10.0.0." not in json.dumps(none)
+
+
+def _day_lines(rng: random.Random, count: int) -> list[str]:
+    out = []
+    for i in range(count):
+        minute = i * 1440 // count
+        out.append(
+            f"10.0.{rng.randrange(4)}.{rng.randrange(200)} - - [0{1 + i * 3 // count}/Dec/2026:"
+            f'{minute // 60:02d}:{minute % 60:02d}:00 +0700] "{rng.choice(["GET", "POST"])} '
+            f'/eproc4/{rng.choice(["lelang", "dokumen", "login"])}/{rng.randrange(50)}/x HTTP/1.1" '
+            f'{rng.choice([200, 302, 404, 500])} {rng.randrange(5000)} "-" "ua" {rng.random():.3f}\n'
+        )
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32), st.lists(st.integers(0, 600), min_size=1, max_size=4))
+def test_runs_split_anywhere_add_up_to_one_read(seed, cuts):
+    """The server reads a log over several runs (a cursor between them): merged, the runs'
+    days give the figures of one read of the whole, visitors included."""
+    rng = random.Random(seed)
+    lines = _day_lines(rng, 600)
+    key = b"0123456789abcdef"
+    spec = NGINX_TIMED.rsplit(" ", 1)[0]
+    whole = AccessSummary(key=key)
+    engine.summarize_handle(io.BytesIO("".join(lines).encode()), "access", whole, prefix=spec)
+    parts = []
+    bounds = sorted(set([0, *cuts, 600]))
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        part = AccessSummary(key=key)
+        engine.summarize_handle(
+            io.BytesIO("".join(lines[start:end]).encode()), "access", part, prefix=spec
+        )
+        parts.append(part.day_results())
+    for day, figures in whole.day_results().items():
+        merged = merge_days([p[day] for p in parts if day in p])
+        for field in ("requests", "bytes_out", "status", "minutes", "activities", "visitors"):
+            assert merged[field] == figures[field], field
+        assert {r["route"]: (r["count"], r["histogram"]) for r in merged["routes"]} == {
+            r["route"]: (r["count"], r["histogram"]) for r in figures["routes"]
+        }
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=300), max_size=30))
+def test_any_bytes_are_lines_or_unparsed_never_a_crash(chunks):
+    data = b"\n".join(chunks) + b"\n"
+    summary = AccessSummary(key=b"x" * 16)
+    engine.summarize_handle(io.BytesIO(data), "access", summary, prefix="combined")
+    days = summary.day_results()
+    counted = sum(d["requests"] for d in days.values())
+    nonblank = sum(1 for line in data.split(b"\n") if line.strip())
+    assert counted + summary.unparsed == nonblank
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.from_regex(r"\A[0-9a-f.:]{3,39}\Z"),
+    st.sampled_from(["GET", "POST", "HEAD"]),
+    st.text(
+        alphabet=st.characters(blacklist_characters=' "\\\n\r', blacklist_categories=("Cs",)),
+        max_size=80,
+    ),
+    st.integers(100, 599),
+)
+def test_generated_combined_lines_are_read_as_written(address, method, path, status):
+    line = f'{address} - - [02/Dec/2026:13:14:15 +0700] "{method} /{path} HTTP/1.1" {status} 12 "-" "ua"\n'
+    summary = AccessSummary(key=b"x" * 16)
+    engine.summarize_handle(io.BytesIO(line.encode()), "access", summary, prefix="combined")
+    (day,) = summary.day_results().values()
+    assert day["requests"] == 1 and day["minutes"] == {"13:14": 1}
+    assert day["status"] == {f"{status // 100}xx": 1}
+    assert day["routes"][0]["route"] == route_of("/" + path)
+
+
+def test_hours_and_peaks():
+    day = {"minutes": {"08:01": 5, "08:59": 5, "09:00": 9, "23:30": 1}}
+    assert hours(day)["08"] == 10 and hours(day)["09"] == 9 and len(hours(day)) == 24
+    assert peak_hour(day) == ("08", 10) and peak_minute(day) == ("09:00", 9)
+    assert peak_hour({"minutes": {}}) is None and peak_minute({}) is None
+
+
+def test_shipped_script_runs_as_one_program_on_stdin(tmp_path):
+    """What collect sends: access_remote's text then summarize_remote's, one script."""
+    log = tmp_path / "access.log"
+    log.write_bytes((DATA / "apache-access.log").read_bytes())
+    request = {
+        "files": [{"path": str(log), "format": "access", "prefix": APACHE_FORMAT}],
+        "cursors": {},
+        "access": {"visitor_key": "00" * 16, "top_clients": 2},
+    }
+    proc = subprocess.run(
+        [sys.executable, "-", json.dumps(request)],
+        input=remote_script(),
+        capture_output=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    answer = json.loads(proc.stdout)
+    item = answer["files"][str(log)]
+    assert item["error"] is None and item["cursor"]["offset"] == log.stat().st_size
+    assert sum(d["requests"] for d in item["days"].values()) == 61  # the TLS hello (400) too
+    assert all(len(d["top_clients"]) <= 2 for d in item["days"].values())
+
+
+def test_impossible_times_and_giant_numbers_are_bad_lines_not_data(tmp_path):
+    log = tmp_path / "access.log"
+    good = '10.0.0.1 - - [01/Dec/2026:08:00:00 +0700] "GET / HTTP/1.1" 200 5 "-" "ua" 0.1\n'
+    log.write_text(
+        good
+        + good.replace("01/Dec", "99/Dec")  # no such day
+        + good.replace("08:00:00", "25:61:00")  # no such time
+        + good.replace(" 5 ", " " + "9" * 5000 + " ")  # no size a server writes (and int() refuses it)
+        + good.replace("0.1\n", "1" * 5000 + "\n")
+    )
+    result = summarize_local([str(log)], "access", NGINX_TIMED.rsplit(" ", 1)[0])
+    assert list(result["days"]) == ["2026-12-01"] and result["total"]["requests"] == 1
+    assert result["unparsed"] == 4
+    msec = tmp_path / "msec.log"
+    msec.write_text('999999999999.5 10.0.0.1 "GET / HTTP/1.1" 200\n1764547200.250 10.0.0.1 "GET / HTTP/1.1" 200\n')
+    result = summarize_local([str(msec)], "access", '$msec $remote_addr "$request" $status')
+    assert result["total"]["requests"] == 1 and result["unparsed"] == 1
