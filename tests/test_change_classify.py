@@ -118,3 +118,69 @@ def test_administrator_class_wins_and_notes_disagreement():
     change_class, source, reasons = decide_class("ganti harddisk", "minor")
     assert (change_class, source) == ("minor", "administrator")
     assert reasons[1].startswith("the classifier would say major")
+
+
+#: two clauses, or a title with its plan (joined by a line, as `change new` joins them):
+#: each clause is judged alone, so words never pair across a sentence (issue 15)
+CLAUSE_CASES = [
+    ("Ubah konfigurasi timeout nginx di web server\npasang konfigurasi baru lalu reload nginx", "minor"),
+    ("Naikkan heap Java di server aplikasi. Ganti nilai -Xmx dari 2g ke 4g", "minor"),
+    ("Aktifkan kompresi gzip di nginx server. Tambah baris gzip_types di konfigurasi", "minor"),
+    ("Perbarui sertifikat SSL server. Ganti file sertifikat dan kunci", "minor"),
+    ("Tambah swap file 4GB di server database", "minor"),
+    ("Memperbarui sertifikat SSL di web server", "minor"),
+    ("Increase the proxy timeout on the web server. Install the new configuration and reload", "minor"),
+    ("Enable gzip compression on the nginx server. Add a gzip_types line", "minor"),
+    ("Renew the SSL certificate of the server. Replace the certificate file", "minor"),
+    ("Ubah log_min_duration_statement di server database\nganti nilai lalu reload postgresql", "minor"),
+    ("Set work_mem ke 16MB di server database. Tambah baris di postgresql.conf", "minor"),
+    ("Atur ulang jadwal vacuum di server database. Pasang crontab baru", "minor"),
+    ("Restart layanan SPSE di server aplikasi. Tambah catatan di log", "minor"),
+    ("Naikkan max_connections di server database\nganti konfigurasi, restart postgresql", "minor"),
+    ("Aktifkan logrotate untuk log nginx. Pasang file konfigurasi baru", "minor"),
+    ("Add a swap file on the database server", "minor"),
+    ("Ubah timezone server ke Asia/Jakarta. Restart layanan", "minor"),
+    ("Tune shared_buffers on the db server. Replace the value in postgresql.conf", "minor"),
+    ("Tambah RAM server database. Ubah shared_buffers setelahnya", "major"),
+    ("Ganti harddisk yang rusak di server database. Salin data dari backup", "major"),
+    ("Replace the failed power supply of the database server", "major"),
+    ("Penggantian catu daya server aplikasi. Uji ulang layanan", "major"),
+    ("Add a new SSD to the db server. Move the WAL there and set wal_buffers", "major"),
+    ("Upgrade PostgreSQL 13 ke 15 di server database. Ubah konfigurasi setelahnya", "major"),
+    ("Upgrade server ke Ubuntu 22.04. Pasang paket yang dibutuhkan", "major"),
+    ("Tambah index pada tabel jadwal\nbuat index dengan CREATE INDEX CONCURRENTLY", "major"),
+    ("Pengadaan server baru untuk SPSE. Pasang sistem operasi", "major"),
+    ("Ganti switch jaringan di ruang server. Atur ulang VLAN", "major"),
+    ("Upgrade the CPU of the application server. Tune the JVM heap afterwards", "major"),
+    ("Perbaiki bug pada modul tender. Ubah konfigurasi aplikasi", "major"),
+    ("Tambah disk 500GB untuk arsip. Atur mount point", "major"),
+    ("Upgrade SPSE ke versi 4.5. Restart layanan", "major"),
+]
+
+
+def test_the_clause_table_is_large_and_bilingual():
+    assert len(CLAUSE_CASES) >= 30
+    assert {want for _, want in CLAUSE_CASES} == {"minor", "major"}
+
+
+@pytest.mark.parametrize("text, expected", CLAUSE_CASES, ids=[t[:40] for t, _ in CLAUSE_CASES])
+def test_each_clause_is_judged_alone(text, expected):
+    result = classify(text)
+    assert result.change_class == expected, result.reasons
+
+
+def test_an_os_upgrade_says_so_not_server_hardware():
+    result = classify("Upgrade server ke Ubuntu 22.04")
+    assert result.change_class == "major"
+    assert all("server hardware" not in reason for reason in result.reasons)
+    assert "operating system version upgrade" in result.reasons[0]
+
+
+def test_clauses_split_at_sentences_and_lines_not_inside_names_or_numbers():
+    from lpsectl.analysis.classify import clauses
+
+    assert clauses("Ubah postgresql.conf ke 15.4. Lalu reload\nrencana: uji") == [
+        "Ubah postgresql.conf ke 15.4",
+        " Lalu reload",
+        "rencana: uji",
+    ]

@@ -69,6 +69,7 @@ HARDWARE = {
         "disk / storage",
     ),
     **dict.fromkeys(["cpu", "cpus", "vcpu", "prosesor", "processor", "processors"], "CPU"),
+    **dict.fromkeys(["power_supply", "psu", "catu_daya"], "power supply"),
     **dict.fromkeys(
         ["server", "servers", "peladen", "hardware", "perangkat_keras", "mesin"], "server hardware"
     ),
@@ -201,6 +202,14 @@ CONFIG_WORDS = {
         ["heap", "xmx", "xms", "timezone", "extension", "ekstensi", "pg_stat_statements"],
         "configuration / setting",
     ),
+    **dict.fromkeys(
+        ["timeout", "gzip", "kompresi", "compression", "aktifkan", "nonaktifkan", "enable",
+         "disable", "swap_file"],
+        "configuration / setting",
+    ),
+    **dict.fromkeys(
+        ["sertifikat", "certificate", "ssl", "tls", "https"], "TLS certificate (a file, not a device)"
+    ),
 }
 
 # Words that join two-word phrases into one token before matching.
@@ -221,6 +230,12 @@ PHRASES = {
     "release upgrade": "release_upgrade",
     "partisi baru": "partisi_baru",
     "red hat": "redhat",
+    "power supply": "power_supply",
+    "catu daya": "catu_daya",
+    "swap file": "swap_file",
+    "file swap": "swap_file",
+    "swap space": "swap_file",
+    "partisi swap": "swap_file",
 }
 
 PARAM_PREFIXES = (
@@ -285,11 +300,34 @@ class Classification:
         }
 
 
+#: where a clause ends: a sentence's stop, a semicolon, a line (title, description and
+#: plan are lines of their own); a dot inside a word ("postgresql.conf", "15.4") is none
+_CLAUSE_END = re.compile(r"[.;!?](?=\s|$)|\n")
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of ``text``: sentences, and the title, description and plan apart."""
+    return [part for part in _CLAUSE_END.split(text) if part.strip()]
+
+
 def classify(text: str) -> Classification:
-    """Minor / major / unknown for a change described in ``text``, with reasons."""
-    tokens = tokenize(text)
-    major = _hardware_reasons(tokens) + _version_reasons(tokens) + _application_reasons(tokens)
-    minor = _config_reasons(tokens) + _patch_reasons(tokens)
+    """Minor / major / unknown for a change described in ``text``, with reasons.
+
+    Each clause (:func:`clauses`) is judged on its own: words are never joined across a
+    sentence or from the title into the plan ("… di web server. Pasang konfigurasi baru"
+    is no server being installed). The change is major when some clause adds or
+    replaces a device, upgrades a version or changes SPSE; else minor when some clause
+    names a setting; else unknown."""
+    major: list[str] = []
+    minor: list[str] = []
+    every: list[str] = []
+    for clause in clauses(text):
+        tokens = tokenize(clause)
+        every += tokens
+        major += _hardware_reasons(tokens) + _version_reasons(tokens) + _application_reasons(tokens)
+        minor += _config_reasons(tokens) + _patch_reasons(tokens)
+    major, minor = _unique(major), _unique(minor)
+    tokens = every
     signals = {"major": major, "minor": minor}
     if major:
         reasons = list(major)
@@ -393,6 +431,13 @@ def _hardware_reasons(tokens: list[str]) -> list[str]:
         if token not in HARDWARE:
             continue
         j = _near(tokens, i, HARDWARE_ACTIONS)
+        if (
+            j is not None
+            and HARDWARE[token] == "server hardware"
+            and tokens[j] in VERSION_ACTIONS
+            and (_versions(tokens) or any(t in VERSIONED for t in tokens))
+        ):
+            continue  # "upgrade server ke Ubuntu 22.04": the OS is upgraded (a version reason)
         if j is not None and j not in used:
             used.add(j)
             phrase = _phrase(tokens, i, j)
