@@ -139,9 +139,18 @@ def read_committees(path: str | Path) -> Committees:
 
 
 def read_tender_schedule(
-    path: str | Path, tz: tzinfo, columns: Mapping[str, str] | None = None
+    path: str | Path,
+    tz: tzinfo,
+    columns: Mapping[str, str] | None = None,
+    problems: list[str] | None = None,
 ) -> list[TenderStage]:
-    """Tender stages from a CSV export (column names from ``columns``)."""
+    """Tender stages from a CSV export (column names from ``columns``).
+
+    A row that cannot be read (a date that is no date, a stage ending before it
+    starts) is skipped and described in ``problems`` as ``"FILE:LINE: ..."``, so one
+    bad cell never blocks an announcement with the 3-day deadline at stake; without
+    ``problems`` it raises :class:`ConfigError`. The file as a whole unusable
+    (missing, not CSV, a column missing) always raises."""
     names = {**DEFAULT_TENDER_COLUMNS, **(columns or {})}
     unknown = set(names) - set(DEFAULT_TENDER_COLUMNS)
     if unknown:
@@ -155,16 +164,27 @@ def read_tender_schedule(
     rows = _read_csv(path, required=tuple(names[k] for k in ("committee", "stage", "start", "end")))
     stages = []
     for line, row in rows:
-        stages.append(
-            TenderStage(
+        where = f"{path}:{line}"
+        try:
+            stage = TenderStage(
                 code=(row.get(names["code"]) or "").strip(),
                 package=(row.get(names["package"]) or "").strip(),
                 committee=(row.get(names["committee"]) or "").strip(),
                 stage=(row.get(names["stage"]) or "").strip(),
-                start=parse_local_time(row.get(names["start"]) or "", tz, f"{path}:{line}"),
-                end=parse_local_time(row.get(names["end"]) or "", tz, f"{path}:{line}"),
+                start=parse_local_time(row.get(names["start"]) or "", tz, where),
+                end=parse_local_time(row.get(names["end"]) or "", tz, where),
             )
-        )
+            if stage.end < stage.start:
+                raise ConfigError(
+                    f"{where}: the stage ends ({stage.end:%Y-%m-%d %H:%M}) before it "
+                    f"starts ({stage.start:%Y-%m-%d %H:%M})"
+                )
+        except ConfigError as exc:
+            if problems is None:
+                raise
+            problems.append(f"{exc.message}; row skipped")
+            continue
+        stages.append(stage)
     return stages
 
 

@@ -593,12 +593,19 @@ def _unlisted(
     return unlisted
 
 
-def _tender_stages(env: _Env) -> list[TenderStage] | None:
+def _tender_stages(env: _Env, delivery: Delivery) -> list[TenderStage] | None:
+    """The tender schedule's stages; a row that cannot be read is skipped and said in
+    ``delivery.warnings`` (the announcement goes out: the 3-day deadline is at stake)."""
     if not env.settings.tender_schedule_file:
         return None
-    return read_tender_schedule(
-        env.settings.tender_schedule_file, env.config.tz, env.settings.tender_columns
+    problems: list[str] = []
+    stages = read_tender_schedule(
+        env.settings.tender_schedule_file, env.config.tz, env.settings.tender_columns, problems
     )
+    for problem in problems:
+        if problem not in delivery.warnings:
+            delivery.warnings.append(problem)
+    return stages
 
 
 def _subject(env: _Env, kind: str, window: Window) -> str:
@@ -667,7 +674,7 @@ def _announcement_messages(
     """Helpdesk e-mail plus one per committee (with its stages in the window)."""
     helpdesk = _helpdesk(env)
     committees = _committees(env, delivery)
-    stages = _tender_stages(env)
+    stages = _tender_stages(env, delivery)
     running = running_text(env, window)
     cc = list(env.config.mail.head) if env.settings.cc_head else []
     unlisted = _unlisted(committees, stages, window, delivery, env)

@@ -123,16 +123,25 @@ def test_administrator_class_wins_and_notes_disagreement():
 #: two clauses, or a title with its plan (joined by a line, as `change new` joins them):
 #: each clause is judged alone, so words never pair across a sentence (issue 15)
 CLAUSE_CASES = [
-    ("Ubah konfigurasi timeout nginx di web server\npasang konfigurasi baru lalu reload nginx", "minor"),
+    (
+        "Ubah konfigurasi timeout nginx di web server\npasang konfigurasi baru lalu reload nginx",
+        "minor",
+    ),
     ("Naikkan heap Java di server aplikasi. Ganti nilai -Xmx dari 2g ke 4g", "minor"),
     ("Aktifkan kompresi gzip di nginx server. Tambah baris gzip_types di konfigurasi", "minor"),
     ("Perbarui sertifikat SSL server. Ganti file sertifikat dan kunci", "minor"),
     ("Tambah swap file 4GB di server database", "minor"),
     ("Memperbarui sertifikat SSL di web server", "minor"),
-    ("Increase the proxy timeout on the web server. Install the new configuration and reload", "minor"),
+    (
+        "Increase the proxy timeout on the web server. Install the new configuration and reload",
+        "minor",
+    ),
     ("Enable gzip compression on the nginx server. Add a gzip_types line", "minor"),
     ("Renew the SSL certificate of the server. Replace the certificate file", "minor"),
-    ("Ubah log_min_duration_statement di server database\nganti nilai lalu reload postgresql", "minor"),
+    (
+        "Ubah log_min_duration_statement di server database\nganti nilai lalu reload postgresql",
+        "minor",
+    ),
     ("Set work_mem ke 16MB di server database. Tambah baris di postgresql.conf", "minor"),
     ("Atur ulang jadwal vacuum di server database. Pasang crontab baru", "minor"),
     ("Restart layanan SPSE di server aplikasi. Tambah catatan di log", "minor"),

@@ -545,3 +545,33 @@ def test_a_second_announce_at_the_same_time_exits_6(smtp_server, tmp_path):
     assert second.exit_code == 6 and "another 'maintenance-announce-1' run" in second.stderr
     assert first.exit_code == 0, first.stderr
     assert [e["kind"] for e in history].count("announced") == 1
+
+
+def test_a_bad_row_in_the_tender_schedule_is_skipped_with_its_line_and_the_rest_announced(
+    smtp_server, tmp_path
+):
+    """Issue 15: one bad date must not block the announcement (the 3-day deadline)."""
+    rows = (DATA / "tender-schedule.csv").read_text().splitlines()
+    # line 2: Paket Rehab Gedung 1's stage inside the window, with a date that is no date
+    bad = rows[1].replace("2026-12-08 08:00,2026-12-11 12:00", "31/13/2026 25:00,2026-12-11 12:00")
+    backwards = rows[3].replace(
+        "2026-12-15 12:00,2026-12-18 15:00", "2026-12-18 15:00,2026-12-15 12:00"
+    )
+    schedule_file = tmp_path / "jadwal.csv"
+    schedule_file.write_text("\n".join([rows[0], bad, rows[2], backwards, *rows[4:]]) + "\n")
+    path = Path(write_config(tmp_path, smtp_server))
+    path.write_text(path.read_text().replace(str(DATA / "tender-schedule.csv"), str(schedule_file)))
+    config = str(path)
+    with at(NOW):
+        window_id = schedule(config)
+        result = lpsectl(config, "maintenance", "announce", str(window_id), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert f"{schedule_file}:2: '31/13/2026 25:00' is not a date and time" in result.stderr
+    assert f"{schedule_file}:4: the stage ends" in result.stderr and "row skipped" in result.stderr
+    pokja3 = (
+        next(r.message for r in smtp_server.received if r.rcpt_tos == ["pokja3@contoh.example"])
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert "Paket Pembangunan Jalan 7: Pemberian Penjelasan" in pokja3  # a good row in the window
+    assert "Paket Rehab Gedung 1" not in pokja3  # the bad row: skipped, not guessed

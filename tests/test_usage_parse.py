@@ -347,13 +347,17 @@ def test_impossible_times_and_giant_numbers_are_bad_lines_not_data(tmp_path):
         good
         + good.replace("01/Dec", "99/Dec")  # no such day
         + good.replace("08:00:00", "25:61:00")  # no such time
-        + good.replace(" 5 ", " " + "9" * 5000 + " ")  # no size a server writes (and int() refuses it)
+        + good.replace(
+            " 5 ", " " + "9" * 5000 + " "
+        )  # no size a server writes (and int() refuses it)
         + good.replace("0.1\n", "1" * 5000 + "\n")
     )
     result = summarize_local([str(log)], "access", NGINX_TIMED.rsplit(" ", 1)[0])
     assert list(result["days"]) == ["2026-12-01"] and result["total"]["requests"] == 1
     assert result["unparsed"] == 4
     msec = tmp_path / "msec.log"
-    msec.write_text('999999999999.5 10.0.0.1 "GET / HTTP/1.1" 200\n1764547200.250 10.0.0.1 "GET / HTTP/1.1" 200\n')
+    msec.write_text(
+        '999999999999.5 10.0.0.1 "GET / HTTP/1.1" 200\n1764547200.250 10.0.0.1 "GET / HTTP/1.1" 200\n'
+    )
     result = summarize_local([str(msec)], "access", '$msec $remote_addr "$request" $status')
     assert result["total"]["requests"] == 1 and result["unparsed"] == 1

@@ -203,12 +203,22 @@ CONFIG_WORDS = {
         "configuration / setting",
     ),
     **dict.fromkeys(
-        ["timeout", "gzip", "kompresi", "compression", "aktifkan", "nonaktifkan", "enable",
-         "disable", "swap_file"],
+        [
+            "timeout",
+            "gzip",
+            "kompresi",
+            "compression",
+            "aktifkan",
+            "nonaktifkan",
+            "enable",
+            "disable",
+            "swap_file",
+        ],
         "configuration / setting",
     ),
     **dict.fromkeys(
-        ["sertifikat", "certificate", "ssl", "tls", "https"], "TLS certificate (a file, not a device)"
+        ["sertifikat", "certificate", "ssl", "tls", "https"],
+        "TLS certificate (a file, not a device)",
     ),
 }
 

@@ -92,10 +92,11 @@ def tender_stages(config: Config) -> tuple[list[Any], list[str]]:
         settings = settings_from(config)
         if not settings.tender_schedule_file:
             return [], []
-        return (
-            read_tender_schedule(settings.tender_schedule_file, config.tz, settings.tender_columns),
-            [],
+        problems: list[str] = []
+        stages = read_tender_schedule(
+            settings.tender_schedule_file, config.tz, settings.tender_columns, problems
         )
+        return stages, [f"tender schedule: {problem}" for problem in problems]
     except LpsectlError as exc:
         return [], [f"tender schedule not read: {exc.message}"]
 
