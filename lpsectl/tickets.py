@@ -199,6 +199,7 @@ class ParsedExport:
     rows: int
     tickets: list[Ticket]
     problems: list[Problem]
+    #: headers of the columns the file lacks (the first name lpsectl looks for: "Data Diminta")
     missing_columns: list[str] = field(default_factory=list)
 
 
@@ -418,7 +419,9 @@ def _map_header(
                 f"{source}: no column for the ticket {name.replace('_at', '')} "
                 f"(looked for {wanted}; map it in [tickets.columns])"
             )
-    missing = [name for name in DEFAULT_COLUMNS if name not in positions]
+    # said as the header to add, as the export names it ("Data Diminta"), not lpsectl's field
+    names = column_names(settings)
+    missing = [names[name][0] for name in DEFAULT_COLUMNS if name not in positions]
     return positions, missing
 
 

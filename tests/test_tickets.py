@@ -83,7 +83,9 @@ def test_sample_export_reads_every_row():
     assert parsed.rows == 140
     assert len(parsed.tickets) == 140
     assert parsed.problems == []
-    assert "data_requested_at" in parsed.missing_columns
+    # said as the headers to add (issue 15), not lpsectl's field names
+    assert {"Data Diminta", "Data Diterima"} <= set(parsed.missing_columns)
+    assert not any("_" in name for name in parsed.missing_columns)
     first = parsed.tickets[0]
     assert first.number == "LPSE-202600001"
     assert first.opened_at == datetime(2026, 10, 16, 7, 3, tzinfo=WIB)

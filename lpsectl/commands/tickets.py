@@ -97,7 +97,17 @@ def _import_text(summary: core.ImportSummary, dry_run: bool) -> str:
         + f", {summary.skipped} skipped"
     ]
     if summary.missing_columns:
-        lines.append("columns not in the file: " + ", ".join(summary.missing_columns))
+        lines.append(
+            "columns not in the file (add them with these headers, or map yours in "
+            "[tickets.columns]): " + ", ".join(f'"{name}"' for name in summary.missing_columns)
+        )
+        data_step = {"Data Diminta", "Data Diterima"} & set(summary.missing_columns)
+        if data_step:
+            lines.append(
+                "without "
+                + " and ".join(f'"{n}"' for n in sorted(data_step))
+                + " the 15-minute data step (SOP 001) cannot be judged"
+            )
     if summary.problems:
         rows = [
             (
