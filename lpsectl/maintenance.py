@@ -788,18 +788,38 @@ class Announcement:
     delivery: Delivery
 
 
-def running_text(env: _Env, window: Window) -> str:
+@dataclass
+class Followup:
+    """What a reschedule or a cancellation did, and what the administrator does in SPSE.
+
+    ``announcement_html`` and ``running_text``: the new texts to paste into SPSE's
+    announcement form and running text (a rescheduled window's, or the cancellation's);
+    None when the window was never announced (nothing is on SPSE). ``take_down``: the
+    announcement and running text on SPSE must come down (a cancelled announced window)."""
+
+    window: Window
+    delivery: Delivery
+    announcement_html: str | None = None
+    running_text: str | None = None
+    files: list[Path] = field(default_factory=list)
+    take_down: bool = False
+
+
+def running_text(
+    env: _Env,
+    window: Window,
+    template: str = "maintenance_running_text.txt.j2",
+    reason: str | None = None,
+) -> str:
     """The running-text line, shortened (reason first) to ``running_text_max``."""
     limit = env.settings.running_text_max
-    reason = clean_running_text(window.reason)
-    line = clean_running_text(
-        env.render("maintenance_running_text.txt.j2", w=window, reason=reason)
-    )
+    reason = clean_running_text(window.reason if reason is None else reason)
+    line = clean_running_text(env.render(template, w=window, reason=reason))
     if len(line) <= limit:
         return line
     keep = max(0, len(reason) - (len(line) - limit) - 1)
     short = reason[:keep].rstrip() + "…" if keep else ""
-    line = clean_running_text(env.render("maintenance_running_text.txt.j2", w=window, reason=short))
+    line = clean_running_text(env.render(template, w=window, reason=short))
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
@@ -860,7 +880,12 @@ def _check_can_announce(window: Window, env: _Env) -> None:
         )
 
 
-def _write_files(env: _Env, window: Window, html: str, line: str) -> list[Path]:
+def _write_files(
+    env: _Env, window: Window, html: str, line: str, cancel: bool = False
+) -> list[Path]:
+    """The announcement HTML, the running text and the .ics of ``window`` (each written
+    whole, atomically): a cancellation rewrites all three, so no file left on disk
+    still says SPSE will be down."""
     folder = (
         Path(env.settings.output_dir).expanduser()
         if env.settings.output_dir
@@ -869,7 +894,9 @@ def _write_files(env: _Env, window: Window, html: str, line: str) -> list[Path]:
     outputs = {
         folder / f"maintenance-{window.id}-announcement.html": html,
         folder / f"maintenance-{window.id}-running-text.txt": line + "\n",
-        folder / f"maintenance-{window.id}.ics": _calendar(env, window).content.decode("utf-8"),
+        folder / f"maintenance-{window.id}.ics": _calendar(
+            env, window, cancel=cancel
+        ).content.decode("utf-8"),
     }
     for path, text in outputs.items():
         write_text(path, text, what="maintenance.output_dir", error=ConfigError)
@@ -890,8 +917,9 @@ def reschedule(
     emergency: bool = False,
     why: str | None = None,
     dry_run: bool = False,
-) -> tuple[Window, Delivery]:
-    """Move a window; when it was announced, send the update (same UID, SEQUENCE+1)."""
+) -> Followup:
+    """Move a window; when it was announced, rewrite the announcement, running text and
+    .ics, send the update (same UID, SEQUENCE+1) and give the new texts for SPSE."""
     env = _Env(store, config, settings_from(config), lang, now)
     old = get(store, config, window_id)
     if old.status not in (SCHEDULED, ANNOUNCED):
@@ -916,11 +944,16 @@ def reschedule(
         }
     )
     delivery = Delivery()
+    followup = Followup(new, delivery)
     if old.status == ANNOUNCED:
         delivery.messages = _announcement_messages(env, new, delivery, "rescheduled", previous=old)
+        followup.announcement_html = env.render(
+            "maintenance_announcement.html.j2", w=new, reason=new.reason
+        )
+        followup.running_text = running_text(env, new)
     if dry_run:
         _refuse_overlaps(store, config, new.start, new.end, old.id)
-        return new, delivery
+        return followup
     with store.transaction():
         _refuse_overlaps(store, config, new.start, new.end, old.id)
         _save_times(
@@ -944,15 +977,10 @@ def reschedule(
             emergency=new.emergency,
             why=new.emergency_why,
         )
-    if old.status == ANNOUNCED:
-        _write_files(
-            env,
-            new,
-            env.render("maintenance_announcement.html.j2", w=new, reason=new.reason),
-            running_text(env, new),
-        )
+    if followup.announcement_html is not None and followup.running_text is not None:
+        followup.files = _write_files(env, new, followup.announcement_html, followup.running_text)
         _spool_and_send(env, new, delivery, dry_run)
-    return new, delivery
+    return followup
 
 
 def cancel(
@@ -963,8 +991,10 @@ def cancel(
     now: datetime,
     lang: str = "id",
     dry_run: bool = False,
-) -> tuple[Window, Delivery]:
-    """Cancel a window; when it was announced, send the cancellation (METHOD:CANCEL)."""
+) -> Followup:
+    """Cancel a window; when it was announced, send the cancellation (METHOD:CANCEL),
+    rewrite the announcement, running text and .ics as the cancellation, and say that
+    SPSE's announcement and running text must come down (``Followup.take_down``)."""
     env = _Env(store, config, settings_from(config), lang, now)
     window = get(store, config, window_id)
     if window.status not in (SCHEDULED, ANNOUNCED):
@@ -979,10 +1009,18 @@ def cancel(
         reason.strip() or None,
     )
     delivery = Delivery()
+    followup = Followup(window, delivery, take_down=was_announced)
     if was_announced:
         delivery.messages = [_notice_message(env, window, "cancelled", delivery, cancel=True)]
+        reason_text = window.cancel_reason or ""
+        followup.announcement_html = env.render(
+            "maintenance_cancelled_announcement.html.j2", w=window, reason=reason_text
+        )
+        followup.running_text = running_text(
+            env, window, "maintenance_cancelled_running_text.txt.j2", reason_text
+        )
     if dry_run:
-        return window, delivery
+        return followup
     with store.transaction():
         _save_times(
             store,
@@ -993,7 +1031,13 @@ def cancel(
             cancel_reason=window.cancel_reason,
         )
         _record(store, window, "cancelled", now, reason=window.cancel_reason)
-    return window, _spool_and_send(env, window, delivery, dry_run)
+    if followup.announcement_html is not None and followup.running_text is not None:
+        # the files said SPSE will be down: now they say it will not (the .ics cancels)
+        followup.files = _write_files(
+            env, window, followup.announcement_html, followup.running_text, cancel=True
+        )
+    _spool_and_send(env, window, delivery, dry_run)
+    return followup
 
 
 def complete(

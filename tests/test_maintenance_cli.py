@@ -575,3 +575,74 @@ def test_a_bad_row_in_the_tender_schedule_is_skipped_with_its_line_and_the_rest_
     )
     assert "Paket Pembangunan Jalan 7: Pemberian Penjelasan" in pokja3  # a good row in the window
     assert "Paket Rehab Gedung 1" not in pokja3  # the bad row: skipped, not guessed
+
+
+def test_reschedule_gives_the_new_texts_and_cancel_rewrites_the_files_and_says_take_down(
+    smtp_server, tmp_path
+):
+    """Issue 15: after a reschedule the admin pastes the new texts into SPSE; after a
+    cancellation no file on disk still says SPSE will be down, and SPSE's texts come down."""
+    from icalendar import Calendar
+
+    config = write_config(tmp_path, smtp_server)
+    out = tmp_path / "out"
+    with at(NOW):
+        window_id = schedule(config)
+        lpsectl(config, "maintenance", "announce", str(window_id))
+        moved = lpsectl(
+            config,
+            "maintenance",
+            "reschedule",
+            str(window_id),
+            "--start",
+            "2026-12-09 21:00",
+            "--duration",
+            "3h",
+        )
+        running = (out / f"maintenance-{window_id}-running-text.txt").read_text().strip()
+        cancelled = lpsectl(
+            config,
+            "maintenance",
+            "cancel",
+            str(window_id),
+            "--reason",
+            "vendor menunda",
+            "--format",
+            "json",
+        )
+    assert moved.exit_code == 0, moved.stderr
+    assert "In SPSE: replace the maintenance announcement and the running text" in moved.stdout
+    assert "Rabu, 9 Desember 2026 pukul 21.00 WIB" in running and running in moved.stdout
+    assert cancelled.exit_code == 0, cancelled.stderr
+    result = cancelled.json()
+    assert result["take_down"] is True
+    assert "DIBATALKAN" in result["running_text"] and "vendor menunda" in result["running_text"]
+    files = {Path(f).name: Path(f) for f in result["files"]}
+    assert sorted(files) == sorted(
+        f"maintenance-{window_id}{suffix}"
+        for suffix in ("-announcement.html", "-running-text.txt", ".ics")
+    )
+    for name in ("-announcement.html", "-running-text.txt"):  # nothing says SPSE will be down
+        assert "tidak dapat diakses" not in files[f"maintenance-{window_id}{name}"].read_text()
+    assert "dibatalkan" in files[f"maintenance-{window_id}-announcement.html"].read_text()
+    calendar = Calendar.from_ical(files[f"maintenance-{window_id}.ics"].read_bytes())
+    # the .ics cancels the event it announced (its summary stays: a calendar matches it by UID)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(calendar.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
+    with at(NOW):
+        text = lpsectl(
+            config,
+            "maintenance",
+            "schedule",
+            "--start",
+            "2026-12-10 07:00",
+            "--duration",
+            "1h",
+            "--reason",
+            "uji",
+            "--format",
+            "json",
+        )
+        other = text.json()["id"]
+        never = lpsectl(config, "maintenance", "cancel", str(other))
+    assert never.exit_code == 0 and "never announced: there is nothing on SPSE" in never.stdout

@@ -335,7 +335,7 @@ def reschedule_cmd(
       lpsectl maintenance reschedule 1 --start "2026-12-14 22:00"
       lpsectl maintenance reschedule 1 --start "2026-12-14 21:00" --duration 5h --dry-run
     """
-    window, delivery = core.reschedule(
+    followup = core.reschedule(
         app.store,
         app.config,
         window_id,
@@ -347,11 +347,11 @@ def reschedule_cmd(
         why=why,
         dry_run=dry_run,
     )
-    _emit_change(
+    window = followup.window
+    _emit_followup(
         app,
         fmt,
-        window,
-        delivery,
+        followup,
         dry_run,
         f"Window {window.id} {'would move' if dry_run else 'moved'} to "
         f"{window.start:%Y-%m-%d %H:%M} - {window.end:%Y-%m-%d %H:%M} (SEQUENCE {window.sequence}).",
@@ -373,16 +373,13 @@ def cancel_cmd(app: AppContext, window_id: int, reason: str, dry_run: bool, fmt:
     Example:
       lpsectl maintenance cancel 1 --reason "vendor postponed the upgrade"
     """
-    window, delivery = core.cancel(
-        app.store, app.config, window_id, reason, app.now(), app.lang, dry_run
-    )
-    _emit_change(
+    followup = core.cancel(app.store, app.config, window_id, reason, app.now(), app.lang, dry_run)
+    _emit_followup(
         app,
         fmt,
-        window,
-        delivery,
+        followup,
         dry_run,
-        f"Window {window.id} {'would be' if dry_run else 'is'} cancelled.",
+        f"Window {followup.window.id} {'would be' if dry_run else 'is'} cancelled.",
     )
 
 
@@ -472,6 +469,54 @@ def _emit_change(
         emit(dump_json({"window": window.as_dict(), "dry_run": dry_run, **delivery_dict(delivery)}))
     else:
         emit(headline + "\n" + _delivery_text(delivery, dry_run))
+    _warn(app, delivery)
+    delivery.raise_for_status()
+
+
+def _emit_followup(
+    app: AppContext, fmt: str, followup: core.Followup, dry_run: bool, headline: str
+) -> None:
+    """A reschedule's or a cancellation's result, with what to do in SPSE itself."""
+    delivery = followup.delivery
+    if fmt == "json":
+        emit(
+            dump_json(
+                {
+                    "window": followup.window.as_dict(),
+                    "dry_run": dry_run,
+                    "take_down": followup.take_down,
+                    "running_text": followup.running_text,
+                    "announcement_html": followup.announcement_html,
+                    "files": followup.files,
+                    **delivery_dict(delivery),
+                }
+            )
+        )
+    else:
+        blocks = [headline]
+        if followup.running_text is None:
+            blocks.append("It was never announced: there is nothing on SPSE to change.")
+        else:
+            blocks += [
+                "",
+                (
+                    "In SPSE: take the maintenance announcement and the running text down, or "
+                    "replace them with the cancellation below."
+                    if followup.take_down
+                    else "In SPSE: replace the maintenance announcement and the running text "
+                    "with the new ones below."
+                ),
+                "",
+                "Running text:",
+                followup.running_text,
+                "",
+                "SPSE announcement (HTML):",
+                (followup.announcement_html or "").rstrip(),
+            ]
+            if followup.files:
+                blocks += ["", "Written: " + ", ".join(str(f) for f in followup.files)]
+        blocks += ["", _delivery_text(delivery, dry_run)]
+        emit("\n".join(blocks))
     _warn(app, delivery)
     delivery.raise_for_status()
 
