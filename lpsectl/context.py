@@ -31,8 +31,11 @@ class AppContext:
             self._store = open_store(self.config, self.new_store)
         return self._store
 
+    #: --at: the moment a dry run or a read-only listing pretends it is (None: the clock)
+    at: datetime | None = None
+
     def now(self) -> datetime:
-        return timeutil.now(self.config.tz)
+        return self.at if self.at is not None else timeutil.now(self.config.tz)
 
     @property
     def templates_dir(self) -> str:

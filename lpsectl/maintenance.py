@@ -194,10 +194,9 @@ def parse_duration(text: str) -> timedelta:
 def parse_start(text: str, tz: Any) -> datetime:
     """'2026-12-07 22:00' in the LPSE's zone (an explicit offset is honoured)."""
     try:
-        moment = datetime.fromisoformat(text.strip().replace("T", " "))
+        return timeutil.parse_local(text, tz)
     except ValueError as exc:
         raise UsageError(f'start {text!r} is not a date and time like "2026-12-07 22:00"') from exc
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
 
 
 def earliest_allowed_start(now: datetime, min_notice_days: int) -> datetime:

@@ -34,3 +34,10 @@ FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 def in_range(year: int) -> bool:
     return FIRST_YEAR <= year <= LAST_YEAR
+
+
+def parse_local(text: str, tz: tzinfo) -> datetime:
+    """'2026-12-06 22:00' (or with a 'T', or an explicit offset) as an aware time in ``tz``;
+    ValueError when it is no date and time."""
+    moment = datetime.fromisoformat(text.strip().replace("T", " "))
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)

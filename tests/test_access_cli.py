@@ -509,3 +509,15 @@ def test_help_teaches_with_examples():
     for sub in ("new", "check", "decide", "list", "show", "archive", "year-end"):
         result = run_cli("access", sub, "--help")
         assert result.exit_code == 0 and "Examples:" in result.stdout, sub
+
+
+def test_list_at_a_moment_shows_the_timers_as_they_will_be(env):
+    """Issue 15: `access list --at T` is the list the clock at T would show."""
+    with freeze_time(START):
+        new_budi(env)
+    planned = cli(env, "access", "list", "--at", "2026-11-23 08:45", "--format", "json").json()
+    with freeze_time(START) as clock:
+        clock.move_to("2026-11-23 01:45:00")  # 08.45 WIB
+        real = cli(env, "access", "list", "--format", "json").json()
+    assert planned == real
+    assert planned[0]["breaches"] == ["check"]  # 15 minutes unchecked: over the 10-minute limit

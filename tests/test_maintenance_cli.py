@@ -646,3 +646,43 @@ def test_reschedule_gives_the_new_texts_and_cancel_rewrites_the_files_and_says_t
         other = text.json()["id"]
         never = lpsectl(config, "maintenance", "cancel", str(other))
     assert never.exit_code == 0 and "never announced: there is nothing on SPSE" in never.stdout
+
+
+def test_remind_dry_run_at_a_moment_shows_what_the_clock_at_that_moment_would_send(
+    smtp_server, tmp_path
+):
+    """Issue 15: `remind --dry-run --at T` answers "what goes out at T" without faking the
+    clock; the answer is the one a dry run at T gives, and nothing is recorded."""
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        assert lpsectl(config, "maintenance", "announce", str(window_id)).exit_code == 0
+        planned = {
+            moment: lpsectl(
+                config, "maintenance", "remind", "--dry-run", "--at", moment, "--format", "json"
+            )
+            for moment in (
+                "2026-12-05 07:05",
+                "2026-12-07 07:05",
+                "2026-12-08 06:10",
+                "2026-12-03 12:00",
+            )
+        }
+        refused = lpsectl(config, "maintenance", "remind", "--at", "2026-12-05 07:05")
+    assert refused.exit_code == 2 and "--at only with --dry-run" in refused.stderr
+    kinds = {m: [s["kind"] for s in r.json()["sent"]] for m, r in planned.items()}
+    assert kinds == {
+        "2026-12-05 07:05": ["reminder-3d"],
+        "2026-12-07 07:05": ["reminder-1d"],
+        "2026-12-08 06:10": ["reminder-1h"],
+        "2026-12-03 12:00": [],
+    }
+    for moment, result in planned.items():  # the same as a dry run with the clock at that moment
+        with at(f"{moment}:00+07:00"):
+            real = lpsectl(config, "maintenance", "remind", "--dry-run", "--format", "json")
+        assert real.json()["sent"] == result.json()["sent"]
+    sent_before = len(smtp_server.received)
+    with at("2026-12-05 00:10:00+00:00"):  # 07.10 WIB: the H-3 reminder was never recorded
+        due = lpsectl(config, "maintenance", "remind", "--format", "json")
+    assert [s["kind"] for s in due.json()["sent"]] == ["reminder-3d"]
+    assert len(smtp_server.received) > sent_before

@@ -387,3 +387,64 @@ def test_cli_errors_are_one_sentence(tmp_path):
     assert bad_month.exit_code == 2 and "YYYY-MM" in bad_month.stderr
     missing = run_cli("--config", good, "tickets", "import", str(tmp_path / "nope.csv"))
     assert missing.exit_code == 2 and "nope.csv: cannot read" in missing.stderr
+
+
+def test_sla_at_a_moment_is_the_sla_the_clock_would_give_then(tmp_path):
+    """Issue 15: `tickets sla --at T` judges open tickets as of T, as the clock at T would."""
+    config = str(write_config(tmp_path))
+    assert (
+        run_cli(
+            "--config", config, "tickets", "import", str(DATA / "lpse-support-tickets.csv")
+        ).exit_code
+        == 0
+    )
+    for moment, clock in (
+        ("2026-10-20 09:00", "2026-10-20 02:00:00"),
+        ("2026-11-03 09:00", "2026-11-03 02:00:00"),
+    ):
+        planned = run_cli(
+            "--config",
+            config,
+            "tickets",
+            "sla",
+            "--month",
+            "2026-10",
+            "--at",
+            moment,
+            "--format",
+            "json",
+        )
+        with freeze_time(clock):
+            real = run_cli(
+                "--config", config, "tickets", "sla", "--month", "2026-10", "--format", "json"
+            )
+        assert planned.exit_code == 0, planned.stderr
+        assert planned.json() == real.json()
+        assert planned.json()["as_of"] == moment.replace(" ", "T") + ":00+07:00"
+    early = run_cli(
+        "--config",
+        config,
+        "tickets",
+        "sla",
+        "--month",
+        "2026-10",
+        "--at",
+        "2026-10-20 09:00",
+        "--format",
+        "json",
+    ).json()
+    late = run_cli(
+        "--config",
+        config,
+        "tickets",
+        "sla",
+        "--month",
+        "2026-10",
+        "--at",
+        "2026-11-03 09:00",
+        "--format",
+        "json",
+    ).json()
+    assert (
+        early != late
+    )  # the moment matters (tickets opened after the 20th, open ones breach later)

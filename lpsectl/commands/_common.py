@@ -119,3 +119,31 @@ def sigterm_interrupts() -> Iterator[None]:
 def warn(message: str) -> None:
     """``warning: ...`` on stderr, never silenced: what could not be done is always said."""
     click.echo(f"warning: {message}", err=True)
+
+
+def at_option(func: F) -> F:
+    """``--at 'YYYY-MM-DD HH:MM'``: the command works as if it were that moment (LPSE
+    time zone) — to check a plan without waiting or faking the clock. Sets ``app.at``."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value is not None:
+            from lpsectl import timeutil
+
+            app = ctx.find_object(AppContext)
+            if app is None:
+                return value
+            try:
+                app.at = timeutil.parse_local(value, app.config.tz)
+            except ValueError:
+                raise click.BadParameter(
+                    f'{value!r} is not a date and time like "2026-12-06 22:00"'
+                ) from None
+        return value
+
+    return click.option(
+        "--at",
+        metavar="'YYYY-MM-DD HH:MM'",
+        callback=remember,
+        expose_value=False,
+        help="As if it were this moment (LPSE time zone); with remind only together with --dry-run.",
+    )(func)

@@ -13,6 +13,7 @@ import click
 from lpsectl import access as core
 from lpsectl import nip as nip_rules
 from lpsectl.commands._common import (
+    at_option,
     dump_json,
     emit,
     format_option,
@@ -611,6 +612,7 @@ def _public(request: dict[str, Any], full: bool, today: date) -> dict[str, Any]:
 @click.option("--full", is_flag=True, help="Show NIP, phone and e-mail unmasked.")
 @format_option("table", "json")
 @output_option
+@at_option
 @pass_app
 def list_(
     app: AppContext,
@@ -634,6 +636,7 @@ def list_(
       lpsectl access list
       lpsectl access list --breaches --fail-on-breach      # for cron
       lpsectl access list --all --format json --full
+      lpsectl access list --at "2026-12-02 09:00"    # the timers as they will be then
     """
     settings = _settings(app)
     now = app.now()

@@ -7,9 +7,19 @@ from typing import Any
 import click
 
 from lpsectl import maintenance as core
-from lpsectl.commands._common import dump_json, emit, format_option, info, pass_app, table, warn
+from lpsectl.commands._common import (
+    at_option,
+    dump_json,
+    emit,
+    format_option,
+    info,
+    pass_app,
+    table,
+    warn,
+)
 from lpsectl.commands.outbox import delivery_dict, describe_text, recipients_text
 from lpsectl.context import AppContext
+from lpsectl.errors import UsageError
 from lpsectl.lock import job_lock
 from lpsectl.mail import describe
 
@@ -413,6 +423,7 @@ def complete_cmd(app: AppContext, window_id: int, dry_run: bool, fmt: str) -> No
     "--dry-run", is_flag=True, help="Show the notices that are due; record and send nothing."
 )
 @format_option("text", "json")
+@at_option
 @pass_app
 def remind_cmd(app: AppContext, dry_run: bool, fmt: str) -> None:
     """Send the notices that are due now (run from cron every 15 minutes).
@@ -425,8 +436,11 @@ def remind_cmd(app: AppContext, dry_run: bool, fmt: str) -> None:
     \b
     Examples:
       lpsectl maintenance remind --dry-run
+      lpsectl maintenance remind --dry-run --at "2026-12-06 22:00"   # what goes out then
       lpsectl -q maintenance remind      # cron
     """
+    if app.at is not None and not dry_run:
+        raise UsageError("--at only with --dry-run: notices are sent and recorded at the real time")
     lock = job_lock(app.config.data_dir, "maintenance-remind")
     with lock:
         result = core.remind(app.store, app.config, app.now(), app.lang, dry_run)

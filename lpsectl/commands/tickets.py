@@ -9,6 +9,7 @@ import click
 
 from lpsectl import tickets as core
 from lpsectl.commands._common import (
+    at_option,
     dump_json,
     emit,
     format_option,
@@ -186,6 +187,7 @@ def list_(
 @click.option("--fail-on-breach", is_flag=True, help="Exit 1 when any SLA limit was breached.")
 @format_option("table", "json")
 @output_option
+@at_option
 @pass_app
 def sla(
     app: AppContext, month: str | None, fail_on_breach: bool, fmt: str, output: str | None
@@ -201,6 +203,7 @@ def sla(
     Examples:
       lpsectl tickets sla --month 2026-10
       lpsectl tickets sla --month 2026-10 --fail-on-breach --format json
+      lpsectl tickets sla --month 2026-11 --at "2026-11-30 16:00"   # open tickets as of then
     """
     settings = core.ticket_settings(app.config)
     now = app.now()
