@@ -15,6 +15,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -256,6 +257,9 @@ def parse_config(raw: dict[str, Any], source: str = "<config>") -> Config:
         from lpsectl.usage import usage_settings
 
         settings = asdict(usage_settings(config))
+        # $msec logs carry no zone: their days are taken in the LPSE's
+        offset = datetime.now(config.lpse.tz).utcoffset() or timedelta(0)
+        settings["utc_offset_minutes"] = int(offset.total_seconds() // 60)
         for host in config.hosts:
             host.usage = settings
     return config

@@ -131,10 +131,18 @@ def rollup(kind: str, data: Any) -> dict[str, Any]:
     if kind == "system":
         return {key: data[key] for key in SYSTEM_ROLLUP if key in data}
     if kind == "access":
-        # the days' counts (a few KB a run); not the cursors nor the visitors' key
+        # the days' counts; not the cursors, the visitors' key nor the top clients (personal
+        # data is kept for the retention only: a pruned snapshot keeps the roll-up alone)
         return {
             "files": {
-                path: {"days": item.get("days")}
+                path: {
+                    "days": {
+                        day: {k: v for k, v in figures.items() if k != "top_clients"}
+                        if isinstance(figures, dict)
+                        else figures
+                        for day, figures in item["days"].items()
+                    }
+                }
                 for path, item in _obj(data.get("files")).items()
                 if isinstance(item, dict) and isinstance(item.get("days"), dict)
             }

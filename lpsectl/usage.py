@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from lpsectl.collect.schemas import checked_row
 from lpsectl.config import Config, HostConfig, load_section
 from lpsectl.errors import ConfigError
-from lpsectl.logs.access_remote import DEFAULT_ACTIVITIES, access_format, parse_statuses
+from lpsectl.logs.access_remote import DEFAULT_ACTIVITIES, parse_statuses
 from lpsectl.logs.usage import merge_days, sketch_problem
 from lpsectl.retention import report_data
-from lpsectl.store import Store
+from lpsectl.store import Store, decode_json
 
 KIND = "access"
 MAX_TOP_CLIENTS = 1000
@@ -69,21 +70,13 @@ def activities_problem(activities: dict[str, Any]) -> str | None:
     return None
 
 
-def host_format_problem(host: HostConfig) -> str | None:
-    """Why a host's access_log_format cannot be read (None: it can)."""
-    try:
-        access_format(host.access_log_format)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
 def request_options(host: HostConfig) -> dict[str, Any]:
     """The ``access`` part of the summariser's request for ``host``."""
     settings = host.usage or {}
     return {
         "top_clients": settings.get("top_clients", 10),
         "activities": settings.get("activities") or DEFAULT_ACTIVITIES,
+        "utc_offset_minutes": settings.get("utc_offset_minutes", 0),
     }
 
 
@@ -103,15 +96,33 @@ def access_days(
     if not hosts or not store.has_table("snapshots"):
         return {}, problems
     marks = ",".join("?" for _ in hosts)
+    # a run counts the days its lines fell on: the next morning's run holds the evening, and
+    # a run after an outage or a backlog (read budget, a first read of an old log) holds
+    # days long past; those are found by their day keys ('"2026-11-30"') in the JSON
+    months = sorted(
+        {(first + timedelta(days=i)).strftime("%Y-%m") for i in range((last - first).days + 1)}
+    )
+    later = " OR ".join("data LIKE ? OR rollup LIKE ?" for _ in months) or "0"
+    patterns = [p for month in months for p in (f'%"{month}-__"%',) * 2]
     rows = store.iterate(
-        "SELECT host, kind, taken_at, day, ok, data, shape_checked, rollup FROM snapshots "
-        f"WHERE kind = ? AND ok = 1 AND host IN ({marks}) AND day >= ? AND day <= ? ORDER BY id",
-        [KIND, *hosts, first.isoformat(), (last + timedelta(days=1)).isoformat()],
+        "SELECT host, kind, taken_at, day, ok, data, shape_checked, rollup, error, pruned_on "
+        "FROM snapshots "
+        f"WHERE kind = ? AND ok = 1 AND host IN ({marks}) AND day >= ? "
+        f"AND (day <= ? OR {later}) ORDER BY id",
+        [KIND, *hosts, first.isoformat(), (last + timedelta(days=1)).isoformat(), *patterns],
     )
     wanted_first, wanted_last = first.isoformat(), last.isoformat()
     for raw in rows:
-        row = report_data(raw)  # a pruned snapshot's roll-up holds the same days
-        data = row.get("data")
+        # kept whole: its data (the top clients too); pruned: its roll-up, the same days
+        row = report_data(raw) if raw.get("pruned_on") else checked_row(raw)
+        data = (
+            decode_json(row.get("data"), None)
+            if isinstance(row.get("data"), str)
+            else row.get("data")
+        )
+        if not row.get("ok"):
+            problems.append(f"{row['host']} ({row['taken_at']}): {row.get('error') or 'unusable'}")
+            continue
         if not isinstance(data, dict):
             continue
         for path, item in (data.get("files") or {}).items():

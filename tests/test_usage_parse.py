@@ -361,3 +361,217 @@ def test_impossible_times_and_giant_numbers_are_bad_lines_not_data(tmp_path):
     )
     result = summarize_local([str(msec)], "access", '$msec $remote_addr "$request" $status')
     assert result["total"]["requests"] == 1 and result["unparsed"] == 1
+
+
+# -- review findings (each failed before its fix) ---------------------------------------
+
+
+def _read(text: str, spec: str = "combined", access: dict | None = None) -> AccessSummary:
+    summary = engine.new_summary("access", access=access or {})
+    engine.summarize_handle(io.BytesIO(text.encode()), "access", summary, prefix=spec)
+    return summary
+
+
+LINE = '10.0.0.{n} - - [{d}/Dec/2026:{t} +0700] "{req}" {status} 10 "-" "ua"\n'
+
+
+def test_a_long_static_path_gives_a_route_the_snapshot_schema_accepts():
+    from lpsectl.collect.access import from_answer
+    from lpsectl.collect.schemas import ACCESS, problem
+
+    summary = _read(
+        LINE.format(
+            n=1, d="01", t="10:00:00", req="GET /" + "a" * 450 + "/x.js HTTP/1.1", status=200
+        )
+        + LINE.format(n=1, d="01", t="10:00:01", req="GET /12345/app.js HTTP/1.1", status=200)
+    )
+    days = summary.day_results()
+    routes = [r["route"] for r in days["2026-12-01"]["routes"]]
+    assert all(len(r) <= 200 for r in routes) and "/{id}/*.js" in routes
+    answer = {
+        "files": {
+            "/a.log": {
+                "summary": summary.result(days=days),
+                "days": days,
+                "cursor": None,
+                "warnings": [],
+                "error": None,
+            }
+        }
+    }
+    assert problem(from_answer(answer, "00" * 16).data, ACCESS) is None
+
+
+def test_a_malformed_request_line_does_not_hide_later_good_ones():
+    text = LINE.format(n=1, d="01", t="10:00:00", req="/eproc4/login", status=400)
+    text += (
+        LINE.format(n=2, d="01", t="10:00:01", req="POST /eproc4/login HTTP/1.1", status=302) * 3
+    )
+    day = _read(text).day_results()["2026-12-01"]
+    assert {r["route"]: r["count"] for r in day["routes"]} == {"(invalid)": 1, "/eproc4/login": 3}
+    assert day["activities"]["login"] == {"ok": 3, "failed": 0}
+
+
+def test_the_example_of_an_unparsed_line_names_no_address_nor_query():
+    summary = _read(
+        '10.9.8.7 garbage "GET /eproc4/x?token=rahasia" 2001:db8::1\n', access={"top_clients": 0}
+    )
+    assert summary.unparsed == 1
+    assert "10.9.8.7" not in summary.unparsed_example and "rahasia" not in summary.unparsed_example
+    assert "2001:db8::1" not in summary.unparsed_example
+
+
+def test_the_two_shipped_parts_define_no_name_twice():
+    """One script: a constant of summarize_remote must not overwrite access_remote's."""
+    import ast
+
+    parts = []
+    for name in ("access_remote.py", "summarize_remote.py"):
+        tree = ast.parse((Path(engine.__file__).parent / name).read_text())
+        defined = set()
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                defined.add(node.name)
+            elif isinstance(node, ast.Assign):
+                defined |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        parts.append(defined)
+    assert parts[0] & parts[1] == set()
+
+
+def test_top_clients_are_complete_across_midnight_and_files_of_one_read(tmp_path):
+    # Apache's %t is the request's start: lines around midnight interleave days
+    lines = []
+    for i in range(30):
+        lines.append(
+            LINE.format(n=1 + i % 3, d="01", t=f"23:59:5{i % 10}", req="GET / HTTP/1.1", status=200)
+        )
+        lines.append(
+            LINE.format(n=9, d="02", t=f"00:00:0{i % 10}", req="GET / HTTP/1.1", status=200)
+        )
+    (tmp_path / "a.log").write_text("".join(lines[:31]))
+    (tmp_path / "a.log.1").write_text("".join(lines[31:]))
+    result = summarize_local(
+        [str(tmp_path / "a.log"), str(tmp_path / "a.log.1")],
+        "access",
+        None,
+        access={"top_clients": 1},
+    )
+    first = result["days"]["2026-12-01"]
+    assert first["top_clients"] == [["10.0.0.1", 10]] and first["top_clients_complete"]
+    assert result["days"]["2026-12-02"]["top_clients"] == [["10.0.0.9", 30]]
+
+
+def test_msec_days_are_taken_at_the_lpse_offset():
+    text = (
+        '1764522000.000 10.0.0.1 "GET / HTTP/1.1" 200\n'  # 2025-11-30 17:00 UTC = 12-01 00:00 WIB
+    )
+    spec = '$msec $remote_addr "$request" $status'
+    assert list(_read(text, spec).day_results()) == ["2025-11-30"]  # UTC without an offset
+    wib = _read(text, spec, {"utc_offset_minutes": 420}).day_results()
+    assert list(wib) == ["2025-12-01"] and wib["2025-12-01"]["first"].endswith("+07:00")
+
+
+def test_upstream_times_of_an_internal_redirect_and_a_failed_upstream():
+    spec = '$remote_addr [$time_local] "$request" $status $upstream_response_time'
+    text = (
+        '10.0.0.1 [01/Dec/2026:10:00:00 +0700] "GET /a HTTP/1.1" 200 0.001 : 0.002\n'
+        '10.0.0.1 [01/Dec/2026:10:00:00 +0700] "GET /a HTTP/1.1" 502 -, 0.500\n'
+    )
+    (route,) = _read(text, spec).day_results()["2026-12-01"]["routes"]
+    assert route["total_ms"] == pytest.approx(503.0) and route["timed"] == 2
+
+
+def test_an_untimed_route_has_no_percentiles_not_zero():
+    day = _read(
+        LINE.format(n=1, d="01", t="10:00:00", req="GET /x HTTP/1.1", status=200)
+    ).day_results()
+    (route,) = day["2026-12-01"]["routes"]
+    assert route["p50_ms"] is None and route["p95_ms"] is None
+
+
+def test_impossible_calendar_days_are_bad_lines():
+    summary = _read(
+        LINE.format(n=1, d="31", t="10:00:00", req="GET / HTTP/1.1", status=200).replace(
+            "Dec", "Feb"
+        )
+    )
+    assert summary.day_results() == {} and summary.unparsed == 1
+
+
+def test_stored_days_of_the_wrong_shape_are_refused_at_the_boundary():
+    from lpsectl.collect.schemas import ACCESS, problem
+
+    good = _read(
+        LINE.format(n=1, d="01", t="10:00:00", req="GET /x HTTP/1.1", status=200)
+    ).day_results()
+    day = good["2026-12-01"]
+    for bad in (
+        {"2026-12-01": {**day, "routes": [{**day["routes"][0], "histogram": {"x": 1}}]}},
+        {"2026-12-01": {**day, "top_clients": [["10.0.0.1"]]}},
+        {"2026-12-01": {**day, "activities": {"login": {"ok": 1}}}},
+        {"2026-13-01": day},
+    ):
+        assert problem({"files": {"/a.log": {"days": bad}}}, ACCESS) is not None
+    assert problem({"files": {"/a.log": {"days": good}}}, ACCESS) is None
+
+
+def test_an_activity_pattern_the_server_cannot_compile_is_that_files_error():
+    request = {
+        "files": [
+            {"path": str(DATA / "apache-access.log"), "format": "access", "prefix": APACHE_FORMAT}
+        ],
+        "cursors": {},
+        "access": {"activities": {"x": {"route": "(unclosed"}}},
+    }
+    answer = engine.run_request(request)
+    item = answer["files"][str(DATA / "apache-access.log")]
+    assert item["summary"] is None and "cannot be used here" in item["error"]
+
+
+def test_the_roll_up_keeps_the_counts_and_drops_the_top_clients():
+    from lpsectl.retention import rollup, rollup_problem
+
+    day = _read(
+        LINE.format(n=1, d="01", t="10:00:00", req="GET /x HTTP/1.1", status=200)
+    ).day_results()
+    data = {
+        "files": {"/a.log": {"summary": {}, "days": day}},
+        "cursors": {"/a.log": {"offset": 1}},
+        "visitor_key": "00" * 16,
+    }
+    rolled = rollup("access", data)
+    assert rollup_problem("access", rolled) is None
+    assert "10.0.0.1" not in json.dumps(rolled) and "visitor_key" not in json.dumps(rolled)
+    assert '"top_clients"' not in json.dumps(rolled)
+    assert rolled["files"]["/a.log"]["days"]["2026-12-01"]["requests"] == 1
+
+
+def test_a_run_that_reads_old_days_counts_them_in_their_own_reports(tmp_path):
+    """A first read of an existing log (or a backlog after an outage) brings days long
+    past: they are found in their own month's and day's reports, not lost."""
+    from tests.fixtures.common import run_cli
+
+    log = tmp_path / "access.log"
+    log.write_text(
+        LINE.format(n=1, d="15", t="10:00:00", req="GET /x HTTP/1.1", status=200).replace(
+            "Dec", "Oct"
+        )
+        * 4
+    )
+    config = tmp_path / "lpsectl.toml"
+    config.write_text(
+        f'[lpse]\ndata_dir = "{tmp_path / "data"}"\n\n[[hosts]]\nname = "proxy"\naddress = "local"\n'
+        f'access_logs = ["{log}"]\n'
+    )
+    assert run_cli("--config", str(config), "collect").exit_code in (
+        0,
+        3,
+    )  # the local services may be absent
+    monthly = run_cli(
+        "--config", str(config), "report", "monthly", "--month", "2026-10", "--format", "json"
+    )
+    assert monthly.json()["usage"]["total"]["requests"] == 4
+    daily = run_cli(
+        "--config", str(config), "report", "daily", "--date", "2026-10-15", "--format", "json"
+    )
+    assert daily.json()["sections"]["usage"]["figures"]["requests"] == 4

@@ -103,6 +103,14 @@ def summarize(
     p95_ms, max_ms, errors_5xx], activities, top_clients}, and total (the
     same fields over all days).
     """
+    if access_format is not None:
+        if log_format not in (None, "access", *ACCESS_NAMES):
+            raise click.UsageError(
+                f"--access-format is the layout of an access log, not of a {log_format} log"
+            )
+        log_format = log_format or "access"
+        if prefix is not None:
+            raise click.UsageError("--prefix is a PostgreSQL log's; give --access-format alone")
     access = {"top_clients": top_clients}
     result = summarize_local(list(files), log_format, access_format or prefix, top, access)
     if fmt == "json":

@@ -23,8 +23,10 @@ Design notes:
 import base64
 import hashlib
 import math
+import os
 import re
 import struct
+from datetime import date as _date
 
 # ---------------------------------------------------------------------------
 # the duration histogram (shared with the PostgreSQL parser)
@@ -51,17 +53,18 @@ def bucket_upper(bucket):
 
 def percentile(histogram, fraction):
     """The ``fraction`` percentile (0..1) of a ``{bucket: count}`` histogram, as the upper bound of
-    its bucket (an estimate stated as such: within one bucket, at most 12.5 %)."""
+    its bucket (an estimate stated as such: within one bucket, at most 12.5 %); None when
+    empty. Buckets may be ints or their JSON text ('144')."""
     total = sum(histogram.values())
     if not total:
-        return 0.0
-    rank = max(1, int(math.ceil(total * fraction)))
+        return None
+    rank = fraction * total
     seen = 0
-    for bucket in sorted(histogram, key=int):
-        seen += histogram[bucket]
+    for bucket, count in sorted((int(b), n) for b, n in histogram.items()):
+        seen += count
         if seen >= rank:
-            return bucket_upper(int(bucket))
-    return bucket_upper(int(max(histogram, key=int)))
+            return round(bucket_upper(bucket), 3)
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -188,7 +191,8 @@ _NGINX_VARS = {
     "bytes_sent": ("out", r"\d{1,15}(?![\d.])|-"),
     "request_length": ("in", r"\d{1,15}(?![\d.])|-"),
     "request_time": ("seconds", r"\d{1,9}(?:\.\d{1,6})?(?![\d.])|-"),
-    "upstream_response_time": ("upstream", r"[\d.]{1,16}(?:, *[\d.]{1,16}){0,9}(?![\d.])|-"),
+    # several upstreams: "0.250, 0.750", an internal redirect: "0.001 : 0.002", a failed one "-"
+    "upstream_response_time": ("upstream", r"(?:[\d.]{1,16}|-)(?: ?[,:] ?(?:[\d.]{1,16}|-)){0,9}(?![\d.])"),
     "request_method": ("method", r"[A-Z]+|-"),
     "request_uri": ("uri", None),
     "uri": ("uri", None),
@@ -283,14 +287,14 @@ def route_of(path):
     if static:
         # one route per top folder and type: /eproc4/*.js, not every script and version
         head = "/" + segments[0] if len(segments) > 1 else ""
-        return head + "/*." + static.group(1).lower()
+        return _ID_SEGMENT.sub("{id}", head + "/*." + static.group(1).lower())[:MAX_ROUTE]
     if len(segments) > MAX_SEGMENTS:
         path = "/" + "/".join(segments[:MAX_SEGMENTS]) + "/…"
     return _ID_SEGMENT.sub("{id}", path)[:MAX_ROUTE]
 
 
 #: SPSE 4 activities recognised by default: name → (method, route regex, statuses that
-#: count as done; the others are failed). The config's [access.activities] replaces them.
+#: count as done; the others are failed). The config's [usage.activities] replaces them.
 DEFAULT_ACTIVITIES = {
     "login": {"method": "POST", "route": r"^/eproc4/(do)?login$", "ok": "300-399"},
     "bid_upload": {"method": "POST", "route": r"^/eproc4/penawaran/\{id\}/kirim$", "ok": "200-399"},
@@ -335,9 +339,14 @@ MAX_ROUTES = 1000
 MAX_CLIENTS = 50000
 #: entries of each look-up cache (time stamps, paths, durations); a full cache starts
 #: again empty: a log is read in time order, so what repeats is recent
-MAX_CACHE = 8192
+ACCESS_CACHE = 8192
 DEFAULT_TOP_CLIENTS = 10
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+
+def capped(value, limit):
+    """A percentile never above the maximum it estimates (None stays None: no time)."""
+    return None if value is None else min(value, limit)
 
 
 class AccessDay(object):
@@ -357,13 +366,21 @@ class AccessDay(object):
         self.clients_dropped = 0
         self.visitors = Visitors()
         self.top = []
+        #: the addresses were settled more than once (the day's lines were read in parts
+        #: apart: the list's counts are lower bounds)
+        self.top_partial = False
+        self.settled = False
         self.first = None
         self.last = None
 
     def settle(self, key, top_clients):
-        """The day is no longer read: its addresses become hashes and a top list."""
+        """The day's addresses become hashes and a top list (at the end of the read, or
+        earlier when too many addresses are held: then the list may be partial)."""
         if not self.clients:
             return
+        if self.settled:
+            self.top_partial = True
+        self.settled = True
         for address in self.clients:
             self.visitors.add(visitor_hash(address, key))
         merged = dict((a.encode("utf-8"), n) for a, n in self.top)
@@ -379,8 +396,8 @@ class AccessDay(object):
         for route, e in self.routes.items():
             routes.append({
                 "route": route, "count": e[0], "total_ms": round(e[1], 3),
-                "max_ms": round(e[2], 3), "p50_ms": min(percentile(e[3], 0.5), round(e[2], 3)),
-                "p95_ms": min(percentile(e[3], 0.95), round(e[2], 3)),
+                "max_ms": round(e[2], 3), "p50_ms": capped(percentile(e[3], 0.5), round(e[2], 3)),
+                "p95_ms": capped(percentile(e[3], 0.95), round(e[2], 3)),
                 "histogram": dict((str(b), n) for b, n in e[3].items()),
                 "errors_5xx": e[4], "timed": e[5],
             })
@@ -398,6 +415,7 @@ class AccessDay(object):
             "visitors_exact": exact and not self.clients_dropped,
             "visitor_sketch": self.visitors.to_json(),
             "top_clients": self.top,
+            "top_clients_complete": not self.top_partial,
             "timed": timed_format,
             "first": self.first,
             "last": self.last,
@@ -411,7 +429,7 @@ class AccessSummary(object):
     (lines, bytes, unparsed, cut, warnings, ranges, close_file, days)."""
 
     def __init__(self, fmt="access", top=None, key=None, top_clients=DEFAULT_TOP_CLIENTS,
-                 activities=None):
+                 activities=None, utc_offset_minutes=0):
         self.format = fmt
         self.lines = 0
         self.bytes = 0
@@ -423,11 +441,13 @@ class AccessSummary(object):
         self.ranges = []
         self.days = None
         self.by_day = {}
-        self.key = key if key is not None else hashlib.sha256(str(id(self)).encode()).digest()[:16]
+        self.key = key if key is not None else os.urandom(16)  # one read: no run to agree with
         self.top_clients = max(0, int(top_clients))
         self.activities = compile_activities(DEFAULT_ACTIVITIES if activities is None else activities)
         self.has_in = False
         self.has_time = False
+        #: $msec is seconds since the epoch: its day is taken at this offset (the LPSE's)
+        self.utc_offset_minutes = int(utc_offset_minutes)
 
     def split_by_day(self, day_top):
         return self  # always per day
@@ -441,7 +461,19 @@ class AccessSummary(object):
     def bad_line(self, line):
         self.unparsed += 1
         if self.unparsed_example is None:
-            self.unparsed_example = line[:200].decode("utf-8", "replace")
+            # an address or a query string is personal data: neither leaves the server
+            text = _QUERY.sub("?…", line[:200].decode("utf-8", "replace"))
+            self.unparsed_example = _ADDRESS.sub("…", text)
+
+    def open_clients(self):
+        return sum(len(day.clients) for day in self.by_day.values())
+
+    def settle_others(self, current):
+        """Too many addresses held: every day but ``current`` is settled now (a log is read
+        in time order, so those days are done)."""
+        for key, day in self.by_day.items():
+            if key != current:
+                day.settle(self.key, self.top_clients)
 
     def settle(self):
         for day in self.by_day.values():
@@ -470,6 +502,19 @@ class AccessSummary(object):
         return out
 
 
+def _real_date(day):
+    """'2026-02-31' is no date: the check a day key passes before it is counted."""
+    try:
+        _date(int(day[0:4]), int(day[5:7]), int(day[8:10]))
+    except ValueError:
+        return False
+    return True
+
+
+_ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b")
+_QUERY = re.compile(r"\?[^\s\"]*")
+
+
 def _day_of_time_local(stamp, cache):
     """'01/Dec/2026:08:05:09 +0700' → ('2026-12-01', '08:05', ISO time) via ``cache``."""
     found = cache.get(stamp)
@@ -481,9 +526,11 @@ def _day_of_time_local(stamp, cache):
                                  and text[18:20] <= "60"):
             return None
         day = text[7:11] + "-" + month + "-" + text[0:2]
+        if not _real_date(day):
+            return None  # 31/Feb
         zone = text[21:24] + ":" + text[24:26]
         found = (day, text[12:17], day + "T" + text[12:20] + zone)
-        if len(cache) >= MAX_CACHE:
+        if len(cache) >= ACCESS_CACHE:
             cache.clear()
         cache[stamp] = found
     return found
@@ -493,11 +540,10 @@ def _day_of_iso(stamp, cache):
     found = cache.get(stamp)
     if found is None:
         text = stamp.decode("ascii")
-        if not ("01" <= text[5:7] <= "12" and "01" <= text[8:10] <= "31" and text[11:13] <= "23"
-                and text[14:16] <= "59"):
+        if not (_real_date(text[:10]) and text[11:13] <= "23" and text[14:16] <= "59"):
             return None
         found = (text[:10], text[11:16], text)
-        if len(cache) >= MAX_CACHE:
+        if len(cache) >= ACCESS_CACHE:
             cache.clear()
         cache[stamp] = found
     return found
@@ -514,8 +560,10 @@ def _day_of_msec(stamp, cache, offset_minutes=0):
         except (ValueError, OverflowError, OSError):
             return None
         day = _time.strftime("%Y-%m-%d", when)
-        found = (day, _time.strftime("%H:%M", when), _time.strftime("%Y-%m-%dT%H:%M:%S", when) + "+00:00")
-        if len(cache) >= MAX_CACHE:
+        sign = "-" if offset_minutes < 0 else "+"
+        zone = "%s%02d:%02d" % (sign, abs(offset_minutes) // 60, abs(offset_minutes) % 60)
+        found = (day, _time.strftime("%H:%M", when), _time.strftime("%Y-%m-%dT%H:%M:%S", when) + zone)
+        if len(cache) >= ACCESS_CACHE:
             cache.clear()
         cache[second] = found
     return found
@@ -533,7 +581,11 @@ def parse_access(reader, summary, spec):
     elif "iso" in groups:
         stamp_group, day_of = "iso", _day_of_iso
     else:
-        stamp_group, day_of = "msec", _day_of_msec
+        stamp_group = "msec"
+        offset = summary.utc_offset_minutes
+
+        def day_of(stamp, cache, offset=offset):
+            return _day_of_msec(stamp, cache, offset)
     names = [stamp_group, "client" if "client" in groups else stamp_group,
              "request" if "request" in groups else "uri", "status",
              "out" if "out" in groups else "status", "in" if "in" in groups else "status"]
@@ -568,8 +620,8 @@ def parse_access(reader, summary, spec):
                 continue
             day_key, minute, iso = when
             if day_key != current_key:
-                if current is not None:
-                    current.settle(summary.key, summary.top_clients)
+                if summary.open_clients() > MAX_CLIENTS:
+                    summary.settle_others(day_key)
                 current = by_day.get(day_key)
                 if current is None:
                     current = by_day[day_key] = AccessDay()
@@ -616,12 +668,15 @@ def parse_access(reader, summary, spec):
             cut = path.find(b"?")
             if cut >= 0:
                 path = path[:cut]
-            route = routes.get(path)
-            if route is None:
-                route = route_of(path.decode("utf-8", "replace")) if method or not has_request else "(invalid)"
-                if len(routes) >= MAX_CACHE:
-                    routes.clear()  # a cache, not a record: ids make most paths unique
-                routes[path] = route
+            if has_request and not method:
+                route = "(invalid)"  # not "METHOD PATH PROTOCOL": never cached as the path's route
+            else:
+                route = routes.get(path)
+                if route is None:
+                    route = route_of(path.decode("utf-8", "replace"))
+                    if len(routes) >= ACCESS_CACHE:
+                        routes.clear()  # a cache, not a record: ids make most paths unique
+                    routes[path] = route
             # the time the server took (ms), when the format has it
             ms = None
             if timing is not None:
@@ -630,7 +685,7 @@ def parse_access(reader, summary, spec):
                     cached = durations.get(raw)
                     if cached is None:
                         cached = _duration_ms(raw, timing)
-                        if len(durations) >= MAX_CACHE:
+                        if len(durations) >= ACCESS_CACHE:
                             durations.clear()
                         durations[raw] = cached
                     ms = cached
@@ -664,7 +719,7 @@ def parse_access(reader, summary, spec):
                     (name, ok) for name, want, pattern, ok in activity_rules
                     if (want is None or want == text_method) and pattern.search(route)
                 )
-                if len(activities_of) >= MAX_CACHE:
+                if len(activities_of) >= ACCESS_CACHE:
                     activities_of.clear()
                 activities_of[key] = matched
             for name, ok in matched:
@@ -673,8 +728,7 @@ def parse_access(reader, summary, spec):
                     counts = day.activities[name] = {"ok": 0, "failed": 0}
                 counts["ok" if code in ok else "failed"] += 1
     summary.lines += lines
-    summary.settle()
-    return reader.end
+    return reader.end  # the addresses are settled once, when the whole read is done
 
 
 def _duration_ms(raw, kind):
@@ -683,7 +737,11 @@ def _duration_ms(raw, kind):
         if kind == "micro":
             ms = int(raw) / 1000.0
         elif kind == "upstream":
-            ms = sum(float(part) for part in raw.split(b",")) * 1000.0
+            parts = [part.strip() for part in raw.replace(b":", b",").split(b",")]
+            times = [float(part) for part in parts if part and part != b"-"]
+            if not times:
+                return None
+            ms = sum(times) * 1000.0
         else:
             ms = float(raw) * 1000.0
     except ValueError:

@@ -1576,8 +1576,9 @@ def resolve_format(path, fmt=None, prefix=None, warnings=None):
     """
     lines = None
     if fmt in ACCESS_NAMES:
-        # nginx / apache: an access log in that server's default layout unless one is given
-        return "access", prefix or fmt
+        # nginx / apache: an access log, in the layout given, else combined or common (read
+        # from its first lines: Apache's default is common)
+        return "access", prefix or detect_access_layout(sample_lines(path))
     if not fmt:
         lines = sample_lines(path)
         fmt = detect_format(lines)
@@ -1629,7 +1630,8 @@ def _quality_warnings(path, summary, prefix):
 def new_summary(fmt, top=DEFAULT_TOP, access=None):
     """The summary a format is counted in: :class:`Summary`, or for access logs an
     ``AccessSummary`` with ``access`` = {"visitor_key": hex, "top_clients": n,
-    "activities": {name: rule}} (each optional)."""
+    "activities": {name: rule}, "utc_offset_minutes": n} (each optional).
+    ValueError (or re.error) when the access options cannot be used."""
     if fmt != "access":
         return Summary(fmt, top)
     access = access or {}
@@ -1637,6 +1639,7 @@ def new_summary(fmt, top=DEFAULT_TOP, access=None):
     return AccessSummary(
         fmt, top, key=bytes.fromhex(key) if key else None,
         top_clients=access.get("top_clients", 10), activities=access.get("activities"),
+        utc_offset_minutes=access.get("utc_offset_minutes") or 0,
     )
 
 
@@ -1923,7 +1926,14 @@ def run_request(request):
         try:
             notes = []
             fmt, prefix = resolve_format(path, spec.get("format") or None, spec.get("prefix"), notes)
-            summary = new_summary(fmt, top, request.get("access"))
+            try:
+                summary = new_summary(fmt, top, request.get("access"))
+            except (ValueError, re.error) as exc:
+                # an activity pattern this server's Python cannot compile: this file's
+                # error, said; the other files are read
+                item["error"] = path + ": the access log options cannot be used here (" + str(exc) + ")"
+                out["files"][path] = item
+                continue
             if request.get("by_day"):
                 summary.split_by_day(int(request.get("day_top") or DAY_TOP))
             cursor, warnings = summarize_incremental(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from lpsectl.logs.access_remote import Visitors, percentile
+from lpsectl.logs.access_remote import Visitors, capped, percentile
 
 #: routes kept in a merged figure (the rest is summed as "(other)")
 MERGED_ROUTES = 200
@@ -52,7 +52,11 @@ ACCESS_DAY = {
                     "count": _INT,
                     "total_ms": {"type": "number", "minimum": 0},
                     "max_ms": {"type": "number", "minimum": 0},
-                    "histogram": _COUNTS,
+                    "histogram": {
+                        "type": "object",
+                        "propertyNames": {"pattern": r"^\d{1,3}$"},
+                        "additionalProperties": _INT,
+                    },
                     "errors_5xx": _INT,
                     "timed": _INT,
                 },
@@ -62,6 +66,7 @@ ACCESS_DAY = {
             "type": "object",
             "additionalProperties": {
                 "type": "object",
+                "required": ["ok", "failed"],
                 "properties": {"ok": _INT, "failed": _INT},
             },
         },
@@ -70,7 +75,12 @@ ACCESS_DAY = {
         "visitor_sketch": {"type": "object"},
         "top_clients": {
             "type": "array",
-            "items": {"type": "array", "prefixItems": [{"type": "string"}, _INT]},
+            "items": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 2,
+                "prefixItems": [{"type": "string", "maxLength": 100}, _INT],
+            },
         },
         "first": {"type": ["string", "null"]},
         "last": {"type": ["string", "null"]},
@@ -111,7 +121,9 @@ def merge_days(days: Iterable[dict[str, Any]], top_clients: int = 10) -> dict[st
     exact = True
     clients: dict[str, int] = {}
     listed = 0
+    complete = True
     for day in days:
+        complete = complete and day.get("top_clients_complete", True) is not False
         merged["requests"] += day.get("requests") or 0
         merged["bytes_out"] += day.get("bytes_out") or 0
         if day.get("bytes_in") is not None:
@@ -138,7 +150,7 @@ def merge_days(days: Iterable[dict[str, Any]], top_clients: int = 10) -> dict[st
     merged["visitors"] = count
     merged["visitors_exact"] = exact and sketch_exact
     merged["visitor_sketch"] = visitors.to_json()
-    merged["top_clients_complete"] = listed <= 1
+    merged["top_clients_complete"] = complete and listed <= 1
     merged["top_clients"] = [
         [a, n] for a, n in sorted(clients.items(), key=lambda kv: (-kv[1], kv[0]))[:top_clients]
     ]
@@ -183,8 +195,8 @@ def _route_list(routes: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     for route in kept:
         histogram = route["histogram"]
         route["total_ms"] = round(route["total_ms"], 3)
-        route["p50_ms"] = min(percentile(histogram, 0.5), route["max_ms"])
-        route["p95_ms"] = min(percentile(histogram, 0.95), route["max_ms"])
+        route["p50_ms"] = capped(percentile(histogram, 0.5), route["max_ms"])
+        route["p95_ms"] = capped(percentile(histogram, 0.95), route["max_ms"])
         route["mean_ms"] = round(route["total_ms"] / route["timed"], 3) if route["timed"] else None
     return kept
 

@@ -9,7 +9,7 @@ decoded is an alert: an empty block is never shown as a quiet day.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from lpsectl import usage
 from lpsectl.collect.schemas import query_snapshots
@@ -111,8 +111,9 @@ def unreadable(store: Store, hosts: list[str], day: date) -> list[tuple[str, str
     for row in query_snapshots(
         store,
         "SELECT host, ok, error, data, unavailable, shape_checked FROM snapshots "
-        f"WHERE kind = ? AND day = ? AND host IN ({marks}) ORDER BY id",
-        [usage.KIND, day.isoformat(), *hosts],
+        f"WHERE kind = ? AND day IN (?, ?) AND host IN ({marks}) ORDER BY id",
+        # the day's runs and the next morning's, which reads the day's evening
+        [usage.KIND, day.isoformat(), (day + timedelta(days=1)).isoformat(), *hosts],
         usage.KIND,
     ):
         if not row["ok"]:
