@@ -575,3 +575,87 @@ def test_a_run_that_reads_old_days_counts_them_in_their_own_reports(tmp_path):
         "--config", str(config), "report", "daily", "--date", "2026-10-15", "--format", "json"
     )
     assert daily.json()["sections"]["usage"]["figures"]["requests"] == 4
+
+
+# -- break-test findings ------------------------------------------------------------------
+
+
+def test_a_recompressed_older_file_is_not_read_again_after_a_rotation(tmp_path):
+    """logrotate: .1 compressed to .2.gz (a fresh mtime), access.log renamed to .1: the
+    .2.gz is older than .1 (its number says so), already read, not read again."""
+    from tests.fixtures.common import run_cli
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "access.log"
+
+    def lines(start: int, count: int, hour: int) -> str:
+        return "".join(
+            LINE.format(
+                n=i % 250,
+                d="01",
+                t=f"{hour:02d}:{i // 60 % 60:02d}:{i % 60:02d}",
+                req=f"GET /x/{i} HTTP/1.1",
+                status=200,
+            )
+            for i in range(start, start + count)
+        )
+
+    config = tmp_path / "lpsectl.toml"
+    config.write_text(
+        f'[lpse]\ndata_dir = "{tmp_path / "data"}"\n\n[[hosts]]\nname = "proxy"\n'
+        f'address = "local"\naccess_logs = ["{log}"]\n'
+    )
+    log.write_text(lines(0, 100, 10))
+    run_cli("--config", str(config), "collect")
+    with log.open("a") as handle:
+        handle.write(lines(100, 50, 11))
+    log.rename(logs / "access.log.1")
+    log.write_text(lines(150, 30, 12))
+    run_cli("--config", str(config), "collect")
+    with log.open("a") as handle:
+        handle.write(lines(180, 20, 13))
+    (logs / "access.log.2.gz").write_bytes(gzip.compress((logs / "access.log.1").read_bytes()))
+    (logs / "access.log.1").unlink()
+    log.rename(logs / "access.log.1")
+    log.write_text(lines(200, 10, 14))
+    run_cli("--config", str(config), "collect")
+    daily = run_cli(
+        "--config", str(config), "report", "daily", "--date", "2026-12-01", "--format", "json"
+    )
+    assert daily.json()["sections"]["usage"]["figures"]["requests"] == 210
+
+
+def test_a_layout_that_matches_nothing_is_said_however_short_the_file(tmp_path):
+    log = tmp_path / "a.log"
+    log.write_text(LINE.format(n=1, d="01", t="10:00:00", req="GET / HTTP/1.1", status=200))
+    result = summarize_local([str(log)], "access", '$time_iso8601 $status "$request"')
+    assert result["requests"] == 0
+    assert any("do not match the access log layout" in w for w in result.get("warnings", []))
+
+
+def test_odd_but_valid_requests_statuses_and_layouts():
+    text = LINE.format(
+        n=1,
+        d="01",
+        t="10:00:00",
+        req="GET http://spse.example/eproc4/lelang/5/pengumumanlelang HTTP/1.1",
+        status=200,
+    )
+    text += LINE.format(n=1, d="01", t="10:00:01", req="GET /x HTTP/1.1", status=999)
+    day = _read(text).day_results()["2026-12-01"]
+    routes = {r["route"]: r for r in day["routes"]}
+    assert "/eproc4/lelang/{id}/pengumumanlelang" in routes  # a proxy's absolute form
+    assert routes["/x"]["errors_5xx"] == 0 and day["status"].get("other") == 1  # 999 is no 5xx
+    with pytest.raises(ValueError, match=r"%\{…\}t"):
+        access_format('%h %{%d/%b/%Y:%H:%M:%S %z}t "%r" %>s')
+    with pytest.raises(ValueError):
+        parse_statuses("399-200")
+
+
+def test_an_estimate_is_never_below_the_exact_bound():
+    visitors = Visitors()
+    for i in range(VISITOR_EXACT + 1):
+        visitors.add(visitor_hash(str(i).encode(), b"k" * 16))
+    count, exact = visitors.count()
+    assert not exact and count > VISITOR_EXACT

@@ -136,7 +136,8 @@ class Visitors(object):
             estimate = HLL_M * math.log(float(HLL_M) / zeros)
         elif estimate > (1 << 32) / 30.0:
             estimate = -(1 << 32) * math.log(1 - estimate / (1 << 32))
-        return int(round(estimate)), False
+        # known to be more than the exact bound: an estimate below it would be wrong for sure
+        return max(int(round(estimate)), VISITOR_EXACT + 1), False
 
     def to_json(self):
         """{"hashes": base64 of sorted big-endian uint32} or {"registers": base64 of HLL_M bytes}."""
@@ -216,6 +217,9 @@ def apache_to_nginx(log_format):
         if code == "%":
             return "%"
         if match.group(0).startswith("%{"):
+            if code == "t":
+                raise ValueError("a custom Apache time layout (%{…}t) is not read: log the time with "
+                                 "%t (its default layout) for lpsectl")
             return "$header_field"
         return _APACHE_DIRECTIVES.get(code, "$" + "apache_" + code.strip("<>"))
 
@@ -280,6 +284,10 @@ def route_of(path):
         cut = path.find(stop)
         if cut >= 0:
             path = path[:cut]
+    if path.startswith(("http://", "https://")):
+        # the absolute form a proxy may be sent: its path is the route
+        slash = path.find("/", path.find("//") + 2)
+        path = path[slash:] if slash > 0 else "/"
     if not path.startswith("/"):
         return "(invalid)"
     static = _STATIC.search(path)
@@ -310,8 +318,9 @@ def parse_statuses(text):
     for part in str(text).split(","):
         part = part.strip()
         low, _, high = part.partition("-")
-        if not low.isdigit() or (high and not high.isdigit()) or int(high or low) > 999:
-            raise ValueError("a status list is like '200-399,401', not " + repr(text))
+        if (not low.isdigit() or (high and not high.isdigit()) or not 100 <= int(low) <= int(high or low) <= 599):
+            raise ValueError("a status list is like '200-399,401' (statuses 100-599, low to high), not "
+                             + repr(text))
         codes.update(range(int(low), int(high or low) + 1))
     return frozenset(codes)
 
@@ -523,7 +532,7 @@ def _day_of_time_local(stamp, cache):
         month = _MONTHS.get(text[3:6])
         # '99/Dec/2026:25:61:00' is no time: a bad line, never a day '2026-12-99'
         if month is None or not ("01" <= text[0:2] <= "31" and text[12:14] <= "23" and text[15:17] <= "59"
-                                 and text[18:20] <= "60"):
+                                 and text[18:20] <= "60" and text[22:24] <= "14" and text[24:26] <= "59"):
             return None
         day = text[7:11] + "-" + month + "-" + text[0:2]
         if not _real_date(day):
@@ -699,7 +708,7 @@ def parse_access(reader, summary, spec):
                     if entry is None:
                         entry = day.routes["(other)"] = [0, 0.0, 0.0, {}, 0, 0]
             entry[0] += 1
-            if code >= 500:
+            if 500 <= code < 600:
                 entry[4] += 1
             if ms is not None:
                 entry[1] += ms[0]

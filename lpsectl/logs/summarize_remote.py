@@ -1621,7 +1621,12 @@ def _quality_warnings(path, summary, prefix):
         count = sum(e[0] for e in undated.queries.values()) + sum(e["count"] for e in undated.errors.values())
         out.append(path + ": " + str(count) + " entries carry no time (log_line_prefix without %m/%t/%n); "
                    "they are counted on the day they were collected")
-    if summary.lines >= 10 and summary.unparsed * 2 > summary.lines:
+    if summary.format == "access" and summary.unparsed and summary.unparsed * 2 > summary.lines:
+        # a layout that does not fit: said however few lines were read
+        out.append(path + ": " + str(summary.unparsed) + " of " + str(summary.lines) + " lines do not match "
+                   "the access log layout " + repr(prefix) + "; its figures are incomplete (check "
+                   "hosts.access_log_format / --access-format)")
+    elif summary.lines >= 10 and summary.unparsed * 2 > summary.lines:
         out.append(path + ": " + str(summary.unparsed) + " of " + str(summary.lines) + " lines could not be "
                    "parsed as " + str(summary.format) + "; its figures are incomplete")
     return out
@@ -1846,6 +1851,12 @@ def _find_rotated(path, cursor):
     return None
 
 
+def _rotation_index(path, candidate):
+    """logrotate's number of a rotated file (access.log.2.gz → 2), None for other names."""
+    match = re.match(r"^\.(\d{1,6})(?:\.gz)?$", candidate[len(path):]) if candidate.startswith(path) else None
+    return int(match.group(1)) if match else None
+
+
 def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings, budget=None):
     """Finish ``old`` from the saved offset, then anything rotated after it, oldest first.
 
@@ -1854,9 +1865,16 @@ def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings, budget=None
     """
     newer = []
     old_mtime = os.stat(old).st_mtime
+    old_index = _rotation_index(path, old)
     for candidate in rotated_candidates(path):
-        if candidate != old and os.stat(candidate).st_mtime > old_mtime:
-            newer.append(candidate)
+        if candidate == old or os.stat(candidate).st_mtime <= old_mtime or is_same_file(candidate, cursor):
+            continue
+        index = _rotation_index(path, candidate)
+        if old_index is not None and index is not None and index >= old_index:
+            # logrotate's numbers say which is older: a .2.gz compressed again (a fresh
+            # mtime) is older than .1, already read, not a file rotated after it
+            continue
+        newer.append(candidate)
     before = summary.cut
     summary.cut = False
     offset = cursor.get("offset", 0)

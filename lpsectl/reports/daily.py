@@ -193,7 +193,7 @@ def _log_alerts(host: str, logfile: dict[str, Any], say: dict[str, str]) -> list
 
 
 #: alert items of which every message is a fact of its own (never merged)
-EACH_ITS_OWN = ("logs", "web", "web tender", "web check")
+EACH_ITS_OWN = ("logs", "web", "web tender", "web check", "usage")
 
 
 def unique_alerts(alerts: list[dict[str, str]]) -> list[dict[str, str]]:
