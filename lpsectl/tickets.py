@@ -18,7 +18,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from lpsectl import timeutil
 from lpsectl.config import Config, load_section
 from lpsectl.csvfiles import decode_text, sniff_delimiter
 from lpsectl.errors import ConfigError, UsageError
+from lpsectl.slaclock import CLOCKS, SlaClock, national_holidays, parse_working_hours
 from lpsectl.store import Store
 
 # -- settings -------------------------------------------------------------------
@@ -132,6 +133,16 @@ class TicketSettings:
         default_factory=lambda: ["Selesai", "Ditutup", "Closed", "Resolved", "Solved"]
     )
     escalation_targets: list[str] = field(default_factory=lambda: ["Admin PPE", "Helpdesk LKPP"])
+    #: the clock the limits run on: "calendar" (every minute) or "working" (office hours)
+    clock: str = "calendar"
+    #: the helpdesk's office hours, for clock = "working"
+    working_hours: str = "Mon-Thu 08:00-16:00, Fri 08:00-16:30"
+    #: national holidays from the holidays package ("ID"); "" for none
+    holidays_country: str = "ID"
+    #: the LPSE's own closed days besides (cuti bersama), "YYYY-MM-DD"
+    cuti_bersama: list[str] = field(default_factory=list)
+    #: statuses that put the resolution clock on the reporter (waiting for their data)
+    pause_statuses: list[str] = field(default_factory=lambda: ["Menunggu Data"])
 
 
 def ticket_settings(config: Config) -> TicketSettings:
@@ -142,6 +153,10 @@ def ticket_settings(config: Config) -> TicketSettings:
                 f"{config.source}: tickets.columns.{name}: unknown ticket field "
                 f"(known: {', '.join(DEFAULT_COLUMNS)})"
             )
+    try:
+        sla_clock(settings)
+    except ValueError as exc:
+        raise ConfigError(f"{config.source}: tickets: {exc}") from None
     for priority, hours in settings.resolution_hours.items():
         if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
             raise ConfigError(
@@ -149,6 +164,31 @@ def ticket_settings(config: Config) -> TicketSettings:
                 f"number of hours, got {hours!r}"
             )
     return settings
+
+
+def sla_clock(settings: TicketSettings) -> SlaClock:
+    """The clock of ``[tickets]``; ValueError names the key that is wrong."""
+    if settings.clock not in CLOCKS:
+        raise ValueError(f"clock {settings.clock!r} is not one of: {', '.join(CLOCKS)}")
+    try:
+        hours = parse_working_hours(settings.working_hours)
+    except ValueError as exc:
+        raise ValueError(f"working_hours: {exc}") from None
+    closed = set()
+    for text in settings.cuti_bersama:
+        try:
+            closed.add(date.fromisoformat(str(text)))
+        except ValueError:
+            raise ValueError(f"cuti_bersama: {text!r} is not a date YYYY-MM-DD") from None
+    if settings.holidays_country:
+        try:
+            national_holidays(settings.holidays_country, 2026)
+        except (NotImplementedError, KeyError):
+            raise ValueError(
+                f"holidays_country {settings.holidays_country!r} is not a country the holidays "
+                'package knows (ID for Indonesia; "" for none)'
+            ) from None
+    return SlaClock(settings.clock, hours, settings.holidays_country, frozenset(closed))
 
 
 def column_names(settings: TicketSettings) -> dict[str, list[str]]:
@@ -712,54 +752,105 @@ def is_resolved(ticket: Ticket, settings: TicketSettings) -> bool:
     return ticket.status.casefold() in done or ticket.resolved_at is not None
 
 
-def _minutes(start: datetime | None, end: datetime | None) -> float | None:
+Pause = tuple[datetime, datetime]
+
+
+def _minutes(
+    clock: SlaClock, start: datetime | None, end: datetime | None, pauses: list[Pause] | None = None
+) -> float | None:
     if start is None or end is None:
         return None
-    return round((end - start).total_seconds() / 60, 1)
+    return clock.minutes(start, end, pauses or [])
 
 
-def _step(name: str, target: float, start: datetime | None, end: datetime | None) -> Check:
-    actual = _minutes(start, end)
+def _step(
+    clock: SlaClock,
+    name: str,
+    target: float,
+    start: datetime | None,
+    end: datetime | None,
+    pauses: list[Pause] | None = None,
+) -> Check:
+    actual = _minutes(clock, start, end, pauses)
     if actual is None:
         return Check(name, target, None, None, "not recorded")
     return Check(name, target, actual, actual <= target)
 
 
-def evaluate(ticket: Ticket, settings: TicketSettings, now: datetime) -> TicketSla:
-    """The SOP 001 steps the export allows us to time, each against its limit."""
+def evaluate(
+    ticket: Ticket, settings: TicketSettings, now: datetime, clock: SlaClock | None = None
+) -> TicketSla:
+    """The SOP 001 steps the export allows us to time, each against its limit, on
+    ``clock`` (``[tickets] clock``: calendar or working hours)."""
+    clock = clock or sla_clock(settings)
     group, why = classify(ticket, settings)
     resolved = is_resolved(ticket, settings)
     checks = [
-        _step("response", settings.response_minutes, ticket.opened_at, ticket.first_response_at),
-        _step("priority", settings.priority_minutes, ticket.opened_at, ticket.priority_set_at),
+        _step(
+            clock, "response", settings.response_minutes, ticket.opened_at, ticket.first_response_at
+        ),
+        _step(
+            clock, "priority", settings.priority_minutes, ticket.opened_at, ticket.priority_set_at
+        ),
     ]
     if ticket.data_requested_at is not None:
         checks.append(
             _step(
+                clock,
                 "data_reply",
                 settings.data_reply_minutes,
                 ticket.data_requested_at,
                 ticket.data_received_at,
             )
         )
-    checks.append(_resolution(ticket, settings, resolved, now))
+    checks.append(_resolution(ticket, settings, resolved, now, clock))
     return TicketSla(ticket, group, why, resolved, checks)
 
 
-def _resolution(ticket: Ticket, settings: TicketSettings, resolved: bool, now: datetime) -> Check:
+def _waiting_for_reporter(ticket: Ticket, settings: TicketSettings) -> bool:
+    paused = {s.casefold() for s in settings.pause_statuses}
+    return ticket.status.casefold() in paused
+
+
+def reporter_pauses(ticket: Ticket, settings: TicketSettings, now: datetime) -> list[Pause]:
+    """The time the resolution clock is the reporter's: from "Data Diminta" to "Data
+    Diterima" (to ``now`` while the ticket still waits in a pause status)."""
+    if ticket.data_requested_at is None or not settings.pause_statuses:
+        return []  # no pause statuses: the clock never stops (the calendar as it was)
+    end = ticket.data_received_at
+    if end is None:
+        end = now if _waiting_for_reporter(ticket, settings) else _done_at(ticket)
+    return [(ticket.data_requested_at, end)] if end is not None else []
+
+
+def _resolution(
+    ticket: Ticket, settings: TicketSettings, resolved: bool, now: datetime, clock: SlaClock
+) -> Check:
     hours = settings.resolution_hours.get(ticket.priority)
+    pauses = reporter_pauses(ticket, settings, now)
     if hours is None:
         note = (
             f"priority {ticket.priority!r} not in the table" if ticket.priority else "no priority"
         )
-        return Check("resolution", None, _minutes(ticket.opened_at, _done_at(ticket)), None, note)
+        return Check(
+            "resolution",
+            None,
+            _minutes(clock, ticket.opened_at, _done_at(ticket), pauses),
+            None,
+            note,
+        )
     target = float(hours) * 60
     done_at = _done_at(ticket)
     if done_at is not None:
-        return _step("resolution", target, ticket.opened_at, done_at)
-    waited = _minutes(ticket.opened_at, now) or 0.0
+        return _step(clock, "resolution", target, ticket.opened_at, done_at, pauses)
+    waited = _minutes(clock, ticket.opened_at, now, pauses) or 0.0
     if resolved:
         return Check("resolution", target, None, None, "resolved, time not recorded")
+    if _waiting_for_reporter(ticket, settings):
+        # the clock is the reporter's now: not the LPSE's breach, whatever the time
+        return Check(
+            "resolution", target, waited, None, f"waiting for the reporter ({ticket.status})"
+        )
     if waited > target:
         return Check("resolution", target, waited, False, "still open, overdue")
     return Check("resolution", target, waited, None, "still open")
@@ -774,8 +865,10 @@ def _done_at(ticket: Ticket) -> datetime | None:
 
 
 def month_summary(tickets: list[Ticket], settings: TicketSettings, now: datetime) -> dict[str, Any]:
-    """Counts by group, priority and status; SLA compliance; escalations; breaches."""
-    evaluated = [evaluate(t, settings, now) for t in tickets]
+    """Counts by group, priority and status; SLA compliance; escalations; breaches; and
+    the clock the limits ran on (``clock``: :meth:`SlaClock.describe`)."""
+    clock = sla_clock(settings)
+    evaluated = [evaluate(t, settings, now, clock) for t in tickets]
     priorities = list(settings.resolution_hours)
     extra = sorted({e.ticket.priority for e in evaluated} - set(priorities))
     return {
@@ -796,6 +889,10 @@ def month_summary(tickets: list[Ticket], settings: TicketSettings, now: datetime
             Counter(e.ticket.escalated_to for e in evaluated if e.ticket.escalated_to).most_common()
         ),
         "breaches": [breach_row(e, c) for e in evaluated for c in e.breaches],
+        "clock": {**clock.describe(), "pause_statuses": list(settings.pause_statuses)},
+        "waiting_for_reporter": sum(
+            1 for e in evaluated for c in e.checks if c.note.startswith("waiting for the reporter")
+        ),
     }
 
 

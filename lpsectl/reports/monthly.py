@@ -540,7 +540,45 @@ def ticket_section(
         "data_reply_minutes": settings.data_reply_minutes,
         "resolution_hours": dict(settings.resolution_hours),
     }
+    summary["clock_text"] = clock_sentence(settings, summary["waiting_for_reporter"], lang)
     return summary
+
+
+CLOCK_WORDS = {
+    "id": {
+        "calendar": "Batas waktu dihitung dengan jam kalender (24 jam sehari, setiap hari)",
+        "working": "Batas waktu dihitung dengan jam kerja helpdesk ({hours}), di luar hari libur "
+        "nasional{country} dan {cuti} hari cuti bersama",
+        "pause": "; waktu menunggu data dari pelapor ({statuses}: dari Data Diminta sampai Data "
+        "Diterima) tidak dihitung — saat ini {waiting} tiket menunggu pelapor",
+        "no_pause": "; waktu menunggu pelapor ikut dihitung",
+    },
+    "en": {
+        "calendar": "Time limits are counted in calendar time (24 hours a day, every day)",
+        "working": "Time limits are counted in the helpdesk's working hours ({hours}), national "
+        "holidays{country} and {cuti} cuti bersama days apart",
+        "pause": "; time waiting for the reporter's data ({statuses}: from Data Diminta to Data "
+        "Diterima) is not counted — {waiting} ticket(s) now wait for the reporter",
+        "no_pause": "; time waiting for the reporter is counted too",
+    },
+}
+
+
+def clock_sentence(settings: tickets.TicketSettings, waiting: int, lang: str) -> str:
+    """Which clock the SLA figures used, in the report's language (SOP 001's limits)."""
+    words = CLOCK_WORDS.get(lang, CLOCK_WORDS["en"])
+    if settings.clock == "working":
+        country = f" ({settings.holidays_country})" if settings.holidays_country else ""
+        text = words["working"].format(
+            hours=settings.working_hours, country=country, cuti=len(settings.cuti_bersama)
+        )
+    else:
+        text = words["calendar"]
+    if settings.pause_statuses:
+        text += words["pause"].format(statuses=", ".join(settings.pause_statuses), waiting=waiting)
+    else:
+        text += words["no_pause"]
+    return text + "."
 
 
 # -- maintenance and changes (other features; used only when installed) ------------------

@@ -1,0 +1,163 @@
+"""The clock SOP 001's time limits run on: calendar time, or the helpdesk's working hours.
+
+Pure arithmetic. A helpdesk works office hours (``"Mon-Thu 08:00-16:00, Fri
+08:00-16:30"``), not on Indonesia's national holidays (the ``holidays`` package,
+country ``ID``, which follows the government's decrees) nor on the *cuti bersama*
+days the LPSE lists itself. A ticket waiting for the reporter's data ("Menunggu
+Data") is on the reporter's clock: those intervals are *paused* on either clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+CALENDAR = "calendar"
+WORKING = "working"
+CLOCKS = (CALENDAR, WORKING)
+
+_DAYS = {
+    **dict.fromkeys(["mon", "sen", "senin"], 0),
+    **dict.fromkeys(["tue", "sel", "selasa"], 1),
+    **dict.fromkeys(["wed", "rab", "rabu"], 2),
+    **dict.fromkeys(["thu", "kam", "kamis"], 3),
+    **dict.fromkeys(["fri", "jum", "jumat", "jum'at"], 4),
+    **dict.fromkeys(["sat", "sab", "sabtu"], 5),
+    **dict.fromkeys(["sun", "min", "minggu", "ahad"], 6),
+}
+_GROUP = re.compile(
+    r"^\s*(?P<days>[a-z']+(?:\s*-\s*[a-z']+)?)\s+(?P<start>\d{1,2}[:.]\d\d)\s*-\s*(?P<end>\d{1,2}[:.]\d\d)\s*$"
+)
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """weekday (0 = Monday) → (start, end) minutes after midnight, one span a day."""
+
+    spans: dict[int, tuple[int, int]]
+
+    def span(self, day: date) -> tuple[int, int] | None:
+        return self.spans.get(day.weekday())
+
+
+def parse_working_hours(text: str) -> WorkingHours:
+    """``"Mon-Thu 08:00-16:00, Fri 08:00-16:30"`` (English or Indonesian day names,
+    ``.`` or ``:`` in times) → :class:`WorkingHours`. ValueError names what is wrong."""
+    spans: dict[int, tuple[int, int]] = {}
+    for group in str(text).split(","):
+        match = _GROUP.match(group.casefold())
+        if match is None:
+            raise ValueError(
+                f"{group.strip()!r} is not like 'Mon-Fri 08:00-16:00' (days, then a time span)"
+            )
+        names = [n.strip() for n in match.group("days").split("-")]
+        if any(n not in _DAYS for n in names):
+            raise ValueError(f"{match.group('days')!r}: unknown day name (Mon..Sun, Senin..Minggu)")
+        first, last = _DAYS[names[0]], _DAYS[names[-1]]
+        if last < first:
+            raise ValueError(f"{match.group('days')!r}: days run from Monday to Sunday")
+        start, end = _minute(match.group("start")), _minute(match.group("end"))
+        if not 0 <= start < end <= 24 * 60:
+            raise ValueError(f"{group.strip()!r}: the span must start before it ends, within a day")
+        for day in range(first, last + 1):
+            if day in spans:
+                raise ValueError(f"{group.strip()!r}: a day named twice")
+            spans[day] = (start, end)
+    if not spans:
+        raise ValueError("no working day given")
+    return WorkingHours(spans)
+
+
+def _minute(text: str) -> int:
+    hours, minutes = (int(part) for part in re.split(r"[:.]", text))
+    if hours > 24 or minutes > 59 or (hours == 24 and minutes):
+        raise ValueError(f"{text!r} is not a time of day")
+    return hours * 60 + minutes
+
+
+@lru_cache(maxsize=64)
+def national_holidays(country: str, year: int) -> frozenset[date]:
+    """The public holidays of ``country`` in ``year`` (the ``holidays`` package)."""
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=year))
+
+
+@dataclass
+class SlaClock:
+    """Minutes between two moments as the SLA counts them.
+
+    ``mode``: :data:`CALENDAR` (every minute) or :data:`WORKING` (only minutes within
+    ``hours`` on days that are neither a national holiday of ``country`` nor one of
+    ``closed_days``). Pauses (the reporter's time) never count, on either clock."""
+
+    mode: str = CALENDAR
+    hours: WorkingHours | None = None
+    country: str = "ID"
+    closed_days: frozenset[date] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: date) -> bool:
+        if self.hours is None or self.hours.span(day) is None or day in self.closed_days:
+            return False
+        return not (self.country and day in national_holidays(self.country, day.year))
+
+    def minutes(
+        self,
+        start: datetime,
+        end: datetime,
+        pauses: Iterable[tuple[datetime, datetime]] = (),
+    ) -> float:
+        """Minutes from ``start`` to ``end`` on this clock, less the ``pauses`` (rounded to
+        0.1; 0 when ``end`` is not after ``start``)."""
+        if end <= start:
+            return 0.0
+        total = self._span(start, end)
+        for pause_start, pause_end in _merged(pauses):
+            low, high = max(start, pause_start), min(end, pause_end)
+            if high > low:
+                total -= self._span(low, high)
+        return round(max(total, 0.0), 1)
+
+    def _span(self, start: datetime, end: datetime) -> float:
+        if self.mode == CALENDAR or self.hours is None:
+            return (end - start).total_seconds() / 60
+        zone = start.tzinfo
+        seconds = 0.0
+        day = start.date()
+        while day <= end.date():
+            span = self.hours.span(day)
+            if span is not None and self.is_working_day(day):
+                open_at = datetime.combine(day, time(0), zone) + timedelta(minutes=span[0])
+                close_at = datetime.combine(day, time(0), zone) + timedelta(minutes=span[1])
+                low, high = max(start, open_at), min(end, close_at)
+                if high > low:
+                    seconds += (high - low).total_seconds()
+            day += timedelta(days=1)
+        return seconds / 60
+
+    def describe(self) -> dict[str, object]:
+        """What the monthly report says of the clock it used."""
+        return {
+            "clock": self.mode,
+            "working_hours": None
+            if self.mode == CALENDAR or self.hours is None
+            else {str(d): [s[0], s[1]] for d, s in sorted(self.hours.spans.items())},
+            "holidays": self.country if self.mode == WORKING else None,
+            "closed_days": sorted(d.isoformat() for d in self.closed_days)
+            if self.mode == WORKING
+            else [],
+        }
+
+
+def _merged(pauses: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Overlapping pauses as one: a minute is never taken off twice."""
+    out: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(p for p in pauses if p[1] > p[0]):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
