@@ -448,6 +448,8 @@ PROBLEM_MESSAGES = {
         "email_invalid": "alamat e-mail {value} tidak sesuai format",
         "document_missing": "{document} belum dilampirkan",
         "document_file_missing": "berkas {document} tidak ditemukan ({path})",
+        "document_file_unreadable": "berkas {document} tidak dapat kami buka; mohon kirim ulang "
+        "pindaiannya",
         "decree_date_missing": "tanggal Surat Tugas / SK belum diisi",
         "decree_not_yet_valid": "Surat Tugas / SK baru berlaku mulai {date}",
         "decree_expired": "Surat Tugas / SK sudah tidak berlaku sejak {date}",
@@ -459,6 +461,8 @@ PROBLEM_MESSAGES = {
         "email_invalid": "e-mail address {value} is not well formed",
         "document_missing": "{document} is missing",
         "document_file_missing": "the file of the {document} was not found ({path})",
+        "document_file_unreadable": "we could not open the file of the {document}; please send "
+        "its scan again",
         "decree_date_missing": "the date of the assignment decree is missing",
         "decree_not_yet_valid": "the assignment decree is only valid from {date}",
         "decree_expired": "the assignment decree expired on {date}",
@@ -475,9 +479,16 @@ class Problem:
     # dataclasses.field: the name ``field`` is this class's attribute here
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    def message(self, lang: str = "id", masked: bool = False) -> str:
-        """Readable text; ``masked`` hides the NIP/phone/e-mail quoted in it (for listings)."""
+    def message(self, lang: str = "id", masked: bool = False, public: bool = False) -> str:
+        """Readable text; ``masked`` hides the NIP/phone/e-mail quoted in it and the dates of
+        birth and appointment inside an NIP's reasons (for listings); ``public`` is the
+        applicant's wording (no path on the LPSE's server)."""
         params = dict(self.params)
+        if public and self.code == "document_file_missing":
+            table = PROBLEM_MESSAGES.get(lang, PROBLEM_MESSAGES["en"])
+            return table["document_file_unreadable"].format(
+                document=label(params["document"], lang)
+            )
         if "document" in params:
             params["document"] = label(params["document"], lang)
         if self.code == "missing_field":
@@ -485,6 +496,10 @@ class Problem:
         if self.code == "nip_invalid":
             info = nip_rules.validate(params["value"], date.fromisoformat(params["as_of"]))
             params["reasons"] = "; ".join(info.reasons(lang))
+            if masked:  # a birth date is personal data, as the NIP holding it
+                params["reasons"] = re.sub(
+                    r"\d{4,}", lambda m: "*" * len(m.group(0)), params["reasons"]
+                )
         if "date" in params:
             params["date"] = date.fromisoformat(params["date"]).strftime("%d-%m-%Y")
         if masked and "value" in params:
@@ -763,7 +778,7 @@ class StepTimer:
     end: datetime | None
     elapsed: timedelta | None
     limit: timedelta
-    state: str  # "done" | "running" | "waiting" | "n/a"
+    state: str  # "done" | "running" | "waiting" | "scheduled" (not due yet) | "n/a"
     breach: bool
 
 
@@ -776,9 +791,15 @@ def step_timers(
         for k in ("received_at", "checked_at", "decided_at", "notified_at", "archived_at")
     }
     returned = request["status"] == RETURNED
+    action_start = at["checked_at"]
+    due = year_end_due(request, action_start)
+    if due is not None and action_start is not None and due > action_start:
+        # a year-end deactivation is due on the deactivation date, not when it was listed:
+        # its 10 minutes run from then (before it, the step is scheduled, never a breach)
+        action_start = due
     spans = {
         "check": (at["received_at"], at["checked_at"]),
-        "action": (None, None) if returned else (at["checked_at"], at["decided_at"]),
+        "action": (None, None) if returned else (action_start, at["decided_at"]),
         "notify": (at["checked_at"] if returned else at["decided_at"], at["notified_at"]),
         "archive": (at["notified_at"], at["archived_at"]),
     }
@@ -788,6 +809,8 @@ def step_timers(
         limit = settings.limit(step)
         if step == "action" and returned:
             timers.append(StepTimer(step, None, None, None, limit, "n/a", False))
+        elif step == "action" and start is not None and end is None and now < start:
+            timers.append(StepTimer(step, start, None, None, limit, "scheduled", False))
         elif start is None:
             timers.append(StepTimer(step, None, end, None, limit, "waiting", False))
         else:
@@ -798,6 +821,19 @@ def step_timers(
                 )
             )
     return timers
+
+
+def year_end_due(request: Mapping[str, Any], listed: datetime | None) -> datetime | None:
+    """When a year-end deactivation (``source`` "year-end:YYYY") is due: the deactivation
+    date, 31 December of that year, 00.00 in the zone it was listed in; None for others."""
+    source = str(request.get("source") or "")
+    if not source.startswith("year-end:") or listed is None:
+        return None
+    try:
+        year = int(source.split(":", 1)[1])
+    except ValueError:
+        return None
+    return datetime(year, 12, 31, tzinfo=listed.tzinfo)
 
 
 def breaches(timers: Iterable[StepTimer]) -> list[str]:
@@ -1047,7 +1083,7 @@ def render_notice(
         "received_at": _local(request.get("received_at"), tz),
         "decided_at": _local(request.get("decided_at"), tz),
         "now": now.astimezone(tz),
-        "problems": [p.message(lang) for p in stored_problems(request)],
+        "problems": [p.message(lang, public=True) for p in stored_problems(request)],
         "documents": [
             {"label": label(d["kind"], lang), **d} for d in request.get("documents") or []
         ],

@@ -564,3 +564,43 @@ def test_flow_on_postgresql(pg_cluster_factory, docs):
         found = access.year_end_candidates(pg, 2026, SETTINGS)
         assert [a.nip for a in found] == ["198503122010011003"]
         assert [e["step"] for e in access.events(pg, request_id)] == ["received", "check", "decide"]
+
+
+# -- issue 15 -------------------------------------------------------------------------------
+
+
+def _year_end_request(listed: datetime) -> dict:
+    stamp = listed.isoformat()
+    return {
+        "status": access.FORWARDED,
+        "source": "year-end:2026",
+        "received_at": stamp,
+        "checked_at": stamp,
+        "decided_at": None,
+        "notified_at": None,
+        "archived_at": None,
+    }
+
+
+def test_a_year_end_deactivation_is_due_on_the_deactivation_date_not_when_listed():
+    wib = ZoneInfo("Asia/Jakarta")
+    listed = datetime(2026, 12, 1, 9, 0, tzinfo=wib)
+    settings = access.AccessSettings()
+    request = _year_end_request(listed)
+    # all December before the 31st: scheduled, never a breach (no cron alert for a month)
+    for now in (listed + timedelta(minutes=11), datetime(2026, 12, 30, 23, 59, tzinfo=wib)):
+        action = {t.step: t for t in access.step_timers(request, settings, now)}["action"]
+        assert (action.state, action.breach) == ("scheduled", False)
+        assert action.start == datetime(2026, 12, 31, tzinfo=wib)
+    # on the 31st the ten minutes run from 00.00
+    action = {
+        t.step: t
+        for t in access.step_timers(request, settings, datetime(2026, 12, 31, 0, 11, tzinfo=wib))
+    }["action"]
+    assert action.state == "running" and action.breach and action.elapsed == timedelta(minutes=11)
+    # an ordinary request is timed from its check, as before
+    ordinary = {**request, "source": "manual"}
+    action = {
+        t.step: t for t in access.step_timers(ordinary, settings, listed + timedelta(minutes=11))
+    }["action"]
+    assert action.breach and action.elapsed == timedelta(minutes=11)

@@ -211,7 +211,11 @@ def test_check_to_stdout_and_a_second_check_keeps_the_first_notice(env):
     )
     second = cli(env, "access", "check", request_id)
     assert "incomplete and was returned" in second.stdout
-    assert "  - NIP 1985**********2003 is not valid: birth date 19850229" in second.stdout
+    # the birth date is personal data, as the NIP holding it (issue 15): masked too
+    assert (
+        "  - NIP 1985**********2003 is not valid: birth date ******** (digits 1-8)" in second.stdout
+    )
+    assert "19850229" not in second.stdout
     assert "198502292010012003" not in second.stdout and "12345 " not in second.stdout
     listed = cli(env, "access", "list", "--format", "json").json()
     assert "198502292010012003" not in json.dumps(listed)
@@ -521,3 +525,19 @@ def test_list_at_a_moment_shows_the_timers_as_they_will_be(env):
         real = cli(env, "access", "list", "--format", "json").json()
     assert planned == real
     assert planned[0]["breaches"] == ["check"]  # 15 minutes unchecked: over the 10-minute limit
+
+
+def test_a_complete_request_says_it_was_forwarded_even_with_notice_to_stdout(env):
+    with freeze_time(START):
+        request_id = str(new_budi(env)["id"])
+        result = cli(env, "access", "check", request_id, "--notice", "-")
+    assert result.exit_code == 0, result.stderr
+    assert "complete and was forwarded to the Admin Agency" in result.stdout
+
+
+def test_timers_over_an_hour_read_as_hours_minutes_seconds(env):
+    with freeze_time(START) as clock:
+        new_budi(env)
+        clock.tick(timedelta(hours=28, minutes=3, seconds=15))
+        listed = cli(env, "access", "list")
+    assert "28:03:15" in listed.stdout and "1683:15" not in listed.stdout

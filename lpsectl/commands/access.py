@@ -479,14 +479,13 @@ def check(
                 }
             )
         )
+    elif not problems:
+        # said even with --notice -: a complete request has no notice, and silence would
+        # read as "nothing happened"
+        emit(f"access request {request_id} is complete and was forwarded to the Admin Agency")
     elif notice_to != "-":
-        if problems:
-            lines = [f"access request {request_id} is incomplete and was returned:"]
-            lines += [f"  - {p.message('en', masked=True)}" for p in problems]
-        else:
-            lines = [
-                f"access request {request_id} is complete and was forwarded to the Admin Agency"
-            ]
+        lines = [f"access request {request_id} is incomplete and was returned:"]
+        lines += [f"  - {p.message('en', masked=True)}" for p in problems]
         emit("\n".join(lines))
 
 
@@ -562,10 +561,14 @@ def decide(
 def _elapsed(timer: core.StepTimer) -> str:
     if timer.state == "n/a":
         return "n/a"
+    if timer.state == "scheduled":
+        return "due " + timer.start.strftime("%d-%m") if timer.start else "-"
     if timer.elapsed is None:
         return "-"
-    minutes, seconds = divmod(int(timer.elapsed.total_seconds()), 60)
-    text = f"{minutes}:{seconds:02d}"
+    hours, rest = divmod(int(timer.elapsed.total_seconds()), 3600)
+    minutes, seconds = divmod(rest, 60)
+    # m:ss within the hour (the limits are minutes); h:mm:ss beyond, never '1683:15'
+    text = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
     if timer.state == "running":
         text = f"({text})"
     return text + (" !" if timer.breach else "")
