@@ -683,21 +683,30 @@ def stored_problems(request: Mapping[str, Any]) -> list[Problem]:
 # -- recording the steps ----------------------------------------------------------------------
 
 
-def record_check(
-    store: Store, request: Mapping[str, Any], problems: list[Problem], now: datetime
-) -> str:
-    """Record the completeness check; the first check time is the one the SOP timer uses."""
+def check_values(
+    request: Mapping[str, Any], problems: list[Problem], now: datetime
+) -> dict[str, Any]:
+    """What a check records (status, problems, first check time); UsageError when the
+    request cannot be checked. ``{**request, **check_values(...)}`` is the request as it
+    will be: its notice is written from it *before* the check is recorded."""
     if request["status"] not in (RECEIVED, RETURNED):
         raise UsageError(
             f"access request {request['id']} was already checked and is {request['status']}; "
             "only received or returned requests can be checked"
         )
-    status = FORWARDED if not problems else RETURNED
-    values = {
-        "status": status,
+    return {
+        "status": FORWARDED if not problems else RETURNED,
         "check_problems": [asdict(p) for p in problems],
         "checked_at": request.get("checked_at") or _iso(now),
     }
+
+
+def record_check(
+    store: Store, request: Mapping[str, Any], problems: list[Problem], now: datetime
+) -> str:
+    """Record the completeness check; the first check time is the one the SOP timer uses."""
+    values = check_values(request, problems, now)
+    status = values["status"]
     with store.transaction():
         store.update("access_requests", request["id"], values)
         add_event(

@@ -541,3 +541,16 @@ def test_timers_over_an_hour_read_as_hours_minutes_seconds(env):
         clock.tick(timedelta(hours=28, minutes=3, seconds=15))
         listed = cli(env, "access", "list")
     assert "28:03:15" in listed.stdout and "1683:15" not in listed.stdout
+
+
+def test_a_notice_that_cannot_be_written_leaves_the_request_unchecked(env, tmp_path):
+    """Issue 15: the notice is written before the check is recorded."""
+    request_id = str(new_incomplete(env))
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    result = cli(env, "access", "check", request_id, "--notice", str(blocked / "notice.txt"))
+    assert result.exit_code == 2 and "cannot write there" in result.stderr
+    shown = cli(env, "access", "show", request_id, "--format", "json").json()
+    assert shown["status"] == "received" and "check" not in [e["step"] for e in shown["events"]]
+    again = cli(env, "access", "check", request_id, "--format", "json")  # fixed: checked now
+    assert again.exit_code == 0 and again.json()["status"] == "returned"

@@ -98,7 +98,19 @@ def _deliver_notice(
     settings: core.AccessSettings,
 ) -> str:
     """Write (or print) the notice, optionally queue it as e-mail; record it; say where it went."""
-    now = app.now()
+    where = _write_notice(app, request, kind, text, notice_to, settings)
+    return _record_notice(app, request, kind, text, where, send_email)
+
+
+def _write_notice(
+    app: AppContext,
+    request: dict[str, Any],
+    kind: str,
+    text: str,
+    notice_to: str | None,
+    settings: core.AccessSettings,
+) -> str:
+    """The notice on stdout or in its file (nothing recorded yet); where it went."""
     if notice_to == "-":
         emit(text)
         where = "stdout"
@@ -113,9 +125,16 @@ def _deliver_notice(
         core.write_private(path, text)
         where = str(path)
         info(app, f"{kind} notice for request {request['id']} written to {path}")
+    return where
+
+
+def _record_notice(
+    app: AppContext, request: dict[str, Any], kind: str, text: str, where: str, send_email: bool
+) -> str:
+    """A written notice: queued as e-mail when asked, and recorded."""
     if send_email:
         where += "; " + _queue_email(app, request, text, kind)
-    core.record_notice(app.store, request, kind, where, now)
+    core.record_notice(app.store, request, kind, where, app.now())
     return where
 
 
@@ -461,12 +480,18 @@ def check(
     _require_email(request, send_email)
     now = app.now()
     problems = core.check_completeness(request, settings, now.date())
+    notice = None
+    written = None
+    if problems:
+        # the notice first, from the request as the check will leave it: a notice that
+        # cannot be written leaves the request as it was (checked again once fixed)
+        will_be = {**request, **core.check_values(request, problems, now)}
+        text = core.render_notice("return", will_be, app.config, settings, app.lang, now)
+        written = _write_notice(app, will_be, "return", text, notice_to, settings)
     status = core.record_check(store, request, problems, now)
     request = core.get_request(store, request_id)
-    notice = None
-    if problems:
-        text = core.render_notice("return", request, app.config, settings, app.lang, now)
-        notice = _deliver_notice(app, request, "return", text, notice_to, send_email, settings)
+    if written is not None:
+        notice = _record_notice(app, request, "return", text, written, send_email)
     if fmt == "json":
         emit(
             dump_json(
