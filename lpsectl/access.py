@@ -683,6 +683,66 @@ def stored_problems(request: Mapping[str, Any]) -> list[Problem]:
 # -- recording the steps ----------------------------------------------------------------------
 
 
+#: what `access amend` may change: the applicant's data and the decree (never the action,
+#: role or received time, which are the request itself)
+AMENDABLE = (
+    "name",
+    "nip",
+    "rank",
+    "position",
+    "agency",
+    "address",
+    "phone",
+    "email",
+    "decree_date",
+    "decree_expires",
+)
+
+
+def amend_request(
+    store: Store,
+    request: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    documents: list[Document],
+    now: datetime,
+) -> list[str]:
+    """Correct a received or returned request (the applicant sent what was missing):
+    ``changes`` of :data:`AMENDABLE` fields, ``documents`` replacing those of the same
+    kind. The history keeps an "amend" event naming the fields (not their values).
+    Returns the names changed; UsageError when the request is past its check or nothing
+    is given."""
+    if request["status"] not in (RECEIVED, RETURNED):
+        raise UsageError(
+            f"access request {request['id']} is {request['status']}; only a received or returned "
+            "request can be amended (a new request is needed otherwise)"
+        )
+    unknown = set(changes) - set(AMENDABLE)
+    if unknown:
+        raise UsageError(f"cannot amend {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, value in changes.items():
+        if value is None:
+            continue
+        if name == "nip":
+            value = nip_rules.normalize(str(value))
+        elif isinstance(value, date):
+            value = value.isoformat()
+        else:
+            value = str(value).strip()
+        if value != request.get(name):
+            values[name] = value
+    if documents:
+        kinds = {d.kind for d in documents}
+        kept = [d for d in request.get("documents") or [] if d.get("kind") not in kinds]
+        values["documents"] = kept + [asdict(d) for d in documents]
+    if not values:
+        raise UsageError(f"nothing to amend in access request {request['id']} (give what changed)")
+    with store.transaction():
+        store.update("access_requests", request["id"], values)
+        add_event(store, request["id"], now, "amend", {"fields": sorted(values)})
+    return sorted(values)
+
+
 def check_values(
     request: Mapping[str, Any], problems: list[Problem], now: datetime
 ) -> dict[str, Any]:

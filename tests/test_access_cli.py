@@ -554,3 +554,59 @@ def test_a_notice_that_cannot_be_written_leaves_the_request_unchecked(env, tmp_p
     assert shown["status"] == "received" and "check" not in [e["step"] for e in shown["events"]]
     again = cli(env, "access", "check", request_id, "--format", "json")  # fixed: checked now
     assert again.exit_code == 0 and again.json()["status"] == "returned"
+
+
+def test_a_returned_request_is_amended_and_checked_again(env, tmp_path):
+    """Issue 15: `access amend` keeps the history and re-runs the check."""
+    letter, decree = tmp_path / "surat.pdf", tmp_path / "sk.pdf"
+    letter.write_bytes(b"%PDF-1.4 surat")
+    decree.write_bytes(b"%PDF-1.4 sk")
+    with freeze_time(START) as clock:
+        request_id = str(new_incomplete(env))
+        returned = cli(env, "access", "check", request_id, "--format", "json").json()
+        assert returned["status"] == "returned"
+        clock.tick(timedelta(hours=2))
+        partly = cli(
+            env, "access", "amend", request_id, "--phone", "0812-3456-7890", "--format", "json"
+        )
+        assert partly.exit_code == 0, partly.stderr
+        assert partly.json()["status"] == "returned"  # still incomplete: a new return notice
+        assert "phone_invalid" not in [p["code"] for p in partly.json()["problems"]]
+        fixed = cli(
+            env,
+            "access",
+            "amend",
+            request_id,
+            "--nip",
+            "19850228 201001 2 003",
+            "--email",
+            "sri@contoh.go.id",
+            "--rank",
+            "Penata / III c",
+            "--position",
+            "Kasi",
+            "--address",
+            "Jl. Merdeka 1",
+            "--letter",
+            str(letter),
+            "--decree",
+            str(decree),
+            "--decree-date",
+            "2026-11-01",
+            "--format",
+            "json",
+        )
+        assert fixed.exit_code == 0, fixed.stderr
+        assert (fixed.json()["status"], fixed.json()["complete"]) == ("forwarded", True)
+        late = cli(env, "access", "amend", request_id, "--phone", "0812-0000-0000")
+        shown = cli(env, "access", "show", request_id, "--format", "json").json()
+    assert (
+        late.exit_code == 2 and "only a received or returned request can be amended" in late.stderr
+    )
+    steps = [e["step"] for e in shown["events"]]
+    assert steps.count("amend") == 2 and steps.count("check") == 3
+    assert shown["checked_at"] == returned_time(shown)  # the SOP timer keeps the first check
+
+
+def returned_time(shown: dict) -> str:
+    return next(e["at"] for e in shown["events"] if e["step"] == "check")
