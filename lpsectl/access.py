@@ -1264,20 +1264,49 @@ def _local(text: str | None, tz: tzinfo) -> datetime | None:
     return moment.astimezone(tz) if moment else None
 
 
+def notice_subject(kind: str, request: Mapping[str, Any], config: Config, lang: str) -> str:
+    """The e-mail subject of a notice, from its own template (``access_<kind>_subject.txt.j2``,
+    overridable like the notices): a custom notice's first line is never taken for it."""
+    source = str(request.get("source") or "")
+    year = source.split(":", 1)[1] if source.startswith("year-end:") else ""
+    template = NOTICE_TEMPLATES[kind].replace(".txt.j2", "_subject.txt.j2")
+    text = render(
+        template,
+        lang,
+        config.lpse.templates_dir,
+        lpse=config.lpse,
+        request=request,
+        action_label=label(request["action"], lang),
+        role_label=label(request["role"], lang),
+        year=year,
+    )
+    return " ".join(text.split())  # one line, whatever the template holds
+
+
+_LETTER_SUBJECT = re.compile(r"^(Perihal|Subject|Hal)\s*:", re.I)
+
+
 def queue_notice_email(
-    store: Store, config: Config, request: dict[str, Any], text: str, kind: str, now: datetime
+    store: Store,
+    config: Config,
+    request: dict[str, Any],
+    text: str,
+    kind: str,
+    now: datetime,
+    lang: str = "id",
 ) -> int:
-    """Queue a notice (its first line the subject) as an e-mail to the requester; returns
-    the outbox id. ``lpsectl outbox flush`` (or the scheduler) sends it."""
+    """Queue a notice as an e-mail to the requester, its subject from
+    :func:`notice_subject`; returns the outbox id. ``lpsectl outbox flush`` (or the
+    scheduler) sends it. A letter's own "Perihal:" line is not repeated in the body."""
     from lpsectl import mail  # imported only when asked: the outbox belongs to the mail feature
 
-    subject, _, body = text.partition("\n")
-    subject = subject.split(":", 1)[1].strip() if ":" in subject else subject
+    first, _, rest = text.partition("\n")
+    body = rest.lstrip("\n") if _LETTER_SUBJECT.match(first) else text
     message = mail.build_message(
         config,
         to=[request["email"]],
-        subject=subject,
-        text=body.lstrip("\n"),
+        subject=notice_subject(kind, request, config, lang),
+        text=body,
         message_id=mail.message_key(config, "access", request["id"], kind),
         now=now,
     )

@@ -610,3 +610,21 @@ def test_a_returned_request_is_amended_and_checked_again(env, tmp_path):
 
 def returned_time(shown: dict) -> str:
     return next(e["at"] for e in shown["events"] if e["step"] == "check")
+
+
+def test_a_custom_notice_template_does_not_become_the_subject(env, smtp_server):
+    """Issue 15: the subject has its own template; a notice's first line is the letter's."""
+    templates = env["tmp"] / "templates"
+    (templates / "id").mkdir(parents=True)
+    (templates / "id" / "access_ack.txt.j2").write_text(
+        "Kepada Yth. {{ request.name }}\n\nPermohonan Saudara sudah kami terima.\n",
+        encoding="utf-8",
+    )
+    config = Path(env["config"])
+    text = config.read_text().replace("[lpse]\n", f'[lpse]\ntemplates_dir = "{templates}"\n')
+    config.write_text(text + smtp_server.mail_toml(), encoding="utf-8")
+    new_budi(env, "--send-ack")
+    assert cli(env, "outbox", "flush").exit_code == 0
+    (message,) = [r.message for r in smtp_server.received]
+    assert message["Subject"] == "Tanda terima permohonan aktivasi akun SPSE (nomor 1)"
+    assert message.get_body(("plain",)).get_content().startswith("Kepada Yth. Budi Santoso")

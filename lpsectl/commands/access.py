@@ -148,7 +148,9 @@ def _require_email(request: dict[str, Any], send_email: bool) -> None:
 
 def _queue_email(app: AppContext, request: dict[str, Any], text: str, kind: str) -> str:
     _require_email(request, True)
-    outbox_id = core.queue_notice_email(app.store, app.config, request, text, kind, app.now())
+    outbox_id = core.queue_notice_email(
+        app.store, app.config, request, text, kind, app.now(), app.lang
+    )
     info(
         app, f"{kind} notice queued as e-mail (outbox {outbox_id}); `lpsectl outbox flush` sends it"
     )
