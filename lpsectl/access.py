@@ -17,7 +17,6 @@ written here is mode 0600 in a 0700 folder.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import json
@@ -32,6 +31,7 @@ from typing import Any
 
 from lpsectl import nip as nip_rules
 from lpsectl.config import Config, load_section
+from lpsectl.csvfiles import decode_text, read_table
 from lpsectl.errors import ConfigError, NotFoundError, UsageError
 from lpsectl.files import make_dirs, write_text
 from lpsectl.render import render
@@ -322,11 +322,10 @@ def parse_batch(path: Path, tz: tzinfo) -> tuple[list[BatchRow], list[BatchError
     Relative document paths are taken relative to the batch file's folder.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        # as Excel saves it: UTF-8 (with a BOM or not), UTF-16, or Windows-1252
+        text = decode_text(path.read_bytes())
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the batch file: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: the batch file is not UTF-8 text") from exc
     if path.suffix.lower() in (".json", ".jsonl", ".ndjson"):
         entries = _json_entries(text, path)
     else:
@@ -412,23 +411,24 @@ def _json_entries(text: str, path: Path) -> list[tuple[int, Any]]:
 
 
 def _csv_entries(text: str, path: Path) -> list[tuple[int, Any]]:
-    reader = csv.DictReader(text.splitlines(keepends=True))
     known = {alias for aliases in COLUMN_ALIASES.values() for alias in aliases}
-    for column in reader.fieldnames or []:
+    wanted = [a.replace("_", " ") for a in known] + list(known)
+    try:
+        table = read_table(text, str(path), wanted)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for column in table.header:
         if column.strip().lower().replace(" ", "_") not in known:
             raise UsageError(
-                f"{path}: unknown column {column!r} in the header "
+                f"{path}:{table.header_line}: unknown column {column!r} in the header "
                 f"(known: {', '.join(COLUMN_ALIASES)})"
             )
     entries: list[tuple[int, Any]] = []
-    for row in reader:
-        line = reader.line_num  # header is line 1
-        if None in row:
+    for line, cells in table.rows:
+        if len(cells) > len(table.header):
             entries.append((line, "more fields than the header has columns"))
             continue
-        if not any((v or "").strip() for v in row.values()):
-            continue
-        entries.append((line, row))
+        entries.append((line, dict(zip(table.header, cells, strict=False))))
     return entries
 
 
@@ -1003,20 +1003,24 @@ INACTIVE_WORDS = {"0", "false", "no", "tidak", "nonaktif", "non-aktif", "inactiv
 def read_accounts_csv(path: Path) -> list[dict[str, str]]:
     """An account export from SPSE (column names configurable by alias, English or Indonesian)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_text(path.read_bytes())
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the account export: {exc.strerror}") from exc
-    reader = csv.DictReader(text.splitlines(keepends=True))
     lookup = {alias: key for key, aliases in ACCOUNT_COLUMNS.items() for alias in aliases}
-    columns = {c: lookup.get(c.strip().lower().replace(" ", "_")) for c in reader.fieldnames or []}
+    try:
+        table = read_table(text, str(path), [a.replace("_", " ") for a in lookup] + list(lookup))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    columns = {c: lookup.get(c.strip().lower().replace(" ", "_")) for c in table.header}
     for needed in ("nip", "name", "role"):
         if needed not in columns.values():
             raise UsageError(
                 f"{path}: the account export has no {needed!r} column "
                 f"(accepted names: {', '.join(ACCOUNT_COLUMNS[needed])})"
             )
+    rows = [dict(zip(table.header, cells, strict=False)) for _line, cells in table.rows]
     return [
-        {key: (row.get(col) or "").strip() for col, key in columns.items() if key} for row in reader
+        {key: (row.get(col) or "").strip() for col, key in columns.items() if key} for row in rows
     ]
 
 

@@ -16,8 +16,6 @@ LPSE's zone) unless they carry an offset.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -25,7 +23,7 @@ from email.headerregistry import Address
 from pathlib import Path
 
 from lpsectl.addresses import AddressError, parse_address
-from lpsectl.csvfiles import decode_text, sniff_delimiter
+from lpsectl.csvfiles import decode_text, normal_name, read_table
 from lpsectl.errors import ConfigError
 
 DEFAULT_TENDER_COLUMNS = {
@@ -237,22 +235,15 @@ def _read_csv(path: str | Path, required: tuple[str, ...]) -> list[tuple[int, di
         raise ConfigError(
             f"{path}: larger than {MAX_FILE_BYTES // 1048576} MiB; not a committees/schedule export"
         )
-    text = decode_text(raw)
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-        header = [" ".join(h.split()).casefold() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        missing = [c for c in required if c.casefold() not in header]
-        if missing:
-            raise ConfigError(
-                f"{path}: column {missing[0]!r} is missing (header: {', '.join(header) or 'empty'})"
-            )
-        rows, start = [], reader.line_num + 1
-        for row in reader:
-            # the line a row starts on: a quoted cell may span several lines
-            if any((v or "").strip() for v in row.values() if isinstance(v, str)):
-                rows.append((start, row))
-            start = reader.line_num + 1
-        return rows
-    except csv.Error as exc:
-        raise ConfigError(f"{path}: not a valid CSV file: {exc}") from exc
+        table = read_table(decode_text(raw), str(path), wanted=required)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    header = [normal_name(h) for h in table.header]
+    missing = [c for c in required if normal_name(c) not in header]
+    if missing:
+        raise ConfigError(
+            f"{path}:{table.header_line}: column {missing[0]!r} is missing "
+            f"(header: {', '.join(header) or 'empty'})"
+        )
+    return [(line, dict(zip(header, cells, strict=False))) for line, cells in table.rows]

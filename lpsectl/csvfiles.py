@@ -1,11 +1,15 @@
-"""CSV files as people save them (Excel on Windows, an Indonesian locale): one home
-for decoding and dialect detection, shared by ticket exports and the committee
-and tender-schedule files.
+"""CSV files as people save them (Excel on Windows, id-ID or en-US; LibreOffice Calc):
+one home for decoding, dialect detection and finding the header, shared by the
+ticket exports, the committee and tender-schedule files, and the access
+requests and account exports.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 #: what Excel writes: UTF-8 with or without a BOM, "Unicode text" (UTF-16 with a BOM),
 #: else Windows-1252 ("CSV (Comma delimited)" on an Indonesian Windows)
@@ -35,3 +39,72 @@ def sniff_delimiter(text: str) -> str:
     except csv.Error:
         first_line = text.split("\n", 1)[0]
         return max((",", ";", "\t"), key=first_line.count)
+
+
+@dataclass
+class Table:
+    """A spreadsheet export read: its header (names as written), the data rows with the
+    line each starts on (a quoted cell may span lines), the delimiter, and what was
+    skipped before the header (Excel's ``sep=;`` line, title rows)."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    delimiter: str
+    header_line: int
+    preamble: int = 0
+
+
+def normal_name(name: str) -> str:
+    """A header name compared as people mean it: case, blanks and a BOM ignored."""
+    return " ".join(name.replace("\ufeff", "").split()).casefold()
+
+
+def read_table(text: str, source: str, wanted: Iterable[str] = ()) -> Table:
+    """Rows of a CSV as Excel (id-ID or en-US) or LibreOffice Calc saves it.
+
+    - the delimiter: Excel's own ``sep=;`` first line, else :func:`sniff_delimiter`;
+    - the header: the first of the first 20 rows naming one of ``wanted`` (a title row
+      or a blank row above it, as people leave them, is skipped), else the first row
+      that is not empty;
+    - fully empty rows (Excel's trailing ``;;;``) are dropped, trailing empty cells too.
+
+    Raises ValueError naming the line and what to change when the file is no CSV."""
+    lines = text.split("\n", 1)
+    delimiter = None
+    skipped = 0
+    first = lines[0].strip().strip('"').lower()
+    if first.startswith("sep=") and len(first) == 5:
+        delimiter = first[4]
+        text = lines[1] if len(lines) > 1 else ""
+        skipped = 1
+    if delimiter is None:
+        delimiter = sniff_delimiter(text)
+    names = {normal_name(w) for w in wanted}
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for row in reader:
+            while row and not row[-1].strip():
+                row = row[:-1]
+            rows.append((start + skipped, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ValueError(
+            f"{source}:{reader.line_num + skipped}: not readable as CSV ({exc}); save the sheet "
+            "again as 'CSV UTF-8 (Comma delimited)'"
+        ) from None
+    header_at = None
+    for index, (_line, row) in enumerate(rows[:20]):
+        if names and any(normal_name(cell) in names for cell in row):
+            header_at = index
+            break
+    if header_at is None:
+        header_at = next(
+            (i for i, (_l, row) in enumerate(rows) if any(c.strip() for c in row)), None
+        )
+    if header_at is None:
+        raise ValueError(f"{source}: the file is empty")
+    header_line, header = rows[header_at]
+    data = [(line, row) for line, row in rows[header_at + 1 :] if any(c.strip() for c in row)]
+    return Table(header, data, delimiter, header_line, skipped + header_at)

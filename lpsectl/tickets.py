@@ -12,8 +12,6 @@ table applies to tickets already imported.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections import Counter
@@ -24,7 +22,7 @@ from typing import Any
 
 from lpsectl import timeutil
 from lpsectl.config import Config, load_section
-from lpsectl.csvfiles import decode_text, sniff_delimiter
+from lpsectl.csvfiles import decode_text, read_table
 from lpsectl.errors import ConfigError, UsageError
 from lpsectl.slaclock import CLOCKS, SlaClock, national_holidays, parse_working_hours
 from lpsectl.store import Store
@@ -390,19 +388,19 @@ def decode_export(raw: bytes) -> str:
 def parse_csv(
     text: str, settings: TicketSettings, tz: tzinfo, source: str = "<csv>"
 ) -> ParsedExport:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    wanted = [name for field in REQUIRED_FIELDS for name in column_names(settings)[field]]
     try:
-        header = next(reader)
-    except StopIteration:
-        raise UsageError(f"{source}: the ticket export is empty") from None
-    positions, missing = _map_header(header, settings, source)
-    records: list[tuple[int, dict[str, str]]] = []
-    line = reader.line_num + 1
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            values = {name: row[i] if i < len(row) else "" for name, i in positions.items()}
-            records.append((line, values))
-        line = reader.line_num + 1
+        table = read_table(text, source, wanted)
+    except ValueError as exc:
+        message = str(exc)
+        raise UsageError(
+            f"{source}: the ticket export is empty" if message.endswith("is empty") else message
+        ) from None
+    positions, missing = _map_header(table.header, settings, source)
+    records = [
+        (line, {name: row[i] if i < len(row) else "" for name, i in positions.items()})
+        for line, row in table.rows
+    ]
     parsed = _parse_records(records, settings, tz, source)
     parsed.missing_columns = missing
     return parsed

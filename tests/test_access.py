@@ -363,7 +363,7 @@ def test_json_lines_batch_reports_lines_and_array_reports_items(tmp_path):
 def test_batch_with_an_unknown_column_is_refused_naming_it(tmp_path):
     batch = tmp_path / "b.csv"
     batch.write_text("action,role,name,hobby\nactivate,ppk,Budi,golf\n", encoding="utf-8")
-    with pytest.raises(UsageError, match=r"b.csv: unknown column 'hobby'"):
+    with pytest.raises(UsageError, match=r"b.csv:1: unknown column 'hobby'"):
         access.parse_batch(batch, WIB)
 
 

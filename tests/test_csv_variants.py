@@ -1,0 +1,159 @@
+"""One reader for every spreadsheet export (issue 15): whatever Excel (id-ID, en-US) or
+LibreOffice Calc writes when saving a CSV, the four imports read the same rows.
+
+Each variant is made here from one table, the way those programs write it: the
+delimiter (',' or ';' — id-ID Excel, where ',' is the decimal mark — or a tab for
+"Unicode text"), the encoding (UTF-8 with or without a BOM, Windows-1252, UTF-16),
+CRLF lines, Excel's ``sep=;`` first line, a title row and a blank row above the
+header, quoted cells holding the delimiter and a line break, trailing empty columns
+and rows. The expected value is the canonical variant's result.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from lpsectl import access
+from lpsectl import tickets as ticket_core
+from lpsectl.committees import read_committees, read_tender_schedule
+from lpsectl.config import parse_config
+from lpsectl.csvfiles import read_table
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def write_variant(path: Path, rows: list[list[str]], variant: str) -> Path:
+    delimiter = {"comma": ",", "semicolon": ";", "tab": "\t"}[variant.split("-")[0]]
+
+    def cell(value: str) -> str:
+        if any(c in value for c in (delimiter, '"', "\n")):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    lines = [
+        delimiter.join(cell(v) for v in row) + delimiter * ("trailing" in variant) for row in rows
+    ]
+    if "title" in variant:
+        lines = ["Ekspor dari SPSE " + delimiter * 2, "", *lines]
+    if "sep" in variant:
+        lines = [f"sep={delimiter}", *lines]
+    if "trailing" in variant:
+        lines += [delimiter * 3, ""]
+    newline = "\r\n" if "crlf" in variant else "\n"
+    text = newline.join(lines) + newline
+    encoding = {"bom": "utf-8-sig", "cp1252": "cp1252", "utf16": "utf-16"}.get(
+        variant.split("-")[-1], "utf-8"
+    )
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+VARIANTS = [
+    "comma",
+    "comma-bom",  # Excel "CSV UTF-8"
+    "semicolon-crlf-cp1252",  # Excel id-ID "CSV (semicolon)" on Windows
+    "semicolon-sep-crlf-bom",  # Excel with its sep=; line
+    "tab-crlf-utf16",  # Excel "Unicode text"
+    "comma-title",  # a title row and a blank row above the header
+    "semicolon-trailing-crlf",  # LibreOffice: empty columns and rows at the end
+]
+
+TICKETS = [
+    ["No Tiket", "Tanggal Dibuat", "Judul", "Uraian", "Prioritas", "Status"],
+    [
+        "T-1",
+        "02/11/2026 08.15",
+        "Gagal unggah; dokumen",
+        'Pesan "galat"\nbaris dua',
+        "Tinggi",
+        "Proses",
+    ],
+    ["T-2", "2026-11-03 09:00", "Lupa kata sandi", "Café Pokja", "Rendah", "Selesai"],
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_ticket_exports(tmp_path, variant):
+    settings = ticket_core.ticket_settings(parse_config({}))
+    canonical = ticket_core.read_export(
+        write_variant(tmp_path / "a.csv", TICKETS, "comma"), settings, WIB
+    )
+    parsed = ticket_core.read_export(
+        write_variant(tmp_path / "b.csv", TICKETS, variant), settings, WIB
+    )
+    assert parsed.problems == []
+    assert [
+        (t.number, t.opened_at, t.subject, t.description, t.priority) for t in parsed.tickets
+    ] == [(t.number, t.opened_at, t.subject, t.description, t.priority) for t in canonical.tickets]
+    assert parsed.tickets[0].opened_at == datetime(2026, 11, 2, 8, 15, tzinfo=WIB)
+    assert parsed.tickets[1].description == "Café Pokja"
+
+
+COMMITTEES = [
+    ["name", "email", "satker"],
+    ["Pokja Pemilihan 1", "pokja1@contoh.example", "Dinas PU; Bina Marga"],
+]
+SCHEDULE = [
+    ["kode_tender", "nama_paket", "pokja", "tahap", "mulai", "selesai"],
+    [
+        "10001",
+        "Paket, Rehab",
+        "Pokja Pemilihan 1",
+        "Pengumuman",
+        "2026-12-08 08:00",
+        "2026-12-11 12:00",
+    ],
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_committees_and_tender_schedules(tmp_path, variant):
+    committees = read_committees(write_variant(tmp_path / "c.csv", COMMITTEES, variant))
+    assert [(c.name, c.emails, c.satker) for c in committees] == [
+        ("Pokja Pemilihan 1", ["pokja1@contoh.example"], "Dinas PU; Bina Marga")
+    ] and committees.problems == []
+    (stage,) = read_tender_schedule(write_variant(tmp_path / "s.csv", SCHEDULE, variant), WIB)
+    assert (stage.package, stage.end) == ("Paket, Rehab", datetime(2026, 12, 11, 12, tzinfo=WIB))
+
+
+REQUESTS = [
+    ["action", "role", "name", "nip", "agency", "phone", "email"],
+    [
+        "activate",
+        "ppk",
+        "Budi Santoso",
+        "198502282010011003",
+        "Dinas; Umum",
+        "081234567890",
+        "b@c.go.id",
+    ],
+]
+ACCOUNTS = [
+    ["nip", "nama", "peran", "status"],
+    ["198502282010011003", "Budi Santoso", "ppk", "aktif"],
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_access_batches_and_account_exports(tmp_path, variant):
+    rows, errors = access.parse_batch(write_variant(tmp_path / "r.csv", REQUESTS, variant), WIB)
+    assert errors == [] and [(r.request.name, r.request.agency) for r in rows] == [
+        ("Budi Santoso", "Dinas; Umum")
+    ]
+    accounts = access.read_accounts_csv(write_variant(tmp_path / "a.csv", ACCOUNTS, variant))
+    assert accounts == [
+        {"nip": "198502282010011003", "name": "Budi Santoso", "role": "ppk", "status": "aktif"}
+    ]
+
+
+def test_a_file_that_is_no_csv_names_the_line_and_what_to_do():
+    with pytest.raises(ValueError, match=r"x.csv:2: not readable as CSV .*save the sheet again"):
+        read_table(
+            'a,b\n"' + "x" * 200_000 + '",z\n', "x.csv"
+        )  # beyond the csv module's cell limit
+    with pytest.raises(ValueError, match="is empty"):
+        read_table("\n\n", "x.csv")
