@@ -653,3 +653,31 @@ def test_errors_from_a_real_log_summary(tmp_path):
     assert top["count"] == 2 * summary["errors"][0]["count"]
     assert report["errors"]["database"] == []
     assert len(report["errors"]["application"]) == min(10, len(summary["errors"]))
+
+
+def test_a_host_no_longer_configured_is_not_shown_unless_asked(history):
+    """Issue 16: the quick start's local host, removed from the config, stays out."""
+    config, store, _ = history
+    moment = datetime(2026, 10, 5, 7, 0, tzinfo=WIB)
+    run_id = store.insert(
+        "runs",
+        {
+            "job": "collect",
+            "started_at": moment.isoformat(),
+            "finished_at": moment.isoformat(),
+            "status": "ok",
+        },
+    )
+    insert_snapshot(
+        store, run_id, "laptop-quickstart", "system", moment, system_data(5, "laptop-quickstart")
+    )
+    with freeze_time(FROZEN):
+        plain = build_monthly(store, config, "2026-10", "en", datetime.now(WIB))
+        everything = build_monthly(
+            store, config, "2026-10", "en", datetime.now(WIB), all_hosts=True
+        )
+    assert "laptop-quickstart" not in [h["name"] for h in plain["hosts"]]
+    assert any(
+        n["code"] == "removed_hosts" and "laptop-quickstart" in n["text"] for n in plain["notes"]
+    )
+    assert "laptop-quickstart" in [h["name"] for h in everything["hosts"]]

@@ -31,9 +31,19 @@ SUBJECTS = {
     help="Also e-mail the report to the Kepala LPSE ([mail] head): text in the body, "
     "the HTML document with charts attached; kept in the outbox until sent.",
 )
+@click.option(
+    "--all-hosts",
+    is_flag=True,
+    help="Also the hosts no longer in the config (their history is kept).",
+)
 @pass_app
 def monthly(
-    app: AppContext, month: str | None, fmt: str, output: str | None, send_email: bool
+    app: AppContext,
+    month: str | None,
+    fmt: str,
+    output: str | None,
+    send_email: bool,
+    all_hosts: bool,
 ) -> None:
     """The monthly report (Laporan Kinerja Aplikasi SPSE), SOP 003 steps 3-4.
 
@@ -56,7 +66,7 @@ def monthly(
     """
     now = app.now()
     wanted = parse_month(month) if month else previous_month(now)
-    report = build_monthly(app.store, app.config, wanted, app.lang, now)
+    report = build_monthly(app.store, app.config, wanted, app.lang, now, all_hosts)
     if fmt == "json":
         emit(dump_json(report), output)
     else:

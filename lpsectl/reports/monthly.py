@@ -40,6 +40,8 @@ NOTES = {
         "no_data_reply": "Ekspor tiket tidak memuat waktu permintaan/penerimaan data; batas 15 menit tidak dapat dinilai.",
         "no_maintenance": "Data jadwal pemeliharaan tidak tersedia pada instalasi ini.",
         "no_changes": "Data permintaan perubahan tidak tersedia pada instalasi ini.",
+        "removed_hosts": "{count} server yang tidak lagi ada di konfigurasi ({hosts}) tidak ditampilkan; "
+        "riwayatnya tetap tersimpan (`--all-hosts` untuk menampilkannya).",
         "no_usage": "Tidak ada data log akses pada bulan ini (access_logs di {hosts}; jalankan `lpsectl collect`).",
         "usage_gaps": "Log akses: tidak ada data pada {count} hari; angka penggunaan bulan ini tidak lengkap.",
         "usage_unreadable": "Sebagian riwayat log akses tidak terbaca dan tidak dihitung: {reason}.",
@@ -56,6 +58,8 @@ NOTES = {
         "no_data_reply": "The ticket export has no data request/reply times; the 15-minute limit cannot be judged.",
         "no_maintenance": "Maintenance window data is not available in this installation.",
         "no_changes": "Change request data is not available in this installation.",
+        "removed_hosts": "{count} server(s) no longer in the config ({hosts}) are not shown; their "
+        "history is kept (`--all-hosts` shows them).",
         "no_usage": "No access log figures this month (access_logs on {hosts}; run `lpsectl collect`).",
         "usage_gaps": "Access logs: no figures on {count} days; this month's usage is incomplete.",
         "usage_unreadable": "Part of the access log history could not be read and is not counted: {reason}.",
@@ -64,14 +68,23 @@ NOTES = {
 
 
 def build_monthly(
-    store: Store, config: Config, month: str, lang: str, now: datetime
+    store: Store, config: Config, month: str, lang: str, now: datetime, all_hosts: bool = False
 ) -> dict[str, Any]:
-    """Everything the monthly report shows, as plain data (JSON-ready)."""
+    """Everything the monthly report shows, as plain data (JSON-ready): of the configured
+    hosts only, unless ``all_hosts`` (the history of a host removed from the config is
+    kept, and shown only when asked; a note says how many were left out)."""
     year, number = (int(part) for part in month.split("-"))
     start, end = month_bounds(year, number, config.tz)
     days = _days(start.date(), min(end, max(now, start + timedelta(days=1))).date())
     snapshots = load_snapshots(store, start.date(), (end - timedelta(days=1)).date())
     notes: list[dict[str, Any]] = []
+    configured = {h.name for h in config.hosts}
+    removed = sorted({h for hosts in snapshots.values() for h in hosts} - configured)
+    if removed and not all_hosts:
+        for hosts in snapshots.values():
+            for name in removed:
+                hosts.pop(name, None)
+        notes.append(_note("removed_hosts", lang, count=len(removed), hosts=", ".join(removed)))
     report: dict[str, Any] = {
         "report": "monthly",
         "lpse": config.lpse.name,
