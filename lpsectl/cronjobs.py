@@ -74,6 +74,13 @@ JOB_TABLE: tuple[_JobSpec, ...] = (
         30 * 60,
     ),
     _JobSpec(
+        "analyze-month",
+        "analyze_month",
+        ("analyze", "--month", "last"),
+        "recommendations of the month, for the monthly report",
+        30 * 60,
+    ),
+    _JobSpec(
         "report-monthly",
         "report_monthly",
         ("report", "monthly", "--email"),
@@ -120,6 +127,8 @@ class ScheduleSettings:
 
     collect: str = "50 5,11,17 * * *"
     report_daily: str = "0 6 * * *"
+    #: the month's recommendations, before the monthly report reads them
+    analyze_month: str = "10 6 1 * *"
     report_monthly: str = "30 6 1 * *"
     maintenance_remind: str = "*/15 * * * *"
     outbox_flush: str = "*/10 * * * *"

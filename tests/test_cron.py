@@ -84,6 +84,7 @@ def test_next_runs_in_the_lpse_time_zone():
     assert next_run == {
         "collect": "2026-12-07T11:50:00+07:00",
         "report-daily": "2026-12-07T06:00:00+07:00",
+        "analyze-month": "2027-01-01T06:10:00+07:00",
         "report-monthly": "2027-01-01T06:30:00+07:00",
         "maintenance-remind": "2026-12-07T06:00:00+07:00",
         "outbox-flush": "2026-12-07T06:00:00+07:00",
@@ -132,7 +133,7 @@ def test_extra_jobs_join_the_table(tmp_path):
     )
     result = run_cli("--config", str(config), "cron", "print")
     assert result.exit_code == 0, result.stderr
-    line = next(line for line in job_lines(result.stdout) if "analyze" in line)
+    line = next(line for line in job_lines(result.stdout) if line.endswith("analyze >/dev/null"))
     assert line.startswith("0 7 * * 1 ") and " 300 " in line
 
 
@@ -250,6 +251,7 @@ def test_jobs_of_the_default_config():
     assert names == [
         "collect",
         "report-daily",
+        "analyze-month",
         "report-monthly",
         "maintenance-remind",
         "outbox-flush",

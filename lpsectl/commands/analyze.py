@@ -32,7 +32,9 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
     metavar="YYYY-MM-DD",
     help="Analyse the window ([analysis] window_days, default 7) ending on this day (default today).",
 )
-@click.option("--month", metavar="YYYY-MM", help="Analyse a whole month instead.")
+@click.option(
+    "--month", metavar="YYYY-MM", help="Analyse a whole month instead ('last': the month before)."
+)
 @click.option(
     "--fail-on-findings", is_flag=True, help="Exit 1 when there is any recommendation (for cron)."
 )
@@ -62,10 +64,15 @@ def command(
       lpsectl analyze                         the last 7 days
       lpsectl analyze --date 2026-11-21 --format json
       lpsectl analyze --month 2026-11 -o analisis.txt
+      lpsectl analyze --month last            cron, before the monthly report
       lpsectl change new --from 12            a change request from recommendation 12
     """
     if day and month:
         raise UsageError("give either --date or --month, not both")
+    if month == "last":
+        from lpsectl.tickets import previous_month
+
+        month = previous_month(app.now())
     if month and not MONTH.match(month):
         raise UsageError(f"--month {month!r} is not a month like 2026-11")
     settings = analysis_settings(app.config)
