@@ -166,6 +166,18 @@ def test_daily_json_alerts(history, cli):
         ("warning", "spse-app", "load"),
         ("warning", "spse-app", "log /home/appserv/spse/logs/application.log"),
     }
+    # the verdict first (issue 16): the counts of the alerts above, the critical one named
+    verdict = doc["verdict"]
+    assert (verdict["critical"], verdict["warning"]) == (1, 4)
+    assert verdict["text"].startswith("1 kritis, 4 peringatan. Terpenting: spse-db — host:")
+
+
+def test_a_quiet_day_says_so_in_its_verdict():
+    from lpsectl.reports.daily import verdict
+
+    assert verdict([{"name": "a"}, {"name": "b"}], [], "id")["text"] == (
+        "Semua layanan berjalan normal: 2 server terpantau, tanpa peringatan."
+    )
 
 
 def test_bad_date_is_a_usage_error(history, cli):

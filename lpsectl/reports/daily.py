@@ -41,18 +41,53 @@ def build_daily(
         if section:
             sections[name] = section
             alerts += section.get("alerts", [])
+    ordered = sorted(
+        unique_alerts(alerts), key=lambda a: (a["severity"] != "critical", a["host"], a["item"])
+    )
     return {
         "report": "daily",
         "lpse": config.lpse.name,
         "date": day,
         "timezone": config.lpse.timezone,
         "generated_at": now,
+        "verdict": verdict(hosts, ordered, lang),
         "hosts": hosts,
-        "alerts": sorted(
-            unique_alerts(alerts), key=lambda a: (a["severity"] != "critical", a["host"], a["item"])
-        ),
+        "alerts": ordered,
         "sections": sections,
     }
+
+
+VERDICT = {
+    "id": {
+        "normal": "Semua layanan berjalan normal: {hosts} server terpantau, tanpa peringatan.",
+        "some": "{critical} kritis, {warning} peringatan. Terpenting: {host} — {item}: {message}",
+    },
+    "en": {
+        "normal": "All services ran normally: {hosts} server(s) monitored, no alerts.",
+        "some": "{critical} critical, {warning} warning(s). First: {host} — {item}: {message}",
+    },
+}
+
+
+def verdict(hosts: list[dict[str, Any]], alerts: list[dict[str, str]], lang: str) -> dict[str, Any]:
+    """The report's first line: normal, or how many critical/warning alerts and the worst one
+    (``alerts`` sorted critical first). Shape: {text, critical, warning}."""
+    words = VERDICT.get(lang, VERDICT["en"])
+    critical = sum(1 for a in alerts if a["severity"] == "critical")
+    warning = len(alerts) - critical
+    if not alerts:
+        text = words["normal"].format(hosts=len(hosts))
+    else:
+        first = alerts[0]
+        message = first["message"] if len(first["message"]) <= 120 else first["message"][:119] + "…"
+        text = words["some"].format(
+            critical=critical,
+            warning=warning,
+            host=first["host"],
+            item=first["item"],
+            message=message,
+        )
+    return {"text": text, "critical": critical, "warning": warning}
 
 
 def host_names(store: Store, config: Config, day: date) -> list[str]:

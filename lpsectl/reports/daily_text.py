@@ -194,6 +194,8 @@ def render_text(report: dict[str, Any], lang: str) -> str:
         f"{t['date']}: {long_date(report['date'], lang)}",
         f"{t['generated']}: {long_datetime(generated, lang)}",
         "",
+        report["verdict"]["text"],
+        "",
         f"== {t['alerts']} ==",
     ]
     alerts = report["alerts"]
