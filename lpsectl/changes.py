@@ -197,10 +197,10 @@ def create_change(
             f"the analysis classes it {change_class}"
         ]
         # the words of the proposal that agree with the analysis, as supporting reasons
-        reasons += classify(f"{title}\n{plan}").signals.get(change_class, [])
+        reasons += classify(f"{title}\n\n{plan}").signals.get(change_class, [])
     else:
         change_class, source, reasons = decide_class(
-            f"{title}\n{description}\n{plan}", forced_class
+            f"{title}\n\n{description}\n\n{plan}", forced_class
         )
     stamp = isoformat(now)
     with store.transaction():

@@ -124,7 +124,7 @@ def test_administrator_class_wins_and_notes_disagreement():
 #: each clause is judged alone, so words never pair across a sentence (issue 15)
 CLAUSE_CASES = [
     (
-        "Ubah konfigurasi timeout nginx di web server\npasang konfigurasi baru lalu reload nginx",
+        "Ubah konfigurasi timeout nginx di web server\n\npasang konfigurasi baru lalu reload nginx",
         "minor",
     ),
     ("Naikkan heap Java di server aplikasi. Ganti nilai -Xmx dari 2g ke 4g", "minor"),
@@ -139,13 +139,16 @@ CLAUSE_CASES = [
     ("Enable gzip compression on the nginx server. Add a gzip_types line", "minor"),
     ("Renew the SSL certificate of the server. Replace the certificate file", "minor"),
     (
-        "Ubah log_min_duration_statement di server database\nganti nilai lalu reload postgresql",
+        "Ubah log_min_duration_statement di server database\n\nganti nilai lalu reload postgresql",
         "minor",
     ),
     ("Set work_mem ke 16MB di server database. Tambah baris di postgresql.conf", "minor"),
     ("Atur ulang jadwal vacuum di server database. Pasang crontab baru", "minor"),
     ("Restart layanan SPSE di server aplikasi. Tambah catatan di log", "minor"),
-    ("Naikkan max_connections di server database\nganti konfigurasi, restart postgresql", "minor"),
+    (
+        "Naikkan max_connections di server database\n\nganti konfigurasi, restart postgresql",
+        "minor",
+    ),
     ("Aktifkan logrotate untuk log nginx. Pasang file konfigurasi baru", "minor"),
     ("Add a swap file on the database server", "minor"),
     ("Ubah timezone server ke Asia/Jakarta. Restart layanan", "minor"),
@@ -157,7 +160,11 @@ CLAUSE_CASES = [
     ("Add a new SSD to the db server. Move the WAL there and set wal_buffers", "major"),
     ("Upgrade PostgreSQL 13 ke 15 di server database. Ubah konfigurasi setelahnya", "major"),
     ("Upgrade server ke Ubuntu 22.04. Pasang paket yang dibutuhkan", "major"),
-    ("Tambah index pada tabel jadwal\nbuat index dengan CREATE INDEX CONCURRENTLY", "major"),
+    ("Tambah index pada tabel jadwal\n\nbuat index dengan CREATE INDEX CONCURRENTLY", "major"),
+    # a hard-wrapped line is one clause; a server upgraded to a new specification is hardware
+    ("Kami akan mengganti\ndisk server yang rusak", "major"),
+    ("Upgrade\nPostgreSQL 15 ke 16", "major"),
+    ("Upgrade server aplikasi ke spesifikasi 8 vCPU 32 GB", "major"),
     ("Pengadaan server baru untuk SPSE. Pasang sistem operasi", "major"),
     ("Ganti switch jaringan di ruang server. Atur ulang VLAN", "major"),
     ("Upgrade the CPU of the application server. Tune the JVM heap afterwards", "major"),
@@ -188,8 +195,15 @@ def test_an_os_upgrade_says_so_not_server_hardware():
 def test_clauses_split_at_sentences_and_lines_not_inside_names_or_numbers():
     from lpsectl.analysis.classify import clauses
 
-    assert clauses("Ubah postgresql.conf ke 15.4. Lalu reload\nrencana: uji") == [
+    assert clauses("Ubah postgresql.conf ke 15.4. Lalu reload\n\nrencana: uji") == [
         "Ubah postgresql.conf ke 15.4",
         " Lalu reload",
         "rencana: uji",
     ]
+    assert len(clauses("Kami akan mengganti\ndisk server")) == 1  # a wrapped line
+
+
+def test_a_server_moved_to_new_hardware_with_its_database_says_both():
+    result = classify("Upgrade server DB (PostgreSQL) ke mesin baru")
+    assert result.change_class == "major"
+    assert any("server hardware" in r for r in result.reasons)

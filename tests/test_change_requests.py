@@ -270,3 +270,20 @@ def test_lifecycle_on_postgresql(pg_cluster_factory):
         ]
         assert changes.get_change(pg, change.id).recommendation["evidence"]["mount"] == "/"
         assert pg.query_one("SELECT count(*) AS n FROM recommendations")["n"] == len(recs)
+
+
+def test_the_title_and_the_plan_are_judged_apart(config):
+    """Issue 15: 'server' in the title and 'pasang' in the plan are no server being installed."""
+    result = run_cli(
+        "--config",
+        config,
+        "change",
+        "new",
+        "Ubah konfigurasi timeout nginx di web server",
+        "--plan",
+        "pasang konfigurasi baru lalu reload nginx",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (result.json()["class"], result.json()["route"]) == ("minor", "internal")

@@ -310,9 +310,10 @@ class Classification:
         }
 
 
-#: where a clause ends: a sentence's stop, a semicolon, a line (title, description and
-#: plan are lines of their own); a dot inside a word ("postgresql.conf", "15.4") is none
-_CLAUSE_END = re.compile(r"[.;!?](?=\s|$)|\n")
+#: where a clause ends: a sentence's stop, a semicolon, a blank line (title, description
+#: and plan are joined by one); a dot inside a word ("postgresql.conf", "15.4") is none,
+#: and a single line break is a wrapped line, not a boundary
+_CLAUSE_END = re.compile(r"[.;!?](?=\s|$)|\n\s*\n")
 
 
 def clauses(text: str) -> list[str]:
@@ -440,14 +441,12 @@ def _hardware_reasons(tokens: list[str]) -> list[str]:
     for i, token in enumerate(tokens):
         if token not in HARDWARE:
             continue
-        j = _near(tokens, i, HARDWARE_ACTIONS)
-        if (
-            j is not None
-            and HARDWARE[token] == "server hardware"
-            and tokens[j] in VERSION_ACTIONS
-            and (_versions(tokens) or any(t in VERSIONED for t in tokens))
-        ):
-            continue  # "upgrade server ke Ubuntu 22.04": the OS is upgraded (a version reason)
+        actions = HARDWARE_ACTIONS
+        if HARDWARE[token] == "server hardware" and any(t in VERSIONED for t in tokens):
+            # "upgrade server ke Ubuntu 22.04": the OS is upgraded (a version reason), so a
+            # server is hardware only with an action of its own ("... ke mesin baru")
+            actions = HARDWARE_ACTIONS - VERSION_ACTIONS
+        j = _near(tokens, i, actions)
         if j is not None and j not in used:
             used.add(j)
             phrase = _phrase(tokens, i, j)
