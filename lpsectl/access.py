@@ -883,7 +883,7 @@ def step_timers(
         elif start is None:
             timers.append(StepTimer(step, None, end, None, limit, "waiting", False))
         else:
-            elapsed = (end or now) - start
+            elapsed = max(timedelta(0), (end or now) - start)  # done before due: in time
             timers.append(
                 StepTimer(
                     step, start, end, elapsed, limit, "done" if end else "running", elapsed > limit
@@ -893,8 +893,9 @@ def step_timers(
 
 
 def year_end_due(request: Mapping[str, Any], listed: datetime | None) -> datetime | None:
-    """When a year-end deactivation (``source`` "year-end:YYYY") is due: the deactivation
-    date, 31 December of that year, 00.00 in the zone it was listed in; None for others."""
+    """When a year-end deactivation (``source`` "year-end:YYYY") is due: at the end of the
+    budget year, 1 January 00.00 after it in the zone it was listed in (done on 31 December,
+    or earlier, it is in time); None for others."""
     source = str(request.get("source") or "")
     if not source.startswith("year-end:") or listed is None:
         return None
@@ -902,7 +903,7 @@ def year_end_due(request: Mapping[str, Any], listed: datetime | None) -> datetim
         year = int(source.split(":", 1)[1])
     except ValueError:
         return None
-    return datetime(year, 12, 31, tzinfo=listed.tzinfo)
+    return datetime(year + 1, 1, 1, tzinfo=listed.tzinfo)
 
 
 def breaches(timers: Iterable[StepTimer]) -> list[str]:

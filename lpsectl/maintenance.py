@@ -34,7 +34,7 @@ from lpsectl.committees import (
     stages_in_window,
 )
 from lpsectl.config import Config, load_section
-from lpsectl.errors import ConfigError, NotFoundError, ProblemsError, UsageError
+from lpsectl.errors import ConfigError, LpsectlError, NotFoundError, ProblemsError, UsageError
 from lpsectl.files import write_text
 from lpsectl.render import long_datetime, render
 from lpsectl.store import Store, decode_json
@@ -902,6 +902,18 @@ def _write_files(
     return list(outputs)
 
 
+def _rewrite_files(
+    env: _Env, window: Window, html: str, line: str, delivery: Delivery, cancel: bool = False
+) -> list[Path]:
+    """:func:`_write_files` after a change already recorded and spooled: a file that cannot
+    be written is a warning (the texts are printed for SPSE all the same)."""
+    try:
+        return _write_files(env, window, html, line, cancel)
+    except LpsectlError as exc:
+        delivery.warnings.append(f"{exc.message}; the texts below are not on disk")
+        return []
+
+
 # -- changes after scheduling --------------------------------------------------------
 
 
@@ -977,8 +989,10 @@ def reschedule(
             why=new.emergency_why,
         )
     if followup.announcement_html is not None and followup.running_text is not None:
-        followup.files = _write_files(env, new, followup.announcement_html, followup.running_text)
         _spool_and_send(env, new, delivery, dry_run)
+        followup.files = _rewrite_files(
+            env, new, followup.announcement_html, followup.running_text, delivery
+        )
     return followup
 
 
@@ -1030,12 +1044,14 @@ def cancel(
             cancel_reason=window.cancel_reason,
         )
         _record(store, window, "cancelled", now, reason=window.cancel_reason)
+    # the e-mails first (recorded, nothing is lost): a file that cannot be rewritten is a
+    # warning, never a cancellation nobody hears of
+    _spool_and_send(env, window, delivery, dry_run)
     if followup.announcement_html is not None and followup.running_text is not None:
         # the files said SPSE will be down: now they say it will not (the .ics cancels)
-        followup.files = _write_files(
-            env, window, followup.announcement_html, followup.running_text, cancel=True
+        followup.files = _rewrite_files(
+            env, window, followup.announcement_html, followup.running_text, delivery, cancel=True
         )
-    _spool_and_send(env, window, delivery, dry_run)
     return followup
 
 

@@ -844,13 +844,16 @@ def _resolution(
     waited = _minutes(clock, ticket.opened_at, now, pauses) or 0.0
     if resolved:
         return Check("resolution", target, None, None, "resolved, time not recorded")
-    if _waiting_for_reporter(ticket, settings):
-        # the clock is the reporter's now: not the LPSE's breach, whatever the time
+    waiting = _waiting_for_reporter(ticket, settings)
+    if waited > target:
+        # the LPSE's own minutes (the reporter's are already taken off) are over the limit
+        note = "still open, overdue" + (f" (now {ticket.status})" if waiting else "")
+        return Check("resolution", target, waited, False, note)
+    if waiting:
+        # the clock is the reporter's now: not the LPSE's breach while within the limit
         return Check(
             "resolution", target, waited, None, f"waiting for the reporter ({ticket.status})"
         )
-    if waited > target:
-        return Check("resolution", target, waited, False, "still open, overdue")
     return Check("resolution", target, waited, None, "still open")
 
 
@@ -888,8 +891,10 @@ def month_summary(tickets: list[Ticket], settings: TicketSettings, now: datetime
         ),
         "breaches": [breach_row(e, c) for e in evaluated for c in e.breaches],
         "clock": {**clock.describe(), "pause_statuses": list(settings.pause_statuses)},
+        # open tickets in a pause status now (those past the limit on the LPSE's own minutes
+        # are breaches all the same, their note says "now Menunggu Data")
         "waiting_for_reporter": sum(
-            1 for e in evaluated for c in e.checks if c.note.startswith("waiting for the reporter")
+            1 for e in evaluated if not e.resolved and _waiting_for_reporter(e.ticket, settings)
         ),
     }
 

@@ -582,25 +582,28 @@ def _year_end_request(listed: datetime) -> dict:
     }
 
 
-def test_a_year_end_deactivation_is_due_on_the_deactivation_date_not_when_listed():
+def test_a_year_end_deactivation_is_due_at_the_end_of_the_year_not_when_listed():
     wib = ZoneInfo("Asia/Jakarta")
     listed = datetime(2026, 12, 1, 9, 0, tzinfo=wib)
     settings = access.AccessSettings()
     request = _year_end_request(listed)
-    # all December before the 31st: scheduled, never a breach (no cron alert for a month)
-    for now in (listed + timedelta(minutes=11), datetime(2026, 12, 30, 23, 59, tzinfo=wib)):
-        action = {t.step: t for t in access.step_timers(request, settings, now)}["action"]
-        assert (action.state, action.breach) == ("scheduled", False)
-        assert action.start == datetime(2026, 12, 31, tzinfo=wib)
-    # on the 31st the ten minutes run from 00.00
-    action = {
-        t.step: t
-        for t in access.step_timers(request, settings, datetime(2026, 12, 31, 0, 11, tzinfo=wib))
-    }["action"]
-    assert action.state == "running" and action.breach and action.elapsed == timedelta(minutes=11)
+
+    def action(req: dict, now: datetime):
+        return {t.step: t for t in access.step_timers(req, settings, now)}["action"]
+
+    # all December, the 31st included: scheduled, never a breach (no cron alert for a month)
+    for now in (listed + timedelta(minutes=11), datetime(2026, 12, 31, 23, 59, tzinfo=wib)):
+        timer = action(request, now)
+        assert (timer.state, timer.breach) == ("scheduled", False)
+        assert timer.start == datetime(2027, 1, 1, tzinfo=wib)
+    # not done when the year ends: the ten minutes run from 00.00 on 1 January
+    timer = action(request, datetime(2027, 1, 1, 0, 11, tzinfo=wib))
+    assert timer.state == "running" and timer.breach and timer.elapsed == timedelta(minutes=11)
+    # done on the 31st at 09.00 (a working day): in time, never a negative time
+    done = {**request, "decided_at": datetime(2026, 12, 31, 9, 0, tzinfo=wib).isoformat()}
+    timer = action(done, datetime(2027, 1, 2, tzinfo=wib))
+    assert (timer.state, timer.breach, timer.elapsed) == ("done", False, timedelta(0))
     # an ordinary request is timed from its check, as before
     ordinary = {**request, "source": "manual"}
-    action = {
-        t.step: t for t in access.step_timers(ordinary, settings, listed + timedelta(minutes=11))
-    }["action"]
-    assert action.breach and action.elapsed == timedelta(minutes=11)
+    timer = action(ordinary, listed + timedelta(minutes=11))
+    assert timer.breach and timer.elapsed == timedelta(minutes=11)

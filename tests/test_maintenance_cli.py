@@ -686,3 +686,21 @@ def test_remind_dry_run_at_a_moment_shows_what_the_clock_at_that_moment_would_se
         due = lpsectl(config, "maintenance", "remind", "--format", "json")
     assert [s["kind"] for s in due.json()["sent"]] == ["reminder-3d"]
     assert len(smtp_server.received) > sent_before
+
+
+def test_a_cancellation_is_sent_even_when_its_files_cannot_be_rewritten(smtp_server, tmp_path):
+    """Review: the e-mails first, then the files; a file that cannot be written is a warning."""
+    config = write_config(tmp_path, smtp_server)
+    with at(NOW):
+        window_id = schedule(config)
+        assert lpsectl(config, "maintenance", "announce", str(window_id)).exit_code == 0
+        out = tmp_path / "out"
+        for child in out.iterdir():
+            child.unlink()
+        out.rmdir()
+        out.write_text("a file where the folder was")
+        before = len(smtp_server.received)
+        cancelled = lpsectl(config, "maintenance", "cancel", str(window_id), "--format", "json")
+    assert cancelled.exit_code == 0, cancelled.stderr
+    assert "not on disk" in cancelled.stderr and cancelled.json()["files"] == []
+    assert len(smtp_server.received) == before + 1  # the cancellation went out

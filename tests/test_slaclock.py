@@ -129,5 +129,19 @@ def test_a_ticket_on_the_working_clock_and_one_waiting_for_the_reporter():
     ]
     assert resolution.met is None and resolution.note == "waiting for the reporter (Menunggu Data)"
     assert resolution.actual_minutes == 90 + 60  # Fri 15.00-16.30, Mon 08.00-09.00
+    # waiting for the reporter does not excuse the LPSE's own minutes over the limit: opened
+    # Thu 26 Nov 08:00, data asked only Mon 30 Nov 09:00 (Thu 480 + Fri 510 + Mon 60 = 1050)
+    late = _ticket(
+        opened_at=at("2026-11-26", "08:00"),
+        status="Menunggu Data",
+        data_requested_at=at("2026-11-30", "09:00"),
+    )
+    (resolution,) = [
+        c
+        for c in core.evaluate(late, settings, at("2026-12-01", "12:00")).checks
+        if c.name == "resolution"
+    ]
+    assert resolution.met is False and resolution.actual_minutes == 1050
+    assert resolution.note == "still open, overdue (now Menunggu Data)"
     summary = core.month_summary([done, waiting], settings, at("2026-12-01", "12:00"))
     assert summary["clock"]["clock"] == "working" and summary["waiting_for_reporter"] == 1
