@@ -754,11 +754,17 @@ def check_values(
             f"access request {request['id']} was already checked and is {request['status']}; "
             "only received or returned requests can be checked"
         )
-    return {
+    values: dict[str, Any] = {
         "status": FORWARDED if not problems else RETURNED,
         "check_problems": [asdict(p) for p in problems],
         "checked_at": request.get("checked_at") or _iso(now),
     }
+    if not problems:
+        # the Admin Agency's step starts now; a return notice sent before belongs to the
+        # round that ended (the history keeps it), the result notice is still to come
+        values["forwarded_at"] = _iso(now)
+        values["notified_at"] = None
+    return values
 
 
 def record_check(
@@ -860,7 +866,8 @@ def step_timers(
         for k in ("received_at", "checked_at", "decided_at", "notified_at", "archived_at")
     }
     returned = request["status"] == RETURNED
-    action_start = at["checked_at"]
+    # forwarded after an amend: from then (rows before migration 0014: the first check)
+    action_start = _moment(request.get("forwarded_at")) or at["checked_at"]
     due = year_end_due(request, action_start)
     if due is not None and action_start is not None and due > action_start:
         # a year-end deactivation is due on the deactivation date, not when it was listed:

@@ -628,3 +628,47 @@ def test_a_custom_notice_template_does_not_become_the_subject(env, smtp_server):
     (message,) = [r.message for r in smtp_server.received]
     assert message["Subject"] == "Tanda terima permohonan aktivasi akun SPSE (nomor 1)"
     assert message.get_body(("plain",)).get_content().startswith("Kepada Yth. Budi Santoso")
+
+
+def test_after_an_amend_the_admin_agency_is_timed_from_the_forwarding(env, tmp_path):
+    """Break-test: the action step ran from the first check, in breach before it began."""
+    letter, decree = tmp_path / "surat.pdf", tmp_path / "sk.pdf"
+    letter.write_bytes(b"%PDF-1.4 surat")
+    decree.write_bytes(b"%PDF-1.4 sk")
+    with freeze_time(START) as clock:
+        request_id = str(new_budi(env, "--no-ack")["id"])
+        (env["berkas"] / "sk.pdf").unlink()  # the decree is missing: returned
+        assert (
+            cli(env, "access", "check", request_id, "--format", "json").json()["status"]
+            == "returned"
+        )
+        clock.tick(timedelta(days=2))
+        amended = cli(
+            env, "access", "amend", request_id, "--decree", str(decree), "--format", "json"
+        )
+        assert amended.json()["status"] == "forwarded", amended.stdout
+        clock.tick(timedelta(minutes=5))
+        (listed,) = cli(env, "access", "list", "--format", "json").json()
+        failing = cli(env, "access", "list", "--fail-on-breach")
+    action, archive = listed["timers"]["action"], listed["timers"]["archive"]
+    assert (action["elapsed_seconds"], action["breach"]) == (300.0, False)
+    assert archive["state"] == "waiting" and listed["breaches"] == []
+    assert failing.exit_code == 0
+
+
+def test_send_ack_to_a_bad_address_records_nothing(env):
+    result = cli(
+        env,
+        "access",
+        "new",
+        "--activate",
+        "--role",
+        "ppk",
+        "--name",
+        "Sri",
+        "--email",
+        "sri@contoh",
+        "--send-ack",
+    )
+    assert result.exit_code == 2 and "nothing was recorded" in result.stderr
+    assert cli(env, "access", "list", "--all", "--format", "json").json() == []

@@ -325,6 +325,12 @@ def new(
         via=via,
         received_at=_parse_time(received_at, app, "--received-at"),
     )
+    if send_email and not no_ack and not core.email_is_valid(data.email):
+        # said before anything is recorded: a retry must not make a second request
+        raise UsageError(
+            f"--send-ack: {data.email or 'no e-mail address'!s} is not an address to send the "
+            "acknowledgement to; nothing was recorded"
+        )
     request_id = core.create_request(store, data, app.now())
     request = core.get_request(store, request_id)
     ack = None if no_ack else _acknowledge(app, settings, request, notice_to, send_email)
