@@ -214,7 +214,20 @@ def parse_local_time(text: str, tz: tzinfo, where: str) -> datetime:
             except ValueError:
                 continue
     if moment is None:
-        raise ConfigError(f"{where}: {text!r} is not a date and time (expected YYYY-MM-DD HH:MM)")
+        # what Excel writes besides (25/11/2026 08.00, 2-Nov-26 8:15, 11/25/2026 2:05 PM):
+        # the ticket exports' reader, the one home of these formats
+        from lpsectl.tickets import DateError, parse_timestamp
+
+        try:
+            found = parse_timestamp(text, tz)
+        except DateError:
+            found = None
+        if found is None:
+            raise ConfigError(
+                f"{where}: {text!r} is not a date and time (write it as YYYY-MM-DD HH:MM, or "
+                "DD/MM/YYYY HH.MM as Excel does)"
+            )
+        return found.astimezone(tz)
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -298,7 +299,7 @@ _MONTHS = {
     "december": 12,
 }
 _ZONES = {"WIB": 7, "WITA": 8, "WIT": 9}
-_TIME = r"(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?"
+_TIME = r"(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?(?:\s*(?P<ampm>[AaPp])\.?[Mm]\.?)?"
 _ZONE = r"(?:\s*(?P<zone>WIB|WITA|WIT))?"
 _ISO_WITH_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
 _DAY_FIRST = re.compile(
@@ -307,6 +308,12 @@ _DAY_FIRST = re.compile(
 _YEAR_FIRST_SLASH = re.compile(
     r"^(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})[ T]+" + _TIME + _ZONE + "$"
 )
+#: Excel's "2-Nov-26 8:15" (d-mmm-yy), Indonesian or English month names
+_DAY_MON_YEAR = re.compile(
+    r"^(?P<d>\d{1,2})-(?P<mon>[A-Za-z]+)-(?P<y>\d{2}|\d{4})[ T]+" + _TIME + _ZONE + "$"
+)
+#: a numeric date "a/b/yyyy": which part is the day a file shows only where one is over 12
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{4}\b")
 _MONTH_NAME = re.compile(
     r"^(?:[A-Za-z]+,\s*)?(?P<d>\d{1,2})\s+(?P<mon>[A-Za-z]+)\.?\s+(?P<y>\d{4}),?\s+"
     r"(?:pukul\s+|jam\s+|at\s+)?" + _TIME + _ZONE + "$",
@@ -318,11 +325,13 @@ class DateError(ValueError):
     pass
 
 
-def parse_timestamp(text: str, tz: tzinfo) -> datetime | None:
+def parse_timestamp(text: str, tz: tzinfo, month_first: bool = False) -> datetime | None:
     """A ticket time in any of the formats exports use; naive times are in ``tz``.
 
     Accepts ISO 8601 (with or without offset), ``16/10/2026 07:03``,
-    ``16-10-2026 07.03``, ``2026/10/16 07:03`` and ``16 Okt 2026 07:03 WIB``.
+    ``16-10-2026 07.03``, ``2026/10/16 07:03``, ``16 Okt 2026 07:03 WIB``, Excel's
+    ``2-Nov-26 8:15`` and a 12-hour clock (``2:05 PM``). ``month_first``: numeric dates
+    are month/day/year (Excel en-US; :func:`numeric_date_order` tells from a file).
     A date without a time of day is refused: SLA limits are in minutes.
     """
     text = " ".join(text.split())
@@ -334,29 +343,53 @@ def parse_timestamp(text: str, tz: tzinfo) -> datetime | None:
         except ValueError as exc:
             raise DateError(f"unreadable time {text!r}") from exc
         return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-    for pattern in (_DAY_FIRST, _YEAR_FIRST_SLASH, _MONTH_NAME):
+    for pattern in (_DAY_FIRST, _YEAR_FIRST_SLASH, _MONTH_NAME, _DAY_MON_YEAR):
         match = pattern.match(text)
         if match:
-            return _from_match(match, text, tz)
+            return _from_match(match, text, tz, month_first and pattern is _DAY_FIRST)
     if re.match(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}$", text):
         raise DateError(f"{text!r} has no time of day")
     raise DateError(f"unreadable time {text!r}")
 
 
-def _from_match(match: re.Match[str], text: str, tz: tzinfo) -> datetime:
+def numeric_date_order(texts: Iterable[str]) -> str | None:
+    """ "day" or "month" first for the numeric dates of one file, from those whose first or
+    second part is over 12; None when none tells (or they contradict: each row then says)."""
+    day_first = month_first = False
+    for text in texts:
+        match = _NUMERIC_DATE.match(text or "")
+        if match:
+            first, second = int(match.group(1)), int(match.group(2))
+            day_first = day_first or first > 12
+            month_first = month_first or second > 12
+    if day_first == month_first:
+        return None
+    return "day" if day_first else "month"
+
+
+def _from_match(match: re.Match[str], text: str, tz: tzinfo, month_first: bool = False) -> datetime:
     parts = match.groupdict()
+    if month_first:
+        parts["d"], parts["m"] = parts["m"], parts["d"]
     month = int(parts["m"]) if parts.get("m") else _MONTHS.get(parts["mon"].lower())
     if month is None:
         raise DateError(f"unknown month name in {text!r}")
     zone: tzinfo = tz
     if parts.get("zone"):
         zone = timezone(timedelta(hours=_ZONES[parts["zone"].upper()]))
+    year, hour = int(parts["y"]), int(parts["H"])
+    if year < 100:
+        year += 2000  # Excel's two-digit year ("26"): this century
+    if parts.get("ampm"):
+        if not 1 <= hour <= 12:
+            raise DateError(f"impossible time {text!r}")
+        hour = hour % 12 + (12 if parts["ampm"].lower() == "p" else 0)
     try:
         return datetime(
-            int(parts["y"]),
+            year,
             month,
             int(parts["d"]),
-            int(parts["H"]),
+            hour,
             int(parts["M"]),
             int(parts["S"] or 0),
             tzinfo=zone,
@@ -469,8 +502,12 @@ def _parse_records(
     by_number: dict[str, Ticket] = {}
     first_line: dict[str, int] = {}
     problems: list[Problem] = []
+    # Excel en-US writes 11/25/2026, id-ID 25/11/2026: the file's own dates tell which
+    month_first = (
+        numeric_date_order(v.get(name, "") for _l, v in records for name in TIME_FIELDS) == "month"
+    )
     for line, values in records:
-        ticket = _ticket_from_row(line, values, settings, tz, problems)
+        ticket = _ticket_from_row(line, values, settings, tz, problems, month_first)
         if ticket is None:
             continue
         if ticket.number in by_number:
@@ -490,7 +527,12 @@ def _parse_records(
 
 
 def _ticket_from_row(
-    line: int, values: dict[str, str], settings: TicketSettings, tz: tzinfo, problems: list[Problem]
+    line: int,
+    values: dict[str, str],
+    settings: TicketSettings,
+    tz: tzinfo,
+    problems: list[Problem],
+    month_first: bool = False,
 ) -> Ticket | None:
     text = {name: " ".join((value or "").split()) for name, value in values.items()}
     number = text.get("number", "")
@@ -500,7 +542,7 @@ def _ticket_from_row(
     times: dict[str, datetime | None] = {}
     for name in TIME_FIELDS:
         try:
-            moment = parse_timestamp(text.get(name, ""), tz)
+            moment = parse_timestamp(text.get(name, ""), tz, month_first)
             # one zone for all: the LPSE-local month of a ticket is its month
             times[name] = moment.astimezone(tz) if moment else None
         except DateError as exc:

@@ -157,3 +157,59 @@ def test_a_file_that_is_no_csv_names_the_line_and_what_to_do():
         )  # beyond the csv module's cell limit
     with pytest.raises(ValueError, match="is empty"):
         read_table("\n\n", "x.csv")
+
+
+def test_dates_as_excel_writes_them_in_each_locale(tmp_path):
+    """Break-test: en-US month-first dates were read day-first without a word."""
+    settings = ticket_core.ticket_settings(parse_config({}))
+    rows = [
+        ["No Tiket", "Tanggal Dibuat", "Tanggal Selesai"],
+        ["V-1", "11/2/2026 8:15 AM", "11/2/2026 9:15 AM"],
+        ["V-2", "11/25/2026 2:05 PM", "11/26/2026 10:00 AM"],
+    ]
+    parsed = ticket_core.read_export(
+        write_variant(tmp_path / "us.csv", rows, "comma-cp1252"), settings, WIB
+    )
+    assert parsed.problems == []
+    assert [t.opened_at for t in parsed.tickets] == [
+        datetime(2026, 11, 2, 8, 15, tzinfo=WIB),
+        datetime(2026, 11, 25, 14, 5, tzinfo=WIB),
+    ]
+    rows = [["No Tiket", "Tanggal Dibuat"], ["D-1", "2-Nov-26 8:15"], ["D-2", "25/11/2026 08.00"]]
+    parsed = ticket_core.read_export(
+        write_variant(tmp_path / "id.csv", rows, "semicolon"), settings, WIB
+    )
+    assert [t.opened_at for t in parsed.tickets] == [
+        datetime(2026, 11, 2, 8, 15, tzinfo=WIB),
+        datetime(2026, 11, 25, 8, 0, tzinfo=WIB),
+    ]
+    schedule = [
+        SCHEDULE[0],
+        ["1", "Paket", "Pokja 1", "Penjelasan", "25/11/2026 08.00", "27/11/2026 15.00"],
+    ]
+    (stage,) = read_tender_schedule(write_variant(tmp_path / "s.csv", schedule, "semicolon"), WIB)
+    assert stage.end == datetime(2026, 11, 27, 15, tzinfo=WIB)
+
+
+def test_files_that_are_no_csv_and_misleading_preambles(tmp_path):
+    settings = ticket_core.ticket_settings(parse_config({}))
+    for name, data, words in (
+        ("pdf.csv", b"%PDF-1.4\n1 0 obj", "a PDF document"),
+        ("xlsx.csv", b"PK\x03\x04\x14\x00\x06\x00", "Excel workbook"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(Exception, match=words):
+            ticket_core.read_export(path, settings, WIB)
+    # a title row without delimiters, and a preamble row naming one known column
+    text = "Laporan Tiket\nTanggal Dibuat;2026-11-01\nNo Tiket;Tanggal Dibuat;Judul\nT-1;2026-11-02 08:00;a\n"
+    path = tmp_path / "pre.csv"
+    path.write_text(text, encoding="utf-8")
+    parsed = ticket_core.read_export(path, settings, WIB)
+    assert [(t.number, t.subject) for t in parsed.tickets] == [("T-1", "a")]
+    # an unclosed quote would swallow every later row into one cell: refused with its line
+    path.write_text(
+        'No Tiket,Tanggal Dibuat,Judul\nT-1,2026-11-02 08:00,"tidak ditutup\nT-2,2026-11-03 08:00,b\n'
+    )
+    with pytest.raises(Exception, match=r"pre.csv:2: a quote opened on this line is never closed"):
+        ticket_core.read_export(path, settings, WIB)
