@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 CALENDAR = "calendar"
@@ -35,18 +35,19 @@ _GROUP = re.compile(
 
 @dataclass(frozen=True)
 class WorkingHours:
-    """weekday (0 = Monday) → (start, end) minutes after midnight, one span a day."""
+    """weekday (0 = Monday) → the (start, end) spans of that day, minutes after midnight
+    (a break splits a day: ``Fri 08:00-11:30, Fri 13:00-16:30``)."""
 
-    spans: dict[int, tuple[int, int]]
+    spans: dict[int, tuple[tuple[int, int], ...]]
 
-    def span(self, day: date) -> tuple[int, int] | None:
-        return self.spans.get(day.weekday())
+    def day_spans(self, day: date) -> tuple[tuple[int, int], ...]:
+        return self.spans.get(day.weekday(), ())
 
 
 def parse_working_hours(text: str) -> WorkingHours:
     """``"Mon-Thu 08:00-16:00, Fri 08:00-16:30"`` (English or Indonesian day names,
     ``.`` or ``:`` in times) → :class:`WorkingHours`. ValueError names what is wrong."""
-    spans: dict[int, tuple[int, int]] = {}
+    spans: dict[int, list[tuple[int, int]]] = {}
     for group in str(text).split(","):
         match = _GROUP.match(group.casefold())
         if match is None:
@@ -63,12 +64,12 @@ def parse_working_hours(text: str) -> WorkingHours:
         if not 0 <= start < end <= 24 * 60:
             raise ValueError(f"{group.strip()!r}: the span must start before it ends, within a day")
         for day in range(first, last + 1):
-            if day in spans:
-                raise ValueError(f"{group.strip()!r}: a day named twice")
-            spans[day] = (start, end)
+            if any(start < e and s < end for s, e in spans.get(day, [])):
+                raise ValueError(f"{group.strip()!r}: overlaps another span of the same day")
+            spans.setdefault(day, []).append((start, end))
     if not spans:
         raise ValueError("no working day given")
-    return WorkingHours(spans)
+    return WorkingHours({day: tuple(sorted(found)) for day, found in spans.items()})
 
 
 def _minute(text: str) -> int:
@@ -98,9 +99,11 @@ class SlaClock:
     hours: WorkingHours | None = None
     country: str = "ID"
     closed_days: frozenset[date] = field(default_factory=frozenset)
+    #: the zone working hours are read in (None: the zone of the times given)
+    tz: tzinfo | None = None
 
     def is_working_day(self, day: date) -> bool:
-        if self.hours is None or self.hours.span(day) is None or day in self.closed_days:
+        if self.hours is None or not self.hours.day_spans(day) or day in self.closed_days:
             return False
         return not (self.country and day in national_holidays(self.country, day.year))
 
@@ -114,6 +117,9 @@ class SlaClock:
         0.1; 0 when ``end`` is not after ``start``)."""
         if end <= start:
             return 0.0
+        if self.tz is not None:  # office hours are the LPSE's, whatever zone a time came in
+            start, end = start.astimezone(self.tz), end.astimezone(self.tz)
+            pauses = [(a.astimezone(self.tz), b.astimezone(self.tz)) for a, b in pauses]
         total = self._span(start, end)
         for pause_start, pause_end in _merged(pauses):
             low, high = max(start, pause_start), min(end, pause_end)
@@ -128,13 +134,13 @@ class SlaClock:
         seconds = 0.0
         day = start.date()
         while day <= end.date():
-            span = self.hours.span(day)
-            if span is not None and self.is_working_day(day):
-                open_at = datetime.combine(day, time(0), zone) + timedelta(minutes=span[0])
-                close_at = datetime.combine(day, time(0), zone) + timedelta(minutes=span[1])
-                low, high = max(start, open_at), min(end, close_at)
-                if high > low:
-                    seconds += (high - low).total_seconds()
+            if self.is_working_day(day):
+                midnight = datetime.combine(day, time(0), zone)
+                for opens, closes in self.hours.day_spans(day):
+                    low = max(start, midnight + timedelta(minutes=opens))
+                    high = min(end, midnight + timedelta(minutes=closes))
+                    if high > low:
+                        seconds += (high - low).total_seconds()
             day += timedelta(days=1)
         return seconds / 60
 
@@ -144,7 +150,7 @@ class SlaClock:
             "clock": self.mode,
             "working_hours": None
             if self.mode == CALENDAR or self.hours is None
-            else {str(d): [s[0], s[1]] for d, s in sorted(self.hours.spans.items())},
+            else {str(d): [list(span) for span in s] for d, s in sorted(self.hours.spans.items())},
             "holidays": self.country if self.mode == WORKING else None,
             "closed_days": sorted(d.isoformat() for d in self.closed_days)
             if self.mode == WORKING

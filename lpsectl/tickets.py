@@ -25,7 +25,7 @@ from lpsectl import timeutil
 from lpsectl.config import Config, load_section
 from lpsectl.csvfiles import decode_text, read_table
 from lpsectl.errors import ConfigError, UsageError
-from lpsectl.slaclock import CLOCKS, SlaClock, national_holidays, parse_working_hours
+from lpsectl.slaclock import CLOCKS, WORKING, SlaClock, national_holidays, parse_working_hours
 from lpsectl.store import Store
 
 # -- settings -------------------------------------------------------------------
@@ -165,8 +165,9 @@ def ticket_settings(config: Config) -> TicketSettings:
     return settings
 
 
-def sla_clock(settings: TicketSettings) -> SlaClock:
-    """The clock of ``[tickets]``; ValueError names the key that is wrong."""
+def sla_clock(settings: TicketSettings, tz: tzinfo | None = None) -> SlaClock:
+    """The clock of ``[tickets]`` (office hours read in ``tz``, the LPSE's); ValueError
+    names the key that is wrong."""
     if settings.clock not in CLOCKS:
         raise ValueError(f"clock {settings.clock!r} is not one of: {', '.join(CLOCKS)}")
     try:
@@ -179,15 +180,15 @@ def sla_clock(settings: TicketSettings) -> SlaClock:
             closed.add(date.fromisoformat(str(text)))
         except ValueError:
             raise ValueError(f"cuti_bersama: {text!r} is not a date YYYY-MM-DD") from None
-    if settings.holidays_country:
+    if settings.holidays_country and settings.clock == WORKING:
         try:
-            national_holidays(settings.holidays_country, 2026)
+            national_holidays(settings.holidays_country.upper(), 2026)
         except (NotImplementedError, KeyError):
             raise ValueError(
                 f"holidays_country {settings.holidays_country!r} is not a country the holidays "
                 'package knows (ID for Indonesia; "" for none)'
             ) from None
-    return SlaClock(settings.clock, hours, settings.holidays_country, frozenset(closed))
+    return SlaClock(settings.clock, hours, settings.holidays_country.upper(), frozenset(closed), tz)
 
 
 def column_names(settings: TicketSettings) -> dict[str, list[str]]:
@@ -822,7 +823,7 @@ def evaluate(
 ) -> TicketSla:
     """The SOP 001 steps the export allows us to time, each against its limit, on
     ``clock`` (``[tickets] clock``: calendar or working hours)."""
-    clock = clock or sla_clock(settings)
+    clock = clock or sla_clock(settings, now.tzinfo)
     group, why = classify(ticket, settings)
     resolved = is_resolved(ticket, settings)
     checks = [
@@ -910,7 +911,7 @@ def _done_at(ticket: Ticket) -> datetime | None:
 def month_summary(tickets: list[Ticket], settings: TicketSettings, now: datetime) -> dict[str, Any]:
     """Counts by group, priority and status; SLA compliance; escalations; breaches; and
     the clock the limits ran on (``clock``: :meth:`SlaClock.describe`)."""
-    clock = sla_clock(settings)
+    clock = sla_clock(settings, now.tzinfo)
     evaluated = [evaluate(t, settings, now, clock) for t in tickets]
     priorities = list(settings.resolution_hours)
     extra = sorted({e.ticket.priority for e in evaluated} - set(priorities))

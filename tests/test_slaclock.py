@@ -74,7 +74,7 @@ def test_the_reporters_time_is_paused_on_both_clocks():
         ("Mon-Fri", "not like"),
         ("Mon-Fri 16:00-08:00", "start before it ends"),
         ("Fri-Mon 08:00-16:00", "Monday to Sunday"),
-        ("Mon-Fri 08:00-16:00, Fri 08:00-11:00", "named twice"),
+        ("Mon-Fri 08:00-16:00, Fri 08:00-11:00", "overlaps"),
         ("Xyz 08:00-16:00", "unknown day"),
         ("Mon 25:00-26:00", "time of day"),
     ],
@@ -86,7 +86,7 @@ def test_working_hours_that_cannot_be_read_are_refused(text, problem):
 
 def test_indonesian_day_names_and_dots():
     hours = parse_working_hours("Senin-Kamis 07.30-16.00, Jumat 07.30-11.30")
-    assert hours.spans[0] == (450, 960) and hours.spans[4] == (450, 690) and 5 not in hours.spans
+    assert hours.spans[0] == ((450, 960),) and hours.spans[4] == ((450, 690),) and 5 not in hours.spans
 
 
 def test_the_config_is_checked_at_load():
@@ -94,7 +94,7 @@ def test_the_config_is_checked_at_load():
         ({"clock": "kantor"}, "clock 'kantor'"),
         ({"clock": "working", "working_hours": "Mon-Fri 16:00-08:00"}, "working_hours"),
         ({"cuti_bersama": ["24-12-2026"]}, "cuti_bersama"),
-        ({"holidays_country": "XX"}, "holidays_country"),
+        ({"clock": "working", "holidays_country": "XX"}, "holidays_country"),
     ):
         with pytest.raises(ConfigError, match=words):
             core.ticket_settings(parse_config({"tickets": tickets}))
@@ -145,3 +145,22 @@ def test_a_ticket_on_the_working_clock_and_one_waiting_for_the_reporter():
     assert resolution.note == "still open, overdue (now Menunggu Data)"
     summary = core.month_summary([done, waiting], settings, at("2026-12-01", "12:00"))
     assert summary["clock"]["clock"] == "working" and summary["waiting_for_reporter"] == 1
+
+
+def test_a_break_splits_a_day_and_zones_of_the_inputs_do_not_matter():
+    hours = parse_working_hours("Mon-Thu 08:00-16:00, Fri 08:00-11:30, Fri 13:00-16:30")
+    clock = SlaClock(WORKING, hours, "ID", frozenset(), WIB)
+    # Fri 27 Nov 11:00 -> 14:00: 11.00-11.30 and 13.00-14.00 (Friday prayers apart)
+    assert clock.minutes(at("2026-11-27", "11:00"), at("2026-11-27", "14:00")) == 90
+    # the same moments given in UTC: the office hours are still WIB's
+    utc = ZoneInfo("UTC")
+    assert (
+        clock.minutes(
+            at("2026-11-27", "11:00").astimezone(utc), at("2026-11-27", "14:00").astimezone(utc)
+        )
+        == 90
+    )
+    assert (
+        core.ticket_settings(parse_config({"tickets": {"holidays_country": "id"}})).holidays_country
+        == "id"
+    )
