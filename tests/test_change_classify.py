@@ -174,6 +174,25 @@ CLAUSE_CASES = [
 ]
 
 
+#: found by a break-test session: a device word next to "server" in a settings change, a
+#: patch release, SPSE's own config, a Java upgrade, a RAID controller
+CLAUSE_CASES += [
+    ("Ganti port SSH server menjadi 2222. Perbarui firewall.", "minor"),
+    ("Tambah user baru di server aplikasi. Berikan akses sudo.", "minor"),
+    ("Upgrade paket openssl di server. Restart nginx.", "minor"),
+    ("Ganti DNS resolver server ke 8.8.8.8. Restart systemd-resolved.", "minor"),
+    ("Pasang monitoring node_exporter di server database. Buka port 9100.", "minor"),
+    ("Ganti nama host server. Perbarui /etc/hosts.", "minor"),
+    ("Ganti IP server aplikasi. Perbarui konfigurasi nginx.", "minor"),
+    ("Increase the disk quota for the backup user. Reload quotas.", "minor"),
+    ("Perbarui PostgreSQL ke rilis perbaikan 15.8. Restart.", "minor"),
+    ("Update SPSE config application.conf timeout. Restart SPSE.", "minor"),
+    ("Free up disk space on the database server. Delete old WAL archives.", "minor"),
+    ("Upgrade Java 8 ke Java 11 untuk SPSE. Uji di staging.", "major"),
+    ("Install a new RAID controller. Rebuild the array.", "major"),
+]
+
+
 def test_the_clause_table_is_large_and_bilingual():
     assert len(CLAUSE_CASES) >= 30
     assert {want for _, want in CLAUSE_CASES} == {"minor", "major"}

@@ -70,6 +70,8 @@ HARDWARE = {
     ),
     **dict.fromkeys(["cpu", "cpus", "vcpu", "prosesor", "processor", "processors"], "CPU"),
     **dict.fromkeys(["power_supply", "psu", "catu_daya"], "power supply"),
+    **dict.fromkeys(["raid", "raid_controller", "hba"], "disk controller"),
+    "server_baru": "server hardware",
     **dict.fromkeys(
         ["server", "servers", "peladen", "hardware", "perangkat_keras", "mesin"], "server hardware"
     ),
@@ -100,7 +102,7 @@ HARDWARE_ACTIONS = set(
     pengadaan procure procurement pasang memasang pemasangan dipasang install installing
     expand expanding expansion perluas memperluas perluasan extend extending tingkatkan
     meningkatkan peningkatan increase increasing naikkan menaikkan perbesar memperbesar
-    migrasi migrate migrating pindah memindahkan new baru""".split()
+    migrasi migrate migrating pindah memindahkan""".split()
 )
 
 # Software whose *version* change is major (OS, PostgreSQL, SPSE).
@@ -122,6 +124,7 @@ VERSIONED = {
         "operating system",
     ),
     "spse": "SPSE",
+    **dict.fromkeys(["java", "jdk", "jre", "openjdk", "tomcat"], "Java platform"),
 }
 VERSION_ACTIONS = set(
     """upgrade upgrading upgraded mengupgrade diupgrade pembaruan perbarui memperbarui diperbarui
@@ -129,7 +132,9 @@ VERSION_ACTIONS = set(
     naik_versi pg_upgrade dist_upgrade release_upgrade""".split()
 )
 # An OS/package update without a version jump is patching: a setting-level change.
-PATCH_WORDS = set("patch patches paket package packages security keamanan tambalan errata".split())
+PATCH_WORDS = set(
+    "patch patches paket package packages security keamanan tambalan errata patch_release".split()
+)
 
 # SPSE's code or schema: LKPP's software.
 APPLICATION = {
@@ -220,6 +225,29 @@ CONFIG_WORDS = {
         ["sertifikat", "certificate", "ssl", "tls", "https"],
         "TLS certificate (a file, not a device)",
     ),
+    **dict.fromkeys(
+        [
+            "port",
+            "ssh",
+            "dns",
+            "resolver",
+            "ip",
+            "hostname",
+            "user",
+            "pengguna",
+            "akun",
+            "sudo",
+            "akses",
+            "quota",
+            "kuota",
+            "disk_quota",
+            "disk_space",
+            "monitoring",
+            "exporter",
+            "agent",
+        ],
+        "system setting (accounts, names, addresses, monitoring)",
+    ),
 }
 
 # Words that join two-word phrases into one token before matching.
@@ -246,7 +274,21 @@ PHRASES = {
     "file swap": "swap_file",
     "swap space": "swap_file",
     "partisi swap": "swap_file",
+    "disk quota": "disk_quota",
+    "kuota disk": "disk_quota",
+    "disk space": "disk_space",
+    "ruang disk": "disk_space",
+    "nama host": "hostname",
+    "rilis perbaikan": "patch_release",
+    "patch release": "patch_release",
+    "raid controller": "raid_controller",
+    "mesin baru": "server_baru",
+    "server baru": "server_baru",
+    "new server": "server_baru",
+    "new machine": "server_baru",
 }
+#: a device and its acquisition in one word ("mesin baru"): no other action needed
+NEW_HARDWARE = {"server_baru": "server hardware"}
 
 PARAM_PREFIXES = (
     "log_",
@@ -428,7 +470,12 @@ def _near(tokens: list[str], index: int, words: set[str] | dict[str, str]) -> in
     for direction, reach in ((-1, WINDOW_BEFORE), (1, WINDOW_AFTER)):
         for step in range(1, reach + 1):
             j = index + direction * step
-            if not 0 <= j < len(tokens) or is_parameter(tokens[j]) or tokens[j] in CONFIG_WORDS:
+            if (
+                not 0 <= j < len(tokens)
+                or is_parameter(tokens[j])
+                or tokens[j] in CONFIG_WORDS
+                or tokens[j] in PATCH_WORDS
+            ):
                 break
             if tokens[j] in words:
                 return j
@@ -446,7 +493,7 @@ def _hardware_reasons(tokens: list[str]) -> list[str]:
             # "upgrade server ke Ubuntu 22.04": the OS is upgraded (a version reason), so a
             # server is hardware only with an action of its own ("... ke mesin baru")
             actions = HARDWARE_ACTIONS - VERSION_ACTIONS
-        j = _near(tokens, i, actions)
+        j = i if token in NEW_HARDWARE else _near(tokens, i, actions)
         if j is not None and j not in used:
             used.add(j)
             phrase = _phrase(tokens, i, j)
@@ -487,8 +534,10 @@ def _version_reasons(tokens: list[str]) -> list[str]:
         what = VERSIONED[token]
         if same_major and what != "SPSE":
             continue  # e.g. 15.3 -> 15.4: a patch release, not a version upgrade
-        if what == "operating system" and _is_patching(tokens) and len(versions) < 2:
-            continue
+        if what != "SPSE" and _is_patching(tokens) and len(versions) < 2:
+            continue  # "rilis perbaikan 15.8", "security patches": within the version
+        if i + 1 < len(tokens) and tokens[i + 1] in CONFIG_WORDS:
+            continue  # "update SPSE config ...": its settings, not its version
         phrase = _phrase(tokens, i, j if j is not None else i)
         detail = f" ({' -> '.join(versions)})" if len(versions) >= 2 else ""
         reasons.append(

@@ -133,11 +133,14 @@ def at_option(func: F) -> F:
             if app is None:
                 return value
             try:
-                app.at = timeutil.parse_local(value, app.config.tz)
+                moment = timeutil.parse_local(value, app.config.tz)
             except ValueError:
+                moment = None
+            if moment is None or not timeutil.in_range(moment.year):
                 raise click.BadParameter(
                     f'{value!r} is not a date and time like "2026-12-06 22:00"'
                 ) from None
+            app.at = moment
         return value
 
     return click.option(
