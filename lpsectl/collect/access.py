@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 
 from lpsectl.collect.base import Collected
-from lpsectl.collect.logs import as_glob, run_summariser, wanted_cursors
+from lpsectl.collect.logs import as_glob, readable_files, run_summariser, wanted_cursors
 from lpsectl.collect.schemas import ACCESS, problem
 from lpsectl.config import HostConfig
 from lpsectl.remote.runner import Runner
@@ -63,12 +63,7 @@ def from_answer(answer: dict[str, Any], key: str) -> Collected:
     cursors, warnings, visitor_key}; a file that could not be read is unavailable."""
     data: dict[str, Any] = {"files": {}, "cursors": {}, "warnings": [], "visitor_key": key}
     unavailable: dict[str, str] = {}
-    for path, item in (answer.get("files") or {}).items():
-        if item.get("cursor"):
-            data["cursors"][path] = item["cursor"]
-        if item.get("error"):
-            unavailable[path] = item["error"]
-            continue
+    for path, item in readable_files(answer, data, unavailable):
         summary = item.get("summary") or {}
         data["files"][path] = {
             "summary": {
@@ -86,5 +81,4 @@ def from_answer(answer: dict[str, Any], key: str) -> Collected:
             },
             "days": item.get("days") or {},
         }
-        data["warnings"] += item.get("warnings") or []
     return Collected(KIND, data=data, unavailable=unavailable)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from lpsectl.collect.base import Collected
@@ -144,16 +145,27 @@ def _failure(python: str, stderr: str) -> str:
     return f"the log summariser failed: {last}"
 
 
-def from_answer(answer: dict[str, Any]) -> Collected:
-    """Pure: the summariser's answer → snapshot data (summaries, cursors, warnings)."""
-    data: dict[str, Any] = {"files": {}, "cursors": {}, "warnings": []}
-    unavailable: dict[str, str] = {}
+def readable_files(
+    answer: dict[str, Any], data: dict[str, Any], unavailable: dict[str, str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The files of a summariser's answer that were read, as (path, item); on the way every
+    cursor goes to ``data["cursors"]``, every file's error to ``unavailable`` and every
+    warning to ``data["warnings"]`` (the database, application and access logs alike)."""
     for path, item in (answer.get("files") or {}).items():
         if item.get("cursor"):
             data["cursors"][path] = item["cursor"]
         if item.get("error"):
             unavailable[path] = item["error"]
             continue
+        data["warnings"] += item.get("warnings") or []
+        yield path, item
+
+
+def from_answer(answer: dict[str, Any]) -> Collected:
+    """Pure: the summariser's answer → snapshot data (summaries, cursors, warnings)."""
+    data: dict[str, Any] = {"files": {}, "cursors": {}, "warnings": []}
+    unavailable: dict[str, str] = {}
+    for path, item in readable_files(answer, data, unavailable):
         summary = item.get("summary") or {}
         days = item.get("days")
         if isinstance(days, dict):
@@ -166,7 +178,6 @@ def from_answer(answer: dict[str, Any]) -> Collected:
             data["files"][path] = {"format": summary.get("format"), "summary": whole, "days": days}
         else:
             data["files"][path] = {"format": summary.get("format"), "summary": summary}
-        data["warnings"] += item.get("warnings") or []
     # a missing or unreadable file is an unavailable item, not a failed host: the
     # snapshot stays successful so the other files' cursors (and its own) carry on
     return Collected(KIND, data=data, unavailable=unavailable)

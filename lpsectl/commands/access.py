@@ -79,6 +79,41 @@ def email_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def applicant_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The applicant's data and documents: `access new` records them, `access amend`
+    corrects them (one list of options for both)."""
+    options = [
+        click.option("--name", help="Applicant's full name."),
+        click.option("--nip", help="NIP, 18 digits (spaces allowed)."),
+        click.option("--rank", help="Pangkat/golongan, e.g. 'Penata / III c'."),
+        click.option("--position", help="Jabatan."),
+        click.option("--agency", help="Instansi / satker."),
+        click.option("--address", help="Office address."),
+        click.option("--phone", help="Phone: 08..., +62... or a landline with area code."),
+        click.option("--email", "email_address", help="Applicant's e-mail address."),
+        click.option(
+            "--letter",
+            type=click.Path(dir_okay=False),
+            help="Scan of the letter to the Kepala LPSE.",
+        ),
+        click.option(
+            "--decree", type=click.Path(dir_okay=False), help="Scan of the Surat Tugas / SK."
+        ),
+        click.option("--decree-date", help="Date of the decree (YYYY-MM-DD or DD-MM-YYYY)."),
+        click.option("--decree-expires", help="Last day the decree is valid, when it says so."),
+        click.option(
+            "--document",
+            "documents",
+            multiple=True,
+            metavar="KIND=PATH",
+            help="Any other document received (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def _settings(app: AppContext) -> core.AccessSettings:
     return core.load_settings(app.config)
 
@@ -192,27 +227,7 @@ def _parse_day(value: str | None, option: str) -> Any:
     "--deactivate", "action", flag_value=core.DEACTIVATE, help="Request to deactivate one."
 )
 @click.option("--role", type=click.Choice(core.ROLES), help="The applicant's procurement role.")
-@click.option("--name", help="Applicant's full name.")
-@click.option("--nip", help="NIP, 18 digits (spaces allowed).")
-@click.option("--rank", help="Pangkat/golongan, e.g. 'Penata / III c'.")
-@click.option("--position", help="Jabatan.")
-@click.option("--agency", help="Instansi / satker.")
-@click.option("--address", help="Office address.")
-@click.option("--phone", help="Phone: 08..., +62... or a landline with area code.")
-@click.option("--email", "email_address", help="Applicant's e-mail address.")
-@click.option(
-    "--letter", type=click.Path(dir_okay=False), help="Scan of the letter to the Kepala LPSE."
-)
-@click.option("--decree", type=click.Path(dir_okay=False), help="Scan of the Surat Tugas / SK.")
-@click.option("--decree-date", help="Date of the decree (YYYY-MM-DD or DD-MM-YYYY).")
-@click.option("--decree-expires", help="Last day the decree is valid, when it says so.")
-@click.option(
-    "--document",
-    "documents",
-    multiple=True,
-    metavar="KIND=PATH",
-    help="Any other document received (repeatable).",
-)
+@applicant_options
 @click.option(
     "--via",
     type=click.Choice(["desk", "email", "letter"]),
@@ -533,21 +548,7 @@ def _run_check(
 
 @command.command("amend")
 @click.argument("request_id", metavar="ID", type=int)
-@click.option("--name", help="Applicant's full name.")
-@click.option("--nip", help="NIP, 18 digits (spaces allowed).")
-@click.option("--rank", help="Pangkat/golongan.")
-@click.option("--position", help="Jabatan.")
-@click.option("--agency", help="Instansi / satker.")
-@click.option("--address", help="Office address.")
-@click.option("--phone", help="Phone: 08..., +62... or a landline with area code.")
-@click.option("--email", "email_address", help="Applicant's e-mail address.")
-@click.option("--letter", type=click.Path(dir_okay=False), help="The letter's scan, sent again.")
-@click.option("--decree", type=click.Path(dir_okay=False), help="The Surat Tugas / SK, sent again.")
-@click.option("--decree-date", help="Date of the decree (YYYY-MM-DD or DD-MM-YYYY).")
-@click.option("--decree-expires", help="Last day the decree is valid.")
-@click.option(
-    "--document", "documents", multiple=True, metavar="KIND=PATH", help="Another document."
-)
+@applicant_options
 @notice_option
 @click.option(
     "--send-notice",
