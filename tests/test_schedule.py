@@ -23,7 +23,7 @@ from tests.fixtures.common import run_cli, write_config
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 ALL_DEFAULT_JOBS_OFF = (
-    '[schedule]\ncollect = "off"\nreport_daily = "off"\nreport_monthly = "off"\n'
+    '[schedule]\ncollect = "off"\nreport_daily = "off"\nanalyze_month = "off"\nreport_monthly = "off"\n'
     'maintenance_remind = "off"\noutbox_flush = "off"\nstore_prune = "off"\ncheck = "off"\nnotify = "off"\n'
 )
 
