@@ -86,7 +86,9 @@ def test_working_hours_that_cannot_be_read_are_refused(text, problem):
 
 def test_indonesian_day_names_and_dots():
     hours = parse_working_hours("Senin-Kamis 07.30-16.00, Jumat 07.30-11.30")
-    assert hours.spans[0] == ((450, 960),) and hours.spans[4] == ((450, 690),) and 5 not in hours.spans
+    assert (
+        hours.spans[0] == ((450, 960),) and hours.spans[4] == ((450, 690),) and 5 not in hours.spans
+    )
 
 
 def test_the_config_is_checked_at_load():
