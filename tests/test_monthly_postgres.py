@@ -21,7 +21,8 @@ def test_tickets_and_monthly_report_on_postgresql(pg_cluster_factory, tmp_path):
     path = tmp_path / "lpsectl.toml"
     path.write_text(
         f'[lpse]\nname = "LPSE PG"\ndatabase_url = "{url}"\n\n'
-        '[[hosts]]\nname = "spse-app"\nrole = "app"\naddress = "10.10.1.10"\n',
+        '[[hosts]]\nname = "spse-app"\nrole = "app"\naddress = "10.10.1.10"\n'
+        '[[hosts]]\nname = "spse-db"\nrole = "db"\naddress = "10.10.1.11"\n',
         encoding="utf-8",
     )
     export = str(DATA / "lpse-support-tickets.csv")
