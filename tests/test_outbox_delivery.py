@@ -477,7 +477,11 @@ def test_an_interrupted_flush_leaves_nothing_sending(trickling_smtp, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2)
+    # interrupted while it talks to the server (a loaded machine may take a while to start it)
+    deadline = time.monotonic() + 60
+    while trickling_smtp.connections == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)  # cron's `timeout -s INT`, or Ctrl-C
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in stderr
