@@ -484,7 +484,7 @@ def test_an_interrupted_flush_leaves_nothing_sending(trickling_smtp, tmp_path):
     time.sleep(1)
     proc.send_signal(signal.SIGINT)  # cron's `timeout -s INT`, or Ctrl-C
     _, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130 and "interrupted" in stderr
+    assert proc.returncode == 130 and "interrupted" in stderr, stderr
     (row,) = mail.outbox_rows(store)
     assert row["id"] == outbox_id and row["status"] == "queued"
     assert (
