@@ -123,73 +123,22 @@ def _store(app: AppContext) -> Any:
     return app.store
 
 
-def _deliver_notice(
-    app: AppContext,
-    request: dict[str, Any],
-    kind: str,
-    text: str,
-    notice_to: str | None,
-    send_email: bool,
-    settings: core.AccessSettings,
-) -> str:
-    """Write (or print) the notice, optionally queue it as e-mail; record it; say where it went."""
-    where = _write_notice(app, request, kind, text, notice_to, settings)
-    return _record_notice(app, request, kind, text, where, send_email)
-
-
-def _write_notice(
-    app: AppContext,
-    request: dict[str, Any],
-    kind: str,
-    text: str,
-    notice_to: str | None,
-    settings: core.AccessSettings,
-) -> str:
-    """The notice on stdout or in its file (nothing recorded yet); where it went."""
-    if notice_to == "-":
-        emit(text)
-        where = "stdout"
-    else:
-        path = (
-            Path(notice_to)
-            if notice_to
-            else core.unused_path(
-                core.notices_dir(app.config, settings) / f"request-{request['id']}-{kind}.txt"
-            )
+def _said(app: AppContext, notice: core.Notice | None) -> str | None:
+    """A notice as the command shows it: printed when it went to stdout, else where it
+    went (said on stderr in verbose mode); its "where" for JSON."""
+    if notice is None:
+        return None
+    if notice.where.startswith("stdout"):
+        emit(notice.text)
+    if notice.path is not None:
+        info(app, f"{notice.kind} notice written to {notice.path}")
+    if notice.outbox_id is not None:
+        info(
+            app,
+            f"{notice.kind} notice queued as e-mail (outbox {notice.outbox_id}); "
+            "`lpsectl outbox flush` sends it",
         )
-        core.write_private(path, text)
-        where = str(path)
-        info(app, f"{kind} notice for request {request['id']} written to {path}")
-    return where
-
-
-def _record_notice(
-    app: AppContext, request: dict[str, Any], kind: str, text: str, where: str, send_email: bool
-) -> str:
-    """A written notice: queued as e-mail when asked, and recorded."""
-    if send_email:
-        where += "; " + _queue_email(app, request, text, kind)
-    core.record_notice(app.store, request, kind, where, app.now())
-    return where
-
-
-def _require_email(request: dict[str, Any], send_email: bool) -> None:
-    """Refuse --email up front, before anything is recorded, when there is nowhere to send."""
-    if send_email and not core.email_is_valid(request.get("email") or ""):
-        raise UsageError(
-            f"access request {request['id']} has no valid e-mail address to send the notice to"
-        )
-
-
-def _queue_email(app: AppContext, request: dict[str, Any], text: str, kind: str) -> str:
-    _require_email(request, True)
-    outbox_id = core.queue_notice_email(
-        app.store, app.config, request, text, kind, app.now(), app.lang
-    )
-    info(
-        app, f"{kind} notice queued as e-mail (outbox {outbox_id}); `lpsectl outbox flush` sends it"
-    )
-    return f"outbox:{outbox_id}"
+    return notice.where
 
 
 def _local(text: str | None, app: AppContext) -> str:
@@ -302,7 +251,7 @@ def new(
     settings = _settings(app)
     store = _store(app)
     if batch is not None:
-        _new_batch(app, settings, store, batch, no_ack, send_email, fmt)
+        _new_batch(app, settings, batch, no_ack, send_email, fmt)
         return
     if interactive or sys.stdin.isatty():
         answers = _prompt_missing(locals(), app.now().date())
@@ -340,15 +289,11 @@ def new(
         via=via,
         received_at=_parse_time(received_at, app, "--received-at"),
     )
-    if send_email and not no_ack and not core.email_is_valid(data.email):
-        # said before anything is recorded: a retry must not make a second request
-        raise UsageError(
-            f"--send-ack: {data.email or 'no e-mail address'!s} is not an address to send the "
-            "acknowledgement to; nothing was recorded"
-        )
-    request_id = core.create_request(store, data, app.now())
-    request = core.get_request(store, request_id)
-    ack = None if no_ack else _acknowledge(app, settings, request, notice_to, send_email)
+    receipt = core.receive(
+        store, app.config, settings, data, app.now(), app.lang, not no_ack, notice_to, send_email
+    )
+    request, request_id = receipt.request, receipt.request["id"]
+    ack = _said(app, receipt.notice)
     if fmt == "json":
         emit(
             dump_json(
@@ -365,17 +310,6 @@ def new(
             f"access request {request_id} recorded: {request['action']} {request['role']}, "
             f"received {_local(request['received_at'], app)}"
         )
-
-
-def _acknowledge(
-    app: AppContext,
-    settings: core.AccessSettings,
-    request: dict[str, Any],
-    notice_to: str | None,
-    send_email: bool,
-) -> str:
-    text = core.render_notice("ack", request, app.config, settings, app.lang, app.now())
-    return _deliver_notice(app, request, "ack", text, notice_to, send_email, settings)
 
 
 def _documents(
@@ -435,26 +369,18 @@ def _prompt_missing(given: dict[str, Any], today: date) -> dict[str, Any]:
 def _new_batch(
     app: AppContext,
     settings: core.AccessSettings,
-    store: Any,
     batch: Path,
     no_ack: bool,
     send_email: bool,
     fmt: str,
 ) -> None:
-    rows, errors = core.parse_batch(batch, app.config.tz)
-    imported = []
-    for row in rows:
-        try:
-            request_id = core.create_request(
-                store, row.request, app.now(), source=f"batch:{batch.name}"
-            )
-        except UsageError as exc:
-            errors.append(core.BatchError(row.line, exc.message))
-            continue
-        request = core.get_request(store, request_id)
-        ack = None if no_ack else _acknowledge(app, settings, request, None, send_email)
-        imported.append({"line": row.line, "id": request_id, "acknowledgement": ack})
-    errors.sort(key=lambda e: e.line)
+    received, errors = core.receive_batch(
+        app.store, app.config, settings, batch, app.now(), app.lang, not no_ack, send_email
+    )
+    imported = [
+        {"line": line, "id": r.request["id"], "acknowledgement": _said(app, r.notice)}
+        for line, r in received
+    ]
     if fmt == "json":
         emit(dump_json({"file": str(batch), "imported": imported, "errors": errors}))
     else:
@@ -497,49 +423,41 @@ def check(
       lpsectl --lang en access check 12 --notice -
       lpsectl access check 12 --email --format json
     """
-    _run_check(app, request_id, notice_to, send_email, fmt)
+    result = core.check_request(
+        app.store,
+        app.config,
+        _settings(app),
+        request_id,
+        app.now(),
+        app.lang,
+        notice_to,
+        send_email,
+    )
+    _show_check(app, result, notice_to, fmt)
 
 
-def _run_check(
-    app: AppContext, request_id: int, notice_to: str | None, send_email: bool, fmt: str
-) -> None:
-    settings = _settings(app)
-    store = _store(app)
-    request = core.get_request(store, request_id)
-    _require_email(request, send_email)
-    now = app.now()
-    problems = core.check_completeness(request, settings, now.date())
-    notice = None
-    written = None
-    if problems:
-        # the notice first, from the request as the check will leave it: a notice that
-        # cannot be written leaves the request as it was (checked again once fixed)
-        will_be = {**request, **core.check_values(request, problems, now)}
-        text = core.render_notice("return", will_be, app.config, settings, app.lang, now)
-        written = _write_notice(app, will_be, "return", text, notice_to, settings)
-    status = core.record_check(store, request, problems, now)
-    request = core.get_request(store, request_id)
-    if written is not None:
-        notice = _record_notice(app, request, "return", text, written, send_email)
+def _show_check(app: AppContext, result: core.CheckResult, notice_to: str | None, fmt: str) -> None:
+    request_id = result.request["id"]
+    notice = _said(app, result.notice)
     if fmt == "json":
         emit(
             dump_json(
                 {
                     "id": request_id,
-                    "status": status,
-                    "complete": not problems,
-                    "problems": [p.as_json("en", masked=True) for p in problems],
+                    "status": result.status,
+                    "complete": not result.problems,
+                    "problems": [p.as_json("en", masked=True) for p in result.problems],
                     "notice": notice,
                 }
             )
         )
-    elif not problems:
+    elif not result.problems:
         # said even with --notice -: a complete request has no notice, and silence would
         # read as "nothing happened"
         emit(f"access request {request_id} is complete and was forwarded to the Admin Agency")
     elif notice_to != "-":
         lines = [f"access request {request_id} is incomplete and was returned:"]
-        lines += [f"  - {p.message('en', masked=True)}" for p in problems]
+        lines += [f"  - {p.message('en', masked=True)}" for p in result.problems]
         emit("\n".join(lines))
 
 
@@ -587,8 +505,6 @@ def amend(
       lpsectl access amend 12 --phone 0812-3456-7890 --decree sk-baru.pdf --decree-date 2026-11-20
       lpsectl access amend 12 --nip "19850228 201001 1 003" --format json
     """
-    store = _store(app)
-    request = core.get_request(store, request_id)
     changes = {
         "name": name,
         "nip": nip,
@@ -601,11 +517,20 @@ def amend(
         "decree_date": _parse_day(decree_date, "--decree-date"),
         "decree_expires": _parse_day(decree_expires, "--decree-expires"),
     }
-    changed = core.amend_request(
-        store, request, changes, _documents(letter, decree, documents), app.now()
+    changed, result = core.amend_and_check(
+        app.store,
+        app.config,
+        _settings(app),
+        request_id,
+        changes,
+        _documents(letter, decree, documents),
+        app.now(),
+        app.lang,
+        notice_to,
+        send_email,
     )
     info(app, f"access request {request_id} amended: {', '.join(changed)}")
-    _run_check(app, request_id, notice_to, send_email, fmt)
+    _show_check(app, result, notice_to, fmt)
 
 
 # -- decide ---------------------------------------------------------------------------------
@@ -647,16 +572,22 @@ def decide(
     """
     if decision is None:
         raise UsageError("say what the Admin Agency did: --done or --rejected")
-    settings = _settings(app)
-    store = _store(app)
-    request = core.get_request(store, request_id)
-    _require_email(request, send_email)
     now = app.now()
-    when = _parse_time(acted_at, app, "--at") or now
-    core.record_decision(store, request, decision, reason, when, now)
-    request = core.get_request(store, request_id)
-    text = core.render_notice("result", request, app.config, settings, app.lang, now)
-    notice = _deliver_notice(app, request, "result", text, notice_to, send_email, settings)
+    result = core.decide_request(
+        app.store,
+        app.config,
+        _settings(app),
+        request_id,
+        decision,
+        reason,
+        _parse_time(acted_at, app, "--at") or now,
+        now,
+        app.lang,
+        notice_to,
+        send_email,
+    )
+    request = result.request
+    notice = _said(app, result.notice)
     if fmt == "json":
         emit(
             dump_json(
@@ -920,14 +851,9 @@ def archive(app: AppContext, request_id: int, copy_to: Path | None, fmt: str) ->
       lpsectl access archive 12
       lpsectl access archive 12 --copy-to /srv/arsip/akun-spse
     """
-    settings = _settings(app)
-    store = _store(app)
-    request = core.get_request(store, request_id)
-    folder = core.archive_request(
-        store, request, core.archive_dir(app.config, settings), app.now(), copy_to
+    request, folder, missing = core.archive(
+        app.store, app.config, _settings(app), request_id, app.now(), copy_to
     )
-    request = core.get_request(store, request_id)
-    missing = [d["path"] for d in request["archive_manifest"] if not d["present"]]
     for path in missing:
         info(
             app,
@@ -1001,21 +927,25 @@ def year_end(
     """
     if not 2000 <= year <= 2100:
         raise UsageError(f"--year {year} is not a plausible budget year")
-    settings = _settings(app)
-    store = _store(app)
     accounts = core.read_accounts_csv(accounts_csv) if accounts_csv else None
-    found = core.year_end_candidates(store, year, settings, accounts)
     now = app.now()
-    recorded: dict[str, int] = {}
-    notices: dict[str, str] = {}
+    result = core.year_end(
+        app.store,
+        app.config,
+        _settings(app),
+        year,
+        accounts,
+        now,
+        app.lang,
+        record,
+        notices_dir,
+        send_email,
+    )
+    found, recorded = result.accounts, result.recorded
+    notices = {nip: _said(app, notice) for nip, notice in result.notices.items()}
+    for warning in result.warnings:
+        info(app, f"warning: {warning}")
     if record:
-        folder = notices_dir or core.notices_dir(app.config, settings) / f"year-end-{year}"
-        for account, request_id, created in core.record_year_end(store, year, found, now):
-            recorded[account.nip] = request_id
-            if created:
-                notices[account.nip] = _year_end_notice(
-                    app, settings, account, request_id, year, folder, send_email
-                )
         info(
             app,
             f"{len(notices)} new deactivation request(s) recorded for {year}; "
@@ -1069,34 +999,3 @@ def year_end(
             ),
             output,
         )
-
-
-def _year_end_notice(
-    app: AppContext,
-    settings: core.AccessSettings,
-    account: core.YearEndAccount,
-    request_id: int,
-    year: int,
-    folder: Path,
-    send_email: bool,
-) -> str:
-    request = core.get_request(app.store, request_id)
-    text = core.render_notice(
-        "year-end",
-        request,
-        app.config,
-        settings,
-        app.lang,
-        app.now(),
-        account=account,
-        year=year,
-        year_end=datetime(year, 12, 31, tzinfo=app.config.tz).date(),
-    )
-    path = folder / f"request-{request_id}-year-end.txt"
-    can_email = send_email and core.email_is_valid(account.email)
-    if send_email and not can_email:
-        info(
-            app,
-            f"warning: request {request_id} ({account.name}) has no valid e-mail; notice written only",
-        )
-    return _deliver_notice(app, request, "year-end", text, str(path), can_email, settings)
