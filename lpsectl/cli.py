@@ -187,4 +187,16 @@ def _setup_logging(verbosity: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    interruptible()
     root.main(args=argv, prog_name="lpsectl")
+
+
+def interruptible() -> None:
+    """Ctrl-C and cron's ``timeout -s INT`` interrupt lpsectl even when it was started with
+    SIGINT ignored (a background job of a shell ignores it, and Python then installs no
+    handler): without this, the SIGINT is lost and only the SIGKILL after it ends the run,
+    with nothing cleaned up."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

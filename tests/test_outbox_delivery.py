@@ -476,6 +476,9 @@ def test_an_interrupted_flush_leaves_nothing_sending(trickling_smtp, tmp_path):
         ],
         stderr=subprocess.PIPE,
         text=True,
+        # started as a shell's background job is: with SIGINT ignored (Python then installs
+        # no handler of its own); lpsectl must still be interruptible by cron's SIGINT
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     # interrupted while it talks to the server (a loaded machine may take a while to start it)
     deadline = time.monotonic() + 60
