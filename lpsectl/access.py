@@ -219,9 +219,10 @@ def normalize_role(text: str) -> str:
 
 
 def parse_day(text: str) -> date:
-    """``2026-12-31``, or the Indonesian ``31-12-2026`` / ``31/12/2026``."""
+    """``2026-12-31``, the Indonesian ``31-12-2026`` / ``31/12/2026``, or Excel's
+    ``31-Dec-26`` / ``31-Dec-2026``."""
     value = text.strip()
-    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d-%b-%y", "%d-%b-%Y"):
         try:
             return datetime.strptime(value, fmt).date()
         except ValueError:
@@ -1008,8 +1009,15 @@ ACCOUNT_COLUMNS = {
 INACTIVE_WORDS = {"0", "false", "no", "tidak", "nonaktif", "non-aktif", "inactive", "disabled"}
 
 
-def read_accounts_csv(path: Path) -> list[dict[str, str]]:
-    """An account export from SPSE (column names configurable by alias, English or Indonesian)."""
+ACTIVE_WORDS = {"1", "true", "yes", "ya", "aktif", "active", "enabled", ""}
+
+
+def read_accounts_csv(path: Path, problems: list[str] | None = None) -> list[dict[str, str]]:
+    """An account export from SPSE (column names configurable by alias, English or Indonesian).
+
+    A value that cannot be read — a ``berlaku_sampai`` that is no date, a status that is
+    neither active nor inactive — is named in ``problems`` as ``"FILE:LINE: ..."``; the
+    account stays listed (an account kept active by mistake is the worse error)."""
     try:
         text = decode_text(path.read_bytes())
     except OSError as exc:
@@ -1026,10 +1034,27 @@ def read_accounts_csv(path: Path) -> list[dict[str, str]]:
                 f"{path}: the account export has no {needed!r} column "
                 f"(accepted names: {', '.join(ACCOUNT_COLUMNS[needed])})"
             )
-    rows = [dict(zip(table.header, cells, strict=False)) for _line, cells in table.rows]
-    return [
-        {key: (row.get(col) or "").strip() for col, key in columns.items() if key} for row in rows
-    ]
+    out = []
+    for line, cells in table.rows:
+        row = dict(zip(table.header, cells, strict=False))
+        account = {key: (row.get(col) or "").strip() for col, key in columns.items() if key}
+        where = f"{path}:{line}"
+        status = account.get("status", "").lower()
+        if status not in ACTIVE_WORDS | INACTIVE_WORDS and problems is not None:
+            problems.append(
+                f"{where}: status {account['status']!r} is neither active nor inactive; "
+                "listed as active"
+            )
+        if account.get("decree_expires") and problems is not None:
+            try:
+                parse_day(account["decree_expires"])
+            except ValueError:
+                problems.append(
+                    f"{where}: berlaku_sampai {account['decree_expires']!r} is not a date "
+                    "(YYYY-MM-DD or DD-MM-YYYY); the decree's end is unknown"
+                )
+        out.append(account)
+    return out
 
 
 def year_end_candidates(

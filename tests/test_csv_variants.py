@@ -213,3 +213,25 @@ def test_files_that_are_no_csv_and_misleading_preambles(tmp_path):
     )
     with pytest.raises(Exception, match=r"pre.csv:2: a quote opened on this line is never closed"):
         ticket_core.read_export(path, settings, WIB)
+
+
+def test_an_account_export_names_the_values_it_cannot_read():
+    """Break-test: an unreadable decree end or status was taken silently."""
+    import tempfile
+
+    rows = [
+        ["nip", "nama", "peran", "status", "berlaku_sampai"],
+        ["198502282010011003", "Budi", "ppk", "aktif", "31-Dec-26"],
+        ["198502282010011004", "Sri", "ppk", "ya ampun", "31/02/2026"],
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_variant(Path(folder) / "akun.csv", rows, "semicolon")
+        problems: list[str] = []
+        accounts = access.read_accounts_csv(path, problems)
+    assert [a["name"] for a in accounts] == ["Budi", "Sri"]  # both still listed
+    assert len(problems) == 2
+    assert problems[0].endswith(
+        "akun.csv:3: status 'ya ampun' is neither active nor inactive; listed as active"
+    )
+    assert "akun.csv:3: berlaku_sampai '31/02/2026' is not a date" in problems[1]
+    assert access.parse_day("31-Dec-26") == datetime(2026, 12, 31).date()

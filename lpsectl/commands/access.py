@@ -21,6 +21,7 @@ from lpsectl.commands._common import (
     output_option,
     pass_app,
     table,
+    warn,
 )
 from lpsectl.context import AppContext
 from lpsectl.errors import ExitCode, UsageError
@@ -927,7 +928,10 @@ def year_end(
     """
     if not 2000 <= year <= 2100:
         raise UsageError(f"--year {year} is not a plausible budget year")
-    accounts = core.read_accounts_csv(accounts_csv) if accounts_csv else None
+    problems: list[str] = []
+    accounts = core.read_accounts_csv(accounts_csv, problems) if accounts_csv else None
+    for problem in problems:
+        warn(problem)
     now = app.now()
     result = core.year_end(
         app.store,
