@@ -19,7 +19,7 @@ from lpsectl.errors import ConfigError
 from lpsectl.logs.access_remote import DEFAULT_ACTIVITIES, parse_statuses
 from lpsectl.logs.usage import merge_days, sketch_problem
 from lpsectl.retention import report_data
-from lpsectl.store import Store, decode_json
+from lpsectl.store import Store
 
 KIND = "access"
 MAX_TOP_CLIENTS = 1000
@@ -115,11 +115,7 @@ def access_days(
     for raw in rows:
         # kept whole: its data (the top clients too); pruned: its roll-up, the same days
         row = report_data(raw) if raw.get("pruned_on") else checked_row(raw)
-        data = (
-            decode_json(row.get("data"), None)
-            if isinstance(row.get("data"), str)
-            else row.get("data")
-        )
+        data = row.get("data")  # decoded by checked_row / report_data
         if not row.get("ok"):
             problems.append(f"{row['host']} ({row['taken_at']}): {row.get('error') or 'unusable'}")
             continue

@@ -57,7 +57,8 @@ def summarize_local(
         )
     for path in paths:
         _check_readable(path)
-    formats = {path: engine.resolve_format(path, log_format, prefix)[0] for path in paths}
+    resolved = {path: engine.resolve_format(path, log_format, prefix) for path in paths}
+    formats = {path: fmt for path, (fmt, _layout) in resolved.items()}
     if len(set(formats.values())) > 1:
         described = ", ".join(f"{p} is {f}" for p, f in formats.items())
         raise UsageError(
@@ -65,7 +66,7 @@ def summarize_local(
         )
     if "access" in formats.values():
         try:  # a layout without time, request or status: said before any reading
-            engine.access_format(engine.resolve_format(paths[0], log_format, prefix)[1])
+            engine.access_format(resolved[paths[0]][1])
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     try:

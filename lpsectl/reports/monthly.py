@@ -85,6 +85,7 @@ def build_monthly(
             for name in removed:
                 hosts.pop(name, None)
         notes.append(_note("removed_hosts", lang, count=len(removed), hosts=", ".join(removed)))
+    schedule = TenderSchedule(config, notes)
     report: dict[str, Any] = {
         "report": "monthly",
         "lpse": config.lpse.name,
@@ -97,14 +98,31 @@ def build_monthly(
         "errors": error_section(snapshots, notes, lang),
         "tickets": ticket_section(store, config, month, now, notes, lang),
         "maintenance": maintenance_section(store, start, end, notes, lang),
-        "web": web_section(store, config, start, end, now, notes, lang),
-        "usage": usage_section(store, config, start, end, now, notes, lang),
+        "web": web_section(store, config, start, end, now, notes, lang, schedule),
+        "usage": usage_section(store, config, start, end, now, notes, lang, schedule),
         "changes": change_section(store, month, start, end, notes, lang),
     }
     if not snapshots:
         notes.insert(0, _note("no_snapshots", lang))
     report["notes"] = notes
     return report
+
+
+class TenderSchedule:
+    """The tender schedule the web and usage sections both show deadlines from: read once,
+    when first needed, and a file that cannot be read said once in the notes."""
+
+    def __init__(self, config: Config, notes: list) -> None:
+        self.config, self.notes = config, notes
+        self._stages: list[Any] | None = None
+
+    def stages(self) -> list[Any]:
+        if self._stages is None:
+            from lpsectl.reports import daily_web
+
+            self._stages, problems = daily_web.tender_stages(self.config)
+            self.notes.extend({"code": "tender_schedule", "text": p} for p in problems)
+        return self._stages
 
 
 def web_section(
@@ -115,6 +133,7 @@ def web_section(
     now: datetime,
     notes: list,
     lang: str,
+    schedule: TenderSchedule | None = None,
 ) -> list[dict[str, Any]]:
     """The SPSE address as its users saw it over the month ([[checks]]): per check the
     month's and each day's availability (with and without the announced maintenance),
@@ -130,9 +149,7 @@ def web_section(
         return []
     limits = web_thresholds(config)
     windows = maintenance_windows(store, start - margin, end + margin)
-    stages, problems = daily_web.tender_stages(config)
-    for problem in problems:
-        notes.append({"code": "tender_schedule", "text": problem})
+    stages = (schedule or TenderSchedule(config, notes)).stages()
     period_end = min(end, now)
     names = [c.name for c in checks] + sorted(n for n in rows if n not in {c.name for c in checks})
     section = []
@@ -172,13 +189,15 @@ def usage_section(
     now: datetime,
     notes: list,
     lang: str,
+    schedule: TenderSchedule | None = None,
 ) -> dict[str, Any] | None:
     """SPSE's use over the month from the proxy's access logs (:func:`lpsectl.usage.monthly_usage`);
     days without figures and unreadable history are notes."""
-    from lpsectl.reports import daily_web
     from lpsectl.usage import monthly_usage
 
-    stages, _problems = daily_web.tender_stages(config)  # said once, by the web section
+    if not any(h.access_logs for h in config.hosts):
+        return None
+    stages = (schedule or TenderSchedule(config, notes)).stages()
     last = min(end - timedelta(days=1), now).date()  # today's requests so far count too
     section = monthly_usage(store, config, start.date(), last, stages)
     if section is None:
