@@ -34,6 +34,7 @@ from lpsectl.config import Config, load_section
 from lpsectl.csvfiles import decode_text, read_table
 from lpsectl.errors import ConfigError, NotFoundError, UsageError
 from lpsectl.files import make_dirs, write_text
+from lpsectl.i18n import N_, translated
 from lpsectl.render import render
 from lpsectl.store import Store, decode_json
 
@@ -107,50 +108,29 @@ def archive_dir(config: Config, settings: AccessSettings) -> Path:
 
 # -- labels for documents and tables --------------------------------------------------
 
-LABELS: dict[str, dict[str, str]] = {
-    "id": {
-        "activate": "aktivasi",
-        "deactivate": "penonaktifan",
-        "ppk": "PPK (Pejabat Pembuat Komitmen)",
-        "pokja": "Anggota Pokja Pemilihan",
-        "pejabat-pengadaan": "Pejabat Pengadaan",
-        "name": "nama",
-        "nip": "NIP",
-        "rank": "pangkat/golongan",
-        "position": "jabatan",
-        "agency": "instansi",
-        "address": "alamat",
-        "phone": "nomor telepon",
-        "email": "alamat e-mail",
-        "letter": "surat permohonan kepada Kepala LPSE (berkop, bertanda tangan basah dan berstempel)",
-        "decree": "Surat Tugas / SK penugasan yang masih berlaku",
-        "register": "register LPSE",
-        "accounts": "ekspor akun SPSE",
-    },
-    "en": {
-        "activate": "activation",
-        "deactivate": "deactivation",
-        "ppk": "PPK (commitment-making official)",
-        "pokja": "Pokja (selection working group) member",
-        "pejabat-pengadaan": "procurement official",
-        "name": "name",
-        "nip": "NIP",
-        "rank": "rank/grade",
-        "position": "position",
-        "agency": "agency",
-        "address": "address",
-        "phone": "phone number",
-        "email": "e-mail address",
-        "letter": "request letter to the Kepala LPSE (letterhead, wet signature and stamp)",
-        "decree": "valid assignment decree (Surat Tugas / SK)",
-        "register": "LPSE register",
-        "accounts": "SPSE account export",
-    },
+LABELS: dict[str, str] = {
+    "activate": N_("activation"),
+    "deactivate": N_("deactivation"),
+    "ppk": N_("PPK (commitment-making official)"),
+    "pokja": N_("Pokja (selection working group) member"),
+    "pejabat-pengadaan": N_("procurement official"),
+    "name": N_("name"),
+    "nip": N_("NIP"),
+    "rank": N_("rank/grade"),
+    "position": N_("position"),
+    "agency": N_("agency"),
+    "address": N_("address"),
+    "phone": N_("phone number"),
+    "email": N_("e-mail address"),
+    "letter": N_("request letter to the Kepala LPSE (letterhead, wet signature and stamp)"),
+    "decree": N_("valid assignment decree (Surat Tugas / SK)"),
+    "register": N_("LPSE register"),
+    "accounts": N_("SPSE account export"),
 }
 
 
 def label(key: str, lang: str = "id") -> str:
-    return LABELS.get(lang, LABELS["en"]).get(key, key)
+    return translated(LABELS, lang).get(key, key)
 
 
 # -- input: one request ---------------------------------------------------------------------
@@ -442,32 +422,18 @@ def _resolve(text: str, base: Path) -> str:
 
 
 PROBLEM_MESSAGES = {
-    "id": {
-        "missing_field": "{field} belum diisi",
-        "nip_invalid": "NIP {value} tidak valid: {reasons}",
-        "phone_invalid": "nomor telepon {value} tidak sesuai format Indonesia (08... atau +62...)",
-        "email_invalid": "alamat e-mail {value} tidak sesuai format",
-        "document_missing": "{document} belum dilampirkan",
-        "document_file_missing": "berkas {document} tidak ditemukan ({path})",
-        "document_file_unreadable": "berkas {document} tidak dapat kami buka; mohon kirim ulang "
-        "pindaiannya",
-        "decree_date_missing": "tanggal Surat Tugas / SK belum diisi",
-        "decree_not_yet_valid": "Surat Tugas / SK baru berlaku mulai {date}",
-        "decree_expired": "Surat Tugas / SK sudah tidak berlaku sejak {date}",
-    },
-    "en": {
-        "missing_field": "{field} is missing",
-        "nip_invalid": "NIP {value} is not valid: {reasons}",
-        "phone_invalid": "phone number {value} is not an Indonesian number (08... or +62...)",
-        "email_invalid": "e-mail address {value} is not well formed",
-        "document_missing": "{document} is missing",
-        "document_file_missing": "the file of the {document} was not found ({path})",
-        "document_file_unreadable": "we could not open the file of the {document}; please send "
-        "its scan again",
-        "decree_date_missing": "the date of the assignment decree is missing",
-        "decree_not_yet_valid": "the assignment decree is only valid from {date}",
-        "decree_expired": "the assignment decree expired on {date}",
-    },
+    "missing_field": N_("{field} is missing"),
+    "nip_invalid": N_("NIP {value} is not valid: {reasons}"),
+    "phone_invalid": N_("phone number {value} is not an Indonesian number (08... or +62...)"),
+    "email_invalid": N_("e-mail address {value} is not well formed"),
+    "document_missing": N_("{document} is missing"),
+    "document_file_missing": N_("the file of the {document} was not found ({path})"),
+    "document_file_unreadable": N_(
+        "we could not open the file of the {document}; please send its scan again"
+    ),
+    "decree_date_missing": N_("the date of the assignment decree is missing"),
+    "decree_not_yet_valid": N_("the assignment decree is only valid from {date}"),
+    "decree_expired": N_("the assignment decree expired on {date}"),
 }
 
 
@@ -486,7 +452,7 @@ class Problem:
         applicant's wording (no path on the LPSE's server)."""
         params = dict(self.params)
         if public and self.code == "document_file_missing":
-            table = PROBLEM_MESSAGES.get(lang, PROBLEM_MESSAGES["en"])
+            table = translated(PROBLEM_MESSAGES, lang)
             return table["document_file_unreadable"].format(
                 document=label(params["document"], lang)
             )
@@ -506,7 +472,7 @@ class Problem:
         if masked and "value" in params:
             hide = {"nip": nip_rules.mask, "phone": mask_phone, "email": mask_email}[self.field]
             params["value"] = hide(params["value"])
-        table = PROBLEM_MESSAGES.get(lang, PROBLEM_MESSAGES["en"])
+        table = translated(PROBLEM_MESSAGES, lang)
         return table[self.code].format(**params)
 
     def as_json(self, lang: str = "en", masked: bool = False) -> dict[str, Any]:

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from lpsectl.i18n import N_, translated
+
 NIP_LENGTH = 18
 #: nobody still in service was born earlier; guards against typos like 1195...
 EARLIEST_BIRTH_YEAR = 1940
@@ -32,37 +34,20 @@ PPPK = "pppk"
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "empty": "NIP is empty",
-        "not_digits": "NIP may contain only digits (found {chars})",
-        "length": "NIP must have 18 digits, not {length}",
-        "birth_date_invalid": "birth date {text} (digits 1-8) is not a real date",
-        "birth_date_implausible": "birth date {text} (digits 1-8) is implausible: {why}",
-        "appointment_invalid": "appointment {text} (digits 9-14) is not a valid year and month",
-        "appointment_too_early": "appointment {text} is before the 18th birthday ({limit})",
-        "appointment_future": "appointment {text} is in the future",
-        "sex_digit": "sex digit (digit 15) must be 1 or 2, not {digit}",
-        "sequence_zero": "sequence number (digits 16-18) cannot be 000",
-    },
-    "id": {
-        "empty": "NIP kosong",
-        "not_digits": "NIP hanya boleh berisi angka (ditemukan {chars})",
-        "length": "NIP harus 18 digit, bukan {length}",
-        "birth_date_invalid": "tanggal lahir {text} (digit 1-8) bukan tanggal yang ada",
-        "birth_date_implausible": "tanggal lahir {text} (digit 1-8) tidak wajar: {why}",
-        "appointment_invalid": "TMT pengangkatan {text} (digit 9-14) bukan tahun dan bulan yang sah",
-        "appointment_too_early": "TMT pengangkatan {text} sebelum usia 18 tahun ({limit})",
-        "appointment_future": "TMT pengangkatan {text} ada di masa depan",
-        "sex_digit": "digit jenis kelamin (digit ke-15) harus 1 atau 2, bukan {digit}",
-        "sequence_zero": "nomor urut (digit 16-18) tidak boleh 000",
-    },
+MESSAGES: dict[str, str] = {
+    "empty": N_("NIP is empty"),
+    "not_digits": N_("NIP may contain only digits (found {chars})"),
+    "length": N_("NIP must have 18 digits, not {length}"),
+    "birth_date_invalid": N_("birth date {text} (digits 1-8) is not a real date"),
+    "birth_date_implausible": N_("birth date {text} (digits 1-8) is implausible: {why}"),
+    "appointment_invalid": N_("appointment {text} (digits 9-14) is not a valid year and month"),
+    "appointment_too_early": N_("appointment {text} is before the 18th birthday ({limit})"),
+    "appointment_future": N_("appointment {text} is in the future"),
+    "sex_digit": N_("sex digit (digit 15) must be 1 or 2, not {digit}"),
+    "sequence_zero": N_("sequence number (digits 16-18) cannot be 000"),
 }
 
-_IMPLAUSIBLE = {
-    "en": {"too_old": "before {year}", "too_young": "younger than {age} years"},
-    "id": {"too_old": "sebelum tahun {year}", "too_young": "usia di bawah {age} tahun"},
-}
+_IMPLAUSIBLE = {"too_old": N_("before {year}"), "too_young": N_("younger than {age} years")}
 
 
 @dataclass(frozen=True)
@@ -73,10 +58,10 @@ class NipProblem:
     params: dict[str, str] = field(default_factory=dict)
 
     def message(self, lang: str = "en") -> str:
-        table = MESSAGES.get(lang, MESSAGES["en"])
+        table = translated(MESSAGES, lang)
         params = dict(self.params)
         if self.code == "birth_date_implausible":
-            why = _IMPLAUSIBLE.get(lang, _IMPLAUSIBLE["en"])[params["why"]]
+            why = translated(_IMPLAUSIBLE, lang)[params["why"]]
             params["why"] = why.format(year=EARLIEST_BIRTH_YEAR, age=MIN_AGE)
         return table[self.code].format(**params)
 

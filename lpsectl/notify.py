@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from lpsectl.alerts import SEVERITIES, LiveAlert
 from lpsectl.config import Config, load_section
 from lpsectl.errors import ConfigError
+from lpsectl.i18n import N_, translated
 from lpsectl.render import clock, long_datetime
 from lpsectl.store import Store
 from lpsectl.timeutil import isoformat
@@ -366,36 +367,19 @@ def _transition(kind: str, alert: LiveAlert) -> Transition:
 
 
 TITLES = {
-    "id": {
-        "open": "{level}: {subject}",
-        "escalate": "{level} (memburuk): {subject}",
-        "remind": "Masih {level}: {subject}",
-        "after_maintenance": "{level} setelah pemeliharaan: {subject}",
-        "recover": "PULIH: {subject}",
-        "critical": "KRITIS",
-        "warning": "PERINGATAN",
-        "since": "sejak",
-        "next": "Langkah berikut",
-        "recovered": "sudah pulih; tadinya",
-        "recovered_at": "pulih pukul",
-        "maintenance": "masih terjadi setelah jendela pemeliharaan berakhir",
-        "report": "Laporan",
-    },
-    "en": {
-        "open": "{level}: {subject}",
-        "escalate": "{level} (worse): {subject}",
-        "remind": "Still {level}: {subject}",
-        "after_maintenance": "{level} after maintenance: {subject}",
-        "recover": "RECOVERED: {subject}",
-        "critical": "CRITICAL",
-        "warning": "WARNING",
-        "since": "since",
-        "next": "Next step",
-        "recovered": "has recovered; it was",
-        "recovered_at": "recovered at",
-        "maintenance": "still there after the maintenance window ended",
-        "report": "Report",
-    },
+    "open": N_("{level}: {subject}"),
+    "escalate": N_("{level} (worse): {subject}"),
+    "remind": N_("Still {level}: {subject}"),
+    "after_maintenance": N_("{level} after maintenance: {subject}"),
+    "recover": N_("RECOVERED: {subject}"),
+    "critical": N_("CRITICAL"),
+    "warning": N_("WARNING"),
+    "since": N_("since"),
+    "next": N_("Next step"),
+    "recovered": N_("has recovered; it was"),
+    "recovered_at": N_("recovered at"),
+    "maintenance": N_("still there after the maintenance window ended"),
+    "report": N_("Report"),
 }
 
 
@@ -403,7 +387,7 @@ def compose(
     change: Transition, lpse: str, now: datetime, settings: NotifySettings, lang: str
 ) -> tuple[str, str]:
     """Pure: (title, body) of one notification — short, in the LPSE's language."""
-    say = TITLES["en" if lang == "en" else "id"]
+    say = translated(TITLES, lang)
     level = say[change.severity]
     title = f"[{lpse}] " + say[change.kind].format(level=level, subject=change.subject)
     lines = []

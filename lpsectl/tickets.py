@@ -25,6 +25,7 @@ from lpsectl import timeutil
 from lpsectl.config import Config, load_section
 from lpsectl.csvfiles import decode_text, read_table
 from lpsectl.errors import ConfigError, UsageError
+from lpsectl.i18n import N_
 from lpsectl.slaclock import CLOCKS, WORKING, SlaClock, national_holidays, parse_working_hours
 from lpsectl.store import Store
 
@@ -32,16 +33,9 @@ from lpsectl.store import Store
 
 GROUPS = ("a", "b", "c")
 GROUP_LABELS = {
-    "id": {
-        "a": "Cara unggah dan unduh data",
-        "b": "Penggunaan aplikasi SPSE",
-        "c": "Keluhan lain terkait SPSE",
-    },
-    "en": {
-        "a": "Uploading and downloading data",
-        "b": "Using the SPSE application",
-        "c": "Other complaints about SPSE",
-    },
+    "a": N_("Uploading and downloading data"),
+    "b": N_("Using the SPSE application"),
+    "c": N_("Other complaints about SPSE"),
 }
 
 #: ticket field -> header names accepted for it (first match wins, case-insensitive)

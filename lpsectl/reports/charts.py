@@ -15,41 +15,24 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from lpsectl.i18n import N_, translated
+
 LABELS = {
-    "id": {
-        "cpu_percent": "CPU (%)",
-        "load1": "Beban (1 menit)",
-        "memory_percent": "Memori (%)",
-        "disk_percent": "Disk terpenuh (%)",
-        "transactions": "Transaksi per hari",
-        "rollbacks": "Rollback per hari",
-        "cache": "Cache hit (%)",
-        "groups": "Tiket per kelompok",
-        "sla": "Penyelesaian tepat waktu per prioritas (%)",
-        "web_p95": "Waktu respons p95 per hari (ms)",
-        "web_availability": "Ketersediaan per hari (%, di luar pemeliharaan terjadwal)",
-        "usage_daily": "Permintaan dan pengunjung per hari",
-        "usage_hours": "Permintaan per jam (sebulan)",
-        "requests": "permintaan",
-        "visitors": "pengunjung",
-    },
-    "en": {
-        "cpu_percent": "CPU (%)",
-        "load1": "Load (1 min)",
-        "memory_percent": "Memory (%)",
-        "disk_percent": "Fullest disk (%)",
-        "transactions": "Transactions per day",
-        "rollbacks": "Rollbacks per day",
-        "cache": "Cache hit (%)",
-        "groups": "Tickets per group",
-        "sla": "Resolved in time per priority (%)",
-        "web_p95": "Response time p95 per day (ms)",
-        "web_availability": "Availability per day (%, planned maintenance apart)",
-        "usage_daily": "Requests and visitors per day",
-        "usage_hours": "Requests per hour (the month)",
-        "requests": "requests",
-        "visitors": "visitors",
-    },
+    "cpu_percent": N_("CPU (%)"),
+    "load1": N_("Load (1 min)"),
+    "memory_percent": N_("Memory (%)"),
+    "disk_percent": N_("Fullest disk (%)"),
+    "transactions": N_("Transactions per day"),
+    "rollbacks": N_("Rollbacks per day"),
+    "cache": N_("Cache hit (%)"),
+    "groups": N_("Tickets per group"),
+    "sla": N_("Resolved in time per priority (%)"),
+    "web_p95": N_("Response time p95 per day (ms)"),
+    "web_availability": N_("Availability per day (%, planned maintenance apart)"),
+    "usage_daily": N_("Requests and visitors per day"),
+    "usage_hours": N_("Requests per hour (the month)"),
+    "requests": N_("requests"),
+    "visitors": N_("visitors"),
 }
 
 
@@ -69,7 +52,7 @@ def resource_chart(hosts: list[dict[str, Any]], lang: str) -> str | None:
     """Four panels (CPU, load, memory, fullest disk), one line per host."""
     if not any(h.get("daily") for h in hosts):
         return None
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = translated(LABELS, lang)
     figure = Figure(figsize=(9, 6), layout="constrained")
     axes = figure.subplots(2, 2, sharex=True)
     for ax, metric in zip(
@@ -96,7 +79,7 @@ def database_chart(databases: list[dict[str, Any]], lang: str) -> str | None:
     """Transactions and rollbacks per day, and the daily cache hit ratio."""
     if not any(db.get("daily") for db in databases):
         return None
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = translated(LABELS, lang)
     figure = Figure(figsize=(9, 3.5), layout="constrained")
     left, right = figure.subplots(1, 2)
     for db in databases:
@@ -133,7 +116,7 @@ def ticket_chart(summary: dict[str, Any], lang: str) -> str | None:
     """Tickets per SOP group, and resolution compliance per priority."""
     if not summary.get("total"):
         return None
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = translated(LABELS, lang)
     figure = Figure(figsize=(9, 3.5), layout="constrained")
     left, right = figure.subplots(1, 2)
     groups = summary["groups"]
@@ -155,7 +138,7 @@ def web_chart(checks: list[dict[str, Any]], lang: str) -> str | None:
     per check."""
     if not any(c.get("daily") for c in checks):
         return None
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = translated(LABELS, lang)
     figure = Figure(figsize=(9, 3.5), layout="constrained")
     left, right = figure.subplots(1, 2)
     for check in checks:
@@ -185,7 +168,7 @@ def usage_chart(usage: dict[str, Any] | None, lang: str) -> str | None:
     of the day over the month."""
     if not usage or not usage.get("daily"):
         return None
-    labels = LABELS.get(lang, LABELS["en"])
+    labels = translated(LABELS, lang)
     figure = Figure(figsize=(9, 3.5), layout="constrained")
     left, right = figure.subplots(1, 2)
     days = [date.fromisoformat(d["day"]) for d in usage["daily"]]

@@ -17,6 +17,7 @@ from typing import Any
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
+from lpsectl.i18n import N_, translated
 from lpsectl.reports import DAILY_SECTIONS
 from lpsectl.retention import require_whole
 from lpsectl.store import Store, decode_json
@@ -58,21 +59,15 @@ def build_daily(
 
 
 VERDICT = {
-    "id": {
-        "normal": "Semua layanan berjalan normal: {hosts} server terpantau, tanpa peringatan.",
-        "some": "{critical} kritis, {warning} peringatan. Terpenting: {host} — {item}: {message}",
-    },
-    "en": {
-        "normal": "All services ran normally: {hosts} server(s) monitored, no alerts.",
-        "some": "{critical} critical, {warning} warning(s). First: {host} — {item}: {message}",
-    },
+    "normal": N_("All services ran normally: {hosts} server(s) monitored, no alerts."),
+    "some": N_("{critical} critical, {warning} warning(s). First: {host} — {item}: {message}"),
 }
 
 
 def verdict(hosts: list[dict[str, Any]], alerts: list[dict[str, str]], lang: str) -> dict[str, Any]:
     """The report's first line: normal, or how many critical/warning alerts and the worst one
     (``alerts`` sorted critical first). Shape: {text, critical, warning}."""
-    words = VERDICT.get(lang, VERDICT["en"])
+    words = translated(VERDICT, lang)
     critical = sum(1 for a in alerts if a["severity"] == "critical")
     warning = len(alerts) - critical
     if not alerts:
@@ -138,35 +133,22 @@ def host_entry(store: Store, config: Config, name: str, day: date) -> dict[str, 
 
 
 MESSAGES = {
-    "id": {
-        "down": "tidak terjangkau: {error}",
-        "uncollected": "terjangkau, tetapi tidak dapat dipantau: {error}",
-        "no_data": "tidak ada data: belum ada pengumpulan (collect) pada tanggal ini",
-        "used": "terpakai {pct:.0f}%",
-        "load": "load {load:.2f} melebihi jumlah core ({cores})",
-        "not_running": "tidak berjalan ({detail})",
-        "log_missing": "berkas tidak ada",
-        "log_stale": "tidak ditulis selama {minutes:.0f} menit",
-        "log_unreadable": "tidak dapat dibaca",
-    },
-    "en": {
-        "down": "not reachable: {error}",
-        "uncollected": "reachable, but could not be monitored: {error}",
-        "no_data": "no data: nothing was collected on this date",
-        "used": "{pct:.0f}% used",
-        "load": "load {load:.2f} above the number of cores ({cores})",
-        "not_running": "not running ({detail})",
-        "log_missing": "file does not exist",
-        "log_stale": "not written for {minutes:.0f} min",
-        "log_unreadable": "not readable",
-    },
+    "down": N_("not reachable: {error}"),
+    "uncollected": N_("reachable, but could not be monitored: {error}"),
+    "no_data": N_("no data: nothing was collected on this date"),
+    "used": N_("{pct:.0f}% used"),
+    "load": N_("load {load:.2f} above the number of cores ({cores})"),
+    "not_running": N_("not running ({detail})"),
+    "log_missing": N_("file does not exist"),
+    "log_stale": N_("not written for {minutes:.0f} min"),
+    "log_unreadable": N_("not readable"),
 }
 
 
 def host_alerts(
     entry: dict[str, Any], limits: HostThresholds, lang: str = "id"
 ) -> list[dict[str, str]]:
-    say = MESSAGES.get(lang, MESSAGES["en"])
+    say = translated(MESSAGES, lang)
     name = entry["name"]
     if entry["status"] == "no-data":
         return [_alert("warning", name, "host", say["no_data"])]

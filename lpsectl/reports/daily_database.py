@@ -18,6 +18,7 @@ from tabulate import tabulate
 
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
+from lpsectl.i18n import N_, translated
 from lpsectl.pgstats import cache_hit_ratio, statement_deltas, sum_deltas
 from lpsectl.render import human_bytes, human_duration, long_datetime, number
 from lpsectl.store import Store, decode_json
@@ -226,30 +227,21 @@ def _bloated_tables(data: dict, limits: DatabaseThresholds) -> list[dict]:
 
 
 ADVICE = {
-    "id": {
-        "not_installed": "ekstensi belum dipasang di basis data {db}",
-        "not_preloaded": "ekstensi belum dimuat lewat shared_preload_libraries",
-        "how": (
-            "tambahkan pg_stat_statements ke shared_preload_libraries di postgresql.conf, "
-            "restart PostgreSQL, lalu jalankan CREATE EXTENSION pg_stat_statements; "
-            "di basis data {db}"
-        ),
-    },
-    "en": {
-        "not_installed": "the extension is not installed in database {db}",
-        "not_preloaded": "the extension is not loaded through shared_preload_libraries",
-        "how": (
+    "not_installed": N_("the extension is not installed in database {db}"),
+    "not_preloaded": N_("the extension is not loaded through shared_preload_libraries"),
+    "how": (
+        N_(
             "add pg_stat_statements to shared_preload_libraries in postgresql.conf, "
             "restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; "
             "in database {db}"
-        ),
-    },
+        )
+    ),
 }
 
 
 def statements_advice(reason: str, db: str, lang: str) -> str:
     """The collector's reason in the report's language, with how to enable the extension."""
-    words = ADVICE["en" if lang == "en" else "id"]
+    words = translated(ADVICE, lang)
     if "not preloaded" in reason:
         return f"{words['not_preloaded']}; {words['how'].format(db=db)}"
     if "not installed" in reason:
@@ -260,34 +252,23 @@ def statements_advice(reason: str, db: str, lang: str) -> str:
 # -- alerts ----------------------------------------------------------------------------
 
 MESSAGES = {
-    "id": {
-        "error": "Statistik basis data tidak dapat dikumpulkan: {reason}",
-        "statements": "pg_stat_statements tidak tersedia: {reason}",
-        "cache": "Rasio cache hit {value}% di bawah batas {limit}%",
-        "connections": "Koneksi terpakai {value}% dari max_connections (batas {limit}%)",
-        "long": "{count} query berjalan lebih dari {limit} (terlama {longest})",
-        "idle": "{count} sesi idle in transaction (terlama {longest})",
-        "deadlocks": "{count} deadlock tercatat hari ini",
-        "wraparound": "Usia transaksi (wraparound) {value}% dari batas (peringatan di {limit}%)",
-        "bloat": "Tabel {table}: {value}% tuple mati (batas {limit}%)",
-    },
-    "en": {
-        "error": "Database statistics could not be collected: {reason}",
-        "statements": "pg_stat_statements is not available: {reason}",
-        "cache": "Cache hit ratio {value}% is below {limit}%",
-        "connections": "Connections use {value}% of max_connections (limit {limit}%)",
-        "long": "Queries running longer than {limit}: {count} (longest {longest})",
-        "idle": "Sessions idle in transaction: {count} (longest {longest})",
-        "deadlocks": "Deadlocks today: {count}",
-        "wraparound": "Transaction ID age is {value}% of the wraparound limit (warning at {limit}%)",
-        "bloat": "Table {table}: {value}% dead tuples (limit {limit}%)",
-    },
+    "error": N_("Database statistics could not be collected: {reason}"),
+    "statements": N_("pg_stat_statements is not available: {reason}"),
+    "cache": N_("Cache hit ratio {value}% is below {limit}%"),
+    "connections": N_("Connections use {value}% of max_connections (limit {limit}%)"),
+    "long": N_("Queries running longer than {limit}: {count} (longest {longest})"),
+    "idle": N_("Sessions idle in transaction: {count} (longest {longest})"),
+    "deadlocks": N_("Deadlocks today: {count}"),
+    "wraparound": N_(
+        "Transaction ID age is {value}% of the wraparound limit (warning at {limit}%)"
+    ),
+    "bloat": N_("Table {table}: {value}% dead tuples (limit {limit}%)"),
 }
 
 
 def host_alerts(host: dict, limits: DatabaseThresholds, lang: str) -> list[dict]:
     """Pure: the alerts one host summary raises under ``limits``."""
-    msg = MESSAGES["en" if lang == "en" else "id"]
+    msg = translated(MESSAGES, lang)
     out: list[dict] = []
 
     def add(severity: str, item: str, key: str, **values: Any) -> None:
@@ -400,85 +381,46 @@ def _seconds(value: float, lang: str) -> str:
 # -- plain text ------------------------------------------------------------------------
 
 LABELS = {
-    "id": {
-        "title": "Basis Data (PostgreSQL)",
-        "host": "Server",
-        "at": "per",
-        "error": "GAGAL",
-        "version": "Versi",
-        "uptime": "aktif selama",
-        "since": "Sejak {since}",
-        "no_baseline": "Belum ada snapshot sebelumnya untuk menghitung selisih hari ini.",
-        "reset": "Statistik di-reset {n} kali hari ini; angka adalah batas bawah.",
-        "commits": "Transaksi berhasil (commit)",
-        "rollbacks": "Transaksi gagal (rollback)",
-        "deadlocks": "Deadlock",
-        "temp_files": "File sementara",
-        "temp_bytes": "ukuran",
-        "cache": "Rasio cache hit",
-        "today": "hari ini",
-        "cumulative": "kumulatif",
-        "connections": "Koneksi",
-        "of": "dari",
-        "idle_tx": "idle in transaction",
-        "waiting": "menunggu lock",
-        "size": "Ukuran basis data",
-        "top": "Query paling sering (pg_stat_statements, sejak {since})",
-        "top_time": "Query dengan total waktu terbesar",
-        "calls": "Panggilan",
-        "mean": "Rata-rata ms",
-        "max": "Maks ms",
-        "total": "Total ms",
-        "rows": "Baris",
-        "query": "Query",
-        "unavailable": "Tidak terkumpul",
-        "alerts": "Peringatan",
-        "none": "Tidak ada peringatan.",
-        "critical": "KRITIS",
-        "warning": "PERINGATAN",
-    },
-    "en": {
-        "title": "Database (PostgreSQL)",
-        "host": "Server",
-        "at": "as of",
-        "error": "FAILED",
-        "version": "Version",
-        "uptime": "up for",
-        "since": "Since {since}",
-        "no_baseline": "No earlier snapshot yet to count today's changes from.",
-        "reset": "Statistics were reset {n} time(s) today; figures are a lower bound.",
-        "commits": "Committed transactions",
-        "rollbacks": "Failed transactions (rollback)",
-        "deadlocks": "Deadlocks",
-        "temp_files": "Temporary files",
-        "temp_bytes": "size",
-        "cache": "Cache hit ratio",
-        "today": "today",
-        "cumulative": "cumulative",
-        "connections": "Connections",
-        "of": "of",
-        "idle_tx": "idle in transaction",
-        "waiting": "waiting on locks",
-        "size": "Database size",
-        "top": "Most frequent queries (pg_stat_statements, since {since})",
-        "top_time": "Queries with the largest total time",
-        "calls": "Calls",
-        "mean": "Mean ms",
-        "max": "Max ms",
-        "total": "Total ms",
-        "rows": "Rows",
-        "query": "Query",
-        "unavailable": "Not collected",
-        "alerts": "Alerts",
-        "none": "No alerts.",
-        "critical": "CRITICAL",
-        "warning": "WARNING",
-    },
+    "title": N_("Database (PostgreSQL)"),
+    "host": N_("Server"),
+    "at": N_("as of"),
+    "error": N_("FAILED"),
+    "version": N_("Version"),
+    "uptime": N_("up for"),
+    "since": N_("Since {since}"),
+    "no_baseline": N_("No earlier snapshot yet to count today's changes from."),
+    "reset": N_("Statistics were reset {n} time(s) today; figures are a lower bound."),
+    "commits": N_("Committed transactions"),
+    "rollbacks": N_("Failed transactions (rollback)"),
+    "deadlocks": N_("Deadlocks"),
+    "temp_files": N_("Temporary files"),
+    "temp_bytes": N_("size"),
+    "cache": N_("Cache hit ratio"),
+    "today": N_("today"),
+    "cumulative": N_("cumulative"),
+    "connections": N_("Connections"),
+    "of": N_("of"),
+    "idle_tx": N_("idle in transaction"),
+    "waiting": N_("waiting on locks"),
+    "size": N_("Database size"),
+    "top": N_("Most frequent queries (pg_stat_statements, since {since})"),
+    "top_time": N_("Queries with the largest total time"),
+    "calls": N_("Calls"),
+    "mean": N_("Mean ms"),
+    "max": N_("Max ms"),
+    "total": N_("Total ms"),
+    "rows": N_("Rows"),
+    "query": N_("Query"),
+    "unavailable": N_("Not collected"),
+    "alerts": N_("Alerts"),
+    "none": N_("No alerts."),
+    "critical": N_("CRITICAL"),
+    "warning": N_("WARNING"),
 }
 
 
 def labels(lang: str) -> dict[str, str]:
-    return LABELS["en" if lang == "en" else "id"]
+    return translated(LABELS, lang)
 
 
 def text(section: dict, lang: str) -> str:

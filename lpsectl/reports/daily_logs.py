@@ -18,6 +18,7 @@ from tabulate import tabulate
 
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, load_section
+from lpsectl.i18n import N_, translated
 from lpsectl.logs.summary import DATABASE_FORMATS, merge_summaries
 from lpsectl.render import number
 from lpsectl.store import Store, decode_json
@@ -169,31 +170,19 @@ def moment(value: str | None, tz: tzinfo) -> datetime | None:
 # -- alerts ---------------------------------------------------------------------------
 
 MESSAGES = {
-    "id": {
-        "failed": "ringkasan log tidak tersedia: {error}",
-        "file": "berkas log tidak terbaca: {reason}",
-        "warning": "{warning}",
-        "panic": "{n} kejadian PANIC di log basis data",
-        "fatal": "{n} kejadian FATAL di log basis data",
-        "deadlocks": "{n} deadlock di log basis data",
-        "db_errors": "{n} error di log basis data (batas {limit})",
-        "app_errors": "{n} error di log aplikasi SPSE (batas {limit})",
-    },
-    "en": {
-        "failed": "log summary not available: {error}",
-        "file": "log file not readable: {reason}",
-        "warning": "{warning}",
-        "panic": "{n} PANIC events in the database log",
-        "fatal": "{n} FATAL events in the database log",
-        "deadlocks": "{n} deadlocks in the database log",
-        "db_errors": "{n} errors in the database log (limit {limit})",
-        "app_errors": "{n} errors in the SPSE application log (limit {limit})",
-    },
+    "failed": N_("log summary not available: {error}"),
+    "file": N_("log file not readable: {reason}"),
+    "warning": N_("{warning}"),
+    "panic": N_("{n} PANIC events in the database log"),
+    "fatal": N_("{n} FATAL events in the database log"),
+    "deadlocks": N_("{n} deadlocks in the database log"),
+    "db_errors": N_("{n} errors in the database log (limit {limit})"),
+    "app_errors": N_("{n} errors in the SPSE application log (limit {limit})"),
 }
 
 
 def host_alerts(host: dict[str, Any], settings: LogsSettings, lang: str) -> list[dict[str, str]]:
-    say = MESSAGES["en" if lang == "en" else "id"]
+    say = translated(MESSAGES, lang)
     name = host["host"]
     alerts = []
 
@@ -243,69 +232,38 @@ def host_alerts(host: dict[str, Any], settings: LogsSettings, lang: str) -> list
 # -- text -------------------------------------------------------------------------------
 
 LABELS = {
-    "id": {
-        "title": "Log basis data dan aplikasi",
-        "host": "Server",
-        "runs": "pengumpulan",
-        "failed": "Gagal diringkas",
-        "database": "Log basis data (PostgreSQL)",
-        "application": "Log aplikasi SPSE",
-        "lines": "baris",
-        "queries": "Query paling sering (dengan durasi)",
-        "errors": "Error paling sering",
-        "count": "Jumlah",
-        "total": "Total (ms)",
-        "mean": "Rata-rata (ms)",
-        "max": "Maks (ms)",
-        "query": "Query",
-        "severity": "Tingkat",
-        "signature": "Pesan",
-        "last": "Terakhir",
-        "deadlocks": "Deadlock",
-        "lock_waits": "Menunggu lock",
-        "temp_files": "File sementara",
-        "checkpoints": "Checkpoint",
-        "connections": "Koneksi",
-        "exceptions": "Kelas exception",
-        "codes": "Kode Error terakhir",
-        "unavailable": "Tidak terbaca",
-        "none": "(tidak ada)",
-        "unparsed": "baris tak dikenali",
-    },
-    "en": {
-        "title": "Database and application logs",
-        "host": "Server",
-        "runs": "collections",
-        "failed": "Could not be summarised",
-        "database": "Database log (PostgreSQL)",
-        "application": "SPSE application log",
-        "lines": "lines",
-        "queries": "Most frequent queries (with a duration)",
-        "errors": "Most frequent errors",
-        "count": "Count",
-        "total": "Total (ms)",
-        "mean": "Mean (ms)",
-        "max": "Max (ms)",
-        "query": "Query",
-        "severity": "Severity",
-        "signature": "Message",
-        "last": "Last",
-        "deadlocks": "Deadlocks",
-        "lock_waits": "Lock waits",
-        "temp_files": "Temporary files",
-        "checkpoints": "Checkpoints",
-        "connections": "Connections",
-        "exceptions": "Exception classes",
-        "codes": "Latest error codes",
-        "unavailable": "Not readable",
-        "none": "(none)",
-        "unparsed": "unparsed lines",
-    },
+    "title": N_("Database and application logs"),
+    "host": N_("Server"),
+    "runs": N_("collections"),
+    "failed": N_("Could not be summarised"),
+    "database": N_("Database log (PostgreSQL)"),
+    "application": N_("SPSE application log"),
+    "lines": N_("lines"),
+    "queries": N_("Most frequent queries (with a duration)"),
+    "errors": N_("Most frequent errors"),
+    "count": N_("Count"),
+    "total": N_("Total (ms)"),
+    "mean": N_("Mean (ms)"),
+    "max": N_("Max (ms)"),
+    "query": N_("Query"),
+    "severity": N_("Severity"),
+    "signature": N_("Message"),
+    "last": N_("Last"),
+    "deadlocks": N_("Deadlocks"),
+    "lock_waits": N_("Lock waits"),
+    "temp_files": N_("Temporary files"),
+    "checkpoints": N_("Checkpoints"),
+    "connections": N_("Connections"),
+    "exceptions": N_("Exception classes"),
+    "codes": N_("Latest error codes"),
+    "unavailable": N_("Not readable"),
+    "none": N_("(none)"),
+    "unparsed": N_("unparsed lines"),
 }
 
 
 def labels(lang: str) -> dict[str, str]:
-    return LABELS["en" if lang == "en" else "id"]
+    return translated(LABELS, lang)
 
 
 def text(section: dict, lang: str) -> str:

@@ -14,64 +14,41 @@ from datetime import date, timedelta
 from lpsectl import usage
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
+from lpsectl.i18n import N_, translated
 from lpsectl.logs.usage import error_rate, peak_hour, peak_minute, slowest_routes
 from lpsectl.render import human_bytes, number
 from lpsectl.store import Store, decode_json
 
 LABELS = {
-    "id": {
-        "title": "Penggunaan SPSE",
-        "requests": "Permintaan",
-        "visitors": "Pengunjung (alamat IP)",
-        "estimated": "perkiraan",
-        "sent": "Data terkirim",
-        "peak_hour": "Jam tersibuk",
-        "peak_minute": "Menit tersibuk",
-        "errors": "Jawaban 5xx",
-        "slowest": "Rute paling lambat (p95)",
-        "activities": "Aktivitas SPSE",
-        "ok": "berhasil",
-        "failed": "gagal",
-        "route": "Rute",
-        "count": "Jumlah",
-        "no_data": "tidak ada data log akses untuk tanggal ini (collect tidak membaca log akses {hosts})",
-        "unreadable": "log akses tidak terbaca: {reason}",
-        "history": "sebagian riwayat penggunaan tidak terbaca: {reason}",
-        "none": "tidak ada",
-        "login": "login",
-        "bid_upload": "unggah penawaran",
-        "download": "unduh dokumen",
-        "announcement": "lihat pengumuman",
-    },
-    "en": {
-        "title": "SPSE usage",
-        "requests": "Requests",
-        "visitors": "Visitors (IP addresses)",
-        "estimated": "estimated",
-        "sent": "Data sent",
-        "peak_hour": "Busiest hour",
-        "peak_minute": "Busiest minute",
-        "errors": "5xx answers",
-        "slowest": "Slowest routes (p95)",
-        "activities": "SPSE activities",
-        "ok": "done",
-        "failed": "failed",
-        "route": "Route",
-        "count": "Count",
-        "no_data": "no access log figures for this date (collect did not read the access logs of {hosts})",
-        "unreadable": "access log not readable: {reason}",
-        "history": "part of the usage history could not be read: {reason}",
-        "none": "none",
-        "login": "login",
-        "bid_upload": "bid upload",
-        "download": "document download",
-        "announcement": "announcement view",
-    },
+    "title": N_("SPSE usage"),
+    "requests": N_("Requests"),
+    "visitors": N_("Visitors (IP addresses)"),
+    "estimated": N_("estimated"),
+    "sent": N_("Data sent"),
+    "peak_hour": N_("Busiest hour"),
+    "peak_minute": N_("Busiest minute"),
+    "errors": N_("5xx answers"),
+    "slowest": N_("Slowest routes (p95)"),
+    "activities": N_("SPSE activities"),
+    "ok": N_("done"),
+    "failed": N_("failed"),
+    "route": N_("Route"),
+    "count": N_("Count"),
+    "no_data": N_(
+        "no access log figures for this date (collect did not read the access logs of {hosts})"
+    ),
+    "unreadable": N_("access log not readable: {reason}"),
+    "history": N_("part of the usage history could not be read: {reason}"),
+    "none": N_("none"),
+    "login": N_("login"),
+    "bid_upload": N_("bid upload"),
+    "download": N_("document download"),
+    "announcement": N_("announcement view"),
 }
 
 
 def labels(lang: str) -> dict[str, str]:
-    return LABELS["en" if lang == "en" else "id"]
+    return translated(LABELS, lang)
 
 
 def build(store: Store, config: Config, day: date | str, lang: str) -> dict | None:

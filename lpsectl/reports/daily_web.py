@@ -17,6 +17,7 @@ from tabulate import tabulate
 from lpsectl import availability, timeutil, webcheck
 from lpsectl.config import Config
 from lpsectl.errors import LpsectlError
+from lpsectl.i18n import N_, translated
 from lpsectl.render import clock, human_duration, number
 from lpsectl.store import Store
 from lpsectl.thresholds import WebThresholds, web_thresholds
@@ -192,37 +193,28 @@ MIN_COVERAGE = 0.8
 
 
 MESSAGES = {
-    "id": {
-        "no_data": "tidak ada hasil pemeriksaan {name} pada hari ini (apakah `lpsectl check` berjalan dari cron?)",
-        "coverage": "hanya {done} dari {expected} pemeriksaan {name} yang diharapkan berjalan (apakah `lpsectl check --due` berjalan dari cron?)",
-        "not_checked": "pemeriksaan {name} tidak dapat dijalankan {n} kali: {reason}",
-        "down_now": "alamat SPSE {name} tidak dapat diakses sejak {since}: {error}",
-        "outage": "alamat SPSE {name} tidak dapat diakses {start}–{end} ({duration}): {error}",
-        "tender": 'gangguan {name} {start}–{end} bertepatan dengan batas waktu tahap "{stage}" paket {package} ({code}, {committee}, {deadline}): Pokja mungkin perlu memperpanjang tahap itu',
-        "availability": "ketersediaan {name} {percent}% (di luar pemeliharaan terjadwal), di bawah {limit}%",
-        "slow": "waktu respons {name} p95 {p95} ms, di atas {limit} ms",
-        "cert_refused": "sertifikat TLS {name} ditolak: {error}",
-        "cert_critical": "sertifikat TLS {name} berakhir dalam {days} hari ({expires})",
-        "cert_warning": "sertifikat TLS {name} berakhir dalam {days} hari ({expires})",
-    },
-    "en": {
-        "no_data": "no check result of {name} this day (does `lpsectl check` run from cron?)",
-        "coverage": "only {done} of the {expected} checks of {name} expected ran (does `lpsectl check --due` run from cron?)",
-        "not_checked": "the check {name} could not be run {n} times: {reason}",
-        "down_now": "the SPSE address {name} has been unreachable since {since}: {error}",
-        "outage": "the SPSE address {name} was unreachable {start}–{end} ({duration}): {error}",
-        "tender": 'the outage of {name} {start}–{end} hit the deadline of stage "{stage}" of package {package} ({code}, {committee}, {deadline}): the Pokja may have to extend that stage',
-        "availability": "availability of {name} {percent}% (planned maintenance apart), below {limit}%",
-        "slow": "response time of {name} p95 {p95} ms, above {limit} ms",
-        "cert_refused": "the TLS certificate of {name} is refused: {error}",
-        "cert_critical": "the TLS certificate of {name} expires in {days} days ({expires})",
-        "cert_warning": "the TLS certificate of {name} expires in {days} days ({expires})",
-    },
+    "no_data": N_("no check result of {name} this day (does `lpsectl check` run from cron?)"),
+    "coverage": N_(
+        "only {done} of the {expected} checks of {name} expected ran (does `lpsectl check --due` run from cron?)"
+    ),
+    "not_checked": N_("the check {name} could not be run {n} times: {reason}"),
+    "down_now": N_("the SPSE address {name} has been unreachable since {since}: {error}"),
+    "outage": N_("the SPSE address {name} was unreachable {start}–{end} ({duration}): {error}"),
+    "tender": N_(
+        'the outage of {name} {start}–{end} hit the deadline of stage "{stage}" of package {package} ({code}, {committee}, {deadline}): the Pokja may have to extend that stage'
+    ),
+    "availability": N_(
+        "availability of {name} {percent}% (planned maintenance apart), below {limit}%"
+    ),
+    "slow": N_("response time of {name} p95 {p95} ms, above {limit} ms"),
+    "cert_refused": N_("the TLS certificate of {name} is refused: {error}"),
+    "cert_critical": N_("the TLS certificate of {name} expires in {days} days ({expires})"),
+    "cert_warning": N_("the TLS certificate of {name} expires in {days} days ({expires})"),
 }
 
 
 def entry_alerts(entry: dict[str, Any], limits: WebThresholds, lang: str) -> list[dict[str, str]]:
-    say = MESSAGES["en" if lang == "en" else "id"]
+    say = translated(MESSAGES, lang)
     name = entry["name"]
     alerts: list[dict[str, str]] = []
 
@@ -331,57 +323,32 @@ def entry_alerts(entry: dict[str, Any], limits: WebThresholds, lang: str) -> lis
 # -- text -------------------------------------------------------------------------------
 
 LABELS = {
-    "id": {
-        "title": "Akses aplikasi SPSE",
-        "from": "dari",
-        "checks": "pemeriksaan",
-        "availability": "Ketersediaan",
-        "unplanned": "di luar pemeliharaan terjadwal",
-        "response": "Waktu respons",
-        "outages": "Gangguan",
-        "none": "tidak ada",
-        "planned": "terjadwal",
-        "unplanned_word": "tidak terjadwal",
-        "ongoing": "masih berlangsung",
-        "certificate": "Sertifikat TLS",
-        "days_left": "hari lagi",
-        "refused": "DITOLAK",
-        "no_data": "tidak ada hasil pemeriksaan",
-        "tenders": "batas waktu tahap tender",
-        "start": "Mulai",
-        "end": "Selesai",
-        "duration": "Durasi",
-        "kind": "Jenis",
-        "error": "Galat pertama",
-    },
-    "en": {
-        "title": "Access to the SPSE application",
-        "from": "from",
-        "checks": "checks",
-        "availability": "Availability",
-        "unplanned": "planned maintenance apart",
-        "response": "Response time",
-        "outages": "Outages",
-        "none": "none",
-        "planned": "planned",
-        "unplanned_word": "unplanned",
-        "ongoing": "ongoing",
-        "certificate": "TLS certificate",
-        "days_left": "days left",
-        "refused": "REFUSED",
-        "no_data": "no check result",
-        "tenders": "tender stage deadlines",
-        "start": "Start",
-        "end": "End",
-        "duration": "Duration",
-        "kind": "Kind",
-        "error": "First error",
-    },
+    "title": N_("Access to the SPSE application"),
+    "from": N_("from"),
+    "checks": N_("checks"),
+    "availability": N_("Availability"),
+    "unplanned": N_("planned maintenance apart"),
+    "response": N_("Response time"),
+    "outages": N_("Outages"),
+    "none": N_("none"),
+    "planned": N_("planned"),
+    "unplanned_word": N_("unplanned"),
+    "ongoing": N_("ongoing"),
+    "certificate": N_("TLS certificate"),
+    "days_left": N_("days left"),
+    "refused": N_("REFUSED"),
+    "no_data": N_("no check result"),
+    "tenders": N_("tender stage deadlines"),
+    "start": N_("Start"),
+    "end": N_("End"),
+    "duration": N_("Duration"),
+    "kind": N_("Kind"),
+    "error": N_("First error"),
 }
 
 
 def labels(lang: str) -> dict[str, str]:
-    return LABELS["en" if lang == "en" else "id"]
+    return translated(LABELS, lang)
 
 
 def text(section: dict, lang: str) -> str:

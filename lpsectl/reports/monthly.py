@@ -17,6 +17,7 @@ from lpsectl import tickets
 from lpsectl.availability import daily_figures
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.config import Config
+from lpsectl.i18n import N_, translated
 from lpsectl.pgstats import cache_hit_ratio, counter_delta
 from lpsectl.render import long_date, render
 from lpsectl.retention import STATEMENT_KEYS, TOP_STATEMENTS, report_data, summaries_in
@@ -28,42 +29,30 @@ DB_LOG_FORMATS = ("stderr", "csvlog", "jsonlog", "postgres", "postgresql")
 TOP_ERRORS = 10
 
 NOTES = {
-    "id": {
-        "no_snapshots": "Tidak ada data pemantauan server pada bulan ini (jalankan `lpsectl collect`).",
-        "host_no_data": "Server {host}: tidak ada data pemantauan pada bulan ini.",
-        "host_started": "Server {host}: data pemantauan baru ada sejak {day}.",
-        "host_gaps": "Server {host}: tidak ada pengumpulan data pada {count} hari.",
-        "no_postgres": "Tidak ada data statistik basis data (snapshot PostgreSQL) pada bulan ini.",
-        "postgres_missing": "Basis data di {host}: {items} tidak terkumpul ({reason}).",
-        "no_logs": "Tidak ada ringkasan log (basis data maupun SPSE) pada bulan ini.",
-        "no_tickets": "Tidak ada tiket helpdesk yang diimpor untuk bulan ini (`lpsectl tickets import`).",
-        "no_data_reply": "Ekspor tiket tidak memuat waktu permintaan/penerimaan data; batas 15 menit tidak dapat dinilai.",
-        "no_maintenance": "Data jadwal pemeliharaan tidak tersedia pada instalasi ini.",
-        "no_changes": "Data permintaan perubahan tidak tersedia pada instalasi ini.",
-        "removed_hosts": "{count} server yang tidak lagi ada di konfigurasi ({hosts}) tidak ditampilkan; "
-        "riwayatnya tetap tersimpan (`--all-hosts` untuk menampilkannya).",
-        "no_usage": "Tidak ada data log akses pada bulan ini (access_logs di {hosts}; jalankan `lpsectl collect`).",
-        "usage_gaps": "Log akses: tidak ada data pada {count} hari; angka penggunaan bulan ini tidak lengkap.",
-        "usage_unreadable": "Sebagian riwayat log akses tidak terbaca dan tidak dihitung: {reason}.",
-    },
-    "en": {
-        "no_snapshots": "No server monitoring data for this month (run `lpsectl collect`).",
-        "host_no_data": "Server {host}: no monitoring data this month.",
-        "host_started": "Server {host}: monitoring data only from {day}.",
-        "host_gaps": "Server {host}: no collection on {count} days.",
-        "no_postgres": "No database statistics (PostgreSQL snapshots) this month.",
-        "postgres_missing": "Database on {host}: {items} not collected ({reason}).",
-        "no_logs": "No log summaries (database or SPSE) this month.",
-        "no_tickets": "No helpdesk tickets imported for this month (`lpsectl tickets import`).",
-        "no_data_reply": "The ticket export has no data request/reply times; the 15-minute limit cannot be judged.",
-        "no_maintenance": "Maintenance window data is not available in this installation.",
-        "no_changes": "Change request data is not available in this installation.",
-        "removed_hosts": "{count} server(s) no longer in the config ({hosts}) are not shown; their "
-        "history is kept (`--all-hosts` shows them).",
-        "no_usage": "No access log figures this month (access_logs on {hosts}; run `lpsectl collect`).",
-        "usage_gaps": "Access logs: no figures on {count} days; this month's usage is incomplete.",
-        "usage_unreadable": "Part of the access log history could not be read and is not counted: {reason}.",
-    },
+    "no_snapshots": N_("No server monitoring data for this month (run `lpsectl collect`)."),
+    "host_no_data": N_("Server {host}: no monitoring data this month."),
+    "host_started": N_("Server {host}: monitoring data only from {day}."),
+    "host_gaps": N_("Server {host}: no collection on {count} days."),
+    "no_postgres": N_("No database statistics (PostgreSQL snapshots) this month."),
+    "postgres_missing": N_("Database on {host}: {items} not collected ({reason})."),
+    "no_logs": N_("No log summaries (database or SPSE) this month."),
+    "no_tickets": N_("No helpdesk tickets imported for this month (`lpsectl tickets import`)."),
+    "no_data_reply": N_(
+        "The ticket export has no data request/reply times; the 15-minute limit cannot be judged."
+    ),
+    "no_maintenance": N_("Maintenance window data is not available in this installation."),
+    "no_changes": N_("Change request data is not available in this installation."),
+    "removed_hosts": N_(
+        "{count} server(s) no longer in the config ({hosts}) are not shown; their "
+        "history is kept (`--all-hosts` shows them)."
+    ),
+    "no_usage": N_(
+        "No access log figures this month (access_logs on {hosts}; run `lpsectl collect`)."
+    ),
+    "usage_gaps": N_("Access logs: no figures on {count} days; this month's usage is incomplete."),
+    "usage_unreadable": N_(
+        "Part of the access log history could not be read and is not counted: {reason}."
+    ),
 }
 
 
@@ -212,7 +201,7 @@ def usage_section(
 
 
 def _note(code: str, lang: str, **params: Any) -> dict[str, Any]:
-    text = NOTES.get(lang, NOTES["en"])[code].format(**params)
+    text = translated(NOTES, lang)[code].format(**params)
     return {"code": code, **params, "text": text}
 
 
@@ -562,7 +551,7 @@ def ticket_section(
             -((b["actual_minutes"] or 0) - (b["target_minutes"] or 0)),
         )
     )
-    labels = tickets.GROUP_LABELS.get(lang, tickets.GROUP_LABELS["en"])
+    labels = translated(tickets.GROUP_LABELS, lang)
     summary["groups"] = [
         {"code": g, "label": labels[g], "count": summary["by_group"][g]} for g in tickets.GROUPS
     ]
@@ -577,28 +566,22 @@ def ticket_section(
 
 
 CLOCK_WORDS = {
-    "id": {
-        "calendar": "Batas waktu dihitung dengan jam kalender (24 jam sehari, setiap hari)",
-        "working": "Batas waktu dihitung dengan jam kerja helpdesk ({hours}), di luar hari libur "
-        "nasional{country} dan {cuti} hari cuti bersama",
-        "pause": "; waktu menunggu data dari pelapor ({statuses}: dari Data Diminta sampai Data "
-        "Diterima) tidak dihitung — saat ini {waiting} tiket menunggu pelapor",
-        "no_pause": "; waktu menunggu pelapor ikut dihitung",
-    },
-    "en": {
-        "calendar": "Time limits are counted in calendar time (24 hours a day, every day)",
-        "working": "Time limits are counted in the helpdesk's working hours ({hours}), national "
-        "holidays{country} and {cuti} cuti bersama days apart",
-        "pause": "; time waiting for the reporter's data ({statuses}: from Data Diminta to Data "
-        "Diterima) is not counted — {waiting} ticket(s) now wait for the reporter",
-        "no_pause": "; time waiting for the reporter is counted too",
-    },
+    "calendar": N_("Time limits are counted in calendar time (24 hours a day, every day)"),
+    "working": N_(
+        "Time limits are counted in the helpdesk's working hours ({hours}), national "
+        "holidays{country} and {cuti} cuti bersama days apart"
+    ),
+    "pause": N_(
+        "; time waiting for the reporter's data ({statuses}: from Data Diminta to Data "
+        "Diterima) is not counted — {waiting} ticket(s) now wait for the reporter"
+    ),
+    "no_pause": N_("; time waiting for the reporter is counted too"),
 }
 
 
 def clock_sentence(settings: tickets.TicketSettings, waiting: int, lang: str) -> str:
     """Which clock the SLA figures used, in the report's language (SOP 001's limits)."""
-    words = CLOCK_WORDS.get(lang, CLOCK_WORDS["en"])
+    words = translated(CLOCK_WORDS, lang)
     if settings.clock == "working":
         country = f" ({settings.holidays_country})" if settings.holidays_country else ""
         text = words["working"].format(
