@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lpsectl import messages
 from lpsectl.analysis.classify import (
     CLASSES,
     MAJOR,
@@ -145,11 +146,10 @@ def decide_class(text: str, forced: str | None) -> tuple[str, str, list[str]]:
     if forced:
         if forced not in CLASSES:
             raise UsageError(f"--class {forced!r} is not one of: minor, major")
-        reasons = [f"set by the administrator with --class {forced}"]
+        reasons = [messages.SET_BY_ADMINISTRATOR.format(change_class=forced)]
         if found.known and found.change_class != forced:
-            reasons.append(
-                f"the classifier would say {found.change_class}: " + "; ".join(found.reasons)
-            )
+            reasons.append(messages.CLASSIFIER_WOULD_SAY.format(change_class=found.change_class))
+            reasons += found.reasons
         elif found.known:
             reasons += found.reasons
         return forced, "administrator", reasons
@@ -193,8 +193,9 @@ def create_change(
     if recommendation is not None and not forced_class:
         change_class, source = recommendation["change_class"], "analysis"
         reasons = [
-            f"from recommendation {recommendation_id} ({recommendation['rule']}): "
-            f"the analysis classes it {change_class}"
+            messages.FROM_RECOMMENDATION.format(
+                id=recommendation_id, rule=recommendation["rule"], change_class=change_class
+            )
         ]
         # the words of the proposal that agree with the analysis, as supporting reasons
         reasons += classify(f"{title}\n\n{plan}").signals.get(change_class, [])

@@ -18,10 +18,12 @@ of whichever document shows it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from babel.support import NullTranslations, Translations
@@ -71,6 +73,51 @@ def translated(table: Any, lang: str) -> Any:
     if isinstance(table, list | tuple):
         return type(table)(translated(value, lang) for value in table)
     return table
+
+
+_STORED: list[str] = []
+
+
+def stored(msgid: str) -> str:
+    """Register ``msgid`` as a message kept as English text before it is shown
+    (:mod:`lpsectl.messages`): :func:`localize` finds it again in the stored text."""
+    _STORED.append(msgid)
+    _stored_patterns.cache_clear()
+    return msgid
+
+
+@lru_cache(maxsize=1)
+def _stored_patterns() -> list[tuple[re.Pattern[str], str]]:
+    patterns = []
+    # the longest fixed text first: "cannot connect to PostgreSQL on {host}: …" before
+    # "cannot connect to {target}: …"
+    for msgid in sorted(_STORED, key=lambda m: -sum(len(lit) for lit, *_ in Formatter().parse(m))):
+        regex, seen = [], set()
+        for literal, name, _spec, _conv in Formatter().parse(msgid):
+            regex.append(re.escape(literal))
+            if name is None:
+                continue
+            regex.append(f"(?P={name})" if name in seen else f"(?P<{name}>.*?)")
+            seen.add(name)
+        patterns.append((re.compile("".join(regex), re.DOTALL), msgid))
+    return patterns
+
+
+def localize(text: Any, lang: str) -> Any:
+    """A message stored as English text (``snapshots.error``, an ``unavailable`` reason, a
+    remote script's words), in ``lang``: matched back against the stored msgids of
+    :mod:`lpsectl.messages`, its parameters localized in turn (a reason inside a
+    reason). Text that matches none (an OS's own words, a log line) is returned as is."""
+    if not isinstance(text, str) or not text or lang == "en":
+        return text
+    import lpsectl.messages  # noqa: F401  (registers the stored msgids)
+
+    for pattern, msgid in _stored_patterns():
+        match = pattern.fullmatch(text)
+        if match is not None:
+            params = {key: localize(value, lang) for key, value in match.groupdict().items()}
+            return gettext(lang)(msgid).format(**params)
+    return text
 
 
 Param = Any  # str/number, a Message, or a callable of the language (a locale number)

@@ -17,6 +17,8 @@ import jinja2
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from lpsectl.i18n import localize, translations
+
 ZONE_ABBREVIATIONS = {
     "Asia/Jakarta": "WIB",
     "Asia/Pontianak": "WIB",
@@ -116,13 +118,17 @@ def environment(lang: str = "id", override_dir: str = "") -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # _("…") and pgettext("context", "…") in templates: the catalog of lpsectl.i18n
+    env.install_gettext_translations(translations(lang), newstyle=False)  # type: ignore[attr-defined]
     env.filters["long_date"] = lambda v: long_date(v, lang)
     env.filters["long_datetime"] = lambda v: long_datetime(v, lang)
     env.filters["clock"] = lambda v: clock(v, lang)
     env.filters["duration"] = lambda v: human_duration(v, lang)
     env.filters["bytes"] = lambda v: human_bytes(v, lang)
     env.filters["number"] = lambda v, digits=1: number(v, lang, digits)
+    env.filters["localize"] = lambda v: localize(v, lang)
     env.globals["lang"] = lang
     return env
 

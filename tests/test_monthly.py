@@ -242,7 +242,13 @@ def build_history(store: Store) -> None:
         insert_snapshot(store, run_id, "spse-app", "logs", moment, logs_data("spse"))
         if day >= 12:
             insert_snapshot(store, run_id, "spse-db", "system", moment, system_data(day, "spse-db"))
-            unavailable = {"statements": "pg_stat_statements is not installed"} if day == 25 else {}
+            unavailable = (
+                {
+                    "statements": "pg_stat_statements is not installed in database spse on spse-db: add pg_stat_statements to shared_preload_libraries in postgresql.conf, restart PostgreSQL, then run CREATE EXTENSION pg_stat_statements; in database spse"
+                }
+                if day == 25
+                else {}
+            )
             data = postgres_data(day)
             if day == 25:
                 del data["statements"]
@@ -283,7 +289,7 @@ def add_other_features(store: Store) -> None:
             "title": "Naikkan shared_buffers ke 4GB",
             "change_class": "minor",
             "class_source": "rule",
-            "route": "LPSE (internal)",
+            "route": "internal",
             "status": "approved",
             "created_at": stamp,
             "updated_at": stamp,

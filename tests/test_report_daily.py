@@ -169,7 +169,7 @@ def test_daily_json_alerts(history, cli):
     # the verdict first (issue 16): the counts of the alerts above, the critical one named
     verdict = doc["verdict"]
     assert (verdict["critical"], verdict["warning"]) == (1, 4)
-    assert verdict["text"].startswith("1 kritis, 4 peringatan. Terpenting: spse-db — host:")
+    assert verdict["text"].startswith("1 kritis, 4 peringatan. Terpenting: spse-db — server:")
 
 
 def test_a_quiet_day_says_so_in_its_verdict():

@@ -21,6 +21,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from lpsectl import messages
+from lpsectl.i18n import N_, stored
+
 MINOR = "minor"
 MAJOR = "major"
 UNKNOWN = "unknown"
@@ -50,7 +53,9 @@ def route_for(change_class: str) -> str:
 # -- vocabulary ---------------------------------------------------------------
 # Physical devices, with the concept each word stands for.
 HARDWARE = {
-    **dict.fromkeys(["ram", "memori", "memory", "dimm", "ddr4", "ddr5"], "memory (RAM)"),
+    **dict.fromkeys(
+        ["ram", "memori", "memory", "dimm", "ddr4", "ddr5"], stored(N_("memory (RAM)"))
+    ),
     **dict.fromkeys(
         [
             "disk",
@@ -66,14 +71,15 @@ HARDWARE = {
             "cakram",
             "partisi_baru",
         ],
-        "disk / storage",
+        stored(N_("disk / storage")),
     ),
     **dict.fromkeys(["cpu", "cpus", "vcpu", "prosesor", "processor", "processors"], "CPU"),
-    **dict.fromkeys(["power_supply", "psu", "catu_daya"], "power supply"),
-    **dict.fromkeys(["raid", "raid_controller", "hba"], "disk controller"),
-    "server_baru": "server hardware",
+    **dict.fromkeys(["power_supply", "psu", "catu_daya"], stored(N_("power supply"))),
+    **dict.fromkeys(["raid", "raid_controller", "hba"], stored(N_("disk controller"))),
+    "server_baru": stored(N_("server hardware")),
     **dict.fromkeys(
-        ["server", "servers", "peladen", "hardware", "perangkat_keras", "mesin"], "server hardware"
+        ["server", "servers", "peladen", "hardware", "perangkat_keras", "mesin"],
+        stored(N_("server hardware")),
     ),
     **dict.fromkeys(
         [
@@ -90,7 +96,7 @@ HARDWARE = {
             "rack",
             "rak",
         ],
-        "network / infrastructure device",
+        stored(N_("network / infrastructure device")),
     ),
 }
 
@@ -121,10 +127,10 @@ VERSIONED = {
             "linux",
             "kernel",
         ],
-        "operating system",
+        stored(N_("operating system")),
     ),
     "spse": "SPSE",
-    **dict.fromkeys(["java", "jdk", "jre", "openjdk", "tomcat"], "Java platform"),
+    **dict.fromkeys(["java", "jdk", "jre", "openjdk", "tomcat"], stored(N_("Java platform"))),
 }
 VERSION_ACTIONS = set(
     """upgrade upgrading upgraded mengupgrade diupgrade pembaruan perbarui memperbarui diperbarui
@@ -138,8 +144,10 @@ PATCH_WORDS = set(
 
 # SPSE's code or schema: LKPP's software.
 APPLICATION = {
-    **dict.fromkeys(["index", "indeks", "indexes", "indices"], "database index on SPSE's schema"),
-    **dict.fromkeys(["query", "queries", "kueri", "sql"], "SPSE query"),
+    **dict.fromkeys(
+        ["index", "indeks", "indexes", "indices"], stored(N_("database index on SPSE's schema"))
+    ),
+    **dict.fromkeys(["query", "queries", "kueri", "sql"], stored(N_("SPSE query"))),
     **dict.fromkeys(
         [
             "bug",
@@ -157,7 +165,7 @@ APPLICATION = {
             "skema",
             "schema",
         ],
-        "SPSE application",
+        stored(N_("SPSE application")),
     ),
 }
 APPLICATION_ACTIONS = set(
@@ -192,20 +200,22 @@ CONFIG_WORDS = {
             "tuning",
             "tune",
         ],
-        "configuration / setting",
+        stored(N_("configuration / setting")),
     ),
     **dict.fromkeys(
         ["restart", "restarting", "reboot", "reload", "mulai_ulang", "muat_ulang", "start_ulang"],
-        "service restart / reload",
+        stored(N_("service restart / reload")),
     ),
-    **dict.fromkeys(["log", "logs", "logging", "logrotate", "log_rotation"], "log setting"),
+    **dict.fromkeys(
+        ["log", "logs", "logging", "logrotate", "log_rotation"], stored(N_("log setting"))
+    ),
     **dict.fromkeys(
         ["vacuum", "reindex", "autovacuum", "cron", "crontab", "jadwal"],
-        "maintenance job / setting",
+        stored(N_("maintenance job / setting")),
     ),
     **dict.fromkeys(
         ["heap", "xmx", "xms", "timezone", "extension", "ekstensi", "pg_stat_statements"],
-        "configuration / setting",
+        stored(N_("configuration / setting")),
     ),
     **dict.fromkeys(
         [
@@ -219,11 +229,11 @@ CONFIG_WORDS = {
             "disable",
             "swap_file",
         ],
-        "configuration / setting",
+        stored(N_("configuration / setting")),
     ),
     **dict.fromkeys(
         ["sertifikat", "certificate", "ssl", "tls", "https"],
-        "TLS certificate (a file, not a device)",
+        stored(N_("TLS certificate (a file, not a device)")),
     ),
     **dict.fromkeys(
         [
@@ -246,7 +256,7 @@ CONFIG_WORDS = {
             "exporter",
             "agent",
         ],
-        "system setting (accounts, names, addresses, monitoring)",
+        stored(N_("system setting (accounts, names, addresses, monitoring)")),
     ),
 }
 
@@ -391,7 +401,7 @@ def classify(text: str) -> Classification:
             )
         return Classification(MAJOR, route_for(MAJOR), reasons, signals)
     if minor:
-        reasons = minor + ["no hardware, version upgrade or SPSE code change is mentioned"]
+        reasons = minor + [messages.NO_MAJOR_SIGNAL]
         return Classification(MINOR, route_for(MINOR), reasons, signals)
     return Classification(UNKNOWN, ROUTE_UNDECIDED, [_unknown_reason(tokens)], signals)
 
@@ -497,9 +507,7 @@ def _hardware_reasons(tokens: list[str]) -> list[str]:
         if j is not None and j not in used:
             used.add(j)
             phrase = _phrase(tokens, i, j)
-            reasons.append(
-                f'"{phrase}": adds or replaces {HARDWARE[token]}, a physical device of the infrastructure'
-            )
+            reasons.append(messages.HARDWARE_REASON.format(phrase=phrase, what=HARDWARE[token]))
     return _unique(reasons)
 
 
@@ -540,9 +548,7 @@ def _version_reasons(tokens: list[str]) -> list[str]:
             continue  # "update SPSE config ...": its settings, not its version
         phrase = _phrase(tokens, i, j if j is not None else i)
         detail = f" ({' -> '.join(versions)})" if len(versions) >= 2 else ""
-        reasons.append(
-            f'"{phrase}": {what} version upgrade{detail}, a major change to the platform'
-        )
+        reasons.append(messages.VERSION_REASON.format(phrase=phrase, what=what, detail=detail))
     return _unique(reasons)
 
 
@@ -561,8 +567,7 @@ def _application_reasons(tokens: list[str]) -> list[str]:
         if j is not None:
             phrase = _phrase(tokens, i, j)
             reasons.append(
-                f'"{phrase}": changes the {APPLICATION[token]}, which is LKPP\'s software '
-                "and cannot be changed inside the LPSE alone"
+                messages.APPLICATION_REASON.format(phrase=phrase, what=APPLICATION[token])
             )
     return _unique(reasons)
 
@@ -578,9 +583,9 @@ def _config_reasons(tokens: list[str]) -> list[str]:
     reasons = []
     for token in tokens:
         if is_parameter(token):
-            reasons.append(f'"{token}": a configuration parameter')
+            reasons.append(messages.PARAMETER_REASON.format(phrase=token))
         elif token in CONFIG_WORDS:
-            reasons.append(f'"{token}": {CONFIG_WORDS[token]}')
+            reasons.append(messages.WORD_REASON.format(phrase=token, what=CONFIG_WORDS[token]))
     return _unique(reasons)
 
 
@@ -590,7 +595,7 @@ def _patch_reasons(tokens: list[str]) -> list[str]:
     if any(VERSIONED.get(t) in ("PostgreSQL", "operating system") for t in tokens) and (
         same_major or _is_patching(tokens)
     ):
-        return ["a patch/minor release update within the same major version"]
+        return [messages.PATCH_REASON]
     return []
 
 
@@ -606,12 +611,5 @@ def _unique(items: list[str]) -> list[str]:
 def _unknown_reason(tokens: list[str]) -> str:
     dangling = [t for t in tokens if t in HARDWARE_ACTIONS | VERSION_ACTIONS]
     if dangling:
-        return (
-            f'"{dangling[0]}" is mentioned but not what it applies to; '
-            "the text does not say whether it is a setting or a device/version change: "
-            "give --class minor or --class major"
-        )
-    return (
-        "no setting, device, version upgrade or application change was recognised: "
-        "give --class minor or --class major"
-    )
+        return messages.UNKNOWN_DANGLING.format(phrase=dangling[0])
+    return messages.UNKNOWN_NOTHING

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from lpsectl import messages
 from lpsectl.collect.base import Collected
 from lpsectl.collect.schemas import LOGS, LOGS_ANSWER, BadAnswer, loads_answer, problem
 from lpsectl.config import HostConfig
@@ -119,10 +120,7 @@ def run_summariser(
     if result.returncode == COMMAND_NOT_FOUND:
         return Collected(
             kind,
-            error=(
-                f"{python} is not installed on {host.name}; log summaries need Python 3.6 or newer "
-                "there (set hosts.python to its path if it is elsewhere)"
-            ),
+            error=messages.SUMMARISER_NO_PYTHON.format(python=python, host=host.name),
         )
     if not result.ok:
         return Collected(kind, error=_failure(python, result.error_text))
@@ -141,8 +139,8 @@ def run_summariser(
 def _failure(python: str, stderr: str) -> str:
     last = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
     if "SyntaxError" in stderr:
-        return f"{python} is too old for the log summariser (Python 3.6 or newer needed): {last}"
-    return f"the log summariser failed: {last}"
+        return messages.SUMMARISER_OLD_PYTHON.format(python=python, reason=last)
+    return messages.SUMMARISER_FAILED.format(reason=last)
 
 
 def readable_files(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from lpsectl import messages
 from lpsectl.collect.base import Collected
 from lpsectl.collect.schemas import POSTGRES, POSTGRES_GROUPS, BadAnswer, loads_answer, problem
 from lpsectl.config import HostConfig
@@ -71,10 +72,7 @@ SETTING_NAMES = (
     "server_encoding",
 )
 
-ENABLE_STATEMENTS_HINT = (
-    "add pg_stat_statements to shared_preload_libraries in postgresql.conf, restart "
-    "PostgreSQL, then run CREATE EXTENSION pg_stat_statements; in database {db}"
-)
+ENABLE_STATEMENTS_HINT = messages.ENABLE_STATEMENTS
 
 # -- SQL ---------------------------------------------------------------------------
 
@@ -336,35 +334,31 @@ def classify_psql_error(host: HostConfig, returncode: int, stderr: str) -> str:
     lowered = stderr.lower()
     first_line = stderr.strip().splitlines()[0] if stderr.strip() else f"exit status {returncode}"
     if "pg_stat_statements must be loaded" in lowered:
-        return (
-            f"pg_stat_statements is installed but not preloaded on {host.name}: "
-            + ENABLE_STATEMENTS_HINT.format(db=db)
+        return messages.STATEMENTS_NOT_PRELOADED.format(
+            host=host.name, hint=ENABLE_STATEMENTS_HINT.format(db=db)
         )
     if 'relation "pg_stat_statements" does not exist' in lowered:
-        return (
-            f"pg_stat_statements is not installed in database {db} on {host.name}: "
-            + ENABLE_STATEMENTS_HINT.format(db=db)
+        return messages.STATEMENTS_NOT_INSTALLED.format(
+            db=db, host=host.name, hint=ENABLE_STATEMENTS_HINT.format(db=db)
         )
     if program == "sudo" and _sudo_refused(lowered):
-        return (
-            f"sudo refused to run psql without a password on {host.name} "
-            f"({first_line}); allow it in sudoers (NOPASSWD for psql) or use a role with "
-            "pg_monitor over TCP in hosts.postgres.psql"
-        )
+        return messages.SUDO_REFUSED.format(host=host.name, reason=first_line)
     if returncode == COMMAND_NOT_FOUND or "command not found" in lowered:
         missing = "psql" if program == "sudo" or "psql" in program else program
-        return f"{missing} not found on {host.name} (hosts.postgres.psql = {program!r}...)"
+        return messages.PSQL_NOT_FOUND.format(
+            program=missing, host=host.name, setting=repr(program)
+        )
     if f'database "{db.lower()}" does not exist' in lowered:
-        return f'database "{db}" does not exist on {host.name} (check hosts.postgres.database)'
+        return messages.DATABASE_MISSING.format(db=db, host=host.name)
     if "permission denied" in lowered:
-        return f"permission denied on {host.name}: {_strip_level(first_line)}"
+        return messages.PG_PERMISSION_DENIED.format(host=host.name, reason=_strip_level(first_line))
     if "role" in lowered and "does not exist" in lowered:
-        return f"PostgreSQL role missing on {host.name}: {_strip_level(first_line)}"
+        return messages.PG_ROLE_MISSING.format(host=host.name, reason=_strip_level(first_line))
     if "password authentication failed" in lowered or "no password supplied" in lowered:
-        return f"PostgreSQL refused the login on {host.name}: {_strip_level(first_line)}"
+        return messages.PG_LOGIN_REFUSED.format(host=host.name, reason=_strip_level(first_line))
     if "could not connect" in lowered or "connection to server" in lowered:
-        return f"cannot connect to PostgreSQL on {host.name}: {_strip_level(first_line)}"
-    return f"psql failed on {host.name}: {_strip_level(first_line)}"
+        return messages.PG_CANNOT_CONNECT.format(host=host.name, reason=_strip_level(first_line))
+    return messages.PSQL_FAILED.format(host=host.name, reason=_strip_level(first_line))
 
 
 def _sudo_refused(lowered: str) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
 
+from lpsectl import messages
 from lpsectl.collect import COLLECTOR_MODULES
 from lpsectl.collect.base import Collected
 from lpsectl.collect.schemas import clean_data, clean_text, query_snapshots, shape_mark
@@ -76,10 +77,10 @@ class CollectRun:
 
 def _log_problem(entry: dict) -> str | None:
     if not entry.get("exists"):
-        return f"log file {entry['path']} does not exist"
+        return messages.LOG_MISSING.format(path=entry["path"])
     if not entry.get("readable", True):
-        return (
-            f"log file {entry['path']} is not readable ({entry.get('error', 'permission denied')})"
+        return messages.LOG_UNREADABLE.format(
+            path=entry["path"], reason=entry.get("error", "permission denied")
         )
     return None
 

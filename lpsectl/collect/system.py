@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
+from lpsectl import messages
 from lpsectl.collect.base import Collected
 from lpsectl.collect.logs import as_glob
 from lpsectl.collect.schemas import SYSTEM, BadAnswer, loads_answer, problem
@@ -86,9 +87,12 @@ def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collecte
             shape_checked=True,
         )
     elif result.returncode == COMMAND_NOT_FOUND:
-        reason = f"{host.python} not found on the host"
+        reason = messages.PYTHON_NOT_FOUND.format(python=host.python)
     else:
-        reason = f"{host.python} failed ({result.error_text.splitlines()[-1] if result.error_text else result.returncode})"
+        reason = messages.PYTHON_FAILED.format(
+            python=host.python,
+            reason=result.error_text.splitlines()[-1] if result.error_text else result.returncode,
+        )
     return collect_with_shell(runner, host, reason)
 
 
@@ -96,11 +100,12 @@ def collect_with_shell(runner: Runner, host: HostConfig, why: str) -> Collected:
     result = runner.run(["sh", "-c", SHELL_FALLBACK, "sh", host.app_home, *host.logs])
     if not result.ok and not result.stdout:
         return Collected(
-            KIND, error=f"{why}, and the shell fallback failed: {result.error_text[:200]}"
+            KIND,
+            error=messages.SHELL_FALLBACK_FAILED.format(why=why, reason=result.error_text[:200]),
         )
     data, unavailable = parse_shell_output(result.text, host)
     data["probe"] = "shell"
-    note = f"{why}: collected the basics with shell commands"
+    note = messages.SHELL_FALLBACK_USED.format(why=why)
     for item in ("cpu.percent", "processes"):
         unavailable.setdefault(item, note)
     return Collected(KIND, data=data, unavailable=unavailable)
@@ -124,7 +129,7 @@ def parse_shell_output(text: str, host: HostConfig) -> tuple[dict[str, Any], dic
         try:
             data.update(parse(sections[name]))
         except (KeyError, IndexError, ValueError) as exc:
-            unavailable[name] = f"could not read {name} ({exc.__class__.__name__})"
+            unavailable[name] = messages.NOT_READ.format(name=name, reason=exc.__class__.__name__)
     try:
         now = float(sections["now"][0][0])
         uptime = float(sections["uptime"][0][0].split()[0])

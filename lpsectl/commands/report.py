@@ -136,7 +136,7 @@ def render_daily_html(report: dict, lang: str, templates_dir: str) -> str:
         t=t,
         server_headers=server_headers(t),
         server_rows=server_rows(report, t, lang),
-        service_rows=service_rows(report, t),
+        service_rows=service_rows(report, t, lang),
         log_rows=log_rows(report, t, lang),
         section_templates=[
             (name, f"daily_{name}.html.j2")

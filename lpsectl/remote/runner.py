@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from lpsectl import messages
 from lpsectl.config import HostConfig, SshSettings
 from lpsectl.errors import (
     AuthenticationError,
@@ -86,8 +87,7 @@ class Deadline:
         if left <= 0:
             raise HostTimeoutError(
                 host,
-                f"did not finish within ssh.host_timeout ({self.seconds:g} s); "
-                "the rest of this host was not collected this run",
+                messages.HOST_TIMEOUT.format(seconds=f"{self.seconds:g}"),
             )
         return left
 
@@ -306,7 +306,10 @@ class SshRunner:
                 )
             except OSError as exc:
                 raise RemoteError(
-                    self.host.name, f"cannot read known_hosts {known_hosts}: {exc.strerror or exc}"
+                    self.host.name,
+                    messages.KNOWN_HOSTS_UNREADABLE.format(
+                        path=known_hosts, reason=exc.strerror or exc
+                    ),
                 ) from exc
         # Never auto-accept: an unknown key may be a man in the middle.
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
@@ -328,17 +331,17 @@ class SshRunner:
             client.close()
             raise AuthenticationError(
                 self.host.name,
-                f"the key {', '.join(target['key_files']) or '(default)'} is encrypted: load it into "
-                "ssh-agent (ssh-add) or set ssh.key_passphrase_file",
+                messages.KEY_ENCRYPTED.format(keys=", ".join(target["key_files"]) or "(default)"),
             ) from exc
         except paramiko.BadHostKeyException as exc:
             client.close()
             raise HostKeyError(
                 self.host.name,
-                f"host key CHANGED for {exc.hostname} (got {exc.key.get_name()} "
-                f"{fingerprint(exc.key)}); refusing to connect. If the server was "
-                f"really reinstalled, verify the new key with its administrator, then run "
-                f"`ssh-keygen -R {_known_hosts_name(target)} -f {known_hosts}` and add the verified key",
+                messages.HOST_KEY_CHANGED.format(
+                    host=exc.hostname,
+                    key=f"{exc.key.get_name()} {fingerprint(exc.key)}",
+                    command=f"ssh-keygen -R {_known_hosts_name(target)} -f {known_hosts}",
+                ),
             ) from exc
         except paramiko.SSHException as exc:
             client.close()
@@ -346,38 +349,46 @@ class SshRunner:
             if "not found in known_hosts" in message:
                 raise HostKeyError(
                     self.host.name,
-                    f"host key of {_known_hosts_name(target)} is unknown (not in {known_hosts}); "
-                    "refusing to connect. Verify the key with the server's administrator, then add "
-                    f"it: ssh-keyscan -p {target['port']} {target['hostname']} >> {known_hosts} "
-                    "(and compare the fingerprint)",
+                    messages.HOST_KEY_UNKNOWN.format(
+                        host=_known_hosts_name(target),
+                        path=known_hosts,
+                        command=f"ssh-keyscan -p {target['port']} {target['hostname']} >> {known_hosts}",
+                    ),
                 ) from exc
             if isinstance(exc, paramiko.AuthenticationException):
                 raise AuthenticationError(
                     self.host.name,
-                    f"authentication failed for user {target['user'] or '(default)'} "
-                    f"with key {', '.join(target['key_files']) or '(agent/default keys)'}",
+                    messages.AUTHENTICATION_FAILED.format(
+                        user=target["user"] or "(default)",
+                        keys=", ".join(target["key_files"]) or "(agent/default keys)",
+                    ),
                 ) from exc
-            raise RemoteError(self.host.name, f"SSH error: {message}") from exc
+            raise RemoteError(self.host.name, messages.SSH_ERROR.format(reason=message)) from exc
         except TimeoutError as exc:
             client.close()
             raise UnreachableError(
                 self.host.name,
-                f"no answer from {target['hostname']}:{target['port']} within "
-                f"{self.ssh.connect_timeout:g} s (unreachable or filtered)",
+                messages.NO_ANSWER.format(
+                    target=f"{target['hostname']}:{target['port']}",
+                    seconds=f"{self.ssh.connect_timeout:g}",
+                ),
             ) from exc
         except OSError as exc:
             client.close()
             raise UnreachableError(
                 self.host.name,
-                f"cannot connect to {target['hostname']}:{target['port']}: {exc.strerror or exc}",
+                messages.CANNOT_CONNECT.format(
+                    target=f"{target['hostname']}:{target['port']}", reason=exc.strerror or exc
+                ),
             ) from exc
         server_key = client.get_transport().get_remote_server_key()
         if server_key.asbytes() in revoked:
             client.close()
             raise HostKeyError(
                 self.host.name,
-                f"the host key {server_key.get_name()} {fingerprint(server_key)} "
-                f"is marked @revoked in {known_hosts}; refusing to use it",
+                messages.HOST_KEY_REVOKED.format(
+                    key=f"{server_key.get_name()} {fingerprint(server_key)}", path=known_hosts
+                ),
             )
         self._client = client
 

@@ -17,7 +17,8 @@ from typing import Any
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
-from lpsectl.i18n import N_, translated
+from lpsectl.i18n import N_, localize, translated
+from lpsectl.render import number
 from lpsectl.reports import DAILY_SECTIONS
 from lpsectl.retention import require_whole
 from lpsectl.store import Store, decode_json
@@ -45,6 +46,7 @@ def build_daily(
     ordered = sorted(
         unique_alerts(alerts), key=lambda a: (a["severity"] != "critical", a["host"], a["item"])
     )
+    ordered = [a | {"item_label": item_label(a["item"], lang)} for a in ordered]
     return {
         "report": "daily",
         "lpse": config.lpse.name,
@@ -56,6 +58,36 @@ def build_daily(
         "alerts": ordered,
         "sections": sections,
     }
+
+
+#: the first word of an alert's item (a stable key in --format json), as people read it
+ITEM_WORDS = {
+    "host": N_("server"),
+    "memory": N_("memory"),
+    "load": N_("load"),
+    "service": N_("service"),
+    "logs": N_("log summary"),
+    "database log": N_("database log"),
+    "web tender": N_("tender deadline"),
+    "web check": N_("web check"),
+    "certificate": N_("certificate"),
+    "history": N_("history"),
+    "usage": N_("SPSE usage"),
+}
+
+
+def item_label(item: str, lang: str) -> str:
+    """An alert's item for a document: ``host`` → "server", ``log /a/b/app.log`` → "log app.log"
+    (the full path stays in the item key and in the report's detail sections)."""
+    words = translated(ITEM_WORDS, lang)
+    if item in words:
+        return str(words[item])
+    head, _, rest = item.partition(" ")
+    if head == "log" and "/" in rest:
+        return f"log {rest.rstrip('/').rsplit('/', 1)[-1]}"
+    if head in words and rest:
+        return f"{words[head]} {rest}"
+    return item
 
 
 VERDICT = {
@@ -79,7 +111,7 @@ def verdict(hosts: list[dict[str, Any]], alerts: list[dict[str, str]], lang: str
             critical=critical,
             warning=warning,
             host=first["host"],
-            item=first["item"],
+            item=first["item_label"],
             message=message,
         )
     return {"text": text, "critical": critical, "warning": warning}
@@ -137,7 +169,7 @@ MESSAGES = {
     "uncollected": N_("reachable, but could not be monitored: {error}"),
     "no_data": N_("no data: nothing was collected on this date"),
     "used": N_("{pct:.0f}% used"),
-    "load": N_("load {load:.2f} above the number of cores ({cores})"),
+    "load": N_("load {load} above the number of cores ({cores})"),
     "not_running": N_("not running ({detail})"),
     "log_missing": N_("file does not exist"),
     "log_stale": N_("not written for {minutes:.0f} min"),
@@ -154,7 +186,12 @@ def host_alerts(
         return [_alert("warning", name, "host", say["no_data"])]
     if entry["status"] in ("down", "uncollected"):
         return [
-            _alert("critical", name, "host", say[entry["status"]].format(error=entry.get("error")))
+            _alert(
+                "critical",
+                name,
+                "host",
+                say[entry["status"]].format(error=localize(entry.get("error"), lang)),
+            )
         ]
     alerts = []
     for fs in entry.get("filesystems", []):
@@ -175,7 +212,14 @@ def host_alerts(
     cores = (entry.get("cpu") or {}).get("count") or 0
     load15 = (entry.get("load") or {}).get("15")
     if cores and load15 is not None and load15 > cores * limits.load_per_core_warning:
-        alerts.append(_alert("warning", name, "load", say["load"].format(load=load15, cores=cores)))
+        alerts.append(
+            _alert(
+                "warning",
+                name,
+                "load",
+                say["load"].format(load=number(load15, lang, 2), cores=cores),
+            )
+        )
     for service, state in (entry.get("services") or {}).items():
         if state.get("expected") and state.get("running") is False:
             alerts.append(
@@ -183,7 +227,7 @@ def host_alerts(
                     "critical",
                     name,
                     f"service {service}",
-                    say["not_running"].format(detail=state.get("detail", "")),
+                    say["not_running"].format(detail=localize(state.get("detail", ""), lang)),
                 )
             )
     for logfile in entry.get("logs", []):

@@ -18,7 +18,7 @@ from tabulate import tabulate
 
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
-from lpsectl.i18n import N_, translated
+from lpsectl.i18n import N_, localize, translated
 from lpsectl.pgstats import cache_hit_ratio, statement_deltas, sum_deltas
 from lpsectl.render import human_bytes, human_duration, long_datetime, number
 from lpsectl.store import Store, decode_json
@@ -277,7 +277,7 @@ def host_alerts(host: dict, limits: DatabaseThresholds, lang: str) -> list[dict]
                 "severity": severity,
                 "host": host["host"],
                 "item": item,
-                "message": msg[key].format(**values),
+                "message": msg[key].format(**{k: localize(v, lang) for k, v in values.items()}),
             }
         )
 
@@ -440,7 +440,7 @@ def text(section: dict, lang: str) -> str:
 def _host_text(host: dict, lang: str, lab: dict) -> list[str]:
     head = f"{lab['host']} {host['host']} ({lab['at']} {when(host['taken_at'], lang)})"
     if host.get("error"):
-        return [head, f"  {lab['error']}: {host['error']}"]
+        return [head, f"  {lab['error']}: {localize(host['error'], lang)}"]
     lines = [head]
     server = host.get("server")
     if server:
@@ -452,7 +452,7 @@ def _host_text(host: dict, lang: str, lab: dict) -> list[str]:
     lines += _health_text(host, lang, lab)
     lines += _statements_text(host, lang, lab)
     for item, reason in (host.get("unavailable") or {}).items():
-        lines.append(f"  {lab['unavailable']} ({item}): {reason}")
+        lines.append(f"  {lab['unavailable']} ({item}): {localize(reason, lang)}")
     return lines
 
 

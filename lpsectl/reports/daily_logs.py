@@ -18,7 +18,7 @@ from tabulate import tabulate
 
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, load_section
-from lpsectl.i18n import N_, translated
+from lpsectl.i18n import N_, localize, translated
 from lpsectl.logs.summary import DATABASE_FORMATS, merge_summaries
 from lpsectl.render import number
 from lpsectl.store import Store, decode_json
@@ -188,7 +188,12 @@ def host_alerts(host: dict[str, Any], settings: LogsSettings, lang: str) -> list
 
     def add(severity: str, item: str, key: str, **values: Any) -> None:
         alerts.append(
-            {"severity": severity, "host": name, "item": item, "message": say[key].format(**values)}
+            {
+                "severity": severity,
+                "host": name,
+                "item": item,
+                "message": say[key].format(**{k: localize(v, lang) for k, v in values.items()}),
+            }
         )
 
     if host["error"]:

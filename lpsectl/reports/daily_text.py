@@ -7,7 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from lpsectl.i18n import N_, translated
+from lpsectl.i18n import N_, localize, translated
 from lpsectl.render import human_bytes, human_duration, long_date, long_datetime, number
 from lpsectl.reports import DAILY_SECTIONS
 
@@ -102,7 +102,7 @@ def server_rows(report: dict[str, Any], t: dict[str, str], lang: str) -> list[li
     return rows
 
 
-def service_rows(report: dict[str, Any], t: dict[str, str]) -> list[list[Any]]:
+def service_rows(report: dict[str, Any], t: dict[str, str], lang: str) -> list[list[Any]]:
     rows = []
     for h in report["hosts"]:
         for name, state in (h.get("services") or {}).items():
@@ -115,7 +115,7 @@ def service_rows(report: dict[str, Any], t: dict[str, str]) -> list[list[Any]]:
                     name,
                     t["yes"] if state.get("expected") else t["no"],
                     running,
-                    state.get("detail", ""),
+                    localize(state.get("detail", ""), lang),
                 ]
             )
     return rows
@@ -159,7 +159,7 @@ def render_text(report: dict[str, Any], lang: str) -> str:
         out.append(
             _table(
                 [
-                    [t.get(a["severity"], a["severity"]), a["host"], a["item"], a["message"]]
+                    [t.get(a["severity"], a["severity"]), a["host"], a["item_label"], a["message"]]
                     for a in alerts
                 ],
                 [t["severity"], t["server"], t["item"], t["message"]],
@@ -172,7 +172,7 @@ def render_text(report: dict[str, Any], lang: str) -> str:
         f"== {t['servers']} ==",
         _table(server_rows(report, t, lang), server_headers(t)),
     ]
-    services = service_rows(report, t)
+    services = service_rows(report, t, lang)
     if services:
         out += [
             "",
@@ -187,7 +187,7 @@ def render_text(report: dict[str, Any], lang: str) -> str:
             _table(logs, [t["server"], t["file"], t["size"], t["age"], t["status"]]),
         ]
     missing = [
-        [h["name"], item, reason]
+        [h["name"], item, localize(reason, lang)]
         for h in report["hosts"]
         for item, reason in (h.get("unavailable") or {}).items()
     ]

@@ -17,7 +17,7 @@ from lpsectl import tickets
 from lpsectl.availability import daily_figures
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.config import Config
-from lpsectl.i18n import N_, translated
+from lpsectl.i18n import N_, localize, translated
 from lpsectl.pgstats import cache_hit_ratio, counter_delta
 from lpsectl.render import long_date, render
 from lpsectl.retention import STATEMENT_KEYS, TOP_STATEMENTS, report_data, summaries_in
@@ -201,7 +201,7 @@ def usage_section(
 
 
 def _note(code: str, lang: str, **params: Any) -> dict[str, Any]:
-    text = translated(NOTES, lang)[code].format(**params)
+    text = translated(NOTES, lang)[code].format(**{k: localize(v, lang) for k, v in params.items()})
     return {"code": code, **params, "text": text}
 
 

@@ -1,0 +1,192 @@
+"""The message catalogs (lpsectl/locale, made with Babel by scripts/i18n).
+
+- the template (.pot) holds exactly the messages of today's code and templates;
+- both catalogs translate every message, with the same ``{placeholders}``;
+- the shipped .mo files say what the .po files say;
+- every message stored as English text comes back in Indonesian (and no stored
+  pattern shadows another);
+- no English leaks into an Indonesian document (the golden documents, rendered by
+  the report tests from the same code).
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.machinery
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from lpsectl import i18n, messages
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "lpsectl" / "locale"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def load_script():
+    loader = importlib.machinery.SourceFileLoader("i18n_script", str(ROOT / "scripts" / "i18n"))
+    spec = importlib.util.spec_from_loader("i18n_script", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def read_catalog(path: Path, lang: str | None = None):
+    with path.open("rb") as f:
+        return read_po(f, locale=lang)
+
+
+def keys(catalog) -> set[tuple[str | None, str]]:
+    return {(m.context, m.id) for m in catalog if m.id}
+
+
+def test_template_holds_the_messages_of_the_code(tmp_path: Path) -> None:
+    script = load_script()
+    fresh = tmp_path / "fresh.pot"
+    script.extract(fresh)
+    committed = keys(read_catalog(LOCALE / "lpsectl.pot"))
+    now = keys(read_catalog(fresh))
+    assert now - committed == set(), "new messages: run scripts/i18n and translate them"
+    assert committed - now == set(), "messages gone from the code: run scripts/i18n"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_catalog_translates_every_message(lang: str) -> None:
+    template = keys(read_catalog(LOCALE / "lpsectl.pot"))
+    catalog = read_catalog(LOCALE / lang / "LC_MESSAGES" / "lpsectl.po", lang)
+    assert template - keys(catalog) == set(), f"run scripts/i18n: {lang} lacks messages"
+    assert load_script().check(lang) == []
+
+
+def test_check_finds_what_is_wrong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalog check itself can fail: untranslated, fuzzy, a placeholder renamed."""
+    script = load_script()
+    po = tmp_path / "id" / "LC_MESSAGES" / "lpsectl.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: id\\n"\n\n'
+        'msgid "a {host}"\nmsgstr "b {server}"\n\n'
+        'msgid "untranslated"\nmsgstr ""\n\n'
+        '#, fuzzy\nmsgid "near"\nmsgstr "dekat"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(script, "LOCALE", tmp_path)
+    monkeypatch.setattr(script, "ROOT", tmp_path)
+    problems = "\n".join(script.check("id"))
+    assert "'a {host}': placeholders differ" in problems
+    assert "'untranslated': not translated" in problems
+    assert "'near': fuzzy" in problems
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_shipped_mo_says_what_the_po_says(lang: str) -> None:
+    po = LOCALE / lang / "LC_MESSAGES" / "lpsectl.po"
+    with po.with_suffix(".mo").open("rb") as f:
+        compiled = Translations(f)
+    for message in read_catalog(po, lang):
+        if not message.id:
+            continue
+        got = (
+            compiled.pgettext(message.context, message.id)
+            if message.context
+            else compiled.gettext(message.id)
+        )
+        assert got == message.string, f"stale .mo for {message.id!r}: run scripts/i18n compile"
+
+
+def test_every_stored_message_comes_back_in_indonesian() -> None:
+    """Each stored msgid, formatted with distinct values, is found again (and not as
+    another, shorter pattern) and rendered with the Indonesian text and the same values."""
+    _ = i18n.gettext("id")
+    assert len(i18n._STORED) >= 40
+    for msgid in i18n._STORED:
+        names = sorted(
+            {n for _lit, n, _s, _c in __import__("string").Formatter().parse(msgid) if n}
+        )
+        values = {name: f"V{index}x" for index, name in enumerate(names)}
+        text = msgid.format(**values)
+        assert i18n.localize(text, "en") == text
+        assert i18n.localize(text, "id") == _(msgid).format(**values), msgid
+
+
+def test_localize_nests_and_leaves_foreign_text_alone() -> None:
+    text = messages.CANNOT_CONNECT.format(target="10.0.0.11:22", reason="Connection refused")
+    assert i18n.localize(text, "id") == "tidak dapat terhubung ke 10.0.0.11:22: koneksi ditolak"
+    pg = messages.STATEMENTS_NOT_INSTALLED.format(
+        db="spse", host="db1", hint=messages.ENABLE_STATEMENTS.format(db="spse")
+    )
+    assert "belum terpasang" in i18n.localize(pg, "id")
+    assert "CREATE EXTENSION pg_stat_statements; di basis data spse" in i18n.localize(pg, "id")
+    assert i18n.localize("ERROR:  deadlock detected", "id") == "ERROR:  deadlock detected"
+    assert i18n.localize(None, "id") is None
+
+
+def test_a_missing_shipped_catalog_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """An installation without its .mo would print English silently: it fails instead."""
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError):
+            i18n.translations("id")
+        assert i18n.translations("fr").gettext("Since") == "Since"
+    finally:
+        monkeypatch.undo()
+        i18n.translations.cache_clear()
+
+
+# -- English in Indonesian documents ----------------------------------------------------
+
+#: words that are English only (not Indonesian, not a field term kept in Indonesian
+#: texts such as server, log, host, cache, rollback, deadlock, load, swap)
+ENGLISH = set(
+    """the is are was were be been not cannot could would should has have had also since
+    from with without which that this these those only more than into when where while
+    running installed available unavailable reachable unreachable refused missing stale
+    found read rotated day days hour hours minute minutes seconds implemented analysed
+    approved recorded consulted closed consult_lkpp lkpp_assistance vendor_proposal
+    undecided warning warnings critical error errors file files used free full none
+    unknown yes true false failed failure because after before until of to in on at by
+    for and or but its it memory service services query queries calls""".split()
+)
+
+
+def english_words(text: str) -> list[str]:
+    """English words outside quoted text (backticks, quotes), markup, paths and
+    ALL-CAPS log levels (ERROR, FATAL are PostgreSQL's own terms)."""
+    text = re.sub(r"<style.*?</style>", " ", text, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r'"[^"\n]*"|“[^”\n]*”', " ", text)
+    text = re.sub(r"\S*[/\\]\S*", " ", text)
+    return [w for w in re.findall(r"[A-Za-z_']+", text) if not w.isupper() and w.lower() in ENGLISH]
+
+
+def test_leak_check_finds_english() -> None:
+    assert english_words("tidak terjangkau: cannot connect to the host") == [
+        "cannot",
+        "to",
+        "the",
+    ]
+    assert english_words("| `deadlock detected at x` | ERROR | /var/log/the.log |") == []
+
+
+INDONESIAN_GOLDEN = sorted(
+    str(p.relative_to(GOLDEN))
+    for p in [*GOLDEN.glob("*"), *GOLDEN.glob("changes/id/*")]
+    if ".id." in p.name or "_id." in p.name or p.parent.name == "id"
+)
+
+
+@pytest.mark.parametrize("name", INDONESIAN_GOLDEN)
+def test_indonesian_documents_have_no_english(name: str) -> None:
+    text = re.sub(r"<style.*?</style>", " ", (GOLDEN / name).read_text(), flags=re.S)
+    found = {
+        n: english_words(line) for n, line in enumerate(text.splitlines(), 1) if english_words(line)
+    }
+    assert found == {}, f"{name}: English outside quoted text: {found}"
