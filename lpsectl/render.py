@@ -14,9 +14,10 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from babel.dates import format_date
+from babel.dates import format_date, get_time_format
 from babel.numbers import format_decimal
 
+from lpsectl import i18n
 from lpsectl.i18n import localize, translations
 
 ZONE_ABBREVIATIONS = {
@@ -40,31 +41,32 @@ def long_date(value: date | datetime, lang: str = "id") -> str:
 
 def long_datetime(moment: datetime, lang: str = "id") -> str:
     """'Senin, 7 Desember 2026 pukul 22.00 WIB' / 'Monday, 7 December 2026 at 22:00 WIB'."""
-    if lang == "id":
-        return f"{long_date(moment, lang)} pukul {moment:%H.%M} {zone_abbreviation(moment)}"
-    return f"{long_date(moment, lang)} at {moment:%H:%M} {zone_abbreviation(moment)}"
+    _ = i18n.gettext(lang)
+    return _("{date} at {time}").format(date=long_date(moment, lang), time=clock(moment, lang))
 
 
 def clock(moment: datetime, lang: str = "id") -> str:
-    sep = "." if lang == "id" else ":"
+    """'22.00 WIB' / '22:00 WIB': 24-hour time, with the separator of the locale's own
+    short time pattern (Babel: "HH.mm" in Indonesian, "h:mm a" in English)."""
+    sep = "." if "." in get_time_format("short", locale=lang).pattern else ":"
     return f"{moment:%H}{sep}{moment:%M} {zone_abbreviation(moment)}"
 
 
 def human_duration(delta: timedelta | float, lang: str = "id") -> str:
-    """'4 jam 30 menit' / '4 hours 30 minutes'."""
+    """'4 jam 30 menit' / '4 hours 30 minutes' / '1 day' (plural forms of the catalog)."""
     seconds = int(delta.total_seconds() if isinstance(delta, timedelta) else delta)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    words = {
-        "id": ("hari", "hari", "jam", "jam", "menit", "menit"),
-        "en": ("day", "days", "hour", "hours", "minute", "minutes"),
-    }[lang if lang in ("id", "en") else "en"]
+    ngettext = i18n.ngettext(lang)
     parts = []
-    for amount, (one, many) in ((days, words[0:2]), (hours, words[2:4]), (minutes, words[4:6])):
-        if amount:
-            parts.append(f"{amount} {one if amount == 1 else many}")
-    return " ".join(parts) or f"0 {words[5]}"
+    if days:
+        parts.append(ngettext("{n} day", "{n} days", days).format(n=days))
+    if hours:
+        parts.append(ngettext("{n} hour", "{n} hours", hours).format(n=hours))
+    if minutes or not parts:
+        parts.append(ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes))
+    return " ".join(parts)
 
 
 def human_bytes(value: float | None, lang: str = "en") -> str:

@@ -92,12 +92,24 @@ def test_shipped_mo_says_what_the_po_says(lang: str) -> None:
     for message in read_catalog(po, lang):
         if not message.id:
             continue
+        if isinstance(message.id, tuple):  # plural forms: Indonesian has one, English two
+            strings = message.string
+            for n in (1, 2):
+                want = strings[min(catalog_plural(lang, n), len(strings) - 1)]
+                assert compiled.ngettext(*message.id, n) == want, f"stale .mo: {message.id!r}"
+            continue
         got = (
             compiled.pgettext(message.context, message.id)
             if message.context
             else compiled.gettext(message.id)
         )
         assert got == message.string, f"stale .mo for {message.id!r}: run scripts/i18n compile"
+
+
+def catalog_plural(lang: str, n: int) -> int:
+    from babel.messages.plurals import get_plural
+
+    return 0 if get_plural(lang).num_plurals == 1 else int(n != 1)
 
 
 def test_every_stored_message_comes_back_in_indonesian() -> None:
