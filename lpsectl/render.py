@@ -45,10 +45,15 @@ def long_datetime(moment: datetime, lang: str = "id") -> str:
     return _("{date} at {time}").format(date=long_date(moment, lang), time=clock(moment, lang))
 
 
+def time_separator(lang: str) -> str:
+    """ "." or ":" — the separator of the locale's own short time pattern (Babel:
+    "HH.mm" in Indonesian, "h:mm a" in English); lpsectl always writes 24-hour times."""
+    return "." if "." in get_time_format("short", locale=lang).pattern else ":"
+
+
 def clock(moment: datetime, lang: str = "id") -> str:
-    """'22.00 WIB' / '22:00 WIB': 24-hour time, with the separator of the locale's own
-    short time pattern (Babel: "HH.mm" in Indonesian, "h:mm a" in English)."""
-    sep = "." if "." in get_time_format("short", locale=lang).pattern else ":"
+    """'22.00 WIB' / '22:00 WIB'."""
+    sep = time_separator(lang)
     return f"{moment:%H}{sep}{moment:%M} {zone_abbreviation(moment)}"
 
 
@@ -131,8 +136,15 @@ def environment(lang: str = "id", override_dir: str = "") -> jinja2.Environment:
     env.filters["bytes"] = lambda v: human_bytes(v, lang)
     env.filters["number"] = lambda v, digits=1: number(v, lang, digits)
     env.filters["localize"] = lambda v: localize(v, lang)
+    env.filters["working_duration"] = lambda v: working_duration(v, lang)
     env.globals["lang"] = lang
     return env
+
+
+def working_duration(minutes: float, lang: str) -> str:
+    from lpsectl.slaclock import working_duration as on_working_clock
+
+    return on_working_clock(minutes, lang)
 
 
 def render(template: str, lang: str = "id", override_dir: str = "", **context: Any) -> str:

@@ -72,6 +72,59 @@ def parse_working_hours(text: str) -> WorkingHours:
     return WorkingHours({day: tuple(sorted(found)) for day, found in spans.items()})
 
 
+def describe_working_hours(hours: WorkingHours, lang: str) -> str:
+    """The office hours in the document's language, days with the same spans grouped:
+    ``"Senin–Kamis 08.00–16.00, Jumat 08.00–11.30 dan 13.00–16.30"`` (day names and the
+    time separator from Babel's locale data, whatever language the setting was written in)."""
+    from babel.dates import get_day_names
+
+    from lpsectl.i18n import gettext
+    from lpsectl.render import time_separator
+
+    names = get_day_names("wide", locale=lang)  # 0 = Monday, as date.weekday()
+    sep = time_separator(lang)
+    _ = gettext(lang)
+
+    def span_text(spans: tuple[tuple[int, int], ...]) -> str:
+        texts = [f"{s // 60:02d}{sep}{s % 60:02d}–{e // 60:02d}{sep}{e % 60:02d}" for s, e in spans]
+        return (
+            _("{first} and {second}").format(first=", ".join(texts[:-1]), second=texts[-1])
+            if len(texts) > 1
+            else texts[0]
+        )
+
+    groups: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
+    for day in range(7):
+        spans = hours.spans.get(day, ())
+        if not spans:
+            continue
+        if groups and groups[-1][1] == day - 1 and groups[-1][2] == spans:
+            groups[-1] = (groups[-1][0], day, spans)
+        else:
+            groups.append((day, day, spans))
+    return ", ".join(
+        (names[first] if first == last else f"{names[first]}–{names[last]}")
+        + " "
+        + span_text(spans)
+        for first, last, spans in groups
+    )
+
+
+def working_duration(minutes: float, lang: str) -> str:
+    """A span on the working clock: hours and minutes only ("30 jam 15 menit"), since a
+    working day is not 24 hours — "1 hari 6 jam" would read as 30 calendar hours."""
+    from lpsectl.i18n import ngettext as plural
+
+    ngettext = plural(lang)
+    hours, rest = divmod(int(minutes), 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("{n} working hour", "{n} working hours", hours).format(n=hours))
+    if rest or not parts:
+        parts.append(ngettext("{n} minute", "{n} minutes", rest).format(n=rest))
+    return " ".join(parts)
+
+
 def _minute(text: str) -> int:
     hours, minutes = (int(part) for part in re.split(r"[:.]", text))
     if hours > 24 or minutes > 59 or (hours == 24 and minutes):

@@ -687,3 +687,34 @@ def test_a_host_no_longer_configured_is_not_shown_unless_asked(history):
         n["code"] == "removed_hosts" and "laptop-quickstart" in n["text"] for n in plain["notes"]
     )
     assert "laptop-quickstart" in [h["name"] for h in everything["hosts"]]
+
+
+def test_the_working_clock_reads_in_the_documents_language(history):
+    """[tickets] clock = "working", written with English day names: the Indonesian report
+    names the days in Indonesian, and its durations are working hours, never 24-hour days."""
+    config, store, tmp_path = history
+    path = write_config(tmp_path)
+    path.write_text(
+        path.read_text()
+        + '\n[tickets]\nclock = "working"\nworking_hours = "Mon-Thu 08:00-16:00, Fri 08:00-11:30, Fri 13:00-16:30"\n'
+    )
+    working = load_config_file(path)
+    with freeze_time(FROZEN):
+        report = build_monthly(store, working, "2026-10", "id", datetime.now(WIB))
+    text = render_monthly(report, "md", "id")
+    assert "Senin–Kamis 08.00–16.00, Jumat 08.00–11.30 dan 13.00–16.30" in text
+    assert "Mon" not in text and "Fri" not in text
+    breaches = report["tickets"]["breaches"]
+    assert breaches
+    rows = [line for line in text.splitlines() if line.startswith("| LPSE-")]
+    assert rows and all("hari" not in row.split("|")[6] for row in rows)
+    first = breaches[0]
+    hours, minutes = divmod(int(first["actual_minutes"]), 60)
+    want = f"{hours} jam kerja" + (f" {minutes} menit" if minutes else "")
+    assert f"| {want} |" in rows[0]
+    # and the English report of the same month, in English
+    with freeze_time(FROZEN):
+        english = build_monthly(store, working, "2026-10", "en", datetime.now(WIB))
+    assert "Monday–Thursday 08:00–16:00, Friday 08:00–11:30 and 13:00–16:30" in render_monthly(
+        english, "md", "en"
+    )

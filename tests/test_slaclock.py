@@ -166,3 +166,23 @@ def test_a_break_splits_a_day_and_zones_of_the_inputs_do_not_matter():
         core.ticket_settings(parse_config({"tickets": {"holidays_country": "id"}})).holidays_country
         == "id"
     )
+
+
+def test_working_hours_are_described_in_the_documents_language():
+    from lpsectl.slaclock import describe_working_hours, working_duration
+
+    hours = parse_working_hours("Senin-Kamis 07.30-16.00, Jum 07.30-11.30, Jum 13.00-16.30")
+    assert describe_working_hours(hours, "id") == (
+        "Senin–Kamis 07.30–16.00, Jumat 07.30–11.30 dan 13.00–16.30"
+    )
+    assert describe_working_hours(hours, "en") == (
+        "Monday–Thursday 07:30–16:00, Friday 07:30–11:30 and 13:00–16:30"
+    )
+    # Monday and Wednesday alike but not adjacent: not grouped across Tuesday
+    odd = parse_working_hours("Mon 08:00-12:00, Tue 09:00-12:00, Wed 08:00-12:00")
+    assert describe_working_hours(odd, "id") == (
+        "Senin 08.00–12.00, Selasa 09.00–12.00, Rabu 08.00–12.00"
+    )
+    assert working_duration(30 * 60 + 15, "id") == "30 jam kerja 15 menit"
+    assert working_duration(60, "en") == "1 working hour"
+    assert working_duration(0, "id") == "0 menit"

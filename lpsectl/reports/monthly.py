@@ -21,6 +21,7 @@ from lpsectl.i18n import N_, localize, translated
 from lpsectl.pgstats import cache_hit_ratio, counter_delta
 from lpsectl.render import long_date, render
 from lpsectl.retention import STATEMENT_KEYS, TOP_STATEMENTS, report_data, summaries_in
+from lpsectl.slaclock import describe_working_hours, parse_working_hours
 from lpsectl.store import Store, decode_json
 from lpsectl.timeutil import month_bounds
 
@@ -562,6 +563,7 @@ def ticket_section(
         "resolution_hours": dict(settings.resolution_hours),
     }
     summary["clock_text"] = clock_sentence(settings, summary["waiting_for_reporter"], lang)
+    summary["clock"] = settings.clock
     return summary
 
 
@@ -585,7 +587,9 @@ def clock_sentence(settings: tickets.TicketSettings, waiting: int, lang: str) ->
     if settings.clock == "working":
         country = f" ({settings.holidays_country})" if settings.holidays_country else ""
         text = words["working"].format(
-            hours=settings.working_hours, country=country, cuti=len(settings.cuti_bersama)
+            hours=describe_working_hours(parse_working_hours(settings.working_hours), lang),
+            country=country,
+            cuti=len(settings.cuti_bersama),
         )
     else:
         text = words["calendar"]
