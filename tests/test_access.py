@@ -607,3 +607,79 @@ def test_a_year_end_deactivation_is_due_at_the_end_of_the_year_not_when_listed()
     ordinary = {**request, "source": "manual"}
     timer = action(ordinary, listed + timedelta(minutes=11))
     assert timer.breach and timer.elapsed == timedelta(minutes=11)
+
+
+def test_the_monthly_compliance_table_counts_each_step_of_each_request(store, docs, tmp_path):
+    """Two requests of November: one in time at every step, one 21 minutes at the action
+    (11 past the 10) and still not archived 15 minutes after notifying (5 past); a
+    December request is not counted. The rows equal a hand count of those timers."""
+    from lpsectl.compliance import compliance_section
+
+    config = parse_config({"lpse": {"data_dir": str(tmp_path)}}, "lpsectl.toml")
+    fast = access.create_request(store, complete_input(docs), T0)
+    access.record_check(store, access.get_request(store, fast), [], T0 + timedelta(minutes=5))
+    access.record_decision(
+        store,
+        access.get_request(store, fast),
+        "done",
+        "",
+        T0 + timedelta(minutes=9),
+        T0 + timedelta(minutes=9),
+    )
+    access.record_notice(
+        store, access.get_request(store, fast), "result", "stdout", T0 + timedelta(minutes=12)
+    )
+    access.archive_request(
+        store, access.get_request(store, fast), tmp_path / "arsip", T0 + timedelta(minutes=14)
+    )
+    slow_start = T0 + timedelta(hours=2)
+    slow = access.create_request(store, complete_input(docs, received_at=slow_start), slow_start)
+    access.record_check(
+        store, access.get_request(store, slow), [], slow_start + timedelta(minutes=9)
+    )
+    access.record_decision(
+        store,
+        access.get_request(store, slow),
+        "done",
+        "",
+        slow_start + timedelta(minutes=30),
+        slow_start + timedelta(minutes=31),
+    )
+    access.record_notice(
+        store,
+        access.get_request(store, slow),
+        "result",
+        "stdout",
+        slow_start + timedelta(minutes=35),
+    )
+    december = datetime(2026, 12, 2, 9, 0, tzinfo=WIB)
+    access.create_request(store, complete_input(docs, received_at=december), december)
+
+    now = slow_start + timedelta(minutes=50)
+    section = compliance_section(
+        store,
+        config,
+        datetime(2026, 11, 1, tzinfo=WIB),
+        datetime(2026, 12, 1, tzinfo=WIB),
+        now,
+        None,
+        "en",
+    )
+    rows = {r["step"]: r for r in section["rows"]}
+    counts = {
+        step: (
+            rows[f"004-{step}"]["assessed"],
+            rows[f"004-{step}"]["met"],
+            rows[f"004-{step}"]["breached"],
+        )
+        for step in access.STEPS
+    }
+    assert counts == {
+        "check": (2, 2, 0),
+        "action": (2, 1, 1),
+        "notify": (2, 2, 0),
+        "archive": (2, 1, 1),  # the slow one is still running, already past its 10 minutes
+    }
+    assert rows["004-action"]["worst_minutes"] == 11
+    assert rows["004-action"]["worst"] == f"11 minutes late (#{slow})"
+    assert rows["004-archive"]["worst_minutes"] == 5

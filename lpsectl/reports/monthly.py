@@ -16,6 +16,7 @@ from typing import Any
 from lpsectl import tickets
 from lpsectl.availability import daily_figures
 from lpsectl.collect.run import UNREACHABLE_TYPES
+from lpsectl.compliance import compliance_section
 from lpsectl.config import Config
 from lpsectl.i18n import N_, localize, translated
 from lpsectl.pgstats import cache_hit_ratio, counter_delta
@@ -92,6 +93,9 @@ def build_monthly(
         "usage": usage_section(store, config, start, end, now, notes, lang, schedule),
         "changes": change_section(store, month, start, end, notes, lang),
     }
+    report["compliance"] = compliance_section(
+        store, config, start, end, now, report["tickets"], lang
+    )
     if not snapshots:
         notes.insert(0, _note("no_snapshots", lang))
     report["notes"] = notes
