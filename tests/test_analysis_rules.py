@@ -113,14 +113,51 @@ def test_cache_hit_ignores_an_idle_database():
 
 
 # -- temp files ---------------------------------------------------------------------------------
-def test_temp_files_frequent_fires_and_proposes_double_work_mem():
+def test_temp_files_with_work_mem_already_at_pgtune_point_at_the_queries():
+    """work_mem 39 MiB is PGTune's value for 16 GiB and 100 connections: raising it is
+    not proposed (it would not be the value memory_settings asks for either)."""
     recs = fired(
         rules.temp_files_frequent,
         week(3, postgres=lambda i, at: postgres_data(i, temp_files_per_step=100)),
     )
     assert len(recs) == 1
     assert recs[0].evidence["temp_files_per_day"] == pytest.approx(400, rel=0.1)
-    assert "78MB" in recs[0].texts["en"]["proposal"]
+    proposal = recs[0].texts["en"]["proposal"]
+    assert "already at PGTune's value" in proposal and "log_temp_files = 0" in proposal
+    assert "Raise work_mem" not in proposal
+
+
+def test_one_run_proposes_one_value_per_memory_setting():
+    """work_mem 4 MB and shared_buffers 128 MB on 16 GiB: memory_settings, temp files and
+    the cache rule all name PGTune's figures — (16 GiB − 4 GiB) / (104 × 3) and 4 GiB."""
+    settings = healthy_settings()
+    settings["work_mem"] = setting("4MB", 4 * MIB, "4096")
+    settings["shared_buffers"] = setting("128MB", 128 * MIB, "16384")
+    snaps = week(
+        3,
+        postgres=lambda i, at: postgres_data(
+            i,
+            settings=settings,
+            temp_files_per_step=100,
+            hit_per_step=90_000,
+            read_per_step=10_000,
+        ),
+    )
+    work_mem = pg_size((16 * GIB - 4 * GIB) // (104 * 3))
+    memory = fired(rules.memory_settings, snaps)[0].texts["en"]["proposal"]
+    temp = fired(rules.temp_files_frequent, snaps)[0].texts["en"]["proposal"]
+    cache = fired(rules.cache_hit_low, snaps)[0].texts["en"]["proposal"]
+    assert f"work_mem = '{work_mem}'" in memory and f"work_mem = '{work_mem}'" in temp
+    assert "shared_buffers = '4GB'" in memory and "shared_buffers = '4GB'" in cache
+
+
+def test_cache_rule_with_shared_buffers_already_at_pgtune_does_not_ask_to_raise_it():
+    recs = fired(
+        rules.cache_hit_low,
+        week(2, postgres=lambda i, at: postgres_data(i, hit_per_step=90_000, read_per_step=10_000)),
+    )
+    proposal = recs[0].texts["en"]["proposal"]
+    assert "already at PGTune's value" in proposal and "Raise shared_buffers" not in proposal
 
 
 def test_temp_files_counter_reset_is_not_a_negative_rate():
@@ -419,3 +456,75 @@ def test_the_cache_hit_limit_is_one_key_for_the_report_and_analyze(caplog):
     assert (
         len(rules.cache_hit_low(history, rules.analysis_settings(parse_config({}, "t.toml")))) == 1
     )
+
+
+# -- recommendations that respect their evidence (issue 16) --------------------------------------
+def errors_log(*errors: tuple[str, str, int]) -> dict:
+    """A logs snapshot whose SPSE summary has these (signature, example, count) errors."""
+    data = spse_errors(0)
+    summary = next(iter(data["files"].values()))["summary"]
+    summary["errors"] = [
+        {"severity": "ERROR", "signature": sig, "example": example, "count": count}
+        for sig, example, count in errors
+    ]
+    return data
+
+
+def test_a_full_disk_in_the_spse_log_is_the_disk_rule_not_an_application_change():
+    log = errors_log(
+        (
+            "IOException: No space left on device",
+            "java.io.IOException: No space left on device",
+            30,
+        ),
+        ("NullPointerException at LelangCtr.view", "@7a1b NullPointerException", 30),
+    )
+    snaps = week(3, logs=lambda i, at: log)
+    app = fired(rules.app_errors_recurring, snaps)
+    assert [r.evidence["signature"] for r in app] == ["NullPointerException at LelangCtr.view"]
+    (disk,) = fired(rules.storage_full_errors, snaps)
+    assert disk.change_class == "minor" and disk.severity == "critical"
+    logs_snapshots = sum(1 for snap in snaps if snap["kind"] == "logs")
+    assert disk.evidence["count"] == 30 * logs_snapshots and len(disk.evidence["days"]) == 3
+    assert "Not a change to SPSE's code" in disk.texts["en"]["proposal"]
+
+
+def test_five_errors_of_one_class_have_titles_that_tell_them_apart():
+    log = errors_log(
+        *[
+            (f"SQLException at PaketDao.find{n}", f"ORA-0{n} at PaketDao.find{n}", 20)
+            for n in range(5)
+        ]
+    )
+    recs = analyze(week(3, logs=lambda i, at: log))
+    titles = [r.texts["id"]["title"] for r in recs if r.rule == "app_errors_recurring"]
+    assert len(titles) == 5 and len(set(titles)) == 5
+    assert all(t.startswith("Galat aplikasi SPSE berulang di ") for t in titles)
+    assert "SQLException at PaketDao.find3" in " ".join(titles)
+
+
+def test_identical_findings_are_merged_with_their_count():
+    snaps = week(3, logs=lambda i, at: errors_log(("Timeout at Upload", "x", 30)))
+    rec = fired(rules.app_errors_recurring, snaps)[0]
+    merged = rules.merge_identical([rec, rules.Recommendation(**{**rec.__dict__})])
+    assert len(merged) == 1 and merged[0].evidence["occurrences"] == 2
+
+
+def test_cpu_is_a_percent_of_all_cores_and_load_per_core_apart():
+    """A load of 20 on 4 cores from the shell fallback (no CPU percent): "load 5 per core",
+    never "CPU 500%"."""
+
+    def shell_only(i, at):
+        data = system_data(load15=20.0)
+        data["cpu"] = {"count": 4}
+        return data
+
+    (rec,) = fired(rules.cpu_saturated, week(4, system=shell_only))
+    assert rec.evidence["peak_percent"] is None and rec.evidence["peak_load_per_core"] == 5.0
+    assert (
+        "load 5.00 per core" in rec.texts["en"]["finding"] and "%" not in rec.texts["en"]["finding"]
+    )
+    assert "beban 5,00 per core" in rec.texts["id"]["finding"]
+    (hot,) = fired(rules.cpu_saturated, week(4, system=lambda i, at: system_data(cpu_pct=97.0)))
+    assert hot.evidence["peak_percent"] == 97.0
+    assert "CPU 97.0% of all cores" in hot.texts["en"]["finding"]

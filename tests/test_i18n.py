@@ -174,7 +174,7 @@ def english_words(text: str) -> list[str]:
     text = re.sub(r"<style.*?</style>", " ", text, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", " ", text))
     text = re.sub(r"`[^`]*`", " ", text)
-    text = re.sub(r'"[^"\n]*"|“[^”\n]*”', " ", text)
+    text = re.sub(r'"[^"\n]*"|“[^”\n]*”|«[^»\n]*»', " ", text)
     text = re.sub(r"\S*[/\\]\S*", " ", text)
     return [w for w in re.findall(r"[A-Za-z_']+", text) if not w.isupper() and w.lower() in ENGLISH]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,17 +186,45 @@ def num(value: float, lang: str, digits: int = 0) -> str:
 
 
 # -- PostgreSQL memory settings vs RAM (PGTune) --------------------------------------------
-def memory_settings(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+@dataclass(frozen=True)
+class MemoryAdvice:
+    """PGTune's arithmetic for one database host, from one function: every rule that
+    proposes a memory setting (memory_settings, cache_hit_low, temp_files_frequent)
+    proposes these same values in a run (the same snapshots give the same figures)."""
+
+    ram: int
+    max_connections: int
+    advice: Any  # lpsectl.analysis.pgtune.MemoryAdvice
+
+
+def memory_advice(snapshots: list[Snapshot]) -> dict[str, MemoryAdvice]:
+    """host → its PGTune figures from the latest postgres (and system) snapshot; hosts
+    whose RAM or max_connections is unknown are absent."""
     systems = facts.by_host(snapshots, "system")
-    out = []
+    found = {}
     for host, snaps in facts.by_host(snapshots, "postgres").items():
         data = snaps[-1]["data"]
         system = systems[host][-1]["data"] if host in systems else None
         ram = facts.ram_bytes(system) or facts.number(data.get("ram_bytes"))
         max_conn = facts.pg_max_connections(data)
-        if not ram or not max_conn:
+        if ram and max_conn:
+            advice = recommend_memory(int(ram), max_conn, facts.cpu_count(system) or 2)
+            found[host] = MemoryAdvice(int(ram), max_conn, advice)
+    return found
+
+
+def memory_settings(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    out = []
+    advices = memory_advice(snapshots)
+    for host, snaps in facts.by_host(snapshots, "postgres").items():
+        data = snaps[-1]["data"]
+        if host not in advices:
             continue
-        advice = recommend_memory(int(ram), max_conn, facts.cpu_count(system) or 2)
+        ram, max_conn, advice = (
+            advices[host].ram,
+            advices[host].max_connections,
+            advices[host].advice,
+        )
         off = {}
         for name in MEMORY_SETTINGS:
             current = facts.pg_setting_bytes(data, name)
@@ -205,7 +234,7 @@ def memory_settings(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Reco
             if current < wanted * s.pgtune_tolerance or current > wanted / s.pgtune_tolerance:
                 off[name] = {"current": current, "recommended": wanted}
         if off:
-            out.append(_memory_recommendation(host, int(ram), max_conn, off))
+            out.append(_memory_recommendation(host, ram, max_conn, off))
     return out
 
 
@@ -261,6 +290,26 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
             continue
         shared = facts.pg_setting_bytes(snaps[-1]["data"], "shared_buffers")
         sb = human_bytes(shared) if shared else "?"
+        tuned = memory_advice(snapshots).get(host)
+        wanted = tuned.advice.recommended("shared_buffers") if tuned else None
+        if wanted and shared and shared >= wanted * s.pgtune_tolerance:
+            # shared_buffers is already where PGTune puts it: raising it is not the fix
+            proposal = (
+                f"shared_buffers sudah sesuai rumus PGTune ({sb}); data yang sering dibaca lebih "
+                "besar dari cache: cari kueri dengan shared_blks_read terbesar di "
+                "pg_stat_statements, atau tambah RAM (perubahan perangkat: mayor).",
+                f"shared_buffers is already at PGTune's value ({sb}); the data read often is "
+                "larger than the cache: find the queries with the most shared_blks_read in "
+                "pg_stat_statements, or add RAM (a hardware change: major).",
+            )
+        else:
+            target = f"'{pg_size(wanted)}'" if wanted else "25% RAM"
+            proposal = (
+                f"Naikkan shared_buffers: shared_buffers = {target} (rumus PGTune) di "
+                "postgresql.conf dan restart PostgreSQL.",
+                f"Raise shared_buffers: shared_buffers = {target} (PGTune) in postgresql.conf "
+                "and restart PostgreSQL.",
+            )
         out.append(
             Recommendation(
                 rule="cache_hit_low",
@@ -279,14 +328,13 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
                         f"Cache hit ratio rendah di {host}",
                         f"Cache hit ratio {pct(ratio, 'id', 2)} (ambang {pct(s.database.cache_hit_min_percent / 100, 'id', 0)}): "
                         f"{num(reads, 'id')} blok dibaca dari disk, {num(hits, 'id')} dari cache; shared_buffers {sb}.",
-                        "Naikkan shared_buffers mendekati 25% RAM (lihat rumus PGTune) di postgresql.conf "
-                        "dan restart PostgreSQL.",
+                        proposal[0],
                     ),
                     (
                         f"Low cache hit ratio on {host}",
                         f"Cache hit ratio {pct(ratio, 'en', 2)} (threshold {pct(s.database.cache_hit_min_percent / 100, 'en', 0)}): "
                         f"{num(reads, 'en')} blocks read from disk, {num(hits, 'en')} from cache; shared_buffers {sb}.",
-                        "Raise shared_buffers towards 25% of RAM (PGTune) in postgresql.conf and restart PostgreSQL.",
+                        proposal[1],
                     ),
                 ),
             )
@@ -308,7 +356,27 @@ def temp_files_frequent(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
             continue
         work_mem = facts.pg_setting_bytes(snaps[-1]["data"], "work_mem")
         wm = human_bytes(work_mem) if work_mem else "?"
-        target = pg_size(work_mem * 2) if work_mem else "'8MB'"
+        tuned = memory_advice(snapshots).get(host)
+        wanted = tuned.advice.recommended("work_mem") if tuned else None
+        if wanted and work_mem and work_mem >= wanted * s.pgtune_tolerance:
+            # already at PGTune's value for this RAM and max_connections: more would risk
+            # memory (max_connections × work_mem); find the queries that spill instead
+            proposal = (
+                f"work_mem sudah sesuai rumus PGTune ({wm}); aktifkan log_temp_files = 0 dan "
+                "periksa kueri yang membuat file sementara (sort/hash besar), jangan naikkan "
+                "work_mem lagi.",
+                f"work_mem is already at PGTune's value ({wm}); set log_temp_files = 0 and look "
+                "at the queries that write temporary files (large sorts/hashes) rather than "
+                "raising work_mem further.",
+            )
+        else:
+            target = pg_size(wanted) if wanted else (pg_size(work_mem * 2) if work_mem else "8MB")
+            proposal = (
+                f"Naikkan work_mem: work_mem = '{target}' (rumus PGTune) di postgresql.conf, "
+                "dengan memperhatikan max_connections × work_mem terhadap RAM; reload PostgreSQL.",
+                f"Raise work_mem: work_mem = '{target}' (PGTune) in postgresql.conf, keeping "
+                "max_connections × work_mem within RAM; reload PostgreSQL.",
+            )
         out.append(
             Recommendation(
                 rule="temp_files_frequent",
@@ -326,15 +394,13 @@ def temp_files_frequent(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
                         f"File sementara sering dibuat di {host}",
                         f"Rata-rata {num(files_day, 'id')} file sementara ({human_bytes(bytes_day)}) per hari "
                         f"selama {len(files)} hari; work_mem {wm}.",
-                        f"Naikkan work_mem (mis. {target}) di postgresql.conf, dengan memperhatikan "
-                        "max_connections × work_mem terhadap RAM; reload PostgreSQL.",
+                        proposal[0],
                     ),
                     (
                         f"Frequent temporary files on {host}",
                         f"On average {num(files_day, 'en')} temporary files ({human_bytes(bytes_day)}) per day "
                         f"over {len(files)} days; work_mem {wm}.",
-                        f"Raise work_mem (e.g. {target}) in postgresql.conf, keeping max_connections × work_mem "
-                        "within RAM; reload PostgreSQL.",
+                        proposal[1],
                     ),
                 ),
             )
@@ -746,18 +812,88 @@ def memory_saturated(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Rec
 
 
 def cpu_saturated(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
-    def saturated(data: dict[str, Any]) -> float | None:
-        percent = facts.number(facts.dig(data, "cpu", "percent"))
-        load = facts.number(facts.dig(data, "load", "15"))
-        cpus = facts.cpu_count(data)
-        per_cpu = load / cpus if load is not None and cpus else None
-        if percent is None and per_cpu is None:
-            return None
-        hot = (percent or 0) >= s.cpu_percent or (per_cpu or 0) >= s.host.load_per_core_warning
-        value = percent if percent is not None else (per_cpu or 0) * 100
-        return value if hot else -value
+    """Days on which CPU use (percent of all cores, 0–100) or the 15-minute load per core
+    was over its threshold; the two are reported apart (a load of 20 on 4 cores is a load
+    of 5 per core, not "CPU 500%")."""
+    out = []
+    for host, snaps in facts.by_host(snapshots, "system").items():
+        days: dict[str, tuple[float | None, float | None]] = {}
+        for snap in snaps:
+            data = snap["data"]
+            percent = facts.number(facts.dig(data, "cpu", "percent"))
+            percent = min(100.0, max(0.0, percent)) if percent is not None else None
+            load = facts.number(facts.dig(data, "load", "15"))
+            cpus = facts.cpu_count(data)
+            per_core = load / cpus if load is not None and cpus else None
+            hot = (percent or 0) >= s.cpu_percent or (per_core or 0) >= s.host.load_per_core_warning
+            if not hot:
+                continue
+            day = str(snap["day"])
+            before = days.get(day, (None, None))
+            days[day] = (_max(before[0], percent), _max(before[1], per_core))
+        if len(days) < s.saturated_days:
+            continue
+        out.append(_cpu_recommendation(host, days, snaps[-1]["data"]))
+    return out
 
-    return _saturation(snapshots, s, "cpu_saturated", saturated, "cpu")
+
+def _max(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _cpu_recommendation(
+    host: str, days: dict[str, tuple[float | None, float | None]], latest: dict[str, Any]
+) -> Recommendation:
+    listing = ", ".join(sorted(days))
+    peak_percent = max((p for p, _ in days.values() if p is not None), default=None)
+    peak_load = max((lo for _, lo in days.values() if lo is not None), default=None)
+    cpus = facts.cpu_count(latest)
+
+    def peaks(lang: str) -> str:
+        parts = []
+        if peak_percent is not None:
+            parts.append(
+                (f"CPU {num(peak_percent, lang, 1)}% dari semua core")
+                if lang == "id"
+                else f"CPU {num(peak_percent, lang, 1)}% of all cores"
+            )
+        if peak_load is not None:
+            parts.append(
+                f"beban {num(peak_load, lang, 2)} per core"
+                if lang == "id"
+                else f"load {num(peak_load, lang, 2)} per core"
+            )
+        return ", ".join(parts)
+
+    return Recommendation(
+        rule="cpu_saturated",
+        host=host,
+        severity="critical",
+        change_class=MAJOR,
+        evidence={
+            "days_saturated": len(days),
+            "days": sorted(days),
+            "peak_percent": round(peak_percent, 1) if peak_percent is not None else None,
+            "peak_load_per_core": round(peak_load, 2) if peak_load is not None else None,
+            "cpu_count": cpus,
+        },
+        texts=texts(
+            (
+                f"CPU {host} jenuh selama {len(days)} hari",
+                f"Pemakaian CPU/beban di atas ambang pada {listing} (puncak: {peaks('id')}; "
+                f"{cpus or '?'} CPU).",
+                "Tambah CPU/vCPU server atau ganti server (perubahan perangkat: mayor, "
+                "konsultasikan ke tim ITO LKPP).",
+            ),
+            (
+                f"CPU of {host} saturated for {len(days)} days",
+                f"CPU use/load above the threshold on {listing} (peaks: {peaks('en')}; "
+                f"{cpus or '?'} CPUs).",
+                "Add CPUs/vCPUs or replace the server (a hardware change: major, consult LKPP's "
+                "ITO team).",
+            ),
+        ),
+    )
 
 
 def _saturation(
@@ -805,19 +941,7 @@ def _saturation_recommendation(
             "Add RAM to the server (a hardware change: major, consult LKPP's ITO team).",
         )
     else:
-        evidence["cpu_count"] = facts.cpu_count(latest)
-        id_ = (
-            f"CPU {host} jenuh selama {len(days)} hari",
-            f"Pemakaian CPU/beban di atas ambang pada {listing} (puncak {num(peak, 'id', 1)}%, "
-            f"{evidence['cpu_count'] or '?'} CPU).",
-            "Tambah CPU/vCPU server atau ganti server (perubahan perangkat: mayor, konsultasikan ke tim ITO LKPP).",
-        )
-        en = (
-            f"CPU of {host} saturated for {len(days)} days",
-            f"CPU use/load above the threshold on {listing} (peak {num(peak, 'en', 1)}%, "
-            f"{evidence['cpu_count'] or '?'} CPUs).",
-            "Add CPUs/vCPUs or replace the server (a hardware change: major, consult LKPP's ITO team).",
-        )
+        raise ValueError(f"saturation of {what!r}: only memory (CPU has cpu_saturated)")
     return Recommendation(
         rule=rule,
         host=host,
@@ -932,19 +1056,83 @@ def _logging_recommendation(host: str, items: list[dict[str, Any]]) -> Recommend
 
 
 # -- recurring application errors ------------------------------------------------------------------
+#: errors that mean a full disk or quota, whatever program wrote them: infrastructure,
+#: not SPSE's code (ENOSPC, EDQUOT; PostgreSQL's "could not extend file")
+STORAGE_FULL = re.compile(
+    r"no space left on device|disk quota exceeded|\benospc\b|\bedquot\b|disk (is )?full"
+    r"|could not extend file|could not write to file.*no space",
+    re.IGNORECASE,
+)
+
+
+def _spse_errors(snaps: list[Snapshot]) -> dict[str, dict[str, Any]]:
+    errors: dict[str, dict[str, Any]] = {}
+    for snap in snaps:
+        for summary in facts.log_summaries(snap["data"]):
+            if facts.is_spse_summary(summary):
+                for row in summary.get("errors") or []:
+                    _merge_error(errors, row, str(snap["day"]))
+    return errors
+
+
+def _storage_full(error: dict[str, Any]) -> bool:
+    return bool(STORAGE_FULL.search(f"{error['signature']} {error['example']}"))
+
+
+def storage_full_errors(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
+    """ "No space left on device" and its kin in the SPSE log: the disk, not the code."""
+    out = []
+    for host, snaps in facts.by_host(snapshots, "logs").items():
+        full = [e for e in _spse_errors(snaps).values() if _storage_full(e)]
+        if not full:
+            continue
+        count = sum(e["count"] for e in full)
+        days = sorted({d for e in full for d in e["days"]})
+        example = str(full[0]["example"])[:200]
+        out.append(
+            Recommendation(
+                rule="storage_full_errors",
+                host=host,
+                severity="critical",
+                change_class=MINOR,
+                evidence={
+                    "count": count,
+                    "days": days,
+                    "examples": [str(e["example"])[:300] for e in full[:5]],
+                },
+                texts=texts(
+                    (
+                        f"Disk penuh menurut log SPSE di {host}",
+                        f"{num(count, 'id')} galat ruang disk habis dalam {len(days)} hari "
+                        f"({days[0]} s.d. {days[-1]}), mis. «{example}».",
+                        "Kosongkan ruang disk (log lama, berkas sementara, cadangan) dan pantau "
+                        "partisinya; bila ruang tetap kurang, ajukan penambahan disk (perubahan "
+                        "perangkat: mayor). Bukan perubahan kode SPSE.",
+                    ),
+                    (
+                        f"Disk full according to the SPSE log on {host}",
+                        f"{num(count, 'en')} out-of-space errors over {len(days)} days "
+                        f"({days[0]} to {days[-1]}), e.g. «{example}».",
+                        "Free disk space (old logs, temporary files, backups) and watch the "
+                        "partition; if space stays short, request more disk (a hardware change: "
+                        "major). Not a change to SPSE's code.",
+                    ),
+                ),
+            )
+        )
+    return out
+
+
 def app_errors_recurring(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
     out = []
     for host, snaps in facts.by_host(snapshots, "logs").items():
-        errors: dict[str, dict[str, Any]] = {}
-        for snap in snaps:
-            for summary in facts.log_summaries(snap["data"]):
-                if facts.is_spse_summary(summary):
-                    for row in summary.get("errors") or []:
-                        _merge_error(errors, row, str(snap["day"]))
+        errors = _spse_errors(snaps)
         recurring = [
             e
             for e in errors.values()
-            if e["count"] >= s.app_error_min_count and len(e["days"]) >= s.app_error_min_days
+            if e["count"] >= s.app_error_min_count
+            and len(e["days"]) >= s.app_error_min_days
+            and not _storage_full(e)  # storage_full_errors: the disk, not the code
         ]
         recurring.sort(key=lambda e: e["count"], reverse=True)
         out += [_app_error_recommendation(host, e) for e in recurring[: s.app_error_max_reported]]
@@ -973,6 +1161,12 @@ def _merge_error(errors: dict[str, dict[str, Any]], row: dict[str, Any], day: st
     entry["days"].add(day)
 
 
+def _short(signature: str, width: int = 60) -> str:
+    """What tells one error apart in a title: its signature, one line, cut at ``width``."""
+    line = " ".join(signature.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 def _app_error_recommendation(host: str, e: dict[str, Any]) -> Recommendation:
     subject = hashlib.sha1(e["signature"].encode()).hexdigest()[:10]  # noqa: S324 - a label
     sig = e["signature"][:160]
@@ -991,13 +1185,13 @@ def _app_error_recommendation(host: str, e: dict[str, Any]) -> Recommendation:
         },
         texts=texts(
             (
-                f"Galat aplikasi SPSE berulang di {host}",
+                f"Galat aplikasi SPSE berulang di {host}: {_short(sig)}",
                 f"{num(e['count'], 'id')} kali dalam {len(days)} hari ({days[0]} s.d. {days[-1]}): {sig}",
                 "Perubahan aplikasi SPSE (perangkat lunak LKPP): konsultasikan ke tim ITO LKPP dengan "
                 "contoh galat, kode error dan jumlahnya.",
             ),
             (
-                f"Recurring SPSE application error on {host}",
+                f"Recurring SPSE application error on {host}: {_short(sig)}",
                 f"{num(e['count'], 'en')} times over {len(days)} days ({days[0]} to {days[-1]}): {sig}",
                 "An application change in SPSE (LKPP's software): consult LKPP's ITO team with the "
                 "error example, its error code and the counts.",
@@ -1018,8 +1212,23 @@ RULES: tuple[Callable[[list[Snapshot], AnalysisSettings], list[Recommendation]],
     memory_saturated,
     cpu_saturated,
     logging_not_configured,
+    storage_full_errors,
     app_errors_recurring,
 )
+
+
+def merge_identical(found: list[Recommendation]) -> list[Recommendation]:
+    """Findings that say the same (rule, host and title) are one, with their count in
+    ``evidence["occurrences"]``: the report lists each once."""
+    merged: dict[tuple[str, str, str], Recommendation] = {}
+    for rec in found:
+        key = (rec.rule, rec.host, rec.texts["en"]["title"])
+        if key in merged:
+            first = merged[key]
+            first.evidence["occurrences"] = first.evidence.get("occurrences", 1) + 1
+        else:
+            merged[key] = rec
+    return list(merged.values())
 
 
 def analyze(
@@ -1027,7 +1236,7 @@ def analyze(
 ) -> list[Recommendation]:
     """All rules over the snapshots; major and critical findings first."""
     settings = settings or AnalysisSettings()
-    found = [rec for rule in RULES for rec in rule(snapshots, settings)]
+    found = merge_identical([rec for rule in RULES for rec in rule(snapshots, settings)])
     order = {"critical": 0, "warning": 1}
     return sorted(
         found,
