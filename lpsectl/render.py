@@ -57,6 +57,18 @@ def clock(moment: datetime, lang: str = "id") -> str:
     return f"{moment:%H}{sep}{moment:%M} {zone_abbreviation(moment)}"
 
 
+def day_clock(moment: datetime, day: date | str | None, lang: str = "id") -> str:
+    """A time in a report about ``day``: '14.05' on that day, '21 Nov 06.10' on another
+    (a log entry read the next morning, an error first seen days ago)."""
+    sep = time_separator(lang)
+    text = f"{moment:%H}{sep}{moment:%M}"
+    if isinstance(day, str):
+        day = date.fromisoformat(day) if day else None
+    if day is not None and moment.date() != day:
+        return f"{format_date(moment, 'd MMM', locale=lang)} {text}"
+    return text
+
+
 def human_duration(delta: timedelta | float, lang: str = "id") -> str:
     """'4 jam 30 menit' / '4 hours 30 minutes' / '1 day' (plural forms of the catalog)."""
     seconds = int(delta.total_seconds() if isinstance(delta, timedelta) else delta)
@@ -136,6 +148,7 @@ def environment(lang: str = "id", override_dir: str = "") -> jinja2.Environment:
     env.filters["bytes"] = lambda v: human_bytes(v, lang)
     env.filters["number"] = lambda v, digits=1: number(v, lang, digits)
     env.filters["localize"] = lambda v: localize(v, lang)
+    env.filters["day_clock"] = lambda v, day: day_clock(v, day, lang)
     env.filters["working_duration"] = lambda v: working_duration(v, lang)
     env.globals["lang"] = lang
     return env

@@ -20,6 +20,14 @@ SYSTEM = {
     "uptime_seconds": 1_000_000.0,
     "load": {"1": 5.0, "5": 4.5, "15": 4.2},
     "cpu": {"count": 4, "percent": 63.5},
+    # as the probe sends them: psutil's per-process CPU (one core = 100) and RSS
+    "top_cpu": [
+        {"pid": 1234, "name": "java", "user": "appserv", "cpu_percent": 230.0, "rss": 6 * 2**30},
+        {"pid": 812, "name": "nginx", "user": "www-data", "cpu_percent": 12.0, "rss": 60 * 2**20},
+    ],
+    "top_mem": [
+        {"pid": 1234, "name": "java", "user": "appserv", "cpu_percent": 230.0, "rss": 6 * 2**30},
+    ],
     "memory": {"total": 16 * 2**30, "available": 1 * 2**30, "used_percent": 93.8},
     "swap": {"total": 0, "used": 0, "used_percent": 0.0},
     "filesystems": [
@@ -271,3 +279,29 @@ def test_email_to_another_address_after_the_day_was_sent_is_a_new_message(
     assert "e-mailed to wakil@uji.example" in other.stderr
     assert bad.exit_code == 2 and "--to" in bad.stderr and "control character" in bad.stderr
     assert len(smtp_server.received) == 2
+
+
+@freeze_time("2026-11-21 00:30:00")
+def test_busiest_processes_are_shown_as_a_share_of_all_cores(history, cli):
+    """java at 230 % of one core on 4 cores is 57,5 % of the server's CPU."""
+    from lpsectl.reports.daily_text import labels, process_rows
+
+    report = cli(
+        "--config", history, "report", "daily", "--date", "2026-11-20", "--format", "json"
+    ).json()
+    rows = process_rows(report, labels("id"), "id")
+    assert ["spse-app", "CPU", "java", "appserv", 1234, "57,5%", "6,0 GiB"] in rows
+    assert ["spse-app", "memori", "java", "appserv", 1234, "57,5%", "6,0 GiB"] in rows
+    assert all(row[0] == "spse-app" for row in rows)  # spse-db was down at the last run
+
+
+def test_a_time_on_another_day_carries_its_date():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from lpsectl.render import day_clock
+
+    moment = datetime(2026, 11, 21, 6, 10, tzinfo=ZoneInfo("Asia/Jakarta"))
+    assert day_clock(moment, "2026-11-21", "id") == "06.10"
+    assert day_clock(moment, "2026-11-20", "id") == "21 Nov 06.10"
+    assert day_clock(moment, "2026-11-20", "en") == "21 Nov 06:10"

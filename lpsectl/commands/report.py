@@ -18,6 +18,8 @@ from lpsectl.reports.daily import build_daily
 from lpsectl.reports.daily_text import (
     labels,
     log_rows,
+    process_headers,
+    process_rows,
     render_text,
     server_headers,
     server_rows,
@@ -138,6 +140,8 @@ def render_daily_html(report: dict, lang: str, templates_dir: str) -> str:
         server_rows=server_rows(report, t, lang),
         service_rows=service_rows(report, t, lang),
         log_rows=log_rows(report, t, lang),
+        process_rows=process_rows(report, t, lang),
+        process_headers=process_headers(t),
         section_templates=[
             (name, f"daily_{name}.html.j2")
             for name, _ in DAILY_SECTIONS

@@ -20,7 +20,7 @@ from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config, load_section
 from lpsectl.i18n import N_, localize, translated
 from lpsectl.logs.summary import DATABASE_FORMATS, merge_summaries
-from lpsectl.render import number
+from lpsectl.render import day_clock, number
 from lpsectl.store import Store, decode_json
 
 KIND = "logs"
@@ -275,26 +275,26 @@ def text(section: dict, lang: str) -> str:
     lab = labels(lang)
     lines = [f"== {lab['title']} =="]
     for host in section["hosts"]:
-        lines += [""] + _host_text(host, lang, lab)
+        lines += [""] + _host_text(host, lang, lab, section.get("day"))
     return "\n".join(lines) + "\n"
 
 
-def _host_text(host: dict, lang: str, lab: dict) -> list[str]:
+def _host_text(host: dict, lang: str, lab: dict, day: str | None = None) -> list[str]:
     lines = [f"{lab['host']} {host['host']} ({host['runs']} {lab['runs']})"]
     if host["error"]:
-        lines.append(f"  {lab['failed']}: {host['error']}")
+        lines.append(f"  {lab['failed']}: {localize(host['error'], lang)}")
     for path, reason in host["unavailable"].items():
-        lines.append(f"  {lab['unavailable']} ({path}): {reason}")
+        lines.append(f"  {lab['unavailable']} ({path}): {localize(reason, lang)}")
     for warning in host["warnings"]:
         lines.append(f"  ! {warning}")
     for part in PARTS:
         summary = host.get(part)
         if summary:
-            lines += _part_text(part, summary, lang, lab)
+            lines += _part_text(part, summary, lang, lab, day)
     return lines
 
 
-def _part_text(part: str, summary: dict, lang: str, lab: dict) -> list[str]:
+def _part_text(part: str, summary: dict, lang: str, lab: dict, day: str | None) -> list[str]:
     n = lambda v: number(v, lang, 0)  # noqa: E731 - local shorthand
     lines = [
         "",
@@ -313,7 +313,9 @@ def _part_text(part: str, summary: dict, lang: str, lab: dict) -> list[str]:
             lines += ["", f"  {lab['queries']}:"]
             lines += _indent(queries_table(summary["queries"], lang))
     lines += ["", f"  {lab['errors']}:"]
-    lines += _indent(errors_table(summary["errors"], lang) if summary["errors"] else lab["none"])
+    lines += _indent(
+        errors_table(summary["errors"], lang, day) if summary["errors"] else lab["none"]
+    )
     if part == "application" and summary.get("exceptions"):
         lines.append(
             f"  {lab['exceptions']}: "
@@ -345,13 +347,13 @@ def queries_table(rows: list[dict], lang: str) -> str:
     )
 
 
-def errors_table(rows: list[dict], lang: str) -> str:
+def errors_table(rows: list[dict], lang: str, day: str | None = None) -> str:
     lab = labels(lang)
     body = [
         [
             r["severity"],
             number(r["count"], lang, 0),
-            _clock(r.get("last"), lang),
+            day_clock(r["last"], day, lang) if r.get("last") else "-",
             shorten(r["signature"], 70),
         ]
         for r in rows
@@ -362,12 +364,6 @@ def errors_table(rows: list[dict], lang: str) -> str:
         disable_numparse=True,
         colalign=("left", "right", "left", "left"),
     )
-
-
-def _clock(value: datetime | None, lang: str) -> str:
-    if value is None:
-        return "-"
-    return f"{value:%H.%M}" if lang != "en" else f"{value:%H:%M}"
 
 
 def shorten(text_: str, width: int) -> str:

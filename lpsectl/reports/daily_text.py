@@ -53,6 +53,14 @@ LABELS: dict[str, str] = {
     "warning": N_("warning"),
     "missing": N_("missing"),
     "stale": N_("stale"),
+    "processes": N_("Busiest processes (last collection)"),
+    "top_by": N_("By"),
+    "by_cpu": N_("CPU"),
+    "by_memory": N_("memory"),
+    "process": N_("Process"),
+    "user": N_("User"),
+    "cpu_all": N_("CPU (% of all cores)"),
+    "rss": N_("Memory (RSS)"),
 }
 
 
@@ -121,6 +129,40 @@ def service_rows(report: dict[str, Any], t: dict[str, str], lang: str) -> list[l
     return rows
 
 
+#: processes shown per server and measure (CPU, memory)
+TOP_PROCESSES = 3
+
+
+def process_rows(report: dict[str, Any], t: dict[str, str], lang: str) -> list[list[Any]]:
+    """The busiest processes of each server at the last collection: the top by CPU
+    (percent of all cores: psutil's per-process figure divided by the core count) and
+    the top by resident memory."""
+    rows = []
+    for h in report["hosts"]:
+        cores = (h.get("cpu") or {}).get("count") or 1
+        for measure, key in (("cpu", "top_cpu"), ("memory", "top_mem")):
+            for proc in (h.get(key) or [])[:TOP_PROCESSES]:
+                if not isinstance(proc, dict):
+                    continue
+                cpu = proc.get("cpu_percent")
+                rows.append(
+                    [
+                        h["name"],
+                        t[f"by_{measure}"],
+                        proc.get("name") or "-",
+                        proc.get("user") or "-",
+                        proc.get("pid") if proc.get("pid") is not None else "-",
+                        f"{number(min(100.0, cpu / cores), lang, 1)}%" if cpu is not None else "-",
+                        human_bytes(proc.get("rss"), lang),
+                    ]
+                )
+    return rows
+
+
+def process_headers(t: dict[str, str]) -> list[str]:
+    return [t["server"], t["top_by"], t["process"], t["user"], "PID", t["cpu_all"], t["rss"]]
+
+
 def log_rows(report: dict[str, Any], t: dict[str, str], lang: str) -> list[list[Any]]:
     rows = []
     for h in report["hosts"]:
@@ -179,6 +221,9 @@ def render_text(report: dict[str, Any], lang: str) -> str:
             f"== {t['services']} ==",
             _table(services, [t["server"], t["service"], t["expected"], t["running"], t["detail"]]),
         ]
+    processes = process_rows(report, t, lang)
+    if processes:
+        out += ["", f"== {t['processes']} ==", _table(processes, process_headers(t))]
     logs = log_rows(report, t, lang)
     if logs:
         out += [
