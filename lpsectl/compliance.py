@@ -27,6 +27,7 @@ from lpsectl import mail, timeutil
 from lpsectl.config import Config
 from lpsectl.i18n import N_, translated
 from lpsectl.render import human_duration
+from lpsectl.slaclock import working_duration
 from lpsectl.store import Store
 
 STEPS = {
@@ -56,7 +57,14 @@ WORDS = {
     "no_access": N_("account requests are not recorded in this installation"),
     "no_maintenance": N_("maintenance windows are not recorded in this installation"),
     "unsent": N_("not all e-mails sent"),
+    "undelivered": N_("an e-mail could not be delivered to every recipient (window {id})"),
+    "no_mail": N_("no e-mail of this kind was queued for the announced windows"),
+    "not_judged": N_("nothing to judge: no window was announced"),
 }
+
+#: a breach that has no duration (never announced, never sent, not delivered) ranks
+#: above any timed overrun as the worst case of its step
+UNTIMED = float("inf")
 
 
 def _row(key: str, standard: str, labels: dict[str, str]) -> dict[str, Any]:
@@ -74,13 +82,33 @@ def _row(key: str, standard: str, labels: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _late(row: dict[str, Any], minutes: float, what: str, lang: str, words: dict) -> None:
-    """Keep the worst overrun of the step (the longest past its standard)."""
+def _late(
+    row: dict[str, Any],
+    minutes: float,
+    what: str,
+    lang: str,
+    words: dict,
+    working_clock: bool = False,
+) -> None:
+    """Keep the worst overrun of the step (the longest past its standard); on the
+    helpdesk's working clock in working hours, never 24-hour days."""
+    if minutes <= 0:
+        return  # not an overrun (a breach of another kind is _untimed)
     if row["worst_minutes"] is None or minutes > row["worst_minutes"]:
         row["worst_minutes"] = minutes
-        row["worst"] = words["late_by"].format(
-            duration=human_duration(timedelta(minutes=minutes), lang), what=what
+        duration = (
+            working_duration(minutes, lang)
+            if working_clock
+            else human_duration(timedelta(minutes=minutes), lang)
         )
+        row["worst"] = words["late_by"].format(duration=duration, what=what)
+
+
+def _untimed(row: dict[str, Any], text: str) -> None:
+    """A breach without a duration: the worst case of its step unless one came first."""
+    if row["worst_minutes"] != UNTIMED:
+        row["worst_minutes"] = UNTIMED
+        row["worst"] = text
 
 
 def compliance_section(
@@ -96,7 +124,9 @@ def compliance_section(
 
     Shape: ``{"rows": [{sop, step, label, standard, assessed, met, breached, worst,
     worst_minutes, note}], "emergencies": [{window, start, reason}]}``; ``worst`` is the
-    longest overrun in words, ``worst_minutes`` the same in minutes."""
+    worst case in words — a breach without a duration (never announced, not sent) before
+    the longest overrun — and ``worst_minutes`` that overrun in minutes (None for the
+    former)."""
     labels = translated(STEPS, lang)
     words = translated(WORDS, lang)
     rows: list[dict[str, Any]] = []
@@ -104,6 +134,9 @@ def compliance_section(
     rows += _maintenance_rows(store, config, start, end, now, labels, words, emergencies, lang)
     rows += _ticket_rows(ticket_summary, labels, words, lang)
     rows += _access_rows(store, config, start, end, now, labels, words, lang)
+    for row in rows:
+        if row["worst_minutes"] == UNTIMED:
+            row["worst_minutes"] = None  # no duration to give (and JSON has no infinity)
     return {"rows": rows, "emergencies": emergencies}
 
 
@@ -150,7 +183,7 @@ def _maintenance_rows(
             if window.start <= now:
                 notice["assessed"] += 1
                 notice["breached"] += 1
-                notice["worst"] = notice["worst"] or words["not_announced"].format(id=window.id)
+                _untimed(notice, words["not_announced"].format(id=window.id))
             continue
         mails = mail.outbox_rows(store, include_done=True, ref=window.ref)
         for row in mails:
@@ -176,9 +209,17 @@ def _maintenance_rows(
                 short = settings.min_notice_days * 24 * 60 - actual
                 _late(notice, short, window.start.strftime("%d-%m-%Y"), lang, words)
             elif actual is None:
-                row["worst"] = row["worst"] or words["unsent"]
+                _untimed(row, words["unsent"])
+            elif actual <= limit_minutes:
+                # sent in time, but not to everybody (failed, partial, dropped): the
+                # helpdesk must phone those committees
+                _untimed(row, words["undelivered"].format(id=window.id))
             else:
                 _late(row, actual - limit_minutes, window.start.strftime("%d-%m-%Y"), lang, words)
+    announced = any(w.announced_at is not None for w in windows)
+    for row in told.values():
+        if row["assessed"] == 0:
+            row["note"] = words["no_mail"] if announced else words["not_judged"]
     return out
 
 
@@ -201,7 +242,7 @@ def _ticket_rows(
             words["by_priority"]
             if name == "resolution"
             else human_duration(timedelta(minutes=limits[name]), lang)
-        )
+        )  # 15 and 30 minutes read the same on either clock
         row = _row(f"001-{name}", standard, labels)
         out.append(row)
         if not summary or not summary.get("total"):
@@ -211,10 +252,11 @@ def _ticket_rows(
         row.update(assessed=sla["judged"], met=sla["met"], breached=sla["breached"])
         if name == "data_reply" and sla["judged"] == 0:
             row["note"] = words["no_data_times"]
+        working = (summary.get("clock") or {}).get("clock") == "working"
         for breach in summary["breaches"]:
             if breach["check"] == name and breach["actual_minutes"] is not None:
                 over = breach["actual_minutes"] - (breach["target_minutes"] or 0)
-                _late(row, over, breach["number"], lang, words)
+                _late(row, over, breach["number"], lang, words, working)
     return out
 
 

@@ -10,17 +10,17 @@ whole cycle; ``tests/test_i18n.py`` fails on a message missing from either
 catalog or a ``.mo`` older than its ``.po``).
 
 Messages with parameters use ``str.format`` names (``"{host} is not reachable"``),
-which Babel marks ``python-brace-format`` so a translation cannot drop or rename one
-unnoticed. A message stored before it is shown (a collector's problem kept in a
-snapshot) is a :class:`Message`: its msgid and parameters, rendered in the language
-of whichever document shows it.
+which Babel marks ``python-brace-format``; ``scripts/i18n`` refuses a translation that
+drops or renames one. A message stored as text before a document shows it (a
+collector's error kept in a snapshot, a remote script's words, a change's reasons) is
+formatted from its msgid in :mod:`lpsectl.messages` and found again by
+:func:`localize`, which renders it in the document's language.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from string import Formatter
@@ -103,66 +103,38 @@ def _stored_patterns() -> list[tuple[re.Pattern[str], str]]:
     return patterns
 
 
-def localize(text: Any, lang: str) -> Any:
+#: parameters that may hold a message of their own (a reason inside a reason); the
+#: others (a host, a path, the administrator's own words) are kept as written
+NESTED = frozenset({"reason", "why", "hint", "what", "change_class", "detail"})
+#: longer stored texts are shown as stored: the patterns' lazy groups backtrack, and no
+#: message lpsectl stores is this long
+MAX_LOCALIZED = 2000
+MAX_DEPTH = 3
+
+
+def localize(text: Any, lang: str, _depth: int = 0) -> Any:
     """A message stored as English text (``snapshots.error``, an ``unavailable`` reason, a
-    remote script's words), in ``lang``: matched back against the stored msgids of
-    :mod:`lpsectl.messages`, its parameters localized in turn (a reason inside a
-    reason). Text that matches none (an OS's own words, a log line) is returned as is."""
-    if not isinstance(text, str) or not text or lang == "en":
+    remote script's words, a change's reasons), in ``lang``: matched back against the
+    stored msgids of :mod:`lpsectl.messages`, its :data:`NESTED` parameters localized
+    in turn (at most :data:`MAX_DEPTH` deep). Text that matches none (an OS's or
+    PostgreSQL's own words, a log line), or longer than :data:`MAX_LOCALIZED`, is
+    returned as is; this never raises."""
+    if not isinstance(text, str) or not text or lang == "en" or len(text) > MAX_LOCALIZED:
         return text
-    import lpsectl.messages  # noqa: F401  (registers the stored msgids)
+    import lpsectl.messages  # noqa: F401  (registers the stored msgids; imported late: it imports this module)
 
     for pattern, msgid in _stored_patterns():
         match = pattern.fullmatch(text)
-        if match is not None:
-            params = {key: localize(value, lang) for key, value in match.groupdict().items()}
-            return gettext(lang)(msgid).format(**params)
-    return text
-
-
-Param = Any  # str/number, a Message, or a callable of the language (a locale number)
-
-
-@dataclass(frozen=True)
-class Message:
-    """A message kept until a document shows it: ``msgid`` with ``str.format`` parameters.
-
-    Parameters may themselves be :class:`Message` objects or callables taking the
-    language (``lambda lang: number(x, lang)``); both are resolved in the document's
-    language. Stored in JSON as ``{"msgid": …, "params": {…}}`` (plain parameters only).
-    """
-
-    msgid: str
-    params: Mapping[str, Param] = field(default_factory=dict)
-
-    def text(self, lang: str) -> str:
-        values = {key: resolve(value, lang) for key, value in self.params.items()}
-        return gettext(lang)(self.msgid).format(**values)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "msgid": self.msgid,
-            "params": {key: resolve(value, "en") for key, value in self.params.items()},
+        if match is None:
+            continue
+        params = {
+            key: localize(value, lang, _depth + 1)
+            if key in NESTED and _depth < MAX_DEPTH
+            else value
+            for key, value in match.groupdict().items()
         }
-
-
-def resolve(value: Param, lang: str) -> Any:
-    if isinstance(value, Message):
-        return value.text(lang)
-    if callable(value):
-        return value(lang)
-    return value
-
-
-def message_text(item: Mapping[str, Any], lang: str, key: str = "message") -> str:
-    """The text of a stored problem in ``lang``: its ``msgid``/``params`` when it has them
-    (stored by this version), else the ``key`` text it was stored with (older snapshots,
-    remote scripts that only send English)."""
-    msgid = item.get("msgid")
-    params = item.get("params")
-    if isinstance(msgid, str) and isinstance(params, Mapping):
         try:
-            return Message(msgid, dict(params)).text(lang)
+            return gettext(lang)(msgid).format(**params)
         except (KeyError, IndexError, ValueError):
-            pass  # a stored message whose parameters no longer fit: show it as stored
-    return str(item.get(key, ""))
+            return text  # a translation that does not fit (scripts/i18n refuses these)
+    return text

@@ -59,6 +59,11 @@ PID_RUNNING = stored(N_("{path}: pid {pid} running"))
 PID_STALE = stored(N_("{path}: pid {pid} NOT running (stale pid file)"))
 JAVA_UNDER = stored(N_("java process under {path}"))
 NO_JAVA_UNDER = stored(N_("no java process under {path}"))
+NO_PID_FILE_NO_JAVA = stored(N_("{detail}; no java process under {path}"))
+PID_FILE_UNREADABLE = stored(N_("no readable {path} ({reason})"))
+NO_POSTMASTER = stored(N_("no postgres/postmaster process"))
+NO_MESSAGE = stored(N_("no message"))
+EXIT_STATUS = stored(N_("exit status {code}"))
 
 # -- the log summariser (lpsectl.collect.logs) -----------------------------------------
 SUMMARISER_NO_PYTHON = stored(
@@ -117,6 +122,27 @@ STRERRORS = [
     stored(N_("No space left on device")),
 ]
 
+# -- the change classifier's vocabulary: what a recognised word stands for --------------
+WORD_MEMORY_RAM = stored(N_("memory (RAM)"))
+WORD_DISK_STORAGE = stored(N_("disk / storage"))
+WORD_POWER_SUPPLY = stored(N_("power supply"))
+WORD_DISK_CONTROLLER = stored(N_("disk controller"))
+WORD_SERVER_HARDWARE = stored(N_("server hardware"))
+WORD_NETWORK_INFRASTRUCTURE_DEVICE = stored(N_("network / infrastructure device"))
+WORD_OPERATING_SYSTEM = stored(N_("operating system"))
+WORD_JAVA_PLATFORM = stored(N_("Java platform"))
+WORD_DATABASE_INDEX_ON_SPSE_S_SCHEMA = stored(N_("database index on SPSE's schema"))
+WORD_SPSE_QUERY = stored(N_("SPSE query"))
+WORD_SPSE_APPLICATION = stored(N_("SPSE application"))
+WORD_CONFIGURATION_SETTING = stored(N_("configuration / setting"))
+WORD_SERVICE_RESTART_RELOAD = stored(N_("service restart / reload"))
+WORD_LOG_SETTING = stored(N_("log setting"))
+WORD_MAINTENANCE_JOB_SETTING = stored(N_("maintenance job / setting"))
+WORD_TLS_CERTIFICATE_A_FILE_NOT_A_DEVICE = stored(N_("TLS certificate (a file, not a device)"))
+WORD_SYSTEM_SETTING_ACCOUNTS_NAMES_ADDRESSES_ = stored(
+    N_("system setting (accounts, names, addresses, monitoring)")
+)
+
 # -- change classification (lpsectl.analysis.classify, lpsectl.changes; SOP 003 steps 5-6)
 # the quoted phrase is the administrator's own words, kept as written
 HARDWARE_REASON = stored(
@@ -149,6 +175,8 @@ UNKNOWN_NOTHING = stored(
 )
 SET_BY_ADMINISTRATOR = stored(N_("set by the administrator with --class {change_class}"))
 CLASSIFIER_WOULD_SAY = stored(N_("the classifier would say {change_class}, because:"))
+# the form before 2026-12 (one reason holding the classifier's reasons joined by "; ")
+CLASSIFIER_WOULD_SAY_OLD = stored(N_("the classifier would say {change_class}: {reasons}"))
 FROM_RECOMMENDATION = stored(
     N_("from recommendation {id} ({rule}): the analysis classes it {change_class}")
 )

@@ -139,7 +139,7 @@ def test_tick_labels_use_the_locales_decimal_sign():
     assert english.axes[1].yaxis.get_major_formatter()(1234.5, 0) == "1,234.5"
 
 
-def test_more_hosts_than_colours_still_get_one_each_in_order():
+def test_past_eight_hosts_the_palette_repeats_in_order():
     names = [f"h{i}" for i in range(10)]
     colours = charts.series_colours(names)
     assert [colours[n] for n in names[:8]] == list(charts.PALETTE)

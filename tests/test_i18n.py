@@ -202,3 +202,39 @@ def test_indonesian_documents_have_no_english(name: str) -> None:
         n: english_words(line) for n, line in enumerate(text.splitlines(), 1) if english_words(line)
     }
     assert found == {}, f"{name}: English outside quoted text: {found}"
+
+
+def test_localize_is_bounded_and_keeps_names_as_written():
+    import time
+
+    hostile = '"' + '": ' * 5000  # 15 KB of the generic reason's separators
+    started = time.process_time()
+    assert i18n.localize(hostile, "id") == hostile
+    assert i18n.localize(", and the shell fallback failed: y" * 50, "id")  # no RecursionError
+    assert time.process_time() - started < 5
+    # a host that happens to be called like a message stays its name; a reason is translated
+    text = messages.CANNOT_CONNECT.format(target="no message", reason="No route to host")
+    assert (
+        i18n.localize(text, "id") == "tidak dapat terhubung ke no message: tidak ada rute ke host"
+    )
+    # the administrator's own words inside a classifier reason are kept as written
+    reason = messages.PARAMETER_REASON.format(phrase="log setting")
+    assert i18n.localize(reason, "id") == '"log setting": parameter konfigurasi'
+
+
+def test_a_reason_holding_another_message_comes_back_whole():
+    """The probe's joined detail, and a message whose value is itself a message."""
+    detail = messages.NO_PID_FILE_NO_JAVA.format(
+        detail=messages.PID_FILE_UNREADABLE.format(path="/srv/spse/server.pid", reason="x"),
+        path="/srv/spse",
+    )
+    assert i18n.localize(detail, "id") == (
+        "/srv/spse/server.pid tidak dapat dibaca (x); tidak ada proses java di bawah /srv/spse"
+    )
+    shell = messages.SHELL_FALLBACK_FAILED.format(
+        why=messages.PYTHON_NOT_FOUND.format(python="python3"), reason="Permission denied"
+    )
+    assert i18n.localize(shell, "id") == (
+        "python3 tidak ditemukan di server, dan cara cadangan dengan perintah shell juga gagal: "
+        "akses ditolak"
+    )

@@ -15,12 +15,12 @@ except in documents for the applicant and in ``--full`` views; every file
 written here is mode 0600 in a 0700 folder.
 
 The package's modules follow the flow: :mod:`.base` (constants, settings), :mod:`.requests`,
-:mod:`.completeness`, :mod:`.records` (steps and timers), :mod:`.archive`, :mod:`.yearend`,
+:mod:`.completeness`, :mod:`.records` (steps and timers), :mod:`.archiving`, :mod:`.yearend`,
 :mod:`.documents` and :mod:`.services` (the workflow the commands call). Everything is
 re-exported here: ``from lpsectl import access; access.receive(...)``.
 """
 
-from lpsectl.access.archive import (  # noqa: F401
+from lpsectl.access.archiving import (  # noqa: F401
     archive_request,
 )
 from lpsectl.access.base import (  # noqa: F401

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from lpsectl.access.archive import archive_request
+from lpsectl.access.archiving import archive_request
 from lpsectl.access.base import AccessSettings, archive_dir, email_is_valid, notices_dir
 from lpsectl.access.completeness import Problem, check_completeness
 from lpsectl.access.documents import queue_notice_email, render_notice

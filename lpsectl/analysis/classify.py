@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from lpsectl import messages
-from lpsectl.i18n import N_, stored
 
 MINOR = "minor"
 MAJOR = "major"
@@ -53,9 +52,7 @@ def route_for(change_class: str) -> str:
 # -- vocabulary ---------------------------------------------------------------
 # Physical devices, with the concept each word stands for.
 HARDWARE = {
-    **dict.fromkeys(
-        ["ram", "memori", "memory", "dimm", "ddr4", "ddr5"], stored(N_("memory (RAM)"))
-    ),
+    **dict.fromkeys(["ram", "memori", "memory", "dimm", "ddr4", "ddr5"], messages.WORD_MEMORY_RAM),
     **dict.fromkeys(
         [
             "disk",
@@ -71,15 +68,15 @@ HARDWARE = {
             "cakram",
             "partisi_baru",
         ],
-        stored(N_("disk / storage")),
+        messages.WORD_DISK_STORAGE,
     ),
     **dict.fromkeys(["cpu", "cpus", "vcpu", "prosesor", "processor", "processors"], "CPU"),
-    **dict.fromkeys(["power_supply", "psu", "catu_daya"], stored(N_("power supply"))),
-    **dict.fromkeys(["raid", "raid_controller", "hba"], stored(N_("disk controller"))),
-    "server_baru": stored(N_("server hardware")),
+    **dict.fromkeys(["power_supply", "psu", "catu_daya"], messages.WORD_POWER_SUPPLY),
+    **dict.fromkeys(["raid", "raid_controller", "hba"], messages.WORD_DISK_CONTROLLER),
+    "server_baru": messages.WORD_SERVER_HARDWARE,
     **dict.fromkeys(
         ["server", "servers", "peladen", "hardware", "perangkat_keras", "mesin"],
-        stored(N_("server hardware")),
+        messages.WORD_SERVER_HARDWARE,
     ),
     **dict.fromkeys(
         [
@@ -96,7 +93,7 @@ HARDWARE = {
             "rack",
             "rak",
         ],
-        stored(N_("network / infrastructure device")),
+        messages.WORD_NETWORK_INFRASTRUCTURE_DEVICE,
     ),
 }
 
@@ -127,10 +124,10 @@ VERSIONED = {
             "linux",
             "kernel",
         ],
-        stored(N_("operating system")),
+        messages.WORD_OPERATING_SYSTEM,
     ),
     "spse": "SPSE",
-    **dict.fromkeys(["java", "jdk", "jre", "openjdk", "tomcat"], stored(N_("Java platform"))),
+    **dict.fromkeys(["java", "jdk", "jre", "openjdk", "tomcat"], messages.WORD_JAVA_PLATFORM),
 }
 VERSION_ACTIONS = set(
     """upgrade upgrading upgraded mengupgrade diupgrade pembaruan perbarui memperbarui diperbarui
@@ -145,9 +142,9 @@ PATCH_WORDS = set(
 # SPSE's code or schema: LKPP's software.
 APPLICATION = {
     **dict.fromkeys(
-        ["index", "indeks", "indexes", "indices"], stored(N_("database index on SPSE's schema"))
+        ["index", "indeks", "indexes", "indices"], messages.WORD_DATABASE_INDEX_ON_SPSE_S_SCHEMA
     ),
-    **dict.fromkeys(["query", "queries", "kueri", "sql"], stored(N_("SPSE query"))),
+    **dict.fromkeys(["query", "queries", "kueri", "sql"], messages.WORD_SPSE_QUERY),
     **dict.fromkeys(
         [
             "bug",
@@ -165,7 +162,7 @@ APPLICATION = {
             "skema",
             "schema",
         ],
-        stored(N_("SPSE application")),
+        messages.WORD_SPSE_APPLICATION,
     ),
 }
 APPLICATION_ACTIONS = set(
@@ -200,22 +197,22 @@ CONFIG_WORDS = {
             "tuning",
             "tune",
         ],
-        stored(N_("configuration / setting")),
+        messages.WORD_CONFIGURATION_SETTING,
     ),
     **dict.fromkeys(
         ["restart", "restarting", "reboot", "reload", "mulai_ulang", "muat_ulang", "start_ulang"],
-        stored(N_("service restart / reload")),
+        messages.WORD_SERVICE_RESTART_RELOAD,
     ),
     **dict.fromkeys(
-        ["log", "logs", "logging", "logrotate", "log_rotation"], stored(N_("log setting"))
+        ["log", "logs", "logging", "logrotate", "log_rotation"], messages.WORD_LOG_SETTING
     ),
     **dict.fromkeys(
         ["vacuum", "reindex", "autovacuum", "cron", "crontab", "jadwal"],
-        stored(N_("maintenance job / setting")),
+        messages.WORD_MAINTENANCE_JOB_SETTING,
     ),
     **dict.fromkeys(
         ["heap", "xmx", "xms", "timezone", "extension", "ekstensi", "pg_stat_statements"],
-        stored(N_("configuration / setting")),
+        messages.WORD_CONFIGURATION_SETTING,
     ),
     **dict.fromkeys(
         [
@@ -229,11 +226,11 @@ CONFIG_WORDS = {
             "disable",
             "swap_file",
         ],
-        stored(N_("configuration / setting")),
+        messages.WORD_CONFIGURATION_SETTING,
     ),
     **dict.fromkeys(
         ["sertifikat", "certificate", "ssl", "tls", "https"],
-        stored(N_("TLS certificate (a file, not a device)")),
+        messages.WORD_TLS_CERTIFICATE_A_FILE_NOT_A_DEVICE,
     ),
     **dict.fromkeys(
         [
@@ -256,7 +253,7 @@ CONFIG_WORDS = {
             "exporter",
             "agent",
         ],
-        stored(N_("system setting (accounts, names, addresses, monitoring)")),
+        messages.WORD_SYSTEM_SETTING_ACCOUNTS_NAMES_ADDRESSES_,
     ),
 }
 

@@ -280,6 +280,7 @@ def _memory_recommendation(
 # -- cache hit ratio -------------------------------------------------------------------------
 def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
     out = []
+    advices = memory_advice(snapshots)
     for host, snaps in facts.by_host(snapshots, "postgres").items():
         hits = sum(d for _, d in facts.counter_deltas(snaps, "blks_hit"))
         reads = sum(d for _, d in facts.counter_deltas(snaps, "blks_read"))
@@ -290,7 +291,7 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
             continue
         shared = facts.pg_setting_bytes(snaps[-1]["data"], "shared_buffers")
         sb = human_bytes(shared) if shared else "?"
-        tuned = memory_advice(snapshots).get(host)
+        tuned = advices.get(host)
         wanted = tuned.advice.recommended("shared_buffers") if tuned else None
         if wanted and shared and shared >= wanted * s.pgtune_tolerance:
             # shared_buffers is already where PGTune puts it: raising it is not the fix
@@ -345,6 +346,7 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
 # -- temporary files (work_mem) -------------------------------------------------------------
 def temp_files_frequent(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recommendation]:
     out = []
+    advices = memory_advice(snapshots)
     for host, snaps in facts.by_host(snapshots, "postgres").items():
         files = facts.per_day(facts.counter_deltas(snaps, "temp_files"))
         size = facts.per_day(facts.counter_deltas(snaps, "temp_bytes"))
@@ -356,7 +358,7 @@ def temp_files_frequent(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
             continue
         work_mem = facts.pg_setting_bytes(snaps[-1]["data"], "work_mem")
         wm = human_bytes(work_mem) if work_mem else "?"
-        tuned = memory_advice(snapshots).get(host)
+        tuned = advices.get(host)
         wanted = tuned.advice.recommended("work_mem") if tuned else None
         if wanted and work_mem and work_mem >= wanted * s.pgtune_tolerance:
             # already at PGTune's value for this RAM and max_connections: more would risk

@@ -137,7 +137,7 @@ def run_summariser(
 
 
 def _failure(python: str, stderr: str) -> str:
-    last = stderr.strip().splitlines()[-1] if stderr.strip() else "no message"
+    last = stderr.strip().splitlines()[-1] if stderr.strip() else messages.NO_MESSAGE
     if "SyntaxError" in stderr:
         return messages.SUMMARISER_OLD_PYTHON.format(python=python, reason=last)
     return messages.SUMMARISER_FAILED.format(reason=last)

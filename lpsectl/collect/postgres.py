@@ -332,7 +332,11 @@ def classify_psql_error(host: HostConfig, returncode: int, stderr: str) -> str:
     program = host.postgres.psql[0]
     db = host.postgres.database
     lowered = stderr.lower()
-    first_line = stderr.strip().splitlines()[0] if stderr.strip() else f"exit status {returncode}"
+    first_line = (
+        stderr.strip().splitlines()[0]
+        if stderr.strip()
+        else messages.EXIT_STATUS.format(code=returncode)
+    )
     if "pg_stat_statements must be loaded" in lowered:
         return messages.STATEMENTS_NOT_PRELOADED.format(
             host=host.name, hint=ENABLE_STATEMENTS_HINT.format(db=db)

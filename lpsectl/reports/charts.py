@@ -313,10 +313,11 @@ def usage_figure(
     days = [date.fromisoformat(d["day"]) for d in usage["daily"]]
     left.bar(days, [d["requests"] for d in usage["daily"]], color=PALETTE[0])
     visitors = left.twinx()
-    visitors.plot(days, [d["visitors"] for d in usage["daily"]], color=PALETTE[3], marker=".")
+    first, last = _month_days(period, days)
+    every, counts = _series(usage["daily"], lambda d: d.get("visitors"), (first, last))
+    visitors.plot(every, counts, color=PALETTE[3], marker=".")  # a day without data: a gap
     visitors.set_ylim(bottom=0)
     left.set_title(labels["usage_daily"], fontsize=10)
-    first, last = _month_days(period, days)
     _date_axis(left, first, last)
     _number_axis(left, lang)
     _number_axis(visitors, lang)

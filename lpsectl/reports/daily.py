@@ -14,6 +14,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
+from lpsectl import i18n
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.collect.schemas import query_snapshots
 from lpsectl.config import Config
@@ -91,8 +92,7 @@ def item_label(item: str, lang: str) -> str:
 
 
 VERDICT = {
-    "normal": N_("All services ran normally: {hosts} server(s) monitored, no alerts."),
-    "some": N_("{critical} critical, {warning} warning(s). First: {host} — {item}: {message}"),
+    "some": N_("{counts}. First: {host} — {item}: {message}"),
 }
 
 
@@ -100,16 +100,24 @@ def verdict(hosts: list[dict[str, Any]], alerts: list[dict[str, str]], lang: str
     """The report's first line: normal, or how many critical/warning alerts and the worst one
     (``alerts`` sorted critical first). Shape: {text, critical, warning}."""
     words = translated(VERDICT, lang)
+    ngettext = i18n.ngettext(lang)
     critical = sum(1 for a in alerts if a["severity"] == "critical")
     warning = len(alerts) - critical
     if not alerts:
-        text = words["normal"].format(hosts=len(hosts))
+        text = ngettext(
+            "All services ran normally: {n} server monitored, no alerts.",
+            "All services ran normally: {n} servers monitored, no alerts.",
+            len(hosts),
+        ).format(n=len(hosts))
     else:
         first = alerts[0]
         message = first["message"] if len(first["message"]) <= 120 else first["message"][:119] + "…"
+        counts = ", ".join(
+            [ngettext("{n} critical", "{n} critical", critical).format(n=critical)]
+            + [ngettext("{n} warning", "{n} warnings", warning).format(n=warning)]
+        )
         text = words["some"].format(
-            critical=critical,
-            warning=warning,
+            counts=counts,
             host=first["host"],
             item=first["item_label"],
             message=message,

@@ -567,7 +567,6 @@ def ticket_section(
         "resolution_hours": dict(settings.resolution_hours),
     }
     summary["clock_text"] = clock_sentence(settings, summary["waiting_for_reporter"], lang)
-    summary["clock"] = settings.clock
     return summary
 
 
