@@ -54,6 +54,9 @@ SHELL_FALLBACK_USED = stored(N_("{why}: collected the basics with shell commands
 NOT_READ = stored(N_("could not read {name} ({reason})"))
 LOG_MISSING = stored(N_("log file {path} does not exist"))
 LOG_UNREADABLE = stored(N_("log file {path} is not readable ({reason})"))
+# a file and what the system said of it (the log readers' "path: No such file or
+# directory"); the shortest pattern, tried last: the reason is translated when known
+PATH_REASON = stored(N_("{path}: {reason}"))
 # probe.py writes these (Python 3.6, "%s" formatting there)
 PID_RUNNING = stored(N_("{path}: pid {pid} running"))
 PID_STALE = stored(N_("{path}: pid {pid} NOT running (stale pid file)"))

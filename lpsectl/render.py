@@ -18,6 +18,7 @@ from babel.dates import format_date, get_time_format
 from babel.numbers import format_decimal
 
 from lpsectl import i18n
+from lpsectl.errors import ConfigError
 from lpsectl.i18n import localize, translations
 
 ZONE_ABBREVIATIONS = {
@@ -161,4 +162,16 @@ def working_duration(minutes: float, lang: str) -> str:
 
 
 def render(template: str, lang: str = "id", override_dir: str = "", **context: Any) -> str:
-    return environment(lang, override_dir).get_template(template).render(**context)
+    """``template`` rendered in ``lang``. Raises ConfigError when a template of
+    ``lpse.templates_dir`` uses a name this version does not give it (an override
+    copied from an older lpsectl): the admin's file, not a bug of lpsectl."""
+    try:
+        return environment(lang, override_dir).get_template(template).render(**context)
+    except jinja2.UndefinedError as exc:
+        if not override_dir:
+            raise
+        raise ConfigError(
+            f"{template}: {exc.message} — a template in lpse.templates_dir ({override_dir}) "
+            "may come from an older lpsectl: compare it with the shipped one "
+            "(templates/ in the package) or remove it"
+        ) from None

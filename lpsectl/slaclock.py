@@ -20,13 +20,13 @@ WORKING = "working"
 CLOCKS = (CALENDAR, WORKING)
 
 _DAYS = {
-    **dict.fromkeys(["mon", "sen", "senin"], 0),
-    **dict.fromkeys(["tue", "sel", "selasa"], 1),
-    **dict.fromkeys(["wed", "rab", "rabu"], 2),
-    **dict.fromkeys(["thu", "kam", "kamis"], 3),
-    **dict.fromkeys(["fri", "jum", "jumat", "jum'at"], 4),
-    **dict.fromkeys(["sat", "sab", "sabtu"], 5),
-    **dict.fromkeys(["sun", "min", "minggu", "ahad"], 6),
+    **dict.fromkeys(["mon", "monday", "sen", "senin"], 0),
+    **dict.fromkeys(["tue", "tuesday", "sel", "selasa"], 1),
+    **dict.fromkeys(["wed", "wednesday", "rab", "rabu"], 2),
+    **dict.fromkeys(["thu", "thursday", "kam", "kamis"], 3),
+    **dict.fromkeys(["fri", "friday", "jum", "jumat", "jum'at"], 4),
+    **dict.fromkeys(["sat", "saturday", "sab", "sabtu"], 5),
+    **dict.fromkeys(["sun", "sunday", "min", "minggu", "ahad"], 6),
 }
 _GROUP = re.compile(
     r"^\s*(?P<days>[a-z']+(?:\s*-\s*[a-z']+)?)\s+(?P<start>\d{1,2}[:.]\d\d)\s*-\s*(?P<end>\d{1,2}[:.]\d\d)\s*$"
@@ -44,12 +44,28 @@ class WorkingHours:
         return self.spans.get(day.weekday(), ())
 
 
+_SPAN_ONLY = re.compile(r"^\s*(?P<start>\d{1,2}[:.]\d\d)\s*-\s*(?P<end>\d{1,2}[:.]\d\d)\s*$")
+
+
 def parse_working_hours(text: str) -> WorkingHours:
     """``"Mon-Thu 08:00-16:00, Fri 08:00-16:30"`` (English or Indonesian day names,
-    ``.`` or ``:`` in times) → :class:`WorkingHours`. ValueError names what is wrong."""
+    ``.`` or ``:`` in times, groups apart by ``,`` or ``;``) → :class:`WorkingHours`; the
+    form the reports print reads back too: ``"Senin–Kamis 08.00–16.00, Jumat
+    08.00–11.30 dan 13.00–16.30"`` (dashes, a second span of the same days after "dan"
+    or "and"). ValueError names what is wrong."""
     spans: dict[int, list[tuple[int, int]]] = {}
-    for group in str(text).split(","):
+    normal = re.sub(r"[\u2010-\u2015]", "-", str(text))
+    normal = re.sub(r"\s+(?:dan|and)\s+", ", ", normal, flags=re.IGNORECASE)
+    days_before = ""
+    for group in re.split(r"[,;]", normal):
+        if not group.strip():
+            continue  # "Mon-Fri 08:00-16:00," or "a;; b"
+        only = _SPAN_ONLY.match(group)
+        if only is not None and days_before:
+            group = f"{days_before} {group.strip()}"  # "… dan 13.00-16.30": the same days
         match = _GROUP.match(group.casefold())
+        if match is not None:
+            days_before = match.group("days")
         if match is None:
             raise ValueError(
                 f"{group.strip()!r} is not like 'Mon-Fri 08:00-16:00' (days, then a time span)"

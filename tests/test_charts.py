@@ -139,8 +139,9 @@ def test_tick_labels_use_the_locales_decimal_sign():
     assert english.axes[1].yaxis.get_major_formatter()(1234.5, 0) == "1,234.5"
 
 
-def test_past_eight_hosts_the_palette_repeats_in_order():
-    names = [f"h{i}" for i in range(10)]
+def test_ten_hosts_get_ten_colours_in_order():
+    names = [f"h{i}" for i in range(30)]
     colours = charts.series_colours(names)
     assert [colours[n] for n in names[:8]] == list(charts.PALETTE)
-    assert colours["h8"] == charts.PALETTE[0]
+    assert len({colours[n] for n in names[:28]}) == 28  # distinct up to 28 hosts
+    assert colours["h28"] == charts.PALETTE[0]

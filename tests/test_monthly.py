@@ -718,3 +718,23 @@ def test_the_working_clock_reads_in_the_documents_language(history):
     assert "Monday–Thursday 08:00–16:00, Friday 08:00–11:30 and 13:00–16:30" in render_monthly(
         english, "md", "en"
     )
+
+
+def test_an_override_from_an_older_version_is_named_not_a_crash(history):
+    """A templates_dir copy of the labels that lacks a newer word (section 8's): exit 4,
+    naming the file's folder, not an internal error (exit 70)."""
+    config, store, tmp_path = history
+    store.close()
+    overrides = tmp_path / "templates" / "id"
+    overrides.mkdir(parents=True)
+    (overrides / "monthly_labels.j2").write_text('{% set t = {"title": "Laporan"} %}\n')
+    path = write_config(tmp_path)
+    path.write_text(
+        path.read_text().replace(
+            "[lpse]\n", f'[lpse]\ntemplates_dir = "{tmp_path / "templates"}"\n'
+        )
+    )
+    with freeze_time(FROZEN):
+        result = run_cli("--config", str(path), "report", "monthly", "--month", "2026-10")
+    assert result.exit_code == 4, result.stderr
+    assert "lpse.templates_dir" in result.stderr and str(tmp_path / "templates") in result.stderr

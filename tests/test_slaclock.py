@@ -186,3 +186,16 @@ def test_working_hours_are_described_in_the_documents_language():
     assert working_duration(30 * 60 + 15, "id") == "30 jam kerja 15 menit"
     assert working_duration(60, "en") == "1 working hour"
     assert working_duration(0, "id") == "0 menit"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_hours_a_report_prints_read_back_as_the_same_hours(lang):
+    from lpsectl.slaclock import describe_working_hours
+
+    hours = parse_working_hours(
+        "Mon-Thu 08:00-16:00, Fri 08:00-11:30, Fri 13:00-16:30, Sat 08:00-12:00"
+    )
+    printed = describe_working_hours(hours, lang)
+    assert parse_working_hours(printed) == hours
+    # a trailing comma and ";" between groups are fine too
+    assert parse_working_hours("Mon-Fri 08:00-16:00;") == parse_working_hours("Mon-Fri 08:00-16:00")

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import matplotlib
+import matplotlib.colors as mcolors
 import matplotlib.dates as mdates
 from babel.numbers import format_decimal
 from matplotlib.axes import Axes
@@ -60,11 +62,16 @@ PALETTE = (
 )
 
 
+#: past the eight of :data:`PALETTE`: matplotlib's tab20, then the whole list again
+EXTRA = tuple(mcolors.to_hex(matplotlib.colormaps["tab20"](i)) for i in range(20))
+
+
 def series_colours(names: Iterable[str]) -> dict[str, str]:
-    """name → colour, in the order given (the report's host order); past eight names the
-    palette repeats (an LPSE has a handful of servers)."""
+    """name → colour, in the order given (the report's host order): Okabe–Ito for the
+    first eight, tab20 for the next twenty (28 distinct colours), repeating after."""
     unique = list(dict.fromkeys(names))
-    return {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(unique)}
+    colours = PALETTE + tuple(c for c in EXTRA if c.upper() not in PALETTE)
+    return {name: colours[index % len(colours)] for index, name in enumerate(unique)}
 
 
 def document_colours(report: dict[str, Any]) -> dict[str, str]:

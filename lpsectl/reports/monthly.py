@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from statistics import mean
 from typing import Any
 
-from lpsectl import tickets
+from lpsectl import i18n, tickets
 from lpsectl.availability import daily_figures
 from lpsectl.collect.run import UNREACHABLE_TYPES
 from lpsectl.compliance import compliance_section
@@ -574,11 +574,14 @@ CLOCK_WORDS = {
     "calendar": N_("Time limits are counted in calendar time (24 hours a day, every day)"),
     "working": N_(
         "Time limits are counted in the helpdesk's working hours ({hours}), national "
-        "holidays{country} and {cuti} cuti bersama days apart"
+        "holidays ({country}) and {cuti} apart"
+    ),
+    "working_no_holidays": N_(
+        "Time limits are counted in the helpdesk's working hours ({hours}), {cuti} apart"
     ),
     "pause": N_(
         "; time waiting for the reporter's data ({statuses}: from Data Diminta to Data "
-        "Diterima) is not counted — {waiting} ticket(s) now wait for the reporter"
+        "Diterima) is not counted — {waiting}"
     ),
     "no_pause": N_("; time waiting for the reporter is counted too"),
 }
@@ -587,17 +590,28 @@ CLOCK_WORDS = {
 def clock_sentence(settings: tickets.TicketSettings, waiting: int, lang: str) -> str:
     """Which clock the SLA figures used, in the report's language (SOP 001's limits)."""
     words = translated(CLOCK_WORDS, lang)
+    ngettext = i18n.ngettext(lang)
     if settings.clock == "working":
-        country = f" ({settings.holidays_country})" if settings.holidays_country else ""
-        text = words["working"].format(
-            hours=describe_working_hours(parse_working_hours(settings.working_hours), lang),
-            country=country,
-            cuti=len(settings.cuti_bersama),
-        )
+        n = len(settings.cuti_bersama)
+        cuti = ngettext("{n} cuti bersama day", "{n} cuti bersama days", n).format(n=n)
+        hours = describe_working_hours(parse_working_hours(settings.working_hours), lang)
+        if settings.holidays_country:
+            text = words["working"].format(
+                hours=hours, country=settings.holidays_country, cuti=cuti
+            )
+        else:  # holidays_country = "": only the LPSE's own list of days off
+            text = words["working_no_holidays"].format(hours=hours, cuti=cuti)
     else:
         text = words["calendar"]
     if settings.pause_statuses:
-        text += words["pause"].format(statuses=", ".join(settings.pause_statuses), waiting=waiting)
+        now_waiting = ngettext(
+            "{n} ticket now waits for the reporter",
+            "{n} tickets now wait for the reporter",
+            waiting,
+        ).format(n=waiting)
+        text += words["pause"].format(
+            statuses=", ".join(settings.pause_statuses), waiting=now_waiting
+        )
     else:
         text += words["no_pause"]
     return text + "."
