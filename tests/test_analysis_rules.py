@@ -528,3 +528,35 @@ def test_cpu_is_a_percent_of_all_cores_and_load_per_core_apart():
     (hot,) = fired(rules.cpu_saturated, week(4, system=lambda i, at: system_data(cpu_pct=97.0)))
     assert hot.evidence["peak_percent"] == 97.0
     assert "CPU 97.0% of all cores" in hot.texts["en"]["finding"]
+
+
+def test_every_finding_reads_in_indonesian_without_english():
+    """Findings of many rules at once (disk, temp files, cache, CPU, logs, app errors):
+    their Indonesian texts come from the catalog, with no English word outside quotes."""
+    from tests.test_i18n import english_words
+
+    settings = healthy_settings()
+    settings["work_mem"] = setting("4MB", 4 * MIB, "4096")
+    settings["shared_buffers"] = setting("128MB", 128 * MIB, "16384")
+    log = errors_log(
+        ("IOException: No space left on device", "No space left on device", 30),
+        ("NullPointerException at LelangCtr.view", "@7a1b", 30),
+    )
+    snaps = week(
+        7,
+        system=lambda i, at: system_data(
+            disk_used=150 * GIB + int(i * GIB / 2), cpu_pct=97.0, logs_fresh=False
+        ),
+        postgres=lambda i, at: postgres_data(
+            i, settings=settings, temp_files_per_step=100, hit_per_step=90_000, read_per_step=10_000
+        ),
+        logs=lambda i, at: log,
+    )
+    recs = analyze(snaps)
+    assert len({r.rule for r in recs}) >= 7
+    for rec in recs:
+        for key, text in rec.texts["id"].items():
+            # code spans, settings and the log's own words are quoted or kept as written
+            cleaned = text.replace("log_temp_files", "").replace("shared_blks_read", "")
+            assert english_words(cleaned) == [], (rec.rule, key, text)
+        assert rec.texts["id"]["title"] != rec.texts["en"]["title"]

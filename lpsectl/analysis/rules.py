@@ -22,6 +22,7 @@ from lpsectl.analysis import facts
 from lpsectl.analysis.classify import MAJOR, MINOR, ROUTE_DESCRIPTIONS, route_for
 from lpsectl.analysis.pgtune import MEMORY_SETTINGS, pg_size, recommend_memory
 from lpsectl.config import Config, load_section
+from lpsectl.i18n import LANGUAGES, N_, gettext
 from lpsectl.render import human_bytes, number
 from lpsectl.thresholds import (
     DATABASE_SECTION,
@@ -172,9 +173,30 @@ class Recommendation:
         }
 
 
-def texts(id_: tuple[str, str, str], en: tuple[str, str, str]) -> dict[str, dict[str, str]]:
-    keys = ("title", "finding", "proposal")
-    return {"id": dict(zip(keys, id_, strict=True)), "en": dict(zip(keys, en, strict=True))}
+class Msg(str):
+    """A parameter that is itself a message (a msgid, marked N_ where it is written): it is
+    translated into each language before it goes into the text."""
+
+
+def texts(title: str, finding: str, proposal: str, /, **params: Any) -> dict[str, dict[str, str]]:
+    """A finding's three texts in every shipped language, from msgids (``N_("…")``):
+    each is translated through the catalog, then formatted with ``params``. A parameter
+    may be a callable of the language (a locale number: ``lambda lang: num(x, lang)``)
+    or a :class:`Msg`. Stored with the recommendation (``texts`` column), so a report
+    shows them in its language without analysing again."""
+    out = {}
+    for lang in LANGUAGES:
+        _ = gettext(lang)
+        values = {
+            key: _(value) if isinstance(value, Msg) else value(lang) if callable(value) else value
+            for key, value in params.items()
+        }
+        out[lang] = {
+            "title": _(title).format(**values),
+            "finding": _(finding).format(**values),
+            "proposal": _(proposal).format(**values),
+        }
+    return out
 
 
 def pct(value: float, lang: str, digits: int = 1) -> str:
@@ -253,26 +275,19 @@ def _memory_recommendation(
         change_class=MINOR,
         evidence={"ram_bytes": ram, "max_connections": max_conn, "settings": off},
         texts=texts(
-            (
-                f"Sesuaikan pengaturan memori PostgreSQL di {host}",
-                f"RAM {human_bytes(ram)}, max_connections {max_conn}; pengaturan jauh dari rumus PGTune: {lines}.",
-                f"Ubah di postgresql.conf: {assign}; lalu "
-                + (
-                    "restart PostgreSQL (shared_buffers perlu restart)."
-                    if restart
-                    else "reload PostgreSQL."
-                ),
+            N_("Adjust PostgreSQL memory settings on {host}"),
+            N_(
+                "RAM {ram}, max_connections {max_conn}; settings far from PGTune's formulas: {lines}."
             ),
-            (
-                f"Adjust PostgreSQL memory settings on {host}",
-                f"RAM {human_bytes(ram)}, max_connections {max_conn}; settings far from PGTune's formulas: {lines}.",
-                f"Set in postgresql.conf: {assign}; then "
-                + (
-                    "restart PostgreSQL (shared_buffers needs a restart)."
-                    if restart
-                    else "reload PostgreSQL."
-                ),
-            ),
+            N_("Set in postgresql.conf: {assign}; then {then}"),
+            host=host,
+            ram=lambda lang: human_bytes(ram, lang),
+            max_conn=max_conn,
+            lines=lines,
+            assign=assign,
+            then=Msg(N_("restart PostgreSQL (shared_buffers needs a restart)."))
+            if restart
+            else Msg(N_("reload PostgreSQL.")),
         ),
     )
 
@@ -293,23 +308,18 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
         sb = human_bytes(shared) if shared else "?"
         tuned = advices.get(host)
         wanted = tuned.advice.recommended("shared_buffers") if tuned else None
+        target = f"'{pg_size(wanted)}'" if wanted else "25% RAM"
         if wanted and shared and shared >= wanted * s.pgtune_tolerance:
             # shared_buffers is already where PGTune puts it: raising it is not the fix
-            proposal = (
-                f"shared_buffers sudah sesuai rumus PGTune ({sb}); data yang sering dibaca lebih "
-                "besar dari cache: cari kueri dengan shared_blks_read terbesar di "
-                "pg_stat_statements, atau tambah RAM (perubahan perangkat: mayor).",
-                f"shared_buffers is already at PGTune's value ({sb}); the data read often is "
+            proposal = N_(
+                "shared_buffers is already at PGTune's value ({sb}); the data read often is "
                 "larger than the cache: find the queries with the most shared_blks_read in "
-                "pg_stat_statements, or add RAM (a hardware change: major).",
+                "pg_stat_statements, or add RAM (a hardware change: major)."
             )
         else:
-            target = f"'{pg_size(wanted)}'" if wanted else "25% RAM"
-            proposal = (
-                f"Naikkan shared_buffers: shared_buffers = {target} (rumus PGTune) di "
-                "postgresql.conf dan restart PostgreSQL.",
-                f"Raise shared_buffers: shared_buffers = {target} (PGTune) in postgresql.conf "
-                "and restart PostgreSQL.",
+            proposal = N_(
+                "Raise shared_buffers: shared_buffers = {target} (PGTune) in postgresql.conf "
+                "and restart PostgreSQL."
             )
         out.append(
             Recommendation(
@@ -325,18 +335,19 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
                     "shared_buffers_bytes": shared,
                 },
                 texts=texts(
-                    (
-                        f"Cache hit ratio rendah di {host}",
-                        f"Cache hit ratio {pct(ratio, 'id', 2)} (ambang {pct(s.database.cache_hit_min_percent / 100, 'id', 0)}): "
-                        f"{num(reads, 'id')} blok dibaca dari disk, {num(hits, 'id')} dari cache; shared_buffers {sb}.",
-                        proposal[0],
+                    N_("Low cache hit ratio on {host}"),
+                    N_(
+                        "Cache hit ratio {ratio} (threshold {threshold}): {reads} blocks read "
+                        "from disk, {hits} from cache; shared_buffers {sb}."
                     ),
-                    (
-                        f"Low cache hit ratio on {host}",
-                        f"Cache hit ratio {pct(ratio, 'en', 2)} (threshold {pct(s.database.cache_hit_min_percent / 100, 'en', 0)}): "
-                        f"{num(reads, 'en')} blocks read from disk, {num(hits, 'en')} from cache; shared_buffers {sb}.",
-                        proposal[1],
-                    ),
+                    proposal,
+                    host=host,
+                    ratio=lambda lang, r=ratio: pct(r, lang, 2),
+                    threshold=lambda lang: pct(s.database.cache_hit_min_percent / 100, lang, 0),
+                    reads=lambda lang, n=reads: num(n, lang),
+                    hits=lambda lang, n=hits: num(n, lang),
+                    sb=sb,
+                    target=target,
                 ),
             )
         )
@@ -360,24 +371,19 @@ def temp_files_frequent(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
         wm = human_bytes(work_mem) if work_mem else "?"
         tuned = advices.get(host)
         wanted = tuned.advice.recommended("work_mem") if tuned else None
+        target = pg_size(wanted) if wanted else (pg_size(work_mem * 2) if work_mem else "8MB")
         if wanted and work_mem and work_mem >= wanted * s.pgtune_tolerance:
             # already at PGTune's value for this RAM and max_connections: more would risk
             # memory (max_connections × work_mem); find the queries that spill instead
-            proposal = (
-                f"work_mem sudah sesuai rumus PGTune ({wm}); aktifkan log_temp_files = 0 dan "
-                "periksa kueri yang membuat file sementara (sort/hash besar), jangan naikkan "
-                "work_mem lagi.",
-                f"work_mem is already at PGTune's value ({wm}); set log_temp_files = 0 and look "
+            proposal = N_(
+                "work_mem is already at PGTune's value ({wm}); set log_temp_files = 0 and look "
                 "at the queries that write temporary files (large sorts/hashes) rather than "
-                "raising work_mem further.",
+                "raising work_mem further."
             )
         else:
-            target = pg_size(wanted) if wanted else (pg_size(work_mem * 2) if work_mem else "8MB")
-            proposal = (
-                f"Naikkan work_mem: work_mem = '{target}' (rumus PGTune) di postgresql.conf, "
-                "dengan memperhatikan max_connections × work_mem terhadap RAM; reload PostgreSQL.",
-                f"Raise work_mem: work_mem = '{target}' (PGTune) in postgresql.conf, keeping "
-                "max_connections × work_mem within RAM; reload PostgreSQL.",
+            proposal = N_(
+                "Raise work_mem: work_mem = '{target}' (PGTune) in postgresql.conf, keeping "
+                "max_connections × work_mem within RAM; reload PostgreSQL."
             )
         out.append(
             Recommendation(
@@ -392,18 +398,18 @@ def temp_files_frequent(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
                     "work_mem_bytes": work_mem,
                 },
                 texts=texts(
-                    (
-                        f"File sementara sering dibuat di {host}",
-                        f"Rata-rata {num(files_day, 'id')} file sementara ({human_bytes(bytes_day)}) per hari "
-                        f"selama {len(files)} hari; work_mem {wm}.",
-                        proposal[0],
+                    N_("Frequent temporary files on {host}"),
+                    N_(
+                        "On average {files} temporary files ({size}) per day over {days} days; "
+                        "work_mem {wm}."
                     ),
-                    (
-                        f"Frequent temporary files on {host}",
-                        f"On average {num(files_day, 'en')} temporary files ({human_bytes(bytes_day)}) per day "
-                        f"over {len(files)} days; work_mem {wm}.",
-                        proposal[1],
-                    ),
+                    proposal,
+                    host=host,
+                    files=lambda lang, n=files_day: num(n, lang),
+                    size=lambda lang, n=bytes_day: human_bytes(n, lang),
+                    days=len(files),
+                    wm=wm,
+                    target=target,
                 ),
             )
         )
@@ -439,18 +445,18 @@ def connections_near_max(snapshots: list[Snapshot], s: AnalysisSettings) -> list
                     "threshold": s.connections_percent / 100,
                 },
                 texts=texts(
-                    (
-                        f"Koneksi database mendekati batas di {host}",
-                        f"Puncak {used} dari {limit} koneksi ({pct(ratio, 'id', 0)}) pada {when}.",
-                        "Periksa ukuran pool koneksi SPSE (db.pool.maxSize) dan sesi idle; bila perlu naikkan "
-                        "max_connections di postgresql.conf (perhitungkan work_mem × koneksi) dan restart PostgreSQL.",
+                    N_("Database connections near the limit on {host}"),
+                    N_("Peak of {used} of {limit} connections ({ratio}) at {when}."),
+                    N_(
+                        "Check SPSE's connection pool size (db.pool.maxSize) and idle sessions; if "
+                        "needed raise max_connections in postgresql.conf (mind work_mem × "
+                        "connections) and restart PostgreSQL."
                     ),
-                    (
-                        f"Database connections near the limit on {host}",
-                        f"Peak of {used} of {limit} connections ({pct(ratio, 'en', 0)}) at {when}.",
-                        "Check SPSE's connection pool size (db.pool.maxSize) and idle sessions; if needed raise "
-                        "max_connections in postgresql.conf (mind work_mem × connections) and restart PostgreSQL.",
-                    ),
+                    host=host,
+                    used=used,
+                    limit=limit,
+                    ratio=lambda lang, r=ratio: pct(r, lang, 0),
+                    when=when,
                 ),
             )
         )
@@ -543,18 +549,18 @@ def _slow_query_recommendation(host: str, q: dict[str, Any]) -> Recommendation:
             "source": q["source"],
         },
         texts=texts(
-            (
-                f"Query lambat dan sering di {host}",
-                f"{num(calls, 'id')} kali, rata-rata {num(mean, 'id', 1)} ms, maksimum {num(peak, 'id', 1)} ms: {short}",
-                "Perubahan aplikasi (indeks atau penulisan ulang query) pada SPSE, perangkat lunak LKPP: "
-                "konsultasikan ke tim ITO LKPP dengan query dan angka di atas.",
+            N_("Slow, frequent query on {host}: «{title}»"),
+            N_("{calls} calls, mean {mean} ms, max {peak} ms: «{query}»"),
+            N_(
+                "Application change (an index or a rewritten query) in SPSE, which is LKPP's "
+                "software: consult LKPP's ITO team with the query and the numbers above."
             ),
-            (
-                f"Slow, frequent query on {host}",
-                f"{num(calls, 'en')} calls, mean {num(mean, 'en', 1)} ms, max {num(peak, 'en', 1)} ms: {short}",
-                "Application change (an index or a rewritten query) in SPSE, which is LKPP's software: "
-                "consult LKPP's ITO team with the query and the numbers above.",
-            ),
+            host=host,
+            title=_short(short, 50),
+            calls=lambda lang: num(calls, lang),
+            mean=lambda lang: num(mean, lang, 1),
+            peak=lambda lang: num(peak, lang, 1),
+            query=short,
         ),
     )
 
@@ -582,9 +588,16 @@ def rollback_deadlock_rising(
         deadlock_rising = d_late >= s.deadlocks_per_day and d_late > d_early
         if not (rollback_rising or deadlock_rising):
             continue
+        # the proposal asks to turn log_lock_waits on only when it is not on already
+        lock_waits = (facts.pg_setting_text(snaps[-1]["data"], "log_lock_waits") or "").lower()
         out.append(
             _rollback_recommendation(
-                host, days, ratios, deadlocks, (r_early, r_late, d_early, d_late)
+                host,
+                days,
+                ratios,
+                deadlocks,
+                (r_early, r_late, d_early, d_late),
+                lock_waits in ("on", "true", "1"),
             )
         )
     return out
@@ -606,6 +619,7 @@ def _rollback_recommendation(
     ratios: dict[str, float],
     deadlocks: dict[str, float],
     means: tuple[float, float, float, float],
+    lock_waits_logged: bool = False,
 ) -> Recommendation:
     r_early, r_late, d_early, d_late = means
     return Recommendation(
@@ -623,20 +637,28 @@ def _rollback_recommendation(
             "deadlocks_per_day_after": round(d_late, 2),
         },
         texts=texts(
-            (
-                f"Rollback/deadlock meningkat di {host}",
-                f"Rasio rollback naik dari {pct(r_early, 'id')} ke {pct(r_late, 'id')}; deadlock per hari "
-                f"dari {num(d_early, 'id', 1)} ke {num(d_late, 'id', 1)} ({days[0]} s.d. {days[-1]}).",
-                "Aktifkan log_lock_waits untuk bukti, lalu konsultasikan transaksi yang gagal ke tim ITO LKPP: "
-                "penyebabnya ada di aplikasi SPSE (perangkat lunak LKPP).",
+            N_("Rollbacks/deadlocks rising on {host}"),
+            N_(
+                "Rollback ratio rose from {before} to {after}; deadlocks per day from "
+                "{d_before} to {d_after} ({first} to {last})."
             ),
-            (
-                f"Rollbacks/deadlocks rising on {host}",
-                f"Rollback ratio rose from {pct(r_early, 'en')} to {pct(r_late, 'en')}; deadlocks per day "
-                f"from {num(d_early, 'en', 1)} to {num(d_late, 'en', 1)} ({days[0]} to {days[-1]}).",
-                "Enable log_lock_waits for evidence, then consult LKPP's ITO team about the failing "
-                "transactions: the cause lies in the SPSE application (LKPP's software).",
+            N_(
+                "Consult LKPP's ITO team about the failing transactions (the lock waits are in "
+                "the PostgreSQL log: log_lock_waits is on): the cause lies in the SPSE "
+                "application (LKPP's software)."
+            )
+            if lock_waits_logged
+            else N_(
+                "Enable log_lock_waits for evidence, then consult LKPP's ITO team about the "
+                "failing transactions: the cause lies in the SPSE application (LKPP's software)."
             ),
+            host=host,
+            before=lambda lang: pct(r_early, lang),
+            after=lambda lang: pct(r_late, lang),
+            d_before=lambda lang: num(d_early, lang, 1),
+            d_after=lambda lang: num(d_late, lang, 1),
+            first=days[0],
+            last=days[-1],
         ),
     )
 
@@ -669,9 +691,13 @@ def autovacuum_lagging(snapshots: list[Snapshot], s: AnalysisSettings) -> list[R
 
 def _vacuum_recommendation(host: str, lagging: list[dict[str, Any]]) -> Recommendation:
     def listing(lang: str) -> str:
+        _ = gettext(lang)
         return ", ".join(
-            f"{t['table']} ({pct(t['dead_ratio'], lang, 0)} {'mati' if lang == 'id' else 'dead'}, "
-            f"{num(t['dead_tuples'], lang)})"
+            _("{table} ({ratio} dead, {count})").format(
+                table=t["table"],
+                ratio=pct(t["dead_ratio"], lang, 0),
+                count=num(t["dead_tuples"], lang),
+            )
             for t in lagging
         )
 
@@ -683,18 +709,15 @@ def _vacuum_recommendation(host: str, lagging: list[dict[str, Any]]) -> Recommen
         change_class=MINOR,
         evidence={"tables": lagging},
         texts=texts(
-            (
-                f"Autovacuum tertinggal di {host}",
-                f"Tabel dengan banyak baris mati: {listing('id')}.",
-                f"Jalankan VACUUM (ANALYZE) pada {names}; turunkan autovacuum_vacuum_scale_factor "
-                "(mis. 0.05) untuk tabel tersebut atau naikkan autovacuum_max_workers.",
+            N_("Autovacuum lagging on {host}"),
+            N_("Tables with many dead rows: {listing}."),
+            N_(
+                "Run VACUUM (ANALYZE) on {names}; lower autovacuum_vacuum_scale_factor (e.g. "
+                "0.05) for those tables or raise autovacuum_max_workers."
             ),
-            (
-                f"Autovacuum lagging on {host}",
-                f"Tables with many dead rows: {listing('en')}.",
-                f"Run VACUUM (ANALYZE) on {names}; lower autovacuum_vacuum_scale_factor (e.g. 0.05) "
-                "for those tables or raise autovacuum_max_workers.",
-            ),
+            host=host,
+            listing=listing,
+            names=names,
         ),
     )
 
@@ -756,14 +779,13 @@ def _disk_recommendation(
     if not filling and used_pct < s.disk_used_percent:
         return None
     critical = (days_left is not None and days_left <= 7) or used_pct >= 95
-    left_id = (
-        f"sekitar {num(days_left, 'id')} hari lagi penuh"
-        if days_left is not None
-        else "tidak bertambah"
-    )
-    left_en = (
-        f"full in about {num(days_left, 'en')} days" if days_left is not None else "not growing"
-    )
+
+    def left(lang: str) -> str:
+        _ = gettext(lang)
+        if days_left is None:
+            return _("not growing")
+        return _("full in about {days} days").format(days=num(days_left, lang))
+
     return Recommendation(
         rule="disk_filling",
         host=host,
@@ -782,20 +804,19 @@ def _disk_recommendation(
             "span_hours": round(span_hours, 1),
         },
         texts=texts(
-            (
-                f"Disk {mount} di {host} hampir penuh",
-                f"Terpakai {human_bytes(used)} dari {human_bytes(total)} ({num(used_pct, 'id', 1)}%), "
-                f"bertambah {human_bytes(growth)}/hari: {left_id}.",
-                f"Tambah kapasitas disk untuk {mount} (penambahan perangkat: perubahan mayor, konsultasikan ke "
-                "tim ITO LKPP); sementara itu pindahkan log dan cadangan lama.",
+            N_("Disk {mount} on {host} filling up"),
+            N_("{used} of {total} used ({percent}%), growing {growth}/day: {left}."),
+            N_(
+                "Add disk capacity for {mount} (new hardware: a major change, consult LKPP's ITO "
+                "team); meanwhile move old logs and backups away."
             ),
-            (
-                f"Disk {mount} on {host} filling up",
-                f"{human_bytes(used)} of {human_bytes(total)} used ({num(used_pct, 'en', 1)}%), "
-                f"growing {human_bytes(growth)}/day: {left_en}.",
-                f"Add disk capacity for {mount} (new hardware: a major change, consult LKPP's ITO team); "
-                "meanwhile move old logs and backups away.",
-            ),
+            mount=mount,
+            host=host,
+            used=lambda lang: human_bytes(used, lang),
+            total=lambda lang: human_bytes(total, lang),
+            percent=lambda lang: num(used_pct, lang, 1),
+            growth=lambda lang: human_bytes(growth, lang),
+            left=left,
         ),
     )
 
@@ -852,19 +873,14 @@ def _cpu_recommendation(
     cpus = facts.cpu_count(latest)
 
     def peaks(lang: str) -> str:
+        _ = gettext(lang)
         parts = []
         if peak_percent is not None:
             parts.append(
-                (f"CPU {num(peak_percent, lang, 1)}% dari semua core")
-                if lang == "id"
-                else f"CPU {num(peak_percent, lang, 1)}% of all cores"
+                _("CPU {percent}% of all cores").format(percent=num(peak_percent, lang, 1))
             )
         if peak_load is not None:
-            parts.append(
-                f"beban {num(peak_load, lang, 2)} per core"
-                if lang == "id"
-                else f"load {num(peak_load, lang, 2)} per core"
-            )
+            parts.append(_("load {load} per core").format(load=num(peak_load, lang, 2)))
         return ", ".join(parts)
 
     return Recommendation(
@@ -880,20 +896,17 @@ def _cpu_recommendation(
             "cpu_count": cpus,
         },
         texts=texts(
-            (
-                f"CPU {host} jenuh selama {len(days)} hari",
-                f"Pemakaian CPU/beban di atas ambang pada {listing} (puncak: {peaks('id')}; "
-                f"{cpus or '?'} CPU).",
-                "Tambah CPU/vCPU server atau ganti server (perubahan perangkat: mayor, "
-                "konsultasikan ke tim ITO LKPP).",
-            ),
-            (
-                f"CPU of {host} saturated for {len(days)} days",
-                f"CPU use/load above the threshold on {listing} (peaks: {peaks('en')}; "
-                f"{cpus or '?'} CPUs).",
+            N_("CPU of {host} saturated for {days} days"),
+            N_("CPU use/load above the threshold on {listing} (peaks: {peaks}; {cpus} CPUs)."),
+            N_(
                 "Add CPUs/vCPUs or replace the server (a hardware change: major, consult LKPP's "
-                "ITO team).",
+                "ITO team)."
             ),
+            host=host,
+            days=len(days),
+            listing=listing,
+            peaks=peaks,
+            cpus=cpus or "?",
         ),
     )
 
@@ -929,28 +942,25 @@ def _saturation_recommendation(
         "days": sorted(days),
         "peak_percent": round(peak, 1),
     }
-    if what == "memory":
-        evidence["ram_bytes"] = facts.ram_bytes(latest)
-        ram = human_bytes(evidence["ram_bytes"])
-        id_ = (
-            f"Memori {host} jenuh selama {len(days)} hari",
-            f"Pemakaian memori/swap di atas ambang pada {listing} (puncak {num(peak, 'id', 1)}%, RAM {ram}).",
-            "Tambah RAM server (perubahan perangkat: mayor, konsultasikan ke tim ITO LKPP).",
-        )
-        en = (
-            f"Memory of {host} saturated for {len(days)} days",
-            f"Memory/swap use above the threshold on {listing} (peak {num(peak, 'en', 1)}%, RAM {ram}).",
-            "Add RAM to the server (a hardware change: major, consult LKPP's ITO team).",
-        )
-    else:
+    if what != "memory":
         raise ValueError(f"saturation of {what!r}: only memory (CPU has cpu_saturated)")
+    evidence["ram_bytes"] = facts.ram_bytes(latest)
     return Recommendation(
         rule=rule,
         host=host,
         severity="critical",
         change_class=MAJOR,
         evidence=evidence,
-        texts=texts(id_, en),
+        texts=texts(
+            N_("Memory of {host} saturated for {days} days"),
+            N_("Memory/swap use above the threshold on {listing} (peak {peak}%, RAM {ram})."),
+            N_("Add RAM to the server (a hardware change: major, consult LKPP's ITO team)."),
+            host=host,
+            days=len(days),
+            listing=listing,
+            peak=lambda lang: num(peak, lang, 1),
+            ram=lambda lang: human_bytes(evidence["ram_bytes"], lang),
+        ),
     )
 
 
@@ -961,98 +971,103 @@ def logging_not_configured(snapshots: list[Snapshot], s: AnalysisSettings) -> li
         problems[host] += _postgres_logging_problems(snaps[-1])
     for host, snaps in facts.by_host(snapshots, "system").items():
         for log in snaps[-1]["data"].get("logs") or []:
+            path = str(log.get("path")) if isinstance(log, dict) else ""
             if isinstance(log, dict) and log.get("exists") is False:
                 problems[host].append(
-                    {
-                        "item": str(log.get("path")),
-                        "problem": "missing",
-                        "fix_id": f"pastikan {log.get('path')} ditulis",
-                        "fix_en": f"make sure {log.get('path')} is written",
-                    }
+                    _logging_problem(
+                        path, "missing", N_("missing"), N_("make sure {path} is written"), path=path
+                    )
                 )
             elif isinstance(log, dict) and log.get("fresh") is False:
                 problems[host].append(
-                    {
-                        "item": str(log.get("path")),
-                        "problem": "stale",
-                        "age_seconds": log.get("age_seconds"),
-                        "fix_id": f"periksa mengapa {log.get('path')} tidak diperbarui",
-                        "fix_en": f"find out why {log.get('path')} is not updated",
-                    }
+                    _logging_problem(
+                        path,
+                        "stale",
+                        N_("not updated"),
+                        N_("find out why {path} is not updated"),
+                        path=path,
+                        age_seconds=log.get("age_seconds"),
+                    )
                 )
     return [
         _logging_recommendation(host, items) for host, items in sorted(problems.items()) if items
     ]
 
 
+def _logging_problem(
+    item: str, problem: str, problem_text: str, fix: str, **params: Any
+) -> dict[str, Any]:
+    """One finding: ``problem`` a stable code for the evidence, ``problem_text`` and ``fix``
+    msgids formatted with ``params`` in each language."""
+    return {"item": item, "problem": problem, "_text": problem_text, "_fix": fix, "_params": params}
+
+
 def _postgres_logging_problems(snap: Snapshot) -> list[dict[str, Any]]:
     data, found = snap["data"], []
     if (facts.pg_setting_text(data, "logging_collector") or "").lower() == "off":
         found.append(
-            {
-                "item": "logging_collector",
-                "problem": "off",
-                "fix_id": "logging_collector = on",
-                "fix_en": "logging_collector = on",
-            }
+            _logging_problem("logging_collector", "off", N_("off"), N_("logging_collector = on"))
         )
     duration = facts.pg_setting_number(data, "log_min_duration_statement")
     if duration is not None and duration < 0:
         found.append(
-            {
-                "item": "log_min_duration_statement",
-                "problem": "-1 (disabled)",
-                "fix_id": "log_min_duration_statement = 1000",
-                "fix_en": "log_min_duration_statement = 1000",
-            }
+            _logging_problem(
+                "log_min_duration_statement",
+                "-1 (disabled)",
+                N_("-1 (disabled)"),
+                N_("log_min_duration_statement = 1000"),
+            )
         )
     prefix = facts.pg_setting_text(data, "log_line_prefix")
     if prefix is not None and "%t" not in prefix and "%m" not in prefix:
         found.append(
-            {
-                "item": "log_line_prefix",
-                "problem": f"{prefix!r} has no timestamp",
-                "fix_id": "log_line_prefix = '%m [%p] %q%u@%d '",
-                "fix_en": "log_line_prefix = '%m [%p] %q%u@%d '",
-            }
+            _logging_problem(
+                "log_line_prefix",
+                f"{prefix!r} has no timestamp",
+                N_("{prefix} has no timestamp"),
+                N_("log_line_prefix = '%m [%p] %q%u@%d '"),
+                prefix=repr(prefix),
+            )
         )
     if "statements" in (snap.get("unavailable") or {}):
         found.append(
-            {
-                "item": "pg_stat_statements",
-                "problem": "not available",
-                "fix_id": "shared_preload_libraries = 'pg_stat_statements' dan CREATE EXTENSION",
-                "fix_en": "shared_preload_libraries = 'pg_stat_statements' and CREATE EXTENSION",
-            }
+            _logging_problem(
+                "pg_stat_statements",
+                "not available",
+                N_("not available"),
+                N_("shared_preload_libraries = 'pg_stat_statements' and CREATE EXTENSION"),
+            )
         )
     return found
 
 
 def _logging_recommendation(host: str, items: list[dict[str, Any]]) -> Recommendation:
-    what = ", ".join(f"{i['item']}: {i['problem']}" for i in items)
+    def what(lang: str) -> str:
+        _ = gettext(lang)
+        return ", ".join(f"{i['item']}: {_(i['_text']).format(**i['_params'])}" for i in items)
+
+    def fixes(lang: str) -> str:
+        _ = gettext(lang)
+        return "; ".join(_(i["_fix"]).format(**i["_params"]) for i in items)
+
+    evidence = [
+        {k: v for k, v in i.items() if not k.startswith("_")}
+        | {k: v for k, v in i["_params"].items() if k == "age_seconds"}
+        for i in items
+    ]
     return Recommendation(
         rule="logging_not_configured",
         host=host,
         severity="warning",
         change_class=MINOR,
-        evidence={
-            "problems": [{k: v for k, v in i.items() if not k.startswith("fix_")} for i in items]
-        },
+        evidence={"problems": evidence},
         texts=texts(
-            (
-                f"Log untuk pemantauan belum lengkap di {host}",
-                f"Temuan: {what}.",
-                "Ubah konfigurasi log: "
-                + "; ".join(i["fix_id"] for i in items)
-                + "; lalu reload/restart layanan.",
-            ),
-            (
-                f"Logging not set up for monitoring on {host}",
-                f"Found: {what}.",
-                "Change the log settings: "
-                + "; ".join(i["fix_en"] for i in items)
-                + "; then reload/restart the service.",
-            ),
+            N_("Logging not set up for monitoring on {host}"),
+            N_("Found: {what}."),
+            N_("Change the log settings: {fixes}; then reload/restart the service."),
+            host=host,
+            what=what,
+            fixes=fixes,
         ),
     )
 
@@ -1103,22 +1118,22 @@ def storage_full_errors(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
                     "examples": [str(e["example"])[:300] for e in full[:5]],
                 },
                 texts=texts(
-                    (
-                        f"Disk penuh menurut log SPSE di {host}",
-                        f"{num(count, 'id')} galat ruang disk habis dalam {len(days)} hari "
-                        f"({days[0]} s.d. {days[-1]}), mis. «{example}».",
-                        "Kosongkan ruang disk (log lama, berkas sementara, cadangan) dan pantau "
-                        "partisinya; bila ruang tetap kurang, ajukan penambahan disk (perubahan "
-                        "perangkat: mayor). Bukan perubahan kode SPSE.",
+                    N_("Disk full according to the SPSE log on {host}"),
+                    N_(
+                        "{count} out-of-space errors over {days} days ({first} to {last}), "
+                        "e.g. «{example}»."
                     ),
-                    (
-                        f"Disk full according to the SPSE log on {host}",
-                        f"{num(count, 'en')} out-of-space errors over {len(days)} days "
-                        f"({days[0]} to {days[-1]}), e.g. «{example}».",
+                    N_(
                         "Free disk space (old logs, temporary files, backups) and watch the "
                         "partition; if space stays short, request more disk (a hardware change: "
-                        "major). Not a change to SPSE's code.",
+                        "major). Not a change to SPSE's code."
                     ),
+                    host=host,
+                    count=lambda lang, n=count: num(n, lang),
+                    days=len(days),
+                    first=days[0],
+                    last=days[-1],
+                    example=example,
                 ),
             )
         )
@@ -1186,18 +1201,19 @@ def _app_error_recommendation(host: str, e: dict[str, Any]) -> Recommendation:
             "example": str(e["example"])[:300],
         },
         texts=texts(
-            (
-                f"Galat aplikasi SPSE berulang di {host}: {_short(sig)}",
-                f"{num(e['count'], 'id')} kali dalam {len(days)} hari ({days[0]} s.d. {days[-1]}): {sig}",
-                "Perubahan aplikasi SPSE (perangkat lunak LKPP): konsultasikan ke tim ITO LKPP dengan "
-                "contoh galat, kode error dan jumlahnya.",
+            N_("Recurring SPSE application error on {host}: «{title}»"),
+            N_("{count} times over {days} days ({first} to {last}): «{signature}»"),
+            N_(
+                "An application change in SPSE (LKPP's software): consult LKPP's ITO team with "
+                "the error example, its error code and the counts."
             ),
-            (
-                f"Recurring SPSE application error on {host}: {_short(sig)}",
-                f"{num(e['count'], 'en')} times over {len(days)} days ({days[0]} to {days[-1]}): {sig}",
-                "An application change in SPSE (LKPP's software): consult LKPP's ITO team with the "
-                "error example, its error code and the counts.",
-            ),
+            host=host,
+            title=_short(sig),
+            count=lambda lang: num(e["count"], lang),
+            days=len(days),
+            first=days[0],
+            last=days[-1],
+            signature=sig,
         ),
     )
 
