@@ -174,6 +174,7 @@ def english_words(text: str) -> list[str]:
     text = re.sub(r"<style.*?</style>", " ", text, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", " ", text))
     text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\{[^}]*\}", " ", text)  # a message's {placeholders}
     text = re.sub(r'"[^"\n]*"|“[^”\n]*”|«[^»\n]*»', " ", text)
     text = re.sub(r"\S*[/\\]\S*", " ", text)
     return [w for w in re.findall(r"[A-Za-z_']+", text) if not w.isupper() and w.lower() in ENGLISH]
@@ -238,3 +239,19 @@ def test_a_reason_holding_another_message_comes_back_whole():
         "python3 tidak ditemukan di server, dan cara cadangan dengan perintah shell juga gagal: "
         "akses ditolak"
     )
+
+
+def test_no_indonesian_text_of_the_catalog_is_english():
+    """Every Indonesian msgstr, as the documents will show it: no English word outside
+    quotes and placeholders (settings written as in postgresql.conf are code)."""
+    catalog = read_catalog(LOCALE / "id" / "LC_MESSAGES" / "lpsectl.po", "id")
+    found = {}
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            if not message.id or " = " in text:
+                continue
+            words = english_words(text)
+            if words:
+                found[text] = words
+    assert found == {}

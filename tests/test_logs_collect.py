@@ -149,7 +149,7 @@ def test_collect_over_ssh_across_rotation_then_daily_report(
     html = cli("--config", config, "report", "daily", "--format", "html").stdout
     assert '<section class="daily-logs">' in html
     assert "relation &#34;...&#34; does not exist" in html  # autoescaped
-    assert "Kode Error terakhir" in html
+    assert "«Kode Error» SPSE terakhir" in html
 
 
 def test_host_without_python_is_reported_not_crashed(

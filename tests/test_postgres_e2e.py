@@ -68,8 +68,8 @@ def test_collect_then_daily_report_shows_the_database(config_file, pg_cluster):
     assert host["since_yesterday"]["deadlocks"] == 0
 
     text_id = run_cli("--config", str(path), "report", "daily")
-    assert "Basis Data (PostgreSQL)" in text_id.stdout
-    assert "Query paling sering" in text_id.stdout
+    assert "Basis data (PostgreSQL)" in text_id.stdout
+    assert "Kueri paling sering" in text_id.stdout
     assert "Transaksi gagal (rollback): " in text_id.stdout
     text_en = run_cli("--config", str(path), "--lang", "en", "report", "daily")
     assert "Most frequent queries" in text_en.stdout
@@ -77,7 +77,7 @@ def test_collect_then_daily_report_shows_the_database(config_file, pg_cluster):
     assert html.exit_code == 0, html.stderr
     assert '<section class="daily-database">' in html.stdout
     assert "Transaksi gagal (rollback)" in html.stdout
-    assert "Query paling sering" in html.stdout
+    assert "Kueri paling sering" in html.stdout
 
 
 def test_a_configured_prefix_that_differs_from_the_server_is_said(

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from lpsectl import pgstats
+from lpsectl import messages, pgstats
 from lpsectl.collect import postgres
 from lpsectl.config import HostConfig, PostgresSettings, parse_config
 from lpsectl.errors import ConfigError
@@ -68,7 +68,10 @@ def history(tmp_path_factory, pg_cluster):
         cluster.force_rollback()
         evening = _collect(cluster)
         _snapshot(store, "spse-db", DAY, "2026-11-21T20:00:00+07:00", evening)
-        failed = postgres.Collected("postgres", error="psql not found on spse-db2 (...)")
+        failed = postgres.Collected(
+            "postgres",
+            error=messages.PSQL_NOT_FOUND.format(program="psql", host="spse-db2", setting="'psql'"),
+        )
         _snapshot(store, "spse-db2", DAY, "2026-11-21T20:00:00+07:00", failed)
         expected = {
             "rollbacks": (morning - yesterday) + evening.data["database_stats"]["xact_rollback"],
@@ -135,7 +138,8 @@ def test_alerts_follow_thresholds(history):
     assert items[("spse-db", "deadlocks")]["message"] == "Deadlocks today: 1"
     assert ("spse-db", "cache_hit_ratio") not in items
     assert items[("spse-db2", "postgres")]["message"] == (
-        "Database statistics could not be collected: psql not found on spse-db2 (...)"
+        "Database statistics could not be collected: "
+        "psql not found on spse-db2 (hosts.postgres.psql = 'psql'...)"
     )
     default = daily_database.build(store, parse_config({}), DAY, "id")
     assert not any(a["item"] == "connections" for a in default["alerts"])
@@ -146,13 +150,15 @@ def test_text_reads_in_indonesian_and_english(history):
     store, expected = history
     section = daily_database.build(store, parse_config({}), DAY, "id")
     text_id = daily_database.text(section, "id")
-    assert "Basis Data (PostgreSQL)" in text_id
+    assert "Basis data (PostgreSQL)" in text_id
+    # the stored English error in the document's language
+    assert "psql tidak ditemukan di spse-db2 (hosts.postgres.psql = 'psql'...)" in text_id
     assert "Sejak Jumat, 20 November 2026 pukul 23.00 WIB:" in text_id
     assert f"Transaksi gagal (rollback): {expected['rollbacks']}" in text_id
     assert "Deadlock: 1" in text_id
     assert "UPDATE pgbench_accounts SET abalance" in text_id
     assert (
-        "Server spse-db2 (per Sabtu, 21 November 2026 pukul 20.00 WIB)\n  GAGAL: psql not found"
+        "Server spse-db2 (per Sabtu, 21 November 2026 pukul 20.00 WIB)\n  GAGAL: psql tidak ditemukan"
         in text_id
     )
     section_en = daily_database.build(store, parse_config({}), DAY, "en")
