@@ -25,6 +25,7 @@ from typing import Any
 from lpsectl import webcheck
 from lpsectl.availability import Window, in_window
 from lpsectl.config import Config
+from lpsectl.i18n import gettext, localize
 from lpsectl.render import clock
 from lpsectl.reports import daily, daily_web
 from lpsectl.store import Store
@@ -122,6 +123,7 @@ def check_alerts(
     if not checks or not store.has_table("web_checks"):
         return []
     limits = web_thresholds(config)
+    _ = gettext(lang)
     found = []
     for check in checks:
         of_check = webcheck.latest_results(store, check.name, config.tz)
@@ -136,10 +138,8 @@ def check_alerts(
                         key=f"check:{check.name}:stale",
                         severity="warning",
                         subject=check.name,
-                        message=(
-                            f"tidak ada hasil pemeriksaan {check.name} sejak {clock(last, lang)}"
-                            if lang != "en"
-                            else f"no result of the check {check.name} since {clock(last, lang)}"
+                        message=_("no result of the check {name} since {since}").format(
+                            name=check.name, since=clock(last, lang)
                         ),
                         next_step="`lpsectl check --name " + check.name + "`; `lpsectl cron print`",
                         since=last,
@@ -160,17 +160,12 @@ def check_alerts(
                     subject=check.name,
                     message=alert["message"],
                     next_step=(
-                        f"cek SPSE dan nginx di server aplikasi (`systemctl status nginx`), lalu "
-                        f"`lpsectl check --name {check.name}`"
-                        if lang != "en"
-                        else f"check SPSE and nginx on the application server "
-                        f"(`systemctl status nginx`), then `lpsectl check --name {check.name}`"
-                    )
-                    if kind == "down"
-                    else (
-                        f"perbarui sertifikat TLS {check.url}"
-                        if lang != "en"
-                        else f"renew the TLS certificate of {check.url}"
+                        _(
+                            "check SPSE and nginx on the application server "
+                            "(`systemctl status nginx`), then `lpsectl check --name {name}`"
+                        ).format(name=check.name)
+                        if kind == "down"
+                        else _("renew the TLS certificate of {url}").format(url=check.url)
                     ),
                     since=since,
                 )
@@ -184,6 +179,7 @@ def outbox_alerts(store: Store, now: datetime, lang: str) -> list[LiveAlert]:
     if not store.has_table("outbox"):
         return []
     since = (now - timedelta(days=7)).isoformat()
+    _ = gettext(lang)
     found = []
     for row in store.query(
         "SELECT id, subject, status, last_error, created_at FROM outbox "
@@ -196,11 +192,9 @@ def outbox_alerts(store: Store, now: datetime, lang: str) -> list[LiveAlert]:
                 key=f"outbox:{row['id']}",
                 severity="warning",
                 subject=f"outbox {row['id']}",
-                message=(
-                    f"e-mail '{subject}' tidak terkirim ke semua penerima: {row.get('last_error') or '-'}"
-                    if lang != "en"
-                    else f"e-mail '{subject}' was not delivered to every recipient: {row.get('last_error') or '-'}"
-                ),
+                message=_(
+                    "e-mail '{subject}' was not delivered to every recipient: {reason}"
+                ).format(subject=subject, reason=localize(row.get("last_error") or "-", lang)),
                 next_step=f"`lpsectl outbox show {row['id']}`",
                 since=_stamp(row.get("created_at")),
             )

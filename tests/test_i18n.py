@@ -255,3 +255,14 @@ def test_no_indonesian_text_of_the_catalog_is_english():
             if words:
                 found[text] = words
     assert found == {}
+
+
+def test_no_message_escapes_extraction():
+    """``gettext(lang)("text")`` translates but pybabel cannot see the literal (its first
+    argument is the language): write ``_ = gettext(lang)`` then ``_("text")``."""
+    hidden = []
+    for path in sorted((ROOT / "lpsectl").rglob("*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"\bn?gettext\([^()]*\)\(\s*[\"']", line):
+                hidden.append(f"{path.relative_to(ROOT)}:{n}")
+    assert hidden == []

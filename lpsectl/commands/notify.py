@@ -10,6 +10,7 @@ from lpsectl import alerts, notify
 from lpsectl.commands._common import dump_json, emit, format_option, pass_app, table
 from lpsectl.context import AppContext
 from lpsectl.errors import ConfigError, ExitCode
+from lpsectl.i18n import gettext
 from lpsectl.lock import job_lock
 
 
@@ -168,18 +169,19 @@ def test_cmd(app: AppContext, fmt: str) -> None:
       lpsectl notify test
     """
     settings, targets = _targets(app)
-    title = f"[{app.config.lpse.name}] " + (
-        "Uji notifikasi lpsectl" if app.lang != "en" else "lpsectl notification test"
-    )
-    body = (
-        "Pesan uji dari lpsectl: target ini menerima peringatan "
-        if app.lang != "en"
-        else "A test message from lpsectl: this target receives alerts of severity "
-    )
+    _ = gettext(app.lang)
+    title = f"[{app.config.lpse.name}] " + _("lpsectl notification test")
     results: list[dict[str, Any]] = []
     for target in targets:
         ok, reason = notify.send(
-            target, title, body + target.min_severity, "test", "warning", settings
+            target,
+            title,
+            _(
+                "A test message from lpsectl: this target receives alerts of severity {severity}"
+            ).format(severity=target.min_severity),
+            "test",
+            "warning",
+            settings,
         )
         results.append(
             {

@@ -9,13 +9,12 @@ import click
 from lpsectl.commands._common import dump_json, emit, format_option, output_option, pass_app
 from lpsectl.commands._report_mail import email_report
 from lpsectl.context import AppContext
+from lpsectl.i18n import N_, gettext
 from lpsectl.reports.monthly import build_monthly, month_label, render_monthly
 from lpsectl.tickets import parse_month, previous_month
 
-SUBJECTS = {
-    "id": "Laporan Kinerja Aplikasi SPSE {month} — {lpse}",
-    "en": "SPSE Application Performance Report {month} — {lpse}",
-}
+#: the monthly report e-mail's subject (a catalog message)
+SUBJECT = N_("SPSE Application Performance Report {month} — {lpse}")
 
 
 @click.command("monthly")
@@ -81,7 +80,7 @@ def _email_to_head(app: AppContext, report: dict[str, Any]) -> None:
         app,
         purpose="monthly-report",
         key=month,
-        subject=SUBJECTS.get(app.lang, SUBJECTS["en"]).format(
+        subject=gettext(app.lang)(SUBJECT).format(
             month=month_label(month, app.lang), lpse=report["lpse"]
         ),
         text=render_monthly(report, "text", app.lang, app.templates_dir),
