@@ -305,3 +305,41 @@ def test_a_time_on_another_day_carries_its_date():
     assert day_clock(moment, "2026-11-21", "id") == "06.10"
     assert day_clock(moment, "2026-11-20", "id") == "21 Nov 06.10"
     assert day_clock(moment, "2026-11-20", "en") == "21 Nov 06:10"
+
+
+@freeze_time("2026-11-21 00:30:00")
+def test_what_changed_since_yesterday(history, cli, tmp_path):
+    """On the 19th both servers answered with the same figures (disk, memory, load and log
+    alerts on each); on the 20th spse-db went down: its reachability alert is new, its
+    four others ended."""
+    store = Store.open_sqlite(tmp_path / "history.sqlite3")
+    stamp = "2026-11-19T12:00:00+07:00"
+    run = store.insert("runs", {"job": "collect", "started_at": stamp})
+    for host in ("spse-app", "spse-db"):
+        store.insert(
+            "snapshots",
+            {
+                "run_id": run,
+                "host": host,
+                "kind": "system",
+                "taken_at": stamp,
+                "day": "2026-11-19",
+                "ok": 1,
+                "data": SYSTEM,
+                "unavailable": {},
+            },
+        )
+    store.close()
+    doc = cli(
+        "--config", history, "report", "daily", "--date", "2026-11-20", "--format", "json"
+    ).json()
+    since = doc["verdict"]["since_yesterday"]
+    assert [(a["host"], a["item"]) for a in since["new"]] == [("spse-db", "host")]
+    assert sorted((a["host"], a["item"]) for a in since["ended"]) == [
+        ("spse-db", "disk /home"),
+        ("spse-db", "load"),
+        ("spse-db", "log /home/appserv/spse/logs/application.log"),
+        ("spse-db", "memory"),
+    ]
+    text = cli("--config", history, "report", "daily", "--date", "2026-11-20").stdout
+    assert "Dibanding kemarin: 1 peringatan baru (spse-db server); 4 selesai (" in text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from lpsectl import i18n
@@ -34,7 +34,8 @@ def build_daily(
     require_whole(store, day, day, "the daily report")
     thresholds = host_thresholds(config)
     hosts = [host_entry(store, config, name, day) for name in host_names(store, config, day)]
-    alerts = [alert for entry in hosts for alert in host_alerts(entry, thresholds, lang)]
+    host_level = [alert for entry in hosts for alert in host_alerts(entry, thresholds, lang)]
+    alerts = list(host_level)
     sections = {}
     for name, module_name in DAILY_SECTIONS:
         if importlib.util.find_spec(module_name) is None:
@@ -48,13 +49,14 @@ def build_daily(
         unique_alerts(alerts), key=lambda a: (a["severity"] != "critical", a["host"], a["item"])
     )
     ordered = [a | {"item_label": item_label(a["item"], lang)} for a in ordered]
+    since_yesterday = changes_since_yesterday(store, config, day, host_level, lang)
     return {
         "report": "daily",
         "lpse": config.lpse.name,
         "date": day,
         "timezone": config.lpse.timezone,
         "generated_at": now,
-        "verdict": verdict(hosts, ordered, lang),
+        "verdict": verdict(hosts, ordered, lang) | {"since_yesterday": since_yesterday},
         "hosts": hosts,
         "alerts": ordered,
         "sections": sections,
@@ -123,6 +125,63 @@ def verdict(hosts: list[dict[str, Any]], alerts: list[dict[str, str]], lang: str
             message=message,
         )
     return {"text": text, "critical": critical, "warning": warning}
+
+
+def changes_since_yesterday(
+    store: Store, config: Config, day: date, today: list[dict[str, str]], lang: str
+) -> dict[str, Any]:
+    """The server checks' alerts (reachability, disk, memory, load, services, log files)
+    that are new since the day before, and those that ended. Shape: {"new": [{host, item,
+    item_label, severity}], "ended": [same], "text": one sentence or None (nothing changed,
+    or no data the day before)}."""
+    thresholds = host_thresholds(config)
+    before = day - timedelta(days=1)
+    entries = [
+        host_entry(store, config, name, before) for name in host_names(store, config, before)
+    ]
+    if all(e["status"] == "no-data" for e in entries):
+        return {"new": [], "ended": [], "text": None}
+    yesterday = [a for e in entries for a in host_alerts(e, thresholds, lang)]
+
+    def keyed(alerts: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, str]]:
+        return {
+            (a["host"], a["item"]): {
+                "host": a["host"],
+                "item": a["item"],
+                "item_label": item_label(a["item"], lang),
+                "severity": a["severity"],
+            }
+            for a in alerts
+        }
+
+    _ = i18n.gettext(lang)
+    now, then = keyed(today), keyed(yesterday)
+    new = [now[k] for k in now if k not in then]
+    ended = [then[k] for k in then if k not in now]
+    if not new and not ended:
+        return {
+            "new": [],
+            "ended": [],
+            "text": _("No change in the server checks since yesterday."),
+        }
+    ngettext = i18n.ngettext(lang)
+    parts = []
+    if new:
+        parts.append(
+            ngettext("{n} new alert", "{n} new alerts", len(new)).format(n=len(new))
+            + " ("
+            + ", ".join(f"{a['host']} {a['item_label']}" for a in new)
+            + ")"
+        )
+    if ended:
+        parts.append(
+            ngettext("{n} ended", "{n} ended", len(ended)).format(n=len(ended))
+            + " ("
+            + ", ".join(f"{a['host']} {a['item_label']}" for a in ended)
+            + ")"
+        )
+    text = _("Since yesterday: {changes}.").format(changes="; ".join(parts))
+    return {"new": new, "ended": ended, "text": text}
 
 
 def host_names(store: Store, config: Config, day: date) -> list[str]:

@@ -193,6 +193,11 @@ def render_text(report: dict[str, Any], lang: str) -> str:
         f"{t['generated']}: {long_datetime(generated, lang)}",
         "",
         report["verdict"]["text"],
+        *(
+            [report["verdict"]["since_yesterday"]["text"]]
+            if report["verdict"]["since_yesterday"]["text"]
+            else []
+        ),
         "",
         f"== {t['alerts']} ==",
     ]
