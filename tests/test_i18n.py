@@ -172,6 +172,7 @@ def english_words(text: str) -> list[str]:
     """English words outside quoted text (backticks, quotes), markup, paths and
     ALL-CAPS log levels (ERROR, FATAL are PostgreSQL's own terms)."""
     text = re.sub(r"<style.*?</style>", " ", text, flags=re.S)
+    text = re.sub(r"<code>.*?</code>", " ", text, flags=re.S)  # quoted: log text, queries
     text = html.unescape(re.sub(r"<[^>]+>", " ", text))
     text = re.sub(r"`[^`]*`", " ", text)
     text = re.sub(r"\{[^}]*\}", " ", text)  # a message's {placeholders}

@@ -738,3 +738,19 @@ def test_an_override_from_an_older_version_is_named_not_a_crash(history):
         result = run_cli("--config", str(path), "report", "monthly", "--month", "2026-10")
     assert result.exit_code == 4, result.stderr
     assert "lpse.templates_dir" in result.stderr and str(tmp_path / "templates") in result.stderr
+
+
+def test_the_indonesian_html_opens_with_its_verdict_and_has_no_english(history):
+    """The document e-mailed to the head: verdict first, section 8, no English outside
+    quoted log text (the Markdown goldens are read the same way in test_i18n)."""
+    from tests.test_i18n import english_words
+
+    report = report_for(history, "id")
+    html = render_monthly(report, "html", "id")
+    body = re.sub(r"<style.*?</style>", " ", html, flags=re.S)
+    assert body.index('class="verdict"') < body.index("<h2>")
+    missed = sum(1 for r in report["compliance"]["rows"] if r["breached"])
+    assert f"{missed} langkah SOP melewati Mutu Baku" in report["verdict"]
+    assert "8. Kepatuhan Mutu Baku SOP" in body
+    found = [w for line in body.splitlines() for w in english_words(line)]
+    assert found == []

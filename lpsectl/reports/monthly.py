@@ -20,7 +20,7 @@ from lpsectl.compliance import compliance_section
 from lpsectl.config import Config
 from lpsectl.i18n import N_, localize, translated
 from lpsectl.pgstats import cache_hit_ratio, counter_delta
-from lpsectl.render import long_date, render
+from lpsectl.render import long_date, number, render
 from lpsectl.retention import STATEMENT_KEYS, TOP_STATEMENTS, report_data, summaries_in
 from lpsectl.slaclock import describe_working_hours, parse_working_hours
 from lpsectl.store import Store, decode_json
@@ -99,7 +99,50 @@ def build_monthly(
     if not snapshots:
         notes.insert(0, _note("no_snapshots", lang))
     report["notes"] = notes
+    report["verdict"] = monthly_verdict(report, lang)
     return report
+
+
+def monthly_verdict(report: dict[str, Any], lang: str) -> str:
+    """The report's first sentence for the head of the LPSE: the least available server,
+    tickets resolved in time, and the SOP steps that missed their time standard."""
+    _ = i18n.gettext(lang)
+    ngettext = i18n.ngettext(lang)
+    parts = []
+    known = [h for h in report["hosts"] if h.get("availability_percent") is not None]
+    if known:
+        worst = min(known, key=lambda h: h["availability_percent"])
+        if worst["availability_percent"] >= 100:
+            parts.append(_("every server available all month"))
+        else:
+            parts.append(
+                _("lowest availability {host} {percent}%").format(
+                    host=worst["name"], percent=number(worst["availability_percent"], lang, 1)
+                )
+            )
+    tk = report.get("tickets") or {}
+    if tk.get("total") and tk["sla"]["resolution"]["percent"] is not None:
+        parts.append(
+            _("{percent}% of tickets resolved in time").format(
+                percent=number(tk["sla"]["resolution"]["percent"], lang, 1)
+            )
+        )
+    rows = (report.get("compliance") or {}).get("rows") or []
+    missed = [r for r in rows if r["breached"]]
+    if any(r["assessed"] for r in rows):
+        parts.append(
+            ngettext(
+                "{n} SOP step missed its time standard",
+                "{n} SOP steps missed their time standard",
+                len(missed),
+            ).format(n=len(missed))
+            if missed
+            else _("every SOP step assessed met its time standard")
+        )
+    if not parts:
+        return _("No data for this month.")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 class TenderSchedule:
