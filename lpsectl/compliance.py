@@ -20,6 +20,7 @@ home each); this module only puts them side by side.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -131,26 +132,33 @@ def compliance_section(
     words = translated(WORDS, lang)
     rows: list[dict[str, Any]] = []
     emergencies: list[dict[str, Any]] = []
-    rows += _maintenance_rows(store, config, start, end, now, labels, words, emergencies, lang)
+    scope = _Scope(store, config, start, end, now, labels, words, lang)
+    rows += _maintenance_rows(scope, emergencies)
     rows += _ticket_rows(ticket_summary, labels, words, lang)
-    rows += _access_rows(store, config, start, end, now, labels, words, lang)
+    rows += _access_rows(scope)
     for row in rows:
         if row["worst_minutes"] == UNTIMED:
             row["worst_minutes"] = None  # no duration to give (and JSON has no infinity)
     return {"rows": rows, "emergencies": emergencies}
 
 
-def _maintenance_rows(
-    store: Store,
-    config: Config,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    labels: dict[str, str],
-    words: dict[str, str],
-    emergencies: list[dict[str, Any]],
-    lang: str,
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _Scope:
+    """What every SOP's rows are read with: the history, the period, the words."""
+
+    store: Store
+    config: Config
+    start: datetime
+    end: datetime
+    now: datetime
+    labels: dict[str, str]
+    words: dict[str, str]
+    lang: str
+
+
+def _maintenance_rows(scope: _Scope, emergencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    store, config, start, end, now = scope.store, scope.config, scope.start, scope.end, scope.now
+    labels, words, lang = scope.labels, scope.words, scope.lang
     from lpsectl import maintenance
 
     settings = maintenance.settings_from(config)
@@ -260,16 +268,9 @@ def _ticket_rows(
     return out
 
 
-def _access_rows(
-    store: Store,
-    config: Config,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    labels: dict[str, str],
-    words: dict[str, str],
-    lang: str,
-) -> list[dict[str, Any]]:
+def _access_rows(scope: _Scope) -> list[dict[str, Any]]:
+    store, config, start, end, now = scope.store, scope.config, scope.start, scope.end, scope.now
+    labels, words, lang = scope.labels, scope.words, scope.lang
     from lpsectl import access
 
     settings = access.load_settings(config)

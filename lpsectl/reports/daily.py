@@ -165,20 +165,18 @@ def changes_since_yesterday(
             "text": _("No change in the server checks since yesterday."),
         }
     ngettext = i18n.ngettext(lang)
+
+    def listed(count: str, alerts: list[dict[str, str]]) -> str:
+        return f"{count} (" + ", ".join(f"{a['host']} {a['item_label']}" for a in alerts) + ")"
+
     parts = []
     if new:
         parts.append(
-            ngettext("{n} new alert", "{n} new alerts", len(new)).format(n=len(new))
-            + " ("
-            + ", ".join(f"{a['host']} {a['item_label']}" for a in new)
-            + ")"
+            listed(ngettext("{n} new alert", "{n} new alerts", len(new)).format(n=len(new)), new)
         )
     if ended:
         parts.append(
-            ngettext("{n} ended", "{n} ended", len(ended)).format(n=len(ended))
-            + " ("
-            + ", ".join(f"{a['host']} {a['item_label']}" for a in ended)
-            + ")"
+            listed(ngettext("{n} ended", "{n} ended", len(ended)).format(n=len(ended)), ended)
         )
     text = _("Since yesterday: {changes}.").format(changes="; ".join(parts))
     return {"new": new, "ended": ended, "text": text}
