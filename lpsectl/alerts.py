@@ -47,35 +47,23 @@ class LiveAlert:
 
 def next_step_for(item: str, subject: str, lang: str) -> str:
     """Pure: the first thing to do for an alert of ``item`` (the daily report's items)."""
-    id_ = lang != "en"
+    _ = gettext(lang)
     if item == "host":
-        return (
-            f"cek jaringan dan SSH ke {subject}: `lpsectl hosts check`"
-            if id_
-            else f"check the network and SSH to {subject}: `lpsectl hosts check`"
-        )
+        return _("check the network and SSH to {host}: `lpsectl hosts check`").format(host=subject)
     if item.startswith("disk "):
         mount = item.split(" ", 1)[1]
         pattern = mount.rstrip("/") + "/*"
-        return (
-            f"kosongkan ruang di {subject}: `df -h {mount}`, `du -xsh {pattern}`"
-            if id_
-            else f"free space on {subject}: `df -h {mount}`, `du -xsh {pattern}`"
+        return _("free space on {host}: `df -h {mount}`, `du -xsh {pattern}`").format(
+            host=subject, mount=mount, pattern=pattern
         )
     if item.startswith("service "):
         service = item.split(" ", 1)[1]
-        return (
-            f"cek layanan {service} di {subject}: `systemctl status {service}`"
-            if id_
-            else f"check the service {service} on {subject}: `systemctl status {service}`"
+        return _("check the service {service} on {host}: `systemctl status {service}`").format(
+            service=service, host=subject
         )
     if item in ("memory", "swap", "load"):
-        return (
-            f"cek proses teratas di {subject}: `top -o %MEM`"
-            if id_
-            else f"check the top processes on {subject}: `top -o %MEM`"
-        )
-    return "lihat `lpsectl report daily`" if id_ else "see `lpsectl report daily`"
+        return _("check the top processes on {host}: `top -o %MEM`").format(host=subject)
+    return _("see `lpsectl report daily`")
 
 
 def host_alerts(store: Store, config: Config, now: datetime, lang: str) -> list[LiveAlert]:
@@ -93,7 +81,7 @@ def host_alerts(store: Store, config: Config, now: datetime, lang: str) -> list[
                     key=f"host:{host.name}:{alert['item']}",
                     severity=alert["severity"],
                     subject=host.name,
-                    message=f"{host.name}: {alert['item']} {alert['message']}",
+                    message=f"{host.name}: {daily.item_label(alert['item'], lang)} {alert['message']}",
                     next_step=next_step_for(alert["item"], host.name, lang),
                     since=_local(_stamp(entry.get("taken_at")), config),
                 )

@@ -9,6 +9,7 @@ are autoescaped; text templates are not.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -161,6 +162,15 @@ def working_duration(minutes: float, lang: str) -> str:
     return on_working_clock(minutes, lang)
 
 
+def _overrides(folder: str) -> bool:
+    """Whether ``folder`` holds any template: then a name a template lacks may be the
+    override's (a labels file copied from an older lpsectl, imported by a shipped one)."""
+    try:
+        return any(path.endswith(".j2") for _, _, files in os.walk(folder) for path in files)
+    except OSError:
+        return False
+
+
 def render(template: str, lang: str = "id", override_dir: str = "", **context: Any) -> str:
     """``template`` rendered in ``lang``. Raises ConfigError when a template of
     ``lpse.templates_dir`` uses a name this version does not give it (an override
@@ -168,8 +178,8 @@ def render(template: str, lang: str = "id", override_dir: str = "", **context: A
     try:
         return environment(lang, override_dir).get_template(template).render(**context)
     except jinja2.UndefinedError as exc:
-        if not override_dir:
-            raise
+        if not override_dir or not _overrides(override_dir):
+            raise  # only shipped templates in play: a bug of lpsectl (exit 70), not the admin's
         raise ConfigError(
             f"{template}: {exc.message} — a template in lpse.templates_dir ({override_dir}) "
             "may come from an older lpsectl: compare it with the shipped one "

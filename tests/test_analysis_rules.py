@@ -560,3 +560,24 @@ def test_every_finding_reads_in_indonesian_without_english():
             cleaned = text.replace("log_temp_files", "").replace("shared_blks_read", "")
             assert english_words(cleaned) == [], (rec.rule, key, text)
         assert rec.texts["id"]["title"] != rec.texts["en"]["title"]
+
+
+def test_the_rollback_rule_asks_for_log_lock_waits_only_when_it_is_off():
+    def rising(log_lock_waits: str):
+        settings = healthy_settings()
+        settings["log_lock_waits"] = setting(log_lock_waits, None, log_lock_waits)
+        return fired(
+            rules.rollback_deadlock_rising,
+            week(
+                4,
+                postgres=lambda i, at: postgres_data(
+                    i, settings=settings, rollbacks_per_step=lambda k: 10 if k < 8 else 2_000
+                ),
+            ),
+        )
+
+    (off,) = rising("off")
+    (on,) = rising("on")
+    assert "Enable log_lock_waits" in off.texts["en"]["proposal"]
+    assert "Enable log_lock_waits" not in on.texts["en"]["proposal"]
+    assert "log_lock_waits is on" in on.texts["en"]["proposal"]

@@ -754,3 +754,27 @@ def test_the_indonesian_html_opens_with_its_verdict_and_has_no_english(history):
     assert "8. Kepatuhan Mutu Baku SOP" in body
     found = [w for line in body.splitlines() for w in english_words(line)]
     assert found == []
+
+
+def test_the_verdict_says_every_server_available_only_when_true():
+    from lpsectl.reports.monthly import monthly_verdict
+
+    def host(name, percent, down=0, unknown=0, missing=()):
+        return {
+            "name": name,
+            "availability_percent": percent,
+            "down": down,
+            "unknown": unknown,
+            "days_without_data": list(missing),
+        }
+
+    base = {"tickets": {"total": 0}, "compliance": {"rows": []}}
+    whole = monthly_verdict(base | {"hosts": [host("a", 100.0), host("b", 100.0)]}, "id")
+    assert whole == "Semua server tersedia sepanjang bulan."
+    # 2,999 of 3,000 collections: 99.97 % rounds to 100.0, but one was missed
+    rounded = monthly_verdict(base | {"hosts": [host("a", 100.0, down=1)]}, "id")
+    assert rounded == "Ketersediaan terendah a 100,0%."
+    blind = monthly_verdict(base | {"hosts": [host("a", 100.0), host("b", None)]}, "id")
+    assert blind == "Ketersediaan terendah a 100,0%; tanpa angka untuk b."
+    gaps = monthly_verdict(base | {"hosts": [host("a", 100.0, missing=["2026-10-03"])]}, "en")
+    assert gaps == "Lowest availability a 100.0%."

@@ -309,13 +309,20 @@ def test_a_time_on_another_day_carries_its_date():
 
 @freeze_time("2026-11-21 00:30:00")
 def test_what_changed_since_yesterday(history, cli, tmp_path):
-    """On the 19th both servers answered with the same figures (disk, memory, load and log
-    alerts on each); on the 20th spse-db went down: its reachability alert is new, its
-    four others ended."""
+    """On the 19th both servers answered; spse-app's /home was at 96 % (critical). On the
+    20th spse-db is down and /home is at 88 % (a warning): spse-db's reachability alert is
+    new, /home changed severity, and spse-db's other alerts of the 19th did not "end" —
+    it could not be measured on the 20th."""
+    import copy
+
     store = Store.open_sqlite(tmp_path / "history.sqlite3")
     stamp = "2026-11-19T12:00:00+07:00"
     run = store.insert("runs", {"job": "collect", "started_at": stamp})
-    for host in ("spse-app", "spse-db"):
+    fuller = copy.deepcopy(SYSTEM)
+    for fs in fuller["filesystems"]:
+        if fs["mount"] == "/home":
+            fs["used_percent"] = 96.0
+    for host, data in (("spse-app", fuller), ("spse-db", SYSTEM)):
         store.insert(
             "snapshots",
             {
@@ -325,7 +332,7 @@ def test_what_changed_since_yesterday(history, cli, tmp_path):
                 "taken_at": stamp,
                 "day": "2026-11-19",
                 "ok": 1,
-                "data": SYSTEM,
+                "data": data,
                 "unavailable": {},
             },
         )
@@ -335,11 +342,51 @@ def test_what_changed_since_yesterday(history, cli, tmp_path):
     ).json()
     since = doc["verdict"]["since_yesterday"]
     assert [(a["host"], a["item"]) for a in since["new"]] == [("spse-db", "host")]
-    assert sorted((a["host"], a["item"]) for a in since["ended"]) == [
-        ("spse-db", "disk /home"),
-        ("spse-db", "load"),
-        ("spse-db", "log /home/appserv/spse/logs/application.log"),
-        ("spse-db", "memory"),
+    assert [(a["host"], a["item"], a["severity"]) for a in since["changed"]] == [
+        ("spse-app", "disk /home", "warning")
     ]
+    assert since["ended"] == []
     text = cli("--config", history, "report", "daily", "--date", "2026-11-20").stdout
-    assert "Dibanding kemarin: 1 peringatan baru (spse-db server); 4 selesai (" in text
+    assert (
+        "Dibanding kemarin: 1 peringatan baru (spse-db server); "
+        "1 berganti tingkat (spse-app disk /home)." in text
+    )
+
+
+@freeze_time("2026-11-21 00:30:00")
+def test_no_change_since_yesterday_is_said(history, cli, tmp_path):
+    store = Store.open_sqlite(tmp_path / "history.sqlite3")
+    for stamp in ("2026-11-19T12:00:00+07:00",):
+        run = store.insert("runs", {"job": "collect", "started_at": stamp})
+        store.insert(
+            "snapshots",
+            {
+                "run_id": run,
+                "host": "spse-app",
+                "kind": "system",
+                "taken_at": stamp,
+                "day": "2026-11-19",
+                "ok": 1,
+                "data": SYSTEM,
+                "unavailable": {},
+            },
+        )
+        # spse-db was down on the 19th too: its reachability alert is no news
+        store.insert(
+            "snapshots",
+            {
+                "run_id": run,
+                "host": "spse-db",
+                "kind": "system",
+                "taken_at": stamp,
+                "day": "2026-11-19",
+                "ok": 0,
+                "error": "cannot connect to 10.0.0.11:22: Connection refused",
+                "error_type": "UnreachableError",
+                "data": {},
+                "unavailable": {},
+            },
+        )
+    store.close()
+    text = cli("--config", history, "report", "daily", "--date", "2026-11-20").stdout
+    assert "Tidak ada perubahan pada pemeriksaan server sejak kemarin." in text

@@ -23,7 +23,7 @@ from lpsectl.analysis.classify import MAJOR, MINOR, ROUTE_DESCRIPTIONS, route_fo
 from lpsectl.analysis.pgtune import MEMORY_SETTINGS, pg_size, recommend_memory
 from lpsectl.config import Config, load_section
 from lpsectl.i18n import LANGUAGES, N_, gettext
-from lpsectl.render import human_bytes, number
+from lpsectl.render import human_bytes, long_datetime, number
 from lpsectl.thresholds import (
     DATABASE_SECTION,
     HOST_SECTION,
@@ -199,6 +199,11 @@ def texts(title: str, finding: str, proposal: str, /, **params: Any) -> dict[str
     return out
 
 
+def _size_or_unknown(size: float | None) -> Callable[[str], str]:
+    """A setting's size in the text's language ('128,0 MiB'), '?' when unknown."""
+    return lambda lang: human_bytes(size, lang) if size else "?"
+
+
 def pct(value: float, lang: str, digits: int = 1) -> str:
     return f"{number(value * 100, lang, digits)}%"
 
@@ -263,9 +268,12 @@ def memory_settings(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Reco
 def _memory_recommendation(
     host: str, ram: int, max_conn: int, off: dict[str, dict[str, int]]
 ) -> Recommendation:
-    lines = ", ".join(
-        f"{n} {human_bytes(v['current'])} → {pg_size(v['recommended'])}" for n, v in off.items()
-    )
+    def lines(lang: str) -> str:
+        return ", ".join(
+            f"{n} {human_bytes(v['current'], lang)} → {pg_size(v['recommended'])}"
+            for n, v in off.items()
+        )
+
     assign = "; ".join(f"{n} = '{pg_size(v['recommended'])}'" for n, v in off.items())
     restart = "shared_buffers" in off
     return Recommendation(
@@ -305,7 +313,7 @@ def cache_hit_low(snapshots: list[Snapshot], s: AnalysisSettings) -> list[Recomm
         if ratio >= s.database.cache_hit_min_percent / 100:
             continue
         shared = facts.pg_setting_bytes(snaps[-1]["data"], "shared_buffers")
-        sb = human_bytes(shared) if shared else "?"
+        sb = _size_or_unknown(shared)
         tuned = advices.get(host)
         wanted = tuned.advice.recommended("shared_buffers") if tuned else None
         target = f"'{pg_size(wanted)}'" if wanted else "25% RAM"
@@ -368,7 +376,7 @@ def temp_files_frequent(snapshots: list[Snapshot], s: AnalysisSettings) -> list[
         if files_day < s.temp_files_per_day and bytes_day < s.temp_bytes_per_day:
             continue
         work_mem = facts.pg_setting_bytes(snaps[-1]["data"], "work_mem")
-        wm = human_bytes(work_mem) if work_mem else "?"
+        wm = _size_or_unknown(work_mem)
         tuned = advices.get(host)
         wanted = tuned.advice.recommended("work_mem") if tuned else None
         target = pg_size(wanted) if wanted else (pg_size(work_mem * 2) if work_mem else "8MB")
@@ -430,7 +438,8 @@ def connections_near_max(snapshots: list[Snapshot], s: AnalysisSettings) -> list
         if peak is None or peak[0] < s.connections_percent / 100:
             continue
         ratio, used, limit, snap = peak
-        when = facts.taken_at(snap).isoformat(timespec="minutes")
+        at = facts.taken_at(snap)
+        when = at.isoformat(timespec="minutes")
         out.append(
             Recommendation(
                 rule="connections_near_max",
@@ -456,7 +465,7 @@ def connections_near_max(snapshots: list[Snapshot], s: AnalysisSettings) -> list
                     used=used,
                     limit=limit,
                     ratio=lambda lang, r=ratio: pct(r, lang, 0),
-                    when=when,
+                    when=lambda lang, at=at: long_datetime(at, lang),
                 ),
             )
         )

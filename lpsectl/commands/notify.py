@@ -177,8 +177,9 @@ def test_cmd(app: AppContext, fmt: str) -> None:
             target,
             title,
             _(
-                "A test message from lpsectl: this target receives alerts of severity {severity}"
-            ).format(severity=target.min_severity),
+                "A test message from lpsectl: this target receives the alerts of severity "
+                "{severity} and above"
+            ).format(severity=_(target.min_severity)),
             "test",
             "warning",
             settings,

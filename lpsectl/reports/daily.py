@@ -49,7 +49,7 @@ def build_daily(
         unique_alerts(alerts), key=lambda a: (a["severity"] != "critical", a["host"], a["item"])
     )
     ordered = [a | {"item_label": item_label(a["item"], lang)} for a in ordered]
-    since_yesterday = changes_since_yesterday(store, config, day, host_level, lang)
+    since_yesterday = changes_since_yesterday(store, config, day, hosts, host_level, lang)
     return {
         "report": "daily",
         "lpse": config.lpse.name,
@@ -128,20 +128,29 @@ def verdict(hosts: list[dict[str, Any]], alerts: list[dict[str, str]], lang: str
 
 
 def changes_since_yesterday(
-    store: Store, config: Config, day: date, today: list[dict[str, str]], lang: str
+    store: Store,
+    config: Config,
+    day: date,
+    hosts: list[dict[str, Any]],
+    today: list[dict[str, str]],
+    lang: str,
 ) -> dict[str, Any]:
     """The server checks' alerts (reachability, disk, memory, load, services, log files)
-    that are new since the day before, and those that ended. Shape: {"new": [{host, item,
-    item_label, severity}], "ended": [same], "text": one sentence or None (nothing changed,
-    or no data the day before)}."""
+    new since the day before, ended, or of another severity. A server measured on only
+    one of the two days is compared on its reachability alone (its disk alert did not end
+    because it could not be read). Shape: {"new", "ended", "changed": [{host, item,
+    item_label, severity}], "text": one sentence, or None without data the day before}."""
     thresholds = host_thresholds(config)
     before = day - timedelta(days=1)
     entries = [
         host_entry(store, config, name, before) for name in host_names(store, config, before)
     ]
     if all(e["status"] == "no-data" for e in entries):
-        return {"new": [], "ended": [], "text": None}
+        return {"new": [], "ended": [], "changed": [], "text": None}
     yesterday = [a for e in entries for a in host_alerts(e, thresholds, lang)]
+    unmeasured = {
+        e["name"] for e in [*entries, *hosts] if e["status"] in ("down", "uncollected", "no-data")
+    }
 
     def keyed(alerts: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, str]]:
         return {
@@ -152,16 +161,19 @@ def changes_since_yesterday(
                 "severity": a["severity"],
             }
             for a in alerts
+            if a["item"] == "host" or a["host"] not in unmeasured
         }
 
     _ = i18n.gettext(lang)
     now, then = keyed(today), keyed(yesterday)
     new = [now[k] for k in now if k not in then]
     ended = [then[k] for k in then if k not in now]
-    if not new and not ended:
+    changed = [now[k] for k in now if k in then and now[k]["severity"] != then[k]["severity"]]
+    if not new and not ended and not changed:
         return {
             "new": [],
             "ended": [],
+            "changed": [],
             "text": _("No change in the server checks since yesterday."),
         }
     ngettext = i18n.ngettext(lang)
@@ -174,12 +186,21 @@ def changes_since_yesterday(
         parts.append(
             listed(ngettext("{n} new alert", "{n} new alerts", len(new)).format(n=len(new)), new)
         )
+    if changed:
+        parts.append(
+            listed(
+                ngettext("{n} of another severity", "{n} of another severity", len(changed)).format(
+                    n=len(changed)
+                ),
+                changed,
+            )
+        )
     if ended:
         parts.append(
             listed(ngettext("{n} ended", "{n} ended", len(ended)).format(n=len(ended)), ended)
         )
     text = _("Since yesterday: {changes}.").format(changes="; ".join(parts))
-    return {"new": new, "ended": ended, "text": text}
+    return {"new": new, "ended": ended, "changed": changed, "text": text}
 
 
 def host_names(store: Store, config: Config, day: date) -> list[str]:

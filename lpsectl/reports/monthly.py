@@ -110,9 +110,14 @@ def monthly_verdict(report: dict[str, Any], lang: str) -> str:
     ngettext = i18n.ngettext(lang)
     parts = []
     known = [h for h in report["hosts"] if h.get("availability_percent") is not None]
+    blind = [h["name"] for h in report["hosts"] if h.get("availability_percent") is None]
     if known:
-        worst = min(known, key=lambda h: h["availability_percent"])
-        if worst["availability_percent"] >= 100:
+        worst = min(known, key=lambda h: (h["availability_percent"], -(h.get("down") or 0)))
+        whole = all(
+            not h.get("down") and not h.get("unknown") and not h.get("days_without_data")
+            for h in known
+        )
+        if whole and not blind:
             parts.append(_("every server available all month"))
         else:
             parts.append(
@@ -120,11 +125,14 @@ def monthly_verdict(report: dict[str, Any], lang: str) -> str:
                     host=worst["name"], percent=number(worst["availability_percent"], lang, 1)
                 )
             )
+    if blind:
+        parts.append(_("no figures for {hosts}").format(hosts=", ".join(blind)))
     tk = report.get("tickets") or {}
-    if tk.get("total") and tk["sla"]["resolution"]["percent"] is not None:
+    resolution = (tk.get("sla") or {}).get("resolution") or {}
+    if tk.get("total") and resolution.get("percent") is not None:
         parts.append(
-            _("{percent}% of tickets resolved in time").format(
-                percent=number(tk["sla"]["resolution"]["percent"], lang, 1)
+            _("{percent}% of the {judged} tickets judged resolved in time").format(
+                percent=number(resolution["percent"], lang, 1), judged=resolution["judged"]
             )
         )
     rows = (report.get("compliance") or {}).get("rows") or []
