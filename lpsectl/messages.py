@@ -80,6 +80,55 @@ SUMMARISER_OLD_PYTHON = stored(
 )
 SUMMARISER_FAILED = stored(N_("the log summariser failed: {reason}"))
 
+# the summariser's warnings about a file (summarize_remote.py writes them, Python 3.6)
+GZ_DAMAGED = stored(
+    N_("{path}: the compressed file is damaged ({reason}); read up to the damage, the rest skipped")
+)
+PREFIX_MISMATCH = stored(
+    N_(
+        "{path}: the configured log_line_prefix {prefix} does not match the file; the detected "
+        "{detected} is used (fix hosts.log_line_prefix)"
+    )
+)
+FILE_GONE = stored(N_("{path}: file no longer exists (deleted or rotated away)"))
+WRITTEN_AFRESH = stored(
+    N_(
+        "{path}: was written afresh before the last {size} of its old content could be read "
+        "(read budget); those lines are missing"
+    )
+)
+TRUNCATED = stored(
+    N_(
+        "{path}: file was truncated and no copy of it was found; reading it again from the "
+        "start (lines written just before the truncation are missing)"
+    )
+)
+ROTATED_LOST = stored(
+    N_(
+        "{path}: file was rotated and the previous file was not found; lines written to it "
+        "after the last run are missing"
+    )
+)
+BUDGET_LEFT = stored(
+    N_(
+        "{path}: read {size} this run, up to the read budget (hosts.log_read_mib, "
+        "hosts.log_read_seconds); the next runs go on from there ({rest} left)"
+    )
+)
+BUDGET = stored(
+    N_(
+        "{path}: read {size} this run, up to the read budget (hosts.log_read_mib, "
+        "hosts.log_read_seconds); the next runs go on from there"
+    )
+)
+BUDGET_ROTATED = stored(
+    N_(
+        "{path}: read {size} of the rotated {old} this run, up to the read budget "
+        "(hosts.log_read_mib, hosts.log_read_seconds); the next runs go on from there"
+    )
+)
+ALSO_READ = stored(N_("{path}: also read {candidate} (rotated more than once since the last run)"))
+
 # -- psql (lpsectl.collect.postgres) -----------------------------------------------------
 ENABLE_STATEMENTS = stored(
     N_(

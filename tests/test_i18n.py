@@ -267,3 +267,26 @@ def test_no_message_escapes_extraction():
             if re.search(r"\bn?gettext\([^()]*\)\(\s*[\"']", line):
                 hidden.append(f"{path.relative_to(ROOT)}:{n}")
     assert hidden == []
+
+
+def test_the_summarisers_warnings_come_back_in_indonesian():
+    """The remote script (Python 3.6, no catalogs) writes English warnings with its own
+    formatting; a document shows them in Indonesian."""
+    from lpsectl.logs import summarize_remote as sr
+
+    left = sr._mib(3 * 1024 * 1048576)
+    budget = (
+        "/var/log/pg.log: read " + sr._mib(512 * 1048576) + " this run, up to the read budget "
+        "(hosts.log_read_mib, hosts.log_read_seconds); the next runs go on from there ("
+        + left
+        + " left)"
+    )
+    assert i18n.localize(budget, "id") == (
+        "/var/log/pg.log: dibaca 512.0 MiB pada putaran ini, sampai batas baca "
+        "(hosts.log_read_mib, hosts.log_read_seconds); putaran berikutnya melanjutkan dari "
+        "sana (sisa 3072.0 MiB)"
+    )
+    rotated = "/p.log: also read /p.log.2 (rotated more than once since the last run)"
+    assert i18n.localize(rotated, "id") == (
+        "/p.log: juga dibaca /p.log.2 (dirotasi lebih dari sekali sejak putaran terakhir)"
+    )

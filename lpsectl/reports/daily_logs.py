@@ -286,7 +286,7 @@ def _host_text(host: dict, lang: str, lab: dict, day: str | None = None) -> list
     for path, reason in host["unavailable"].items():
         lines.append(f"  {lab['unavailable']} ({path}): {localize(reason, lang)}")
     for warning in host["warnings"]:
-        lines.append(f"  ! {warning}")
+        lines.append(f"  ! {localize(warning, lang)}")
     for part in PARTS:
         summary = host.get(part)
         if summary:
