@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from lpsectl import mail, timeutil
+from lpsectl import timeutil
 from lpsectl.config import Config
 from lpsectl.i18n import N_, translated
 from lpsectl.render import human_duration
@@ -193,11 +193,7 @@ def _maintenance_rows(scope: _Scope, emergencies: list[dict[str, Any]]) -> list[
                 notice["breached"] += 1
                 _untimed(notice, words["not_announced"].format(id=window.id))
             continue
-        mails = mail.outbox_rows(store, include_done=True, ref=window.ref)
-        for row in mails:
-            for key in ("created_at", "last_attempt_at", "sent_at"):
-                if row[key]:
-                    row[key] = timeutil.parse_iso(row[key]).astimezone(config.tz)
+        mails = maintenance.window_mails(store, config, window)
         for check in maintenance.sop_checks(window, mails, settings.min_notice_days, now):
             if check["ok"] is None:
                 continue  # a mail still within its 30 minutes: not judged yet
@@ -237,10 +233,11 @@ def _ticket_rows(
     from lpsectl import tickets
 
     names = ("response", "priority", "data_reply", "resolution")
+    defaults = tickets.TicketSettings()
     limits = {
-        "response": tickets.TicketSettings().response_minutes,
-        "priority": tickets.TicketSettings().priority_minutes,
-        "data_reply": tickets.TicketSettings().data_reply_minutes,
+        "response": defaults.response_minutes,
+        "priority": defaults.priority_minutes,
+        "data_reply": defaults.data_reply_minutes,
     }
     if summary and summary.get("limits"):
         limits = {n: summary["limits"][f"{n}_minutes"] for n in limits}

@@ -1191,15 +1191,22 @@ def _merge(total: Delivery, part: Delivery) -> None:
 SOP_LIMIT = timedelta(minutes=30)
 
 
-def details(store: Store, config: Config, window_id: int, now: datetime) -> dict[str, Any]:
-    """The window, its full history, its e-mails with send times, and the SOP checks."""
-    settings = settings_from(config)
-    window = get(store, config, window_id)
+def window_mails(store: Store, config: Config, window: Window) -> list[dict[str, Any]]:
+    """The outbox rows of ``window``'s e-mails, their times as aware datetimes in the LPSE
+    zone (what :func:`sop_checks` compares with the announcement)."""
     mails = mail.outbox_rows(store, include_done=True, ref=window.ref)
     for row in mails:
         for key in ("created_at", "last_attempt_at", "sent_at"):
             if row[key]:
                 row[key] = timeutil.parse_iso(row[key]).astimezone(config.tz)
+    return mails
+
+
+def details(store: Store, config: Config, window_id: int, now: datetime) -> dict[str, Any]:
+    """The window, its full history, its e-mails with send times, and the SOP checks."""
+    settings = settings_from(config)
+    window = get(store, config, window_id)
+    mails = window_mails(store, config, window)
     plan = reminder_plan(
         window, settings.reminders, now, _done_notices(store, window), settings.auto_complete
     )

@@ -21,6 +21,7 @@ from babel.numbers import format_decimal
 from lpsectl import i18n
 from lpsectl.errors import ConfigError
 from lpsectl.i18n import localize, translations
+from lpsectl.slaclock import working_duration
 
 ZONE_ABBREVIATIONS = {
     "Asia/Jakarta": "WIB",
@@ -154,12 +155,6 @@ def environment(lang: str = "id", override_dir: str = "") -> jinja2.Environment:
     env.filters["working_duration"] = lambda v: working_duration(v, lang)
     env.globals["lang"] = lang
     return env
-
-
-def working_duration(minutes: float, lang: str) -> str:
-    from lpsectl.slaclock import working_duration as on_working_clock
-
-    return on_working_clock(minutes, lang)
 
 
 def _overrides(folder: str) -> bool:

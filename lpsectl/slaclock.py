@@ -95,7 +95,7 @@ def describe_working_hours(hours: WorkingHours, lang: str) -> str:
     from babel.dates import get_day_names
 
     from lpsectl.i18n import gettext
-    from lpsectl.render import time_separator
+    from lpsectl.render import time_separator  # here: render imports this module
 
     names = get_day_names("wide", locale=lang)  # 0 = Monday, as date.weekday()
     sep = time_separator(lang)
