@@ -172,6 +172,8 @@ STRERRORS = [
     stored(N_("permission denied")),
     stored(N_("No such file or directory")),
     stored(N_("No space left on device")),
+    # paramiko's NoValidConnectionsError, when every address of the host refused
+    stored(N_("Unable to connect to port {port} on {address}")),
 ]
 
 # -- the change classifier's vocabulary: what a recognised word stands for --------------

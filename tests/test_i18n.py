@@ -135,6 +135,13 @@ def test_localize_nests_and_leaves_foreign_text_alone() -> None:
     )
     assert "belum terpasang" in i18n.localize(pg, "id")
     assert "CREATE EXTENSION pg_stat_statements; di basis data spse" in i18n.localize(pg, "id")
+    # a closed port as paramiko says it (seen on a real host: every address refused)
+    refused = messages.CANNOT_CONNECT.format(
+        target="127.0.0.9:2299", reason="Unable to connect to port 2299 on 127.0.0.9"
+    )
+    assert i18n.localize(refused, "id") == (
+        "tidak dapat terhubung ke 127.0.0.9:2299: tidak dapat terhubung ke port 2299 di 127.0.0.9"
+    )
     assert i18n.localize("ERROR:  deadlock detected", "id") == "ERROR:  deadlock detected"
     assert i18n.localize(None, "id") is None
 
