@@ -128,6 +128,18 @@ BUDGET_ROTATED = stored(
     )
 )
 ALSO_READ = stored(N_("{path}: also read {candidate} (rotated more than once since the last run)"))
+QUERIES_NOT_LISTED = stored(
+    N_(
+        "{count} queries are counted in the totals but not listed: more distinct statements "
+        "than a summary keeps ({kept} fingerprints)"
+    )
+)
+ERRORS_NOT_LISTED = stored(
+    N_(
+        "{count} error events are counted in the totals but not listed: more distinct errors "
+        "than a summary keeps ({kept} signatures)"
+    )
+)
 
 # -- psql (lpsectl.collect.postgres) -----------------------------------------------------
 ENABLE_STATEMENTS = stored(

@@ -349,6 +349,8 @@ MAX_CLIENTS = 50000
 #: entries of each look-up cache (time stamps, paths, durations); a full cache starts
 #: again empty: a log is read in time order, so what repeats is recent
 ACCESS_CACHE = 8192
+#: longer request paths are folded to their route each time, not kept in the route cache
+MAX_CACHED_PATH = 2048
 DEFAULT_TOP_CLIENTS = 10
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 
@@ -685,7 +687,8 @@ def parse_access(reader, summary, spec):
                     route = route_of(path.decode("utf-8", "replace"))
                     if len(routes) >= ACCESS_CACHE:
                         routes.clear()  # a cache, not a record: ids make most paths unique
-                    routes[path] = route
+                    if len(path) <= MAX_CACHED_PATH:  # 8,192 paths of a hostile megabyte each: no
+                        routes[path] = route
             # the time the server took (ms), when the format has it
             ms = None
             if timing is not None:

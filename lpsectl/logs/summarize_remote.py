@@ -57,6 +57,12 @@ MAX_FINGERPRINTS = 20000
 MAX_SIGNATURES = 5000
 MAX_CODES = 1000
 MAX_CACHE = 50000
+#: text kept by the statement caches (keys up to MAX_STATEMENT bytes each): a log of
+#: many distinct long statements (IN lists of every length) must not grow memory
+MAX_CACHE_BYTES = 8 * 1024 * 1024
+#: text of the fingerprints, signatures and examples one run keeps (all its days): past
+#: it, new statements and errors are counted in the totals, not listed
+MAX_KEPT_BYTES = 32 * 1024 * 1024
 #: files of one log set (a glob) read in one run; the rest wait for the next run
 MAX_SET_FILES = 50
 #: entries listed per event day and file in a collect run; the rest are counted as "other"
@@ -199,6 +205,9 @@ class FingerprintCache(object):
     def __init__(self):
         self.by_shape = {}
         self.by_text = {}
+        #: bytes of the keys in by_shape and by_text (each cleared past MAX_CACHE_BYTES)
+        self.shape_bytes = 0
+        self.text_bytes = 0
 
     def get(self, statement):
         found = self.by_text.get(statement)
@@ -216,16 +225,20 @@ class FingerprintCache(object):
             key = statement.translate(None, _DIGITS)
             found = self.by_shape.get(key)
             if found is None:
-                found = self.by_shape[key] = fingerprint(statement.decode("utf-8", "replace"))
-                if len(self.by_shape) >= MAX_CACHE:
+                if len(self.by_shape) >= MAX_CACHE or self.shape_bytes >= MAX_CACHE_BYTES:
                     self.by_shape.clear()
+                    self.shape_bytes = 0
+                found = self.by_shape[key] = fingerprint(statement.decode("utf-8", "replace"))
+                self.shape_bytes += len(key) + len(found)
             if len(key) != len(statement):
                 return found  # with digits: its text is unlikely to come again
         else:
             found = fingerprint(statement.decode("utf-8", "replace"))
-        if len(self.by_text) >= MAX_CACHE:
+        if len(self.by_text) >= MAX_CACHE or self.text_bytes >= MAX_CACHE_BYTES:
             self.by_text.clear()
+            self.text_bytes = 0
         self.by_text[statement] = found
+        self.text_bytes += len(statement) + len(found)
         return found
 
 
@@ -424,10 +437,17 @@ class Summary(object):
         self.ranges = []
         #: lines that did not match the configured prefix and were read with the generic one
         self.prefix_fallback = 0
+        #: [bytes] of text kept, shared by the summaries of one run (see for_day)
+        self.kept = [0]
         self.queries = {}
+        #: queries of statements past MAX_FINGERPRINTS (or MAX_KEPT_BYTES): counted in
+        #: the totals, not listed
         self.queries_dropped = 0
+        self.queries_dropped_ms = 0.0
         self.errors = {}
-        self.errors_dropped = 0
+        #: error events past MAX_SIGNATURES (or MAX_KEPT_BYTES), by severity: counted in
+        #: the totals, not listed
+        self.errors_dropped = {}
         self.deadlocks = 0
         self.lock_waits = 0
         self.temp_files = {"count": 0, "total_bytes": 0, "max_bytes": 0}
@@ -457,6 +477,7 @@ class Summary(object):
         found = self.days.get(day)
         if found is None:
             found = self.days[day] = Summary(self.format, self.day_top)
+            found.kept = self.kept
         return found
 
     # -- recording ---------------------------------------------------------------
@@ -504,10 +525,12 @@ class Summary(object):
     def query(self, fp, duration_ms, statement):
         entry = self.queries.get(fp)
         if entry is None:
-            if len(self.queries) >= MAX_FINGERPRINTS:
+            if len(self.queries) >= MAX_FINGERPRINTS or self.kept[0] >= MAX_KEPT_BYTES:
                 self.queries_dropped += 1
+                self.queries_dropped_ms += duration_ms
                 return
             example = statement[:MAX_EXAMPLE].decode("utf-8", "replace").strip()
+            self.kept[0] += len(fp) + len(example)
             self.queries[fp] = [1, duration_ms, duration_ms, example, {duration_bucket(duration_ms): 1}]
             return
         entry[0] += 1
@@ -523,9 +546,10 @@ class Summary(object):
         key = (severity, error_signature(message))
         entry = self.errors.get(key)
         if entry is None:
-            if len(self.errors) >= MAX_SIGNATURES:
-                self.errors_dropped += 1
+            if len(self.errors) >= MAX_SIGNATURES or self.kept[0] >= MAX_KEPT_BYTES:
+                self.errors_dropped[severity] = self.errors_dropped.get(severity, 0) + 1
                 return None
+            self.kept[0] += len(key[1]) + MAX_EXAMPLE  # its example may grow (DETAIL lines)
             entry = {
                 "severity": severity,
                 "signature": key[1],
@@ -566,9 +590,10 @@ class Summary(object):
             item["last"] = timestamp(item["last"])
             errors.append(item)
         errors.sort(key=lambda e: (-e["count"], e["severity"], e["signature"]))
-        by_severity = {}
+        by_severity = dict(self.errors_dropped)
         for entry in errors:
             by_severity[entry["severity"]] = by_severity.get(entry["severity"], 0) + entry["count"]
+        errors_dropped = sum(self.errors_dropped.values())
         start, end = self.period(timestamp)
         out = {
             "format": self.format,
@@ -576,26 +601,36 @@ class Summary(object):
             "bytes": self.bytes,
             "start": start,
             "end": end,
-            "query_count": sum(q["count"] for q in queries),
+            "query_count": sum(q["count"] for q in queries) + self.queries_dropped,
             "queries": queries[: self.top],
-            "error_count": sum(e["count"] for e in errors),
+            "error_count": sum(e["count"] for e in errors) + errors_dropped,
             "errors": errors[: self.top],
             "by_severity": by_severity,
             "unparsed": self.unparsed,
             "unparsed_example": self.unparsed_example,
             "truncated": {
                 "queries": max(0, len(queries) - self.top) + self.queries_dropped,
-                "errors": max(0, len(errors) - self.top) + self.errors_dropped,
+                "errors": max(0, len(errors) - self.top) + errors_dropped,
             },
             # what the lists leave out is counted, not dropped
             "other": {
-                "queries": sum(q["count"] for q in queries[self.top:]),
-                "query_ms": round(sum(q["total_ms"] for q in queries[self.top:]), 3),
-                "errors": sum(e["count"] for e in errors[self.top:]),
+                "queries": sum(q["count"] for q in queries[self.top:]) + self.queries_dropped,
+                "query_ms": round(sum(q["total_ms"] for q in queries[self.top:])
+                                  + self.queries_dropped_ms, 3),
+                "errors": sum(e["count"] for e in errors[self.top:]) + errors_dropped,
             },
         }
-        if self.warnings:
-            out["warnings"] = list(self.warnings)
+        warnings = list(self.warnings)
+        if self.queries_dropped:
+            warnings.append(str(self.queries_dropped) + " queries are counted in the totals but "
+                            "not listed: more distinct statements than a summary keeps ("
+                            + str(len(self.queries)) + " fingerprints)")
+        if errors_dropped:
+            warnings.append(str(errors_dropped) + " error events are counted in the totals but "
+                            "not listed: more distinct errors than a summary keeps ("
+                            + str(len(self.errors)) + " signatures)")
+        if warnings:
+            out["warnings"] = warnings
         if self.format == "spse":
             out["levels"] = dict(sorted(self.levels.items()))
             exceptions = sorted(self.exceptions.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -633,6 +668,7 @@ class PgEvents(object):
         self.last_error = None
         self.last_error_pid = None
         self.statements = {}
+        self.statement_bytes = 0
         #: duration text → (ms, bucket): :func:`_timing`'s cache, shared with the fast path
         self.durations = {}
 
@@ -704,9 +740,14 @@ class PgEvents(object):
         summary = self.summary
         head = message[:24]
         if head.startswith(b"statement: ") or head.startswith(b"execute "):
-            if len(self.statements) > 10000:
+            # log_statement with log_duration: the text waits for its duration line; cut
+            # as the fingerprint reads it, and all waiting texts bounded in bytes
+            text = message[message.find(b":") + 1:].strip()[:MAX_STATEMENT + 1]
+            if len(self.statements) > 10000 or self.statement_bytes >= MAX_CACHE_BYTES:
                 self.statements.clear()
-            self.statements[pid] = message[message.find(b":") + 1:].strip()
+                self.statement_bytes = 0
+            self.statements[pid] = text
+            self.statement_bytes += len(text)
         elif head.startswith(b"temporary file: "):
             m = _TEMP_SIZE.search(message)
             size = int(m.group(1)) if m else 0

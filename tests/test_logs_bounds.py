@@ -1,0 +1,166 @@
+"""The log summariser's memory stays bounded on logs of many distinct long statements
+(an ORM's IN lists of every length, one bulk INSERT after another), and what it cannot
+list is still counted in the totals, with a warning."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lpsectl.i18n import localize
+from lpsectl.logs import summarize_remote as engine
+
+PREFIX = "%m [%p] %q%u@%d "
+
+
+def execute_line(i: int, statement: str, ms: str = "0.512") -> bytes:
+    return (
+        f"2026-12-01 08:{i // 60 % 60:02d}:{i % 60:02d}.{i % 1000:03d} UTC [4{i % 97}] "
+        f"spse@epns LOG:  duration: {ms} ms  execute <unnamed>: {statement}\n"
+    ).encode()
+
+
+def distinct_update(i: int) -> str:
+    """A long JDBC statement with $n parameters that no other line repeats (keyed by its
+    text), whose fingerprint is long too (no list to fold)."""
+    columns = ", ".join(f"kolom_{k} = ${k}" for k in range(2, 700))
+    return f"UPDATE paket_{i} SET {columns} WHERE id = $1"[:9500]
+
+
+def summarize(path, **extra) -> dict:
+    request = {
+        "files": [{"path": str(path), "format": "stderr", "prefix": PREFIX}],
+        "cursors": {},
+        "quiet_seconds": 0,
+        **extra,
+    }
+    return engine.run_request(request)["files"][str(path)]
+
+
+def test_the_statement_caches_keep_a_bounded_amount_of_text():
+    cache = engine.FingerprintCache()
+    shapes = engine.FingerprintCache()
+    for i in range(2500):  # 2,500 x 9.5 KB: 23 MB of distinct statement text
+        cache.get(distinct_update(i).encode())
+        # no digit glued to a name: keyed by its shape
+        shapes.get(f"SELECT * FROM t WHERE a IN ({', '.join(['x'] * (i % 3000 + 1))})".encode())
+    kept = sum(len(key) for key in cache.by_text) + sum(len(v) for v in cache.by_text.values())
+    assert kept <= engine.MAX_CACHE_BYTES + 2 * 10_241 + 10_241
+    shaped = sum(len(key) + len(v) for key, v in shapes.by_shape.items())
+    assert shaped <= engine.MAX_CACHE_BYTES + 2 * 10_241 + 10_241
+    # the caches still answer: a statement seen again gets its fingerprint back
+    again = distinct_update(2499).encode()
+    assert cache.get(again) == engine.fingerprint(again.decode())
+
+
+def test_many_distinct_long_statements_are_all_counted_within_the_kept_text(
+    tmp_path, monkeypatch
+):
+    # the kept text is made small so that a small log fills it (the default is 32 MiB)
+    monkeypatch.setattr(engine, "MAX_KEPT_BYTES", 2 * 1024 * 1024)
+    log = tmp_path / "postgresql.log"
+    with log.open("wb") as handle:
+        for i in range(600):
+            handle.write(execute_line(i, distinct_update(i), ms=f"{i % 7 + 1}.250"))
+    grep_count = log.read_bytes().count(b"LOG:  duration: ")  # the reference: every line
+    grep_ms = sum(i % 7 + 1.25 for i in range(600))
+    out = summarize(log)
+    summary = out["summary"]
+    assert summary["query_count"] == grep_count == 600
+    listed = sum(q["count"] for q in summary["queries"])
+    assert listed + summary["other"]["queries"] == grep_count
+    assert summary["other"]["query_ms"] + sum(q["total_ms"] for q in summary["queries"]) == (
+        pytest.approx(grep_ms, abs=0.01)
+    )
+    kept = summary["truncated"]["queries"]
+    assert 0 < kept < 600
+    (warning,) = [w for w in summary["warnings"] if "not listed" in w]
+    dropped = int(warning.split()[0])
+    # each kept fingerprint is one statement (all distinct); the rest were dropped
+    kept_fingerprints = int(warning.rsplit("(", 1)[1].split()[0])
+    assert kept_fingerprints + dropped == 600
+    # what is kept of each: its fingerprint and its example (2,000 characters)
+    each = len(engine.fingerprint(distinct_update(0))) + engine.MAX_EXAMPLE
+    assert (kept_fingerprints - 1) * each < 2 * 1024 * 1024 <= kept_fingerprints * each
+    # read in Indonesian in the daily report
+    assert localize(warning, "id") == (
+        f"{dropped} kueri dihitung dalam total tetapi tidak dirinci: pernyataan yang berbeda "
+        f"lebih banyak daripada yang dapat disimpan ringkasan ({kept_fingerprints} pola kueri)"
+    )
+
+
+def test_more_distinct_errors_than_kept_are_counted_by_severity(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_SIGNATURES", 5)
+    log = tmp_path / "postgresql.log"
+    lines = []
+    for i in range(40):
+        word = "kolom_" + chr(97 + i // 26) + chr(97 + i % 26)  # 40 distinct signatures
+        severity = "FATAL" if i % 4 == 0 else "ERROR"
+        lines.append(
+            f"2026-12-01 09:00:{i:02d}.000 UTC [77{i}] spse@epns {severity}:  "
+            f"column {word} of paket is missing\n"
+        )
+    log.write_text("".join(lines))
+    text = log.read_text()
+    out = summarize(log)
+    summary = out["summary"]
+    assert summary["error_count"] == text.count("ERROR:  ") + text.count("FATAL:  ") == 40
+    assert summary["by_severity"] == {"ERROR": text.count("ERROR:  "), "FATAL": text.count("FATAL:  ")}
+    assert len(summary["errors"]) == 5
+    assert summary["other"]["errors"] == 35
+    assert any("35 error events are counted in the totals" in w for w in summary["warnings"])
+
+
+def test_waiting_statement_texts_are_cut_and_bounded():
+    """log_statement + log_duration: each process's text waits for its duration line."""
+    summary = engine.Summary("stderr")
+    events = engine.PgEvents(summary)
+    giant = b"statement: INSERT INTO t VALUES " + b"(1, 'x'), " * 200_000  # 2 MB
+    for pid in range(20):
+        events.log_event(str(pid).encode(), giant)
+    assert max(len(text) for text in events.statements.values()) == engine.MAX_STATEMENT + 1
+    assert sum(map(len, events.statements.values())) <= engine.MAX_CACHE_BYTES + 10_241
+    # the duration line still counts the statement, fingerprinted as a long one
+    events.duration(b"19", b"duration: 3.000 ms")
+    (fingerprint,) = summary.queries
+    assert fingerprint.endswith("[... cut at 10 KiB];")
+    assert sys.getsizeof(giant) > 2_000_000
+
+
+def test_the_days_of_one_run_share_one_amount_of_kept_text(monkeypatch):
+    monkeypatch.setattr(engine, "MAX_KEPT_BYTES", 100_000)
+    root = engine.Summary("stderr")
+    root.split_by_day(50)
+    for day in range(10):
+        part = root.for_day(f"2026-11-{day + 1:02d}")
+        for i in range(20):
+            statement = distinct_update(day * 100 + i).encode()
+            part.query(engine.fingerprint(statement.decode()), 1.0, statement)
+    kept = [len(fp) + len(entry[3]) for part in root.days.values() for fp, entry in part.queries.items()]
+    each = max(kept)
+    assert sum(kept) < 100_000 + each
+    # every query is still counted on its day
+    assert [part.result()["query_count"] for part in root.days.values()] == [20] * 10
+
+
+def test_hostile_long_request_paths_are_not_kept_in_the_route_cache():
+    """750 requests with a distinct 40 KB path each (30 MB): the route cache would hold
+    them all; the parser's memory stays near one read block."""
+    import io
+    import tracemalloc
+
+    line = '10.0.0.{n} - - [01/Dec/2026:10:00:{s:02d} +0700] "GET /paket/{n}/{pad} HTTP/1.1" 200 10 "-" "ua"\n'
+    text = "".join(line.format(n=i, s=i % 60, pad="x" * 40_000) for i in range(750)).encode()
+    summary = engine.new_summary("access")
+    tracemalloc.start()
+    try:
+        engine.summarize_handle(io.BytesIO(text), "access", summary, prefix="combined")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    result = summary.result()
+    assert result["requests"] == text.count(b'"GET ') == 750
+    # a 4 MiB read block joined to the last one's tail, its lines: 17 MB measured here,
+    # 43 MB when the cache kept every path
+    assert peak < 24 * 1024 * 1024, peak
