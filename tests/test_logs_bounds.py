@@ -54,9 +54,7 @@ def test_the_statement_caches_keep_a_bounded_amount_of_text():
     assert cache.get(again) == engine.fingerprint(again.decode())
 
 
-def test_many_distinct_long_statements_are_all_counted_within_the_kept_text(
-    tmp_path, monkeypatch
-):
+def test_many_distinct_long_statements_are_all_counted_within_the_kept_text(tmp_path, monkeypatch):
     # the kept text is made small so that a small log fills it (the default is 32 MiB)
     monkeypatch.setattr(engine, "MAX_KEPT_BYTES", 2 * 1024 * 1024)
     log = tmp_path / "postgresql.log"
@@ -106,7 +104,10 @@ def test_more_distinct_errors_than_kept_are_counted_by_severity(tmp_path, monkey
     out = summarize(log)
     summary = out["summary"]
     assert summary["error_count"] == text.count("ERROR:  ") + text.count("FATAL:  ") == 40
-    assert summary["by_severity"] == {"ERROR": text.count("ERROR:  "), "FATAL": text.count("FATAL:  ")}
+    assert summary["by_severity"] == {
+        "ERROR": text.count("ERROR:  "),
+        "FATAL": text.count("FATAL:  "),
+    }
     assert len(summary["errors"]) == 5
     assert summary["other"]["errors"] == 35
     assert any("35 error events are counted in the totals" in w for w in summary["warnings"])
@@ -137,7 +138,9 @@ def test_the_days_of_one_run_share_one_amount_of_kept_text(monkeypatch):
         for i in range(20):
             statement = distinct_update(day * 100 + i).encode()
             part.query(engine.fingerprint(statement.decode()), 1.0, statement)
-    kept = [len(fp) + len(entry[3]) for part in root.days.values() for fp, entry in part.queries.items()]
+    kept = [
+        len(fp) + len(entry[3]) for part in root.days.values() for fp, entry in part.queries.items()
+    ]
     each = max(kept)
     assert sum(kept) < 100_000 + each
     # every query is still counted on its day
