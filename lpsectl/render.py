@@ -3,8 +3,11 @@
 Templates are looked up first in the directory named by ``lpse.templates_dir``
 (so an LPSE can override any document), then in the shipped package
 ``lpsectl.templates``. For a language ``lang``, ``NAME`` resolves to
-``lang/NAME`` when that exists, else ``NAME``. HTML templates (``*.html.j2``)
-are autoescaped; text templates are not.
+``lang/NAME`` when that exists, else ``NAME``: the shipped templates are one
+per document, their words catalog messages (``_("…")``, ``pgettext``, filled
+with the ``fill`` filter) read in ``lang``; an override may still be a whole
+document in one language (``templates_dir/id/NAME``). HTML templates
+(``*.html.j2``) are autoescaped; text templates are not.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import jinja2
 from babel.dates import format_date, get_time_format
 from babel.numbers import format_decimal
+from markupsafe import Markup
 
 from lpsectl import i18n
 from lpsectl.errors import ConfigError
@@ -109,6 +113,17 @@ def number(value: float | None, lang: str = "id", digits: int = 1) -> str:
     return format_decimal(value, format=fmt, locale=lang)
 
 
+@jinja2.pass_eval_context
+def fill(eval_ctx: Any, message: str, **values: Any) -> str:
+    """A catalog message (``_("…")``) with its ``{placeholders}`` filled in. In an
+    autoescaped (HTML) template the message is the template's own markup (a
+    ``<strong>`` inside a sentence) and every value is escaped (``Markup.format``);
+    in a text template it is ``str.format``."""
+    if eval_ctx.autoescape:
+        return Markup(message).format(**values)
+    return message.format(**values)
+
+
 class LanguageLoader(jinja2.BaseLoader):
     """Resolve NAME to LANG/NAME first, then NAME, through the wrapped loader."""
 
@@ -151,6 +166,7 @@ def environment(lang: str = "id", override_dir: str = "") -> jinja2.Environment:
     env.filters["bytes"] = lambda v: human_bytes(v, lang)
     env.filters["number"] = lambda v, digits=1: number(v, lang, digits)
     env.filters["localize"] = lambda v: localize(v, lang)
+    env.filters["fill"] = fill
     env.filters["day_clock"] = lambda v, day: day_clock(v, day, lang)
     env.filters["working_duration"] = lambda v: working_duration(v, lang)
     env.globals["lang"] = lang

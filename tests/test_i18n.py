@@ -297,3 +297,68 @@ def test_the_summarisers_warnings_come_back_in_indonesian():
     assert i18n.localize(rotated, "id") == (
         "/p.log: juga dibaca /p.log.2 (dirotasi lebih dari sekali sejak putaran terakhir)"
     )
+
+
+def test_a_letters_values_are_escaped_and_its_own_markup_kept():
+    """A letter's sentence is a catalog message holding its own <strong>; what is
+    filled into it (an LPSE's name, a reason typed by the admin) is escaped."""
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from lpsectl.render import render
+
+    zone = ZoneInfo("Asia/Jakarta")
+    window = SimpleNamespace(
+        start=datetime(2026, 12, 9, 21, 0, tzinfo=zone),
+        end=datetime(2026, 12, 10, 0, 0, tzinfo=zone),
+        duration=timedelta(hours=3),
+        services=["SPSE <4>"],
+        reason="<script>alert(1)</script>",
+        emergency=False,
+        emergency_why="",
+    )
+    context = dict(
+        w=window,
+        previous=window,
+        running_text="teks",
+        committees=[],
+        unlisted=[],
+        skipped=[],
+        lpse='LPSE "Uji" <b>',
+    )
+    out = render("maintenance_helpdesk.html.j2", "id", **context)
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert "Yth. Tim Helpdesk LPSE &#34;Uji&#34; &lt;b&gt;," in out
+    assert "<title>Pemeliharaan SPSE LPSE &#34;Uji&#34; &lt;b&gt;</title>" in out
+    # the message's own markup stays markup, in the reader's language
+    assert "<strong>30 menit</strong>" in out
+    assert "<strong>Jadwal pemeliharaan SPSE berubah.</strong> Jadwal lama: " in out
+    assert "SPSE &lt;4&gt;" in out
+    # the same letter as text: nothing escaped, labels padded to the longest
+    text = render("maintenance_helpdesk.txt.j2", "id", **context)
+    assert "<script>alert(1)</script>" in text and 'Yth. Tim Helpdesk LPSE "Uji" <b>,' in text
+    assert "  Keperluan : <script>" in text and "  Mulai     : Rabu, 9 Desember 2026" in text
+    english = render("maintenance_helpdesk.txt.j2", "en", **context)
+    assert (
+        "  Duration : 3 hours" in english and "  Start    : Wednesday, 9 December 2026" in english
+    )
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_shipped_letter_is_one_template_for_both_languages(lang):
+    """No shipped per-language copies: a letter's words come from the catalog."""
+    templates = Path(__file__).parent.parent / "templates"
+    assert not (templates / lang).exists()
+    letters = sorted(
+        p.name
+        for p in templates.glob("*.j2")
+        if p.name.startswith(("access_", "change_", "maintenance_"))
+    )
+    assert len(letters) >= 30
+    for name in letters:
+        text = (templates / name).read_text()
+        # every sentence is a message: no run of 4+ plain English words outside a tag
+        outside = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<[^>]+>", " ", text, flags=re.S)
+        words = re.findall(r"(?:\b[A-Za-z][a-z]+\b[ ,.;:]+){4,}", outside)
+        assert not words, (name, words)
