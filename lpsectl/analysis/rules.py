@@ -886,7 +886,7 @@ def _cpu_recommendation(
         parts = []
         if peak_percent is not None:
             parts.append(
-                _("CPU {percent}% of all cores").format(percent=num(peak_percent, lang, 1))
+                _("CPU {percent} of all cores").format(percent=num(peak_percent, lang, 1) + "%")
             )
         if peak_load is not None:
             parts.append(_("load {load} per core").format(load=num(peak_load, lang, 2)))

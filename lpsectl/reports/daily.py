@@ -254,7 +254,7 @@ MESSAGES = {
     "down": N_("not reachable: {error}"),
     "uncollected": N_("reachable, but could not be monitored: {error}"),
     "no_data": N_("no data: nothing was collected on this date"),
-    "used": N_("{pct:.0f}% used"),
+    "used": N_("{pct} used"),  # pct with its sign: "91%"
     "load": N_("load {load} above the number of cores ({cores})"),
     "not_running": N_("not running ({detail})"),
     "log_missing": N_("file does not exist"),
@@ -285,16 +285,20 @@ def host_alerts(
         if pct >= limits.disk_warning_percent:
             severity = "critical" if pct >= limits.disk_critical_percent else "warning"
             alerts.append(
-                _alert(severity, name, f"disk {fs['mount']}", say["used"].format(pct=pct))
+                _alert(severity, name, f"disk {fs['mount']}", say["used"].format(pct=f"{pct:.0f}%"))
             )
     memory = entry.get("memory") or {}
     if (memory.get("used_percent") or 0) >= limits.memory_warning_percent:
         alerts.append(
-            _alert("warning", name, "memory", say["used"].format(pct=memory["used_percent"]))
+            _alert(
+                "warning", name, "memory", say["used"].format(pct=f"{memory['used_percent']:.0f}%")
+            )
         )
     swap = entry.get("swap") or {}
     if swap.get("total") and (swap.get("used_percent") or 0) >= limits.swap_warning_percent:
-        alerts.append(_alert("warning", name, "swap", say["used"].format(pct=swap["used_percent"])))
+        alerts.append(
+            _alert("warning", name, "swap", say["used"].format(pct=f"{swap['used_percent']:.0f}%"))
+        )
     cores = (entry.get("cpu") or {}).get("count") or 0
     load15 = (entry.get("load") or {}).get("15")
     if cores and load15 is not None and load15 > cores * limits.load_per_core_warning:

@@ -254,15 +254,15 @@ def statements_advice(reason: str, db: str, lang: str) -> str:
 MESSAGES = {
     "error": N_("Database statistics could not be collected: {reason}"),
     "statements": N_("pg_stat_statements is not available: {reason}"),
-    "cache": N_("Cache hit ratio {value}% is below {limit}%"),
-    "connections": N_("Connections use {value}% of max_connections (limit {limit}%)"),
+    # the percentages come with their sign ("45,0%"): a "% o" in a msgid reads as a
+    # printf format to gettext tools (pybabel compile)
+    "cache": N_("Cache hit ratio {value} is below {limit}"),
+    "connections": N_("Connections use {value} of max_connections (limit {limit})"),
     "long": N_("Queries running longer than {limit}: {count} (longest {longest})"),
     "idle": N_("Sessions idle in transaction: {count} (longest {longest})"),
     "deadlocks": N_("Deadlocks today: {count}"),
-    "wraparound": N_(
-        "Transaction ID age is {value}% of the wraparound limit (warning at {limit}%)"
-    ),
-    "bloat": N_("Table {table}: {value}% dead tuples (limit {limit}%)"),
+    "wraparound": N_("Transaction ID age is {value} of the wraparound limit (warning at {limit})"),
+    "bloat": N_("Table {table}: {value} dead tuples (limit {limit})"),
 }
 
 
@@ -369,7 +369,8 @@ def _session_alerts(host: dict, limits: DatabaseThresholds, lang: str, add: Any)
 
 
 def _percent(lang: str) -> Any:
-    return lambda value: number(value, lang, 1)
+    """45.0 -> '45,0%' in Indonesian."""
+    return lambda value: number(value, lang, 1) + "%"
 
 
 def _seconds(value: float, lang: str) -> str:

@@ -59,7 +59,7 @@ LABELS: dict[str, str] = {
     "by_memory": N_("memory"),
     "process": N_("Process"),
     "user": N_("User"),
-    "cpu_all": N_("CPU (% of all cores)"),
+    "cpu_all": N_("CPU % (all cores)"),
     "rss": N_("Memory (RSS)"),
 }
 

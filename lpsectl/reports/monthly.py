@@ -131,8 +131,8 @@ def monthly_verdict(report: dict[str, Any], lang: str) -> str:
     resolution = (tk.get("sla") or {}).get("resolution") or {}
     if tk.get("total") and resolution.get("percent") is not None:
         parts.append(
-            _("{percent}% of the {judged} tickets judged resolved in time").format(
-                percent=number(resolution["percent"], lang, 1), judged=resolution["judged"]
+            _("{percent} of the {judged} tickets judged resolved in time").format(
+                percent=number(resolution["percent"], lang, 1) + "%", judged=resolution["judged"]
             )
         )
     rows = (report.get("compliance") or {}).get("rows") or []
