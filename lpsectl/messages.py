@@ -130,14 +130,14 @@ BUDGET_ROTATED = stored(
 ALSO_READ = stored(N_("{path}: also read {candidate} (rotated more than once since the last run)"))
 QUERIES_NOT_LISTED = stored(
     N_(
-        "{count} queries are counted in the totals but not listed: more distinct statements "
-        "than a summary keeps ({kept} fingerprints)"
+        "queries counted in the totals but not listed: {count} (more distinct statements than "
+        "one read keeps; {kept} fingerprints listed)"
     )
 )
 ERRORS_NOT_LISTED = stored(
     N_(
-        "{count} error events are counted in the totals but not listed: more distinct errors "
-        "than a summary keeps ({kept} signatures)"
+        "error events counted in the totals but not listed: {count} (more distinct errors "
+        "than one read keeps; {kept} signatures listed)"
     )
 )
 

@@ -4,6 +4,7 @@ list is still counted in the totals, with a warning."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -38,19 +39,37 @@ def summarize(path, **extra) -> dict:
     return engine.run_request(request)["files"][str(path)]
 
 
-def test_the_statement_caches_keep_a_bounded_amount_of_text():
-    cache = engine.FingerprintCache()
-    shapes = engine.FingerprintCache()
-    for i in range(2500):  # 2,500 x 9.5 KB: 23 MB of distinct statement text
-        cache.get(distinct_update(i).encode())
-        # no digit glued to a name: keyed by its shape
-        shapes.get(f"SELECT * FROM t WHERE a IN ({', '.join(['x'] * (i % 3000 + 1))})".encode())
-    kept = sum(len(key) for key in cache.by_text) + sum(len(v) for v in cache.by_text.values())
-    assert kept <= engine.MAX_CACHE_BYTES + 2 * 10_241 + 10_241
-    shaped = sum(len(key) + len(v) for key, v in shapes.by_shape.items())
-    assert shaped <= engine.MAX_CACHE_BYTES + 2 * 10_241 + 10_241
-    # the caches still answer: a statement seen again gets its fingerprint back
-    again = distinct_update(2499).encode()
+@pytest.mark.parametrize("keyed_by", ["text", "shape"])
+def test_the_statement_caches_keep_a_bounded_amount_of_text(keyed_by, monkeypatch):
+    """Distinct statements of 7-10 KB through one cache: the memory it holds afterwards,
+    measured by tracemalloc, stays near its bound."""
+    import tracemalloc
+
+    def statement(i: int) -> bytes:
+        if keyed_by == "text":  # $n parameters: keyed by the text itself
+            return distinct_update(i).encode()
+        # no digit glued to a name: keyed by its shape without digits
+        word = "x" if i < 1000 else "y"
+        return (
+            "SELECT * FROM t WHERE a IN (" + ", ".join([word] * (3290 - i % 1000)) + ")"
+        ).encode()
+
+    # a small bound (8 MiB by default) and three times its text either way (a fingerprint
+    # is kept with its key, and by text it is long)
+    monkeypatch.setattr(engine, "MAX_CACHE_BYTES", 1024 * 1024)
+    count = 200 if keyed_by == "text" else 330
+    tracemalloc.start()
+    try:
+        cache = engine.FingerprintCache()
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(count):
+            cache.get(statement(i))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < engine.MAX_CACHE_BYTES * 1.5, held
+    # the cache still answers: a statement seen again gets its fingerprint back
+    again = statement(count - 1)
     assert cache.get(again) == engine.fingerprint(again.decode())
 
 
@@ -71,21 +90,91 @@ def test_many_distinct_long_statements_are_all_counted_within_the_kept_text(tmp_
     assert summary["other"]["query_ms"] + sum(q["total_ms"] for q in summary["queries"]) == (
         pytest.approx(grep_ms, abs=0.01)
     )
-    kept = summary["truncated"]["queries"]
-    assert 0 < kept < 600
     (warning,) = [w for w in summary["warnings"] if "not listed" in w]
-    dropped = int(warning.split()[0])
-    # each kept fingerprint is one statement (all distinct); the rest were dropped
-    kept_fingerprints = int(warning.rsplit("(", 1)[1].split()[0])
-    assert kept_fingerprints + dropped == 600
+    found = re.fullmatch(
+        r"queries counted in the totals but not listed: (\d+) \(more distinct statements "
+        r"than one read keeps; (\d+) fingerprints listed\)",
+        warning,
+    )
+    assert found, warning
+    dropped, listed_fingerprints = int(found[1]), int(found[2])
+    # each listed fingerprint is one statement (all distinct); the rest were dropped
+    assert listed_fingerprints + dropped == 600
+    assert summary["truncated"]["queries"] == listed_fingerprints - 50 + dropped  # top 50 shown
     # what is kept of each: its fingerprint and its example (2,000 characters)
     each = len(engine.fingerprint(distinct_update(0))) + engine.MAX_EXAMPLE
-    assert (kept_fingerprints - 1) * each < 2 * 1024 * 1024 <= kept_fingerprints * each
+    assert (listed_fingerprints - 1) * each < 2 * 1024 * 1024 <= listed_fingerprints * each
     # read in Indonesian in the daily report
     assert localize(warning, "id") == (
-        f"{dropped} kueri dihitung dalam total tetapi tidak dirinci: pernyataan yang berbeda "
-        f"lebih banyak daripada yang dapat disimpan ringkasan ({kept_fingerprints} pola kueri)"
+        f"kueri yang dihitung dalam total tetapi tidak dirinci: {dropped} (pernyataan yang "
+        "berbeda lebih banyak daripada yang dapat disimpan satu kali baca; "
+        f"{listed_fingerprints} pola kueri dirinci)"
     )
+
+
+def test_what_collect_cannot_list_reaches_the_daily_reports_warnings(tmp_path, monkeypatch):
+    """collect counts per event day: the warning is the file's, said once for its days."""
+    from lpsectl.collect.logs import from_answer
+
+    monkeypatch.setattr(engine, "MAX_KEPT_BYTES", 1024 * 1024)
+    log = tmp_path / "postgresql.log"
+    with log.open("wb") as handle:
+        for i in range(300):
+            line = execute_line(i, distinct_update(i))
+            day = b"2026-11-30" if i < 150 else b"2026-12-01"  # two event days
+            handle.write(day + line[10:])
+    answer = engine.run_request(
+        {
+            "files": [{"path": str(log), "format": "stderr", "prefix": PREFIX}],
+            "cursors": {},
+            "quiet_seconds": 0,
+            "by_day": True,
+        }
+    )
+    item = answer["files"][str(log)]
+    counted = {
+        day: part["query_count"] for day, part in item["days"].items() if part["query_count"]
+    }
+    assert counted == {"2026-11-30": 150, "2026-12-01": 150}
+    assert sum(day["query_count"] for day in item["days"].values()) == 300
+    # the days say nothing themselves; the file says it once
+    assert all("warnings" not in day for day in item["days"].values())
+    (warning,) = [w for w in item["warnings"] if "not listed" in w]
+    collected = from_answer(answer)
+    assert warning in collected.data["warnings"]
+    assert collected.data["files"][str(log)]["summary"]["query_count"] == 300
+
+
+def test_a_statement_seen_every_day_is_kept_once_and_listed_on_each_day(monkeypatch):
+    """A backlog of a week: the same statements every day must not use up the kept text
+    on the first days and leave the newest days unlisted."""
+    monkeypatch.setattr(engine, "MAX_KEPT_BYTES", 400_000)
+    root = engine.Summary("stderr")
+    root.split_by_day(50)
+    statements = [distinct_update(i)[:300].encode() for i in range(60)]
+    for day in range(7):
+        part = root.for_day(f"2026-11-{day + 1:02d}")
+        for statement in statements:
+            part.query(engine.fingerprint(statement.decode()), 1.0, statement)
+    # 60 fingerprints of about 1 KB with their examples fit once, not seven times
+    assert 60 * 600 < 400_000 < 7 * 60 * 1000
+    assert [len(part.queries) for part in root.days.values()] == [60] * 7
+    assert engine.not_listed(list(root.days.values())) == []
+
+
+def test_a_deadlock_is_counted_even_when_its_error_cannot_be_listed(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_SIGNATURES", 2)
+    log = tmp_path / "postgresql.log"
+    lines = [
+        f"2026-12-01 09:00:{i:02d}.000 UTC [77{i}] spse@epns ERROR:  column kolom_{chr(97 + i)} "
+        "of paket is missing\n"
+        for i in range(5)
+    ]
+    lines.append("2026-12-01 09:01:00.000 UTC [78] spse@epns ERROR:  deadlock detected\n")
+    log.write_text("".join(lines))
+    summary = summarize(log)["summary"]
+    assert summary["deadlocks"] == log.read_text().count("deadlock detected") == 1
+    assert summary["error_count"] == 6 and len(summary["errors"]) == 2
 
 
 def test_more_distinct_errors_than_kept_are_counted_by_severity(tmp_path, monkeypatch):
@@ -110,7 +199,10 @@ def test_more_distinct_errors_than_kept_are_counted_by_severity(tmp_path, monkey
     }
     assert len(summary["errors"]) == 5
     assert summary["other"]["errors"] == 35
-    assert any("35 error events are counted in the totals" in w for w in summary["warnings"])
+    assert any(
+        w.startswith("error events counted in the totals but not listed: 35 ")
+        for w in summary["warnings"]
+    )
 
 
 def test_waiting_statement_texts_are_cut_and_bounded():
@@ -167,3 +259,20 @@ def test_hostile_long_request_paths_are_not_kept_in_the_route_cache():
     # a 4 MiB read block joined to the last one's tail, its lines: 17 MB measured here,
     # 43 MB when the cache kept every path
     assert peak < 24 * 1024 * 1024, peak
+
+
+def test_sessions_waiting_for_their_duration_lines_are_all_counted(monkeypatch):
+    """log_statement=all with log_duration: 50 sessions take turns; a text is replaced or
+    taken by its duration line, so what waits never adds up past the bound."""
+    monkeypatch.setattr(engine, "MAX_CACHE_BYTES", 64 * 1024)
+    summary = engine.Summary("stderr")
+    events = engine.PgEvents(summary)
+    count = 0
+    for turn in range(400):
+        for pid in range(50):
+            text = f"statement: SELECT kolom FROM paket_{pid} WHERE id = {turn}".encode()
+            events.log_event(str(pid).encode(), text + b" -- " + b"x" * 500)
+            events.duration(str(pid).encode(), b"duration: 1.000 ms")
+            count += 1
+    assert sum(entry[0] for entry in summary.queries.values()) == count == 20_000
+    assert events.statement_bytes == 0 and events.statements == {}

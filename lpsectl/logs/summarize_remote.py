@@ -60,9 +60,25 @@ MAX_CACHE = 50000
 #: text kept by the statement caches (keys up to MAX_STATEMENT bytes each): a log of
 #: many distinct long statements (IN lists of every length) must not grow memory
 MAX_CACHE_BYTES = 8 * 1024 * 1024
-#: text of the fingerprints, signatures and examples one run keeps (all its days): past
-#: it, new statements and errors are counted in the totals, not listed
+#: text of the fingerprints and examples one read of a file keeps (all its days): past
+#: it, new statements are counted in the totals, not listed
 MAX_KEPT_BYTES = 32 * 1024 * 1024
+#: the same for error signatures and examples (their own budget: a flood of distinct
+#: statements never hides the errors)
+MAX_KEPT_ERROR_BYTES = 16 * 1024 * 1024
+
+
+class Kept(object):
+    """What the summaries of one read keep of statement and error text, shared by its
+    days: a fingerprint's example is kept once however many days list it (one string),
+    the fingerprints and examples within MAX_KEPT_BYTES, the errors' within
+    MAX_KEPT_ERROR_BYTES."""
+
+    def __init__(self):
+        #: fingerprint -> its example, for every day that lists it
+        self.examples = {}
+        self.query_bytes = 0
+        self.error_bytes = 0
 #: files of one log set (a glob) read in one run; the rest wait for the next run
 MAX_SET_FILES = 50
 #: entries listed per event day and file in a collect run; the rest are counted as "other"
@@ -437,8 +453,11 @@ class Summary(object):
         self.ranges = []
         #: lines that did not match the configured prefix and were read with the generic one
         self.prefix_fallback = 0
-        #: [bytes] of text kept, shared by the summaries of one run (see for_day)
-        self.kept = [0]
+        #: the text kept, shared by the summaries of one read (see for_day)
+        self.kept = Kept()
+        #: a day's part of a splitting summary: what it cannot list is said once, by the
+        #: caller, for all the days (not_listed)
+        self.day_part = False
         self.queries = {}
         #: queries of statements past MAX_FINGERPRINTS (or MAX_KEPT_BYTES): counted in
         #: the totals, not listed
@@ -478,6 +497,7 @@ class Summary(object):
         if found is None:
             found = self.days[day] = Summary(self.format, self.day_top)
             found.kept = self.kept
+            found.day_part = True
         return found
 
     # -- recording ---------------------------------------------------------------
@@ -525,12 +545,15 @@ class Summary(object):
     def query(self, fp, duration_ms, statement):
         entry = self.queries.get(fp)
         if entry is None:
-            if len(self.queries) >= MAX_FINGERPRINTS or self.kept[0] >= MAX_KEPT_BYTES:
+            kept = self.kept
+            example = kept.examples.get(fp)
+            if example is None and kept.query_bytes < MAX_KEPT_BYTES:
+                example = kept.examples[fp] = statement[:MAX_EXAMPLE].decode("utf-8", "replace").strip()
+                kept.query_bytes += len(fp) + len(example)
+            if example is None or len(self.queries) >= MAX_FINGERPRINTS:
                 self.queries_dropped += 1
                 self.queries_dropped_ms += duration_ms
                 return
-            example = statement[:MAX_EXAMPLE].decode("utf-8", "replace").strip()
-            self.kept[0] += len(fp) + len(example)
             self.queries[fp] = [1, duration_ms, duration_ms, example, {duration_bucket(duration_ms): 1}]
             return
         entry[0] += 1
@@ -544,12 +567,15 @@ class Summary(object):
     def error(self, severity, message, stamp, example=None):
         """Count one error event; returns its entry so DETAIL/STATEMENT can enrich the example."""
         key = (severity, error_signature(message))
+        if severity == "ERROR" and key[1] == "deadlock detected":
+            self.deadlocks += 1  # counted even when the error itself cannot be listed
         entry = self.errors.get(key)
         if entry is None:
-            if len(self.errors) >= MAX_SIGNATURES or self.kept[0] >= MAX_KEPT_BYTES:
+            kept = self.kept
+            if len(self.errors) >= MAX_SIGNATURES or kept.error_bytes >= MAX_KEPT_ERROR_BYTES:
                 self.errors_dropped[severity] = self.errors_dropped.get(severity, 0) + 1
                 return None
-            self.kept[0] += len(key[1]) + MAX_EXAMPLE  # its example may grow (DETAIL lines)
+            kept.error_bytes += len(key[1]) + MAX_EXAMPLE  # its example may grow (DETAIL lines)
             entry = {
                 "severity": severity,
                 "signature": key[1],
@@ -561,8 +587,6 @@ class Summary(object):
             self.errors[key] = entry
         entry["count"] += 1
         entry["last"] = stamp
-        if severity == "ERROR" and key[1] == "deadlock detected":
-            self.deadlocks += 1
         return entry
 
     # -- output --------------------------------------------------------------------
@@ -621,14 +645,8 @@ class Summary(object):
             },
         }
         warnings = list(self.warnings)
-        if self.queries_dropped:
-            warnings.append(str(self.queries_dropped) + " queries are counted in the totals but "
-                            "not listed: more distinct statements than a summary keeps ("
-                            + str(len(self.queries)) + " fingerprints)")
-        if errors_dropped:
-            warnings.append(str(errors_dropped) + " error events are counted in the totals but "
-                            "not listed: more distinct errors than a summary keeps ("
-                            + str(len(self.errors)) + " signatures)")
+        if not self.day_part:
+            warnings += not_listed([self])
         if warnings:
             out["warnings"] = warnings
         if self.format == "spse":
@@ -726,7 +744,10 @@ class PgEvents(object):
         """The statement timed by a duration line that is not 'statement:' (None: not a query)."""
         if not rest.strip():
             # log_duration without the text: the statement came on its own line before
-            return self.statements.pop(pid, None)
+            statement = self.statements.pop(pid, None)
+            if statement is not None:
+                self.statement_bytes -= len(statement)
+            return statement
         rest = rest.lstrip()
         if rest.startswith(b"parse ") or rest.startswith(b"bind "):
             return None  # pgBadger times only statement/execute as queries
@@ -743,7 +764,11 @@ class PgEvents(object):
             # log_statement with log_duration: the text waits for its duration line; cut
             # as the fingerprint reads it, and all waiting texts bounded in bytes
             text = message[message.find(b":") + 1:].strip()[:MAX_STATEMENT + 1]
+            waiting = self.statements.pop(pid, None)  # the process's earlier text: replaced
+            if waiting is not None:
+                self.statement_bytes -= len(waiting)
             if len(self.statements) > 10000 or self.statement_bytes >= MAX_CACHE_BYTES:
+                # more sessions waiting than a log can plausibly hold: start afresh
                 self.statements.clear()
                 self.statement_bytes = 0
             self.statements[pid] = text
@@ -1708,6 +1733,25 @@ def summarize_files(paths, fmt=None, prefix=None, top=DEFAULT_TOP, access=None):
     return summaries
 
 
+def not_listed(parts):
+    """The warnings for what ``parts`` (the summaries of one read: a file, or its days)
+    counted in their totals but could not list."""
+    out = []
+    queries = sum(part.queries_dropped for part in parts)
+    if queries:
+        listed = len(set(fp for part in parts for fp in part.queries))
+        out.append("queries counted in the totals but not listed: " + str(queries)
+                   + " (more distinct statements than one read keeps; " + str(listed)
+                   + " fingerprints listed)")
+    errors = sum(sum(part.errors_dropped.values()) for part in parts)
+    if errors:
+        listed = len(set(key for part in parts for key in part.errors))
+        out.append("error events counted in the totals but not listed: " + str(errors)
+                   + " (more distinct errors than one read keeps; " + str(listed)
+                   + " signatures listed)")
+    return out
+
+
 def result_of(summary):
     return summary.result(spse_timestamp if summary.format == "spse" else pg_timestamp)
 
@@ -2010,6 +2054,8 @@ def run_request(request):
                 summary.unparsed += sum(part.unparsed for part in summary.days.values())
             item["cursor"] = cursor
             item["warnings"] = notes + warnings + _quality_warnings(path, summary, prefix)
+            if fmt != "access" and summary.days is not None:
+                item["warnings"] += not_listed(list(summary.days.values()))
         except (IOError, OSError) as exc:
             item["error"] = path + ": " + (exc.strerror or str(exc))
         except DAMAGED as exc:
