@@ -410,3 +410,48 @@ def test_nothing_collected_is_exit_5_not_partial(hostile, ssh_client_key, tmp_pa
     config = write(tmp_path, ssh_client_key, [hostile["good"]], "host_timeout = 0.001\n")
     result = cli("--config", config, "collect")
     assert result.exit_code == 5 and "ssh.host_timeout" in result.stderr
+
+
+@pytest.mark.parametrize("order", ["the host's first", "the other first"])
+def test_any_key_known_hosts_gives_a_host_is_accepted(
+    hostile, ssh_client_key, tmp_path, cli, order
+):
+    """Two lines of one key type name the host (its own, and a pattern's with another
+    key): OpenSSH accepts either; paramiko holds one per type, so lpsectl connects
+    again with the other when the server presents it."""
+    good = hostile["good"]
+    config = write(tmp_path, ssh_client_key, [good])
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True
+    )
+    kind, blob = (tmp_path / "k.pub").read_text().split()[:2]
+    other = f"[{good.address}]:* {kind} {blob}"
+    lines = [good.known_hosts_line, other]
+    if order == "the other first":
+        lines.reverse()
+    (tmp_path / "known_hosts").write_text("\n".join(lines) + "\n")
+    result = cli("--config", config, "collect", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    # only the other key: refused as a changed key, as ssh would
+    (tmp_path / "known_hosts").write_text(other + "\n")
+    changed = cli("--config", config, "collect")
+    assert changed.exit_code == 5 and "host key CHANGED" in changed.stderr
+
+
+def test_a_negated_name_takes_the_host_out_of_a_pattern_line(
+    hostile, ssh_client_key, tmp_path, cli
+):
+    good = hostile["good"]
+    config = write(tmp_path, ssh_client_key, [good])
+    kind, blob = good.known_hosts_line.split()[1:3]
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[{good.address}]:*,![{good.address}]:{good.port} {kind} {blob}\n")
+    # the reference: OpenSSH's own look-up finds no key for the host
+    found = subprocess.run(
+        ["ssh-keygen", "-F", f"[{good.address}]:{good.port}", "-f", str(known)],
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 1 and not found.stdout.strip()
+    refused = cli("--config", config, "collect")
+    assert refused.exit_code == 5 and "is unknown" in refused.stderr

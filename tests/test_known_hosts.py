@@ -65,10 +65,42 @@ def test_a_file_hashed_by_ssh_keygen_gives_each_host_its_own_key(tmp_path):
             if line and not line.startswith(("#", "@revoked"))
         }
         host_keys = paramiko.HostKeys()
-        revoked = load_known_hosts(known, host_keys, name)
+        known_keys = load_known_hosts(known, host_keys, name)
         got = {
             (key.get_name(), key.get_base64()) for key in (host_keys.lookup(name) or {}).values()
         }
         assert got == expected, name
-        assert revoked == {revoked_blob}
+        assert known_keys.accepted == {base64.b64decode(blob) for _, blob in expected}
+        assert known_keys.revoked == {revoked_blob}
         assert bool(expected) == (name in names or name.endswith(".lpse.local"))
+
+
+def test_negations_cases_brackets_and_two_keys_of_a_type_read_as_ssh_keygen_does(tmp_path):
+    keys = {}
+    for name in ("a", "b", "c"):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / name)], check=True
+        )
+        keys[name] = " ".join((tmp_path / f"{name}.pub").read_text().split()[:2])
+    known = tmp_path / "known_hosts"
+    known.write_text(
+        f"spse-db {keys['a']}\n"
+        f"*.lpse.local,!evil.lpse.local {keys['b']}\n"  # a negation takes a host out
+        f"SPSE-App.LPSE.local {keys['c']}\n"  # names are compared in lower case
+        f"[10.0.0.?]:2222,spse-db {keys['c']}\n"  # '[' is a plain character; spse-db twice
+    )
+    for name in ("spse-db", "spse-app.lpse.local", "evil.lpse.local", "[10.0.0.7]:2222", "x"):
+        found = subprocess.run(
+            ["ssh-keygen", "-F", name, "-f", str(known)], capture_output=True, text=True
+        )
+        expected = {
+            base64.b64decode(line.split()[2])
+            for line in found.stdout.splitlines()
+            if line and not line.startswith("#")
+        }
+        known_keys = load_known_hosts(known, paramiko.HostKeys(), name)
+        assert known_keys.accepted == expected, name
+    # spse-db has two ed25519 keys: both accepted, the first one held by paramiko
+    host_keys = paramiko.HostKeys()
+    assert len(load_known_hosts(known, host_keys, "spse-db").accepted) == 2
+    assert host_keys.lookup("spse-db")["ssh-ed25519"].get_base64() == keys["a"].split()[1]

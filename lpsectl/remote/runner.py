@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import select
 import shlex
 import signal
@@ -296,10 +297,10 @@ class SshRunner:
         target = self._resolve_target()
         client = paramiko.SSHClient()
         known_hosts = Path(self.ssh.known_hosts).expanduser()
-        revoked: set[bytes] = set()
+        known = KnownKeys(set(), set())
         if known_hosts.exists():
             try:
-                revoked = load_known_hosts(
+                known = load_known_hosts(
                     known_hosts,
                     client.get_host_keys(),
                     _known_hosts_name(target),
@@ -315,20 +316,8 @@ class SshRunner:
                 ) from exc
         # Never auto-accept: an unknown key may be a man in the middle.
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        wait = min(self.ssh.connect_timeout, max(0.1, self.deadline.remaining()))
         try:
-            client.connect(
-                hostname=target["hostname"],
-                port=target["port"],
-                username=target["user"] or None,
-                key_filename=target["key_files"] or None,
-                timeout=wait,
-                banner_timeout=wait,
-                auth_timeout=wait,
-                allow_agent=True,
-                look_for_keys=not target["key_files"],
-                passphrase=self._passphrase(),
-            )
+            self._open(client, target, known)
         except paramiko.PasswordRequiredException as exc:
             client.close()
             raise AuthenticationError(
@@ -384,7 +373,7 @@ class SshRunner:
                 ),
             ) from exc
         server_key = client.get_transport().get_remote_server_key()
-        if server_key.asbytes() in revoked:
+        if server_key.asbytes() in known.revoked:
             client.close()
             raise HostKeyError(
                 self.host.name,
@@ -393,6 +382,35 @@ class SshRunner:
                 ),
             )
         self._client = client
+
+    def _open(self, client: Any, target: dict, known: KnownKeys) -> None:
+        """``client.connect`` to ``target``; when the server presents another of the keys
+        known_hosts accepts for it than the one paramiko holds for that type (two lines,
+        a host's own and a pattern's), once more with that key (paramiko raises the
+        same ``BadHostKeyException`` for a key that is not known at all)."""
+        import paramiko
+
+        for attempt in (1, 2):
+            wait = min(self.ssh.connect_timeout, max(0.1, self.deadline.remaining()))
+            try:
+                client.connect(
+                    hostname=target["hostname"],
+                    port=target["port"],
+                    username=target["user"] or None,
+                    key_filename=target["key_files"] or None,
+                    timeout=wait,
+                    banner_timeout=wait,
+                    auth_timeout=wait,
+                    allow_agent=True,
+                    look_for_keys=not target["key_files"],
+                    passphrase=self._passphrase(),
+                )
+                return
+            except paramiko.BadHostKeyException as exc:
+                if attempt == 2 or exc.key.asbytes() not in known.accepted:
+                    raise
+                client.close()
+                client.get_host_keys().add(_known_hosts_name(target), exc.key.get_name(), exc.key)
 
     def _passphrase(self) -> str | None:
         if not self.ssh.key_passphrase_file:
@@ -604,14 +622,26 @@ class KnownHosts:
     of a run looks up in it (:func:`load_known_hosts`)."""
 
     lines: list[KnownLine]
-    #: plain name ("host", "[host]:2222") -> the indexes of the lines naming it
+    #: plain name, lower case ("host", "[host]:2222") -> the indexes of the lines naming it
     plain: dict[str, list[int]]
-    #: ("*"/"?" pattern, line index)
-    patterns: list[tuple[str, int]]
+    #: ("*"/"?" pattern as a regex, line index)
+    patterns: list[tuple[re.Pattern[str], int]]
     #: (hashed name, line index)
     hashed: list[tuple[HashedName, int]]
+    #: line index -> its negated patterns ("!host"): a line does not name a host one of
+    #: them matches, whatever else it names (OpenSSH's match_hostname_list)
+    negated: dict[int, list[re.Pattern[str]]]
     #: indexes of the @revoked lines (whatever names they give)
     revoked: list[int]
+
+
+def _host_pattern(pattern: str) -> re.Pattern[str]:
+    """An OpenSSH host pattern as a regex: only ``*`` and ``?`` are wildcards (``[`` in
+    ``[host]:2222`` is a plain character), case-insensitive as ssh lowercases names."""
+    body = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern.lower()
+    )
+    return re.compile(body + r"\Z", re.DOTALL)
 
 
 _known_hosts_cache: dict[tuple[Any, ...], KnownHosts] = {}
@@ -623,8 +653,8 @@ def known_hosts_index(path: Path) -> KnownHosts:
     mtime) and shared read-only by every host of a run.
 
     Malformed lines are skipped (logged at debug level); ``@cert-authority`` lines
-    are skipped with a note (certificates are not supported); negated names
-    (``!host``) are ignored. Raises ``OSError`` (a FIFO, a directory, unreadable).
+    are skipped with a note (certificates are not supported). Raises ``OSError``
+    (a FIFO, a directory, unreadable).
     """
     import base64
     import binascii
@@ -635,7 +665,7 @@ def known_hosts_index(path: Path) -> KnownHosts:
         found = _known_hosts_cache.get(key)
         if found is not None:
             return found
-        index = KnownHosts([], {}, [], [], [])
+        index = KnownHosts([], {}, [], [], {}, [])
         for number, line in enumerate(read_config_file(path).splitlines(), 1):
             fields = line.split()
             if not fields or fields[0].startswith("#"):
@@ -657,9 +687,11 @@ def known_hosts_index(path: Path) -> KnownHosts:
                 index.revoked.append(at)
                 continue
             for name in set(fields[0].split(",")):
-                if not name or name.startswith("!"):
+                if not name:
                     continue
-                if name.startswith("|1|"):
+                if name.startswith("!"):
+                    index.negated.setdefault(at, []).append(_host_pattern(name[1:]))
+                elif name.startswith("|1|"):
                     parts = name.split("|")
                     try:
                         hashed = HashedName(
@@ -671,44 +703,60 @@ def known_hosts_index(path: Path) -> KnownHosts:
                         continue
                     index.hashed.append((hashed, at))
                 elif "*" in name or "?" in name:
-                    index.patterns.append((name, at))
+                    index.patterns.append((_host_pattern(name), at))
                 else:
-                    index.plain.setdefault(name, []).append(at)
+                    index.plain.setdefault(name.lower(), []).append(at)
         _known_hosts_cache.clear()  # one file (its newest version) per process
         _known_hosts_cache[key] = index
         return index
 
 
+@dataclass
+class KnownKeys:
+    """The keys known_hosts gives one host: ``accepted`` (key blobs, every matching
+    line's: OpenSSH accepts any of them) and ``revoked`` (blobs of ``@revoked`` keys)."""
+
+    accepted: set[bytes]
+    revoked: set[bytes]
+
+
 def load_known_hosts(
     path: Path, host_keys: Any, wanted: str, deadline: Deadline | None = None, host: str = ""
-) -> set[bytes]:
+) -> KnownKeys:
     """Read an OpenSSH known_hosts file into paramiko's ``host_keys`` as OpenSSH does,
-    keeping only the lines for ``wanted`` (``host`` or ``[host]:port``, hashed names too):
-    the file is parsed once per run (:func:`known_hosts_index`), each host then costs a
-    dictionary look-up and one HMAC-SHA1 per hashed name (paramiko's own loading is
-    quadratic).
+    keeping only the lines for ``wanted`` (``host`` or ``[host]:port``; hashed names,
+    ``*``/``?`` patterns and ``!`` negations too, names compared in lower case): the file
+    is parsed once per run (:func:`known_hosts_index`), each host then costs a dictionary
+    look-up and one HMAC-SHA1 per hashed name (paramiko's own loading is quadratic).
 
-    ``@revoked`` keys are returned, as key blobs, so the caller refuses a server
-    presenting one. Raises ``OSError`` (a FIFO, a directory, unreadable).
+    paramiko holds one key per type and host: the first line's goes to ``host_keys``
+    (its type is what the server is asked for first); every matching key is in the
+    answer's ``accepted`` (:meth:`SshRunner.connect` retries with another one of the
+    same type). Raises ``OSError`` (a FIFO, a directory, unreadable).
     """
     import base64
     import binascii
-    import fnmatch
 
     import paramiko
 
     index = known_hosts_index(path)
-    wanted_bytes = wanted.encode()
-    matched = set(index.plain.get(wanted, ()))
-    matched.update(at for pattern, at in index.patterns if fnmatch.fnmatchcase(wanted, pattern))
+    lowered = wanted.lower()
+    wanted_bytes = lowered.encode()
+    matched = set(index.plain.get(lowered, ()))
+    matched.update(at for pattern, at in index.patterns if pattern.match(lowered))
     names = HashedName.names
     hashed = index.hashed
     for start in range(0, len(hashed), 5000):
         if deadline is not None and start:
             deadline.check(host)
         matched.update(at for name, at in hashed[start : start + 5000] if names(name, wanted_bytes))
+    matched = {
+        at
+        for at in matched
+        if not any(pattern.match(lowered) for pattern in index.negated.get(at, ()))
+    }
     matched.update(index.revoked)
-    revoked: set[bytes] = set()
+    known = KnownKeys(set(), set())
     for at in sorted(matched):  # in the file's order, as OpenSSH reads it
         number, marker, key_type, key_data = index.lines[at]
         try:
@@ -719,10 +767,12 @@ def load_known_hosts(
             log.debug("%s:%d: skipped (%s)", path, number, exc)
             continue
         if marker == "@revoked":
-            revoked.add(key.asbytes())
+            known.revoked.add(key.asbytes())
             continue
-        host_keys.add(wanted, key.get_name(), key)
-    return revoked
+        known.accepted.add(key.asbytes())
+        if host_keys.lookup(wanted) is None or key.get_name() not in host_keys.lookup(wanted):
+            host_keys.add(wanted, key.get_name(), key)
+    return known
 
 
 def ssh_config_text(path: Path, seen: set[str] | None = None) -> str:
