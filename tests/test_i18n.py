@@ -15,6 +15,7 @@ import html
 import importlib.machinery
 import importlib.util
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from lpsectl import i18n, messages
+from lpsectl.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "lpsectl" / "locale"
@@ -341,7 +343,7 @@ def test_a_letters_values_are_escaped_and_its_own_markup_kept():
     assert "  Keperluan : <script>" in text and "  Mulai     : Rabu, 9 Desember 2026" in text
     english = render("maintenance_helpdesk.txt.j2", "en", **context)
     assert (
-        "  Duration : 3 hours" in english and "  Start    : Wednesday, 9 December 2026" in english
+        "  Duration  : 3 hours" in english and "  Start     : Wednesday, 9 December 2026" in english
     )
 
 
@@ -373,3 +375,45 @@ def test_plain_pybabel_compile_accepts_both_catalogs(lang):
         catalog = read_po(handle, locale=lang)
     problems = [(message.id, [str(e) for e in errors]) for message, errors in catalog.check()]
     assert problems == []
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_gnu_msgfmt_accepts_both_catalogs(lang, tmp_path):
+    """GNU gettext's own check (what Poedit and Weblate run): the same placeholders,
+    and a message that begins or ends with a newline translated alike."""
+    po = LOCALE / lang / "LC_MESSAGES" / "lpsectl.po"
+    result = subprocess.run(
+        ["msgfmt", "--check", "--check-format", "-o", str(tmp_path / "out.mo"), str(po)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "warning: header field" not in line]
+    assert errors == []
+
+
+def test_every_letter_in_indonesian_holds_no_english_message():
+    """Each letter rendered in Indonesian with every branch a context can take: no
+    English text of a letter's own messages is left in it."""
+    import runpy
+
+    cases = runpy.run_path(str(Path(__file__).parent / "fixtures" / "letters.py"))["CASES"]
+    templates = Path(__file__).parent.parent / "templates"
+    ours = set()
+    for path in templates.glob("*.j2"):
+        ours.update(re.findall(r'_\("((?:[^"\\]|\\.)*)"\)', path.read_text()))
+        ours.update(re.findall(r'pgettext\("[^"]*", "((?:[^"\\]|\\.)*)"\)', path.read_text()))
+    # the letters' English sentences, as the templates write them (labels of one or two
+    # words may read alike in both languages)
+    sentences = [m for m in ours if len(m.split()) >= 3]
+    assert len(sentences) > 80
+    rendered = 0
+    for name, contexts in cases.items():
+        for context in contexts:
+            text = render(name, "id", **context)
+            rendered += 1
+            for sentence in sentences:
+                fixed = re.split(r"\{[^}]*\}", sentence.replace("\\n", "\n"))
+                longest = max(fixed, key=len).strip()
+                assert len(longest) < 12 or longest not in text, (name, sentence)
+    assert rendered >= 200
