@@ -511,16 +511,14 @@ def run_remote(
     reason (the address may be fine: the reason says it was not checked)."""
     from lpsectl.collect.schemas import BadAnswer, loads_answer, problem
     from lpsectl.remote.fanout import on_hosts
+    from lpsectl.remote.ship import script_command
 
     deadline = sum(c.timeout for c in checks) + 5.0
 
     def task(runner: Runner) -> list[dict[str, Any]]:
         python = runner.host.python or "python3"
-        result = runner.run(
-            [python, "-", remote_request(checks, deadline)],
-            stdin=remote_script(),
-            timeout=deadline + 5.0,
-        )
+        argv, script = script_command(python, remote_script(), remote_request(checks, deadline))
+        result = runner.run(argv, stdin=script, timeout=deadline + 5.0)
         if result.returncode == COMMAND_NOT_FOUND:
             raise CheckNotRun(f"{python} is not installed on {host.name}")
         if not result.ok:

@@ -39,3 +39,17 @@ def test_probe_uses_only_the_standard_library_besides_optional_psutil():
     allowed = set(sys.stdlib_module_names)
     assert imports <= allowed
     assert "import psutil" in source and "except Exception" in source
+
+
+def test_the_bootstrap_that_reads_a_shipped_script_targets_python_36(tmp_path):
+    from lpsectl.remote.ship import BOOTSTRAP
+
+    bootstrap = tmp_path / "bootstrap.py"
+    bootstrap.write_text(BOOTSTRAP + "\n")
+    result = subprocess.run(
+        [vermin_executable(), "--target=3.6-", "--no-tips", "--violations", str(bootstrap)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

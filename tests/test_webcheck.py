@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lpsectl.remote.ship import BOOTSTRAP
 from tests.fixtures.common import run_cli
 
 
@@ -186,7 +188,7 @@ def test_checks_from_a_host_run_there_through_the_probe(
     ran.chmod(0o666)
     host = sshd_factory.start(
         "web-from",
-        force_command=f'echo "$SSH_ORIGINAL_COMMAND" | head -c 60 >> {ran}; echo >> {ran}; '
+        force_command=f'echo "$SSH_ORIGINAL_COMMAND" >> {ran}; '
         'exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"',
     )
     text = ssh_config_text([host], ssh_client_key, tmp_path / "known_hosts", tmp_path / "data")
@@ -221,7 +223,9 @@ def test_checks_from_a_host_run_there_through_the_probe(
         assert rows["garbage"]["error_kind"] == "http" and len(rows["garbage"]["error"]) <= 500
         # one SSH session ran the stdlib script for all four
         [command] = ran.read_text().splitlines()
-        assert command.startswith('python3 - \'{"deadline": 49.0')  # 4 x 10 s + 2 x 2 s + 5 s
+        argv = shlex.split(command)  # the script itself came compressed on stdin
+        assert argv[:3] == ["python3", "-c", BOOTSTRAP]
+        assert argv[3].startswith('{"deadline": 49.0')  # 4 x 10 s + 2 x 2 s + 5 s
     finally:
         shutil.rmtree(shared)
 

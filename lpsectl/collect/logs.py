@@ -21,6 +21,7 @@ from lpsectl.collect.schemas import LOGS, LOGS_ANSWER, BadAnswer, loads_answer, 
 from lpsectl.config import HostConfig
 from lpsectl.logs.summary import merge_summaries, remote_script
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
+from lpsectl.remote.ship import script_command
 
 KIND = "logs"
 #: queries and errors kept per file per run (the daily report merges runs)
@@ -116,7 +117,8 @@ def run_summariser(
         "read_bytes": host.log_read_mib * 1024 * 1024,
     }
     python = host.python or "python3"
-    result = runner.run([python, "-", json.dumps(request)], stdin=remote_script())
+    argv, script = script_command(python, remote_script(), json.dumps(request))
+    result = runner.run(argv, stdin=script)
     if result.returncode == COMMAND_NOT_FOUND:
         return Collected(
             kind,

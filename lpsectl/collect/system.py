@@ -19,6 +19,7 @@ from lpsectl.collect.logs import as_glob
 from lpsectl.collect.schemas import SYSTEM, BadAnswer, loads_answer, problem
 from lpsectl.config import HostConfig
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
+from lpsectl.remote.ship import script_command
 
 KIND = "system"
 
@@ -67,7 +68,8 @@ def probe_params(host: HostConfig) -> dict[str, Any]:
 
 def collect(runner: Runner, host: HostConfig, previous: dict | None) -> Collected:
     params = {**probe_params(host), "deadline": runner.deadline.remaining()}
-    result = runner.run([host.python, "-", json.dumps(params)], stdin=PROBE_SOURCE)
+    argv, script = script_command(host.python, PROBE_SOURCE, json.dumps(params))
+    result = runner.run(argv, stdin=script)
     if result.ok:
         try:
             payload = loads_answer(result.text)
