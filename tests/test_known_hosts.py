@@ -104,3 +104,28 @@ def test_negations_cases_brackets_and_two_keys_of_a_type_read_as_ssh_keygen_does
     host_keys = paramiko.HostKeys()
     assert len(load_known_hosts(known, host_keys, "spse-db").accepted) == 2
     assert host_keys.lookup("spse-db")["ssh-ed25519"].get_base64() == keys["a"].split()[1]
+
+
+def test_lines_this_client_cannot_use_are_skipped_and_the_hosts_other_lines_count(tmp_path):
+    """Old and new key types paramiko does not read (ssh-dss, certificates, security
+    keys, a typo) and a malformed RSA blob: each line skipped, never a crash."""
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True
+    )
+    good = (tmp_path / "k.pub").read_text().split()[:2]
+    rsa_garbage = base64.b64encode(b"\x00\x00\x00\x07ssh-rsa\xff\xff\xff\xff" + b"\x01" * 40)
+    known = tmp_path / "known_hosts"
+    known.write_text(
+        "spse-db ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZp\n"
+        "spse-db ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t\n"
+        "spse-db sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t\n"
+        "spse-db ssh-ed2559 AAAAC3NzaC1lZDI1NTE5AAAAIKHtypo\n"
+        f"spse-db ssh-rsa {rsa_garbage.decode()}\n"
+        "@revoked * ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZp\n"
+        f"spse-db {good[0]} {good[1]}\n"
+    )
+    host_keys = paramiko.HostKeys()
+    known_keys = load_known_hosts(known, host_keys, "spse-db")
+    assert known_keys.accepted == {base64.b64decode(good[1])}
+    assert known_keys.revoked == set()
+    assert host_keys.lookup("spse-db")[good[0]].get_base64() == good[1]

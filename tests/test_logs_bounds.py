@@ -102,7 +102,7 @@ def test_many_distinct_long_statements_are_all_counted_within_the_kept_text(tmp_
     assert listed_fingerprints + dropped == 600
     assert summary["truncated"]["queries"] == listed_fingerprints - 50 + dropped  # top 50 shown
     # what is kept of each: its fingerprint and its example (2,000 characters)
-    each = len(engine.fingerprint(distinct_update(0))) + engine.MAX_EXAMPLE
+    each = len(engine.fingerprint(distinct_update(0))) + engine.MAX_EXAMPLE + engine.ENTRY_COST
     assert (listed_fingerprints - 1) * each < 2 * 1024 * 1024 <= listed_fingerprints * each
     # read in Indonesian in the daily report
     assert localize(warning, "id") == (
@@ -222,21 +222,21 @@ def test_waiting_statement_texts_are_cut_and_bounded():
 
 
 def test_the_days_of_one_run_share_one_amount_of_kept_text(monkeypatch):
-    monkeypatch.setattr(engine, "MAX_KEPT_BYTES", 100_000)
+    """One budget for all the days of a read: the first day lists all it can, the later
+    ones their DAY_FLOOR (each its own budget would list all of every day)."""
+    monkeypatch.setattr(engine, "MAX_KEPT_BYTES", 400_000)
     root = engine.Summary("stderr")
     root.split_by_day(50)
     for day in range(10):
         part = root.for_day(f"2026-11-{day + 1:02d}")
-        for i in range(20):
-            statement = distinct_update(day * 100 + i).encode()
+        for i in range(80):
+            statement = distinct_update(day * 100 + i)[:1500].encode()
             part.query(engine.fingerprint(statement.decode()), 1.0, statement)
-    kept = [
-        len(fp) + len(entry[3]) for part in root.days.values() for fp, entry in part.queries.items()
-    ]
-    each = max(kept)
-    assert sum(kept) < 100_000 + each
+    listed = [len(part.queries) for part in root.days.values()]
+    assert listed[0] == 80 and engine.DAY_FLOOR <= listed[1] < 80
+    assert listed[2:] == [engine.DAY_FLOOR] * 8
     # every query is still counted on its day
-    assert [part.result()["query_count"] for part in root.days.values()] == [20] * 10
+    assert [part.result()["query_count"] for part in root.days.values()] == [80] * 10
 
 
 def test_hostile_long_request_paths_are_not_kept_in_the_route_cache():
@@ -276,3 +276,57 @@ def test_sessions_waiting_for_their_duration_lines_are_all_counted(monkeypatch):
             count += 1
     assert sum(entry[0] for entry in summary.queries.values()) == count == 20_000
     assert events.statement_bytes == 0 and events.statements == {}
+
+
+def test_many_days_of_distinct_statements_stay_bounded_and_each_day_lists_some(monkeypatch):
+    """A catch-up read of 40 days, 3,000 distinct statements a day: the entries' own cost
+    counts against the budget, and every day still lists its first DAY_FLOOR."""
+    import tracemalloc
+
+    monkeypatch.setattr(engine, "MAX_KEPT_BYTES", 2 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        root = engine.Summary("stderr")
+        root.split_by_day(50)
+        for day in range(40):
+            part = root.for_day(f"2026-10-{day + 1:02d}")
+            for i in range(3000):
+                text = f"select kolom_{day}_{i} from paket"
+                part.query(text, 1.0, text.encode())
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    listed = [len(part.queries) for part in root.days.values()]
+    assert min(listed) >= engine.DAY_FLOOR and sum(listed) < 40 * 3000
+    assert sum(part.result()["query_count"] for part in root.days.values()) == 40 * 3000
+    # 120,000 entries unbounded would hold well over 50 MB
+    assert held < 12 * 1024 * 1024, held
+
+
+@pytest.mark.parametrize("fmt", ["stderr", "spse"])
+def test_an_entry_with_megabyte_continuation_lines_is_kept_to_a_megabyte(tmp_path, fmt):
+    import io
+    import tracemalloc
+
+    head = {
+        "stderr": b"2026-12-01 08:00:00.000 UTC [7] spse@epns ERROR:  kolom hilang\n",
+        "spse": b"011226 08:00:00 ERROR ~ NullPointerException di LelangCtr.view\n",
+    }[fmt]
+    tail = {
+        "stderr": b"2026-12-01 08:00:01.000 UTC [7] spse@epns LOG:  checkpoint starting: time\n",
+        "spse": b"011226 08:00:01 INFO ~ selesai\n",
+    }[fmt]
+    prefix = b"\t" if fmt == "stderr" else b"\tat "
+    data = head + b"".join(prefix + b"x" * (1024 * 1024) + b"\n" for _ in range(24)) + tail
+    summary = engine.new_summary(fmt)
+    tracemalloc.start()
+    try:
+        engine.summarize_handle(io.BytesIO(data), fmt, summary, prefix="%m [%p] %q%u@%d ")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    result = engine.result_of(summary)
+    assert result["error_count"] == 1 and result["lines"] == data.count(b"\n")
+    # the 24 MB entry is never joined whole: read blocks, their lines, one MiB kept
+    # (21 MB measured here; 77-86 MB when every line was joined)
+    assert peak < 32 * 1024 * 1024, peak

@@ -66,6 +66,14 @@ MAX_KEPT_BYTES = 32 * 1024 * 1024
 #: the same for error signatures and examples (their own budget: a flood of distinct
 #: statements never hides the errors)
 MAX_KEPT_ERROR_BYTES = 16 * 1024 * 1024
+#: what a listed entry of a day costs beyond its text (its list, numbers, histogram),
+#: charged to the same budgets: many days of distinct entries stay bounded too
+ENTRY_COST = 512
+#: entries each day lists whatever the budgets (a catch-up run's newest days too)
+DAY_FLOOR = 50
+#: an entry's continuation lines are kept up to this many bytes (a statement is
+#: fingerprinted from its first 10 KiB, an example is 2,000 characters)
+MAX_ENTRY_BYTES = 1024 * 1024
 
 
 class Kept(object):
@@ -546,14 +554,17 @@ class Summary(object):
         entry = self.queries.get(fp)
         if entry is None:
             kept = self.kept
-            example = kept.examples.get(fp)
-            if example is None and kept.query_bytes < MAX_KEPT_BYTES:
-                example = kept.examples[fp] = statement[:MAX_EXAMPLE].decode("utf-8", "replace").strip()
-                kept.query_bytes += len(fp) + len(example)
-            if example is None or len(self.queries) >= MAX_FINGERPRINTS:
+            if len(self.queries) >= MAX_FINGERPRINTS or (
+                kept.query_bytes >= MAX_KEPT_BYTES and len(self.queries) >= DAY_FLOOR
+            ):
                 self.queries_dropped += 1
                 self.queries_dropped_ms += duration_ms
                 return
+            example = kept.examples.get(fp)
+            if example is None:
+                example = kept.examples[fp] = statement[:MAX_EXAMPLE].decode("utf-8", "replace").strip()
+                kept.query_bytes += len(fp) + len(example)
+            kept.query_bytes += ENTRY_COST
             self.queries[fp] = [1, duration_ms, duration_ms, example, {duration_bucket(duration_ms): 1}]
             return
         entry[0] += 1
@@ -572,10 +583,13 @@ class Summary(object):
         entry = self.errors.get(key)
         if entry is None:
             kept = self.kept
-            if len(self.errors) >= MAX_SIGNATURES or kept.error_bytes >= MAX_KEPT_ERROR_BYTES:
+            if len(self.errors) >= MAX_SIGNATURES or (
+                kept.error_bytes >= MAX_KEPT_ERROR_BYTES and len(self.errors) >= DAY_FLOOR
+            ):
                 self.errors_dropped[severity] = self.errors_dropped.get(severity, 0) + 1
                 return None
-            kept.error_bytes += len(key[1]) + MAX_EXAMPLE  # its example may grow (DETAIL lines)
+            # its example may grow to MAX_EXAMPLE (DETAIL lines)
+            kept.error_bytes += len(key[1]) + MAX_EXAMPLE + ENTRY_COST
             entry = {
                 "severity": severity,
                 "signature": key[1],
@@ -1196,7 +1210,7 @@ def parse_stderr(reader, summary, prefix=None):
             if p_msg is not None:
                 if line[:1] == b"\t":
                     p_lines += 1
-                    if p_lines < MAX_ENTRY_LINES:
+                    if p_lines < MAX_ENTRY_LINES and len(p_msg) < MAX_ENTRY_BYTES:
                         p_msg = p_msg + b"\n" + line[1:]
                     continue
                 erred = True  # an entry the general way: an error maybe, DETAILs are its
@@ -1364,6 +1378,7 @@ def parse_csvlog(reader, summary):
     events = PgEvents(summary)
     parts = []
     quotes = 0
+    size = 0
     start = None
     lines = 0
     for line, offset in reader.lines():
@@ -1377,14 +1392,16 @@ def parse_csvlog(reader, summary):
                 continue
             start = offset
         parts.append(line)
+        size += len(line)
         quotes += line.count(b'"')
         if quotes % 2:
-            if len(parts) > MAX_ENTRY_LINES * 10:
+            # a quoted field open for this long is no record (a 15 MB bulk INSERT fits)
+            if len(parts) > MAX_ENTRY_LINES * 10 or size > 32 * MAX_ENTRY_BYTES:
                 summary.bad_line(parts[0])
-                parts, quotes = [], 0
+                parts, quotes, size = [], 0, 0
             continue
         _csv_record(events, summary, b"\n".join(parts))
-        parts, quotes = [], 0
+        parts, quotes, size = [], 0, 0
     summary.lines += lines
     if parts:
         if reader.final:
@@ -1467,7 +1484,7 @@ _JAVA_EXCEPTION = re.compile(
 
 def parse_spse(reader, summary):
     """SPSE (log4j2 '%d{ddMMyy HH:mm:ss} %-5p ~ %m%n'): stack traces belong to the entry above."""
-    pending = None  # [stamp, level, [lines], start_offset, line_count]
+    pending = None  # [stamp, level, [lines], start_offset, line_count, bytes kept]
     lines = 0
     for line, offset in reader.lines():
         lines += 1
@@ -1475,14 +1492,15 @@ def parse_spse(reader, summary):
         if m is None:
             if pending is not None:
                 pending[4] += 1
-                if len(pending[2]) < MAX_ENTRY_LINES:
+                if len(pending[2]) < MAX_ENTRY_LINES and pending[5] < MAX_ENTRY_BYTES:
                     pending[2].append(line)
+                    pending[5] += len(line)
             elif line.strip():
                 summary.bad_line(line)
             continue
         if pending is not None:
             _spse_entry(summary.for_day(day_of(pending[0])), pending)
-        pending = [m.group(1).decode("ascii"), m.group(2).decode("ascii"), [line[m.end():]], offset, 1]
+        pending = [m.group(1).decode("ascii"), m.group(2).decode("ascii"), [line[m.end():]], offset, 1, len(line)]
     summary.lines += lines
     if pending is not None:
         if reader.final:

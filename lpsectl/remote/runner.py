@@ -738,6 +738,7 @@ def load_known_hosts(
     import binascii
 
     import paramiko
+    from paramiko.pkey import UnknownKeyType
 
     index = known_hosts_index(path)
     lowered = wanted.lower()
@@ -763,7 +764,15 @@ def load_known_hosts(
             key = paramiko.PKey.from_type_string(
                 key_type, base64.b64decode(key_data, validate=True)
             )
-        except (binascii.Error, ValueError, paramiko.SSHException) as exc:
+        except (
+            binascii.Error,
+            ValueError,
+            OverflowError,  # a malformed RSA blob
+            paramiko.SSHException,
+            UnknownKeyType,  # ssh-dss (gone from paramiko), certificates, security keys
+        ) as exc:
+            # a line this client cannot use is skipped, as ssh skips one it cannot parse:
+            # the host's other lines still count
             log.debug("%s:%d: skipped (%s)", path, number, exc)
             continue
         if marker == "@revoked":
