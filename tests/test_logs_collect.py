@@ -250,3 +250,32 @@ def test_a_days_entries_are_in_its_report_whenever_they_were_collected(tmp_path)
         # the runs that read this day's entries: the 30th's two (its own and the night's), the 1st's one
         assert entry["runs"] == {"2026-11-30": 2, "2026-12-01": 1}[day]
     assert by_grep == 3  # 00:00:00.100, 03:00 and 05:49 belong to the 1st, whenever collected
+
+
+def test_a_days_long_statements_are_listed_within_what_the_runner_reads_back(tmp_path):
+    """Two days of 600 distinct 9 KB statements each would answer ~10 MB; with a
+    1 MiB cap on what the runner reads, the lists are cut to fit and every query is
+    still counted (grep), the rest in each day's `other`."""
+    columns = ", ".join(f"kolom_{k} = ${k}" for k in range(2, 700))
+    log = tmp_path / "postgresql.log"
+    with log.open("w") as handle:
+        for i in range(1200):
+            day = "2026-11-29" if i < 600 else "2026-11-30"
+            statement = f"UPDATE paket_{i} SET {columns} WHERE id = $1"[:9000]
+            handle.write(
+                f"{day} 08:{i // 60 % 60:02d}:{i % 60:02d}.000 UTC [4] spse@epns LOG:  "
+                f"duration: 1.000 ms  execute <unnamed>: {statement}\n"
+            )
+    make_quiet(log)
+    host = HostConfig(
+        name="here", logs=[str(log)], log_format="stderr", log_line_prefix="%m [%p] %q%u@%d "
+    )
+    runner = LocalRunner(host, max_output_bytes=1024 * 1024)
+    collected = logs_collector.collect(runner, host, None)
+    assert collected.ok, collected.error
+    days = collected.data["files"][str(log)]["days"]
+    for day in ("2026-11-29", "2026-11-30"):
+        expected = sum(1 for line in log.read_text().splitlines() if line.startswith(day))
+        assert days[day]["query_count"] == expected == 600
+        assert 0 < len(days[day]["queries"]) < 600
+        assert len(days[day]["queries"]) + days[day]["other"]["queries"] == 600

@@ -115,6 +115,9 @@ def run_summariser(
         "deadline": remaining,
         "read_seconds": read_seconds,
         "read_bytes": host.log_read_mib * 1024 * 1024,
+        # its lists are cut to fit what the runner reads back (ssh.max_output_bytes),
+        # half of it: the counts and the JSON around them take the rest
+        "answer_bytes": runner.max_output_bytes // 2,
     }
     python = host.python or "python3"
     argv, script = script_command(python, remote_script(), json.dumps(request))

@@ -604,7 +604,11 @@ class Summary(object):
         return entry
 
     # -- output --------------------------------------------------------------------
-    def result(self, timestamp=pg_timestamp):
+    def result(self, timestamp=pg_timestamp, text_budget=None):
+        """The summary as JSON-ready data. ``text_budget`` (bytes, or None): the lists
+        stop where their text would pass it (three quarters for the queries, a quarter
+        for the errors; what they leave out is counted in ``other``), so that an answer
+        fits the transport's cap (ssh.max_output_bytes)."""
         queries = [
             {
                 "fingerprint": fp,
@@ -621,6 +625,8 @@ class Summary(object):
         queries.sort(key=lambda q: (-q["count"], -q["total_ms"], q["fingerprint"]))
         for query in queries[FULL_EXAMPLES:self.top]:
             query["example"] = query["example"][:200]
+        shown = _listed(queries, self.top, None if text_budget is None else text_budget * 3 // 4,
+                        "fingerprint")
         errors = []
         for entry in self.errors.values():
             item = dict(entry)
@@ -628,6 +634,8 @@ class Summary(object):
             item["last"] = timestamp(item["last"])
             errors.append(item)
         errors.sort(key=lambda e: (-e["count"], e["severity"], e["signature"]))
+        shown_errors = _listed(errors, self.top, None if text_budget is None else text_budget // 4,
+                               "signature")
         by_severity = dict(self.errors_dropped)
         for entry in errors:
             by_severity[entry["severity"]] = by_severity.get(entry["severity"], 0) + entry["count"]
@@ -640,22 +648,22 @@ class Summary(object):
             "start": start,
             "end": end,
             "query_count": sum(q["count"] for q in queries) + self.queries_dropped,
-            "queries": queries[: self.top],
+            "queries": queries[:shown],
             "error_count": sum(e["count"] for e in errors) + errors_dropped,
-            "errors": errors[: self.top],
+            "errors": errors[:shown_errors],
             "by_severity": by_severity,
             "unparsed": self.unparsed,
             "unparsed_example": self.unparsed_example,
             "truncated": {
-                "queries": max(0, len(queries) - self.top) + self.queries_dropped,
-                "errors": max(0, len(errors) - self.top) + errors_dropped,
+                "queries": len(queries) - shown + self.queries_dropped,
+                "errors": len(errors) - shown_errors + errors_dropped,
             },
             # what the lists leave out is counted, not dropped
             "other": {
-                "queries": sum(q["count"] for q in queries[self.top:]) + self.queries_dropped,
-                "query_ms": round(sum(q["total_ms"] for q in queries[self.top:])
+                "queries": sum(q["count"] for q in queries[shown:]) + self.queries_dropped,
+                "query_ms": round(sum(q["total_ms"] for q in queries[shown:])
                                   + self.queries_dropped_ms, 3),
-                "errors": sum(e["count"] for e in errors[self.top:]) + errors_dropped,
+                "errors": sum(e["count"] for e in errors[shown_errors:]) + errors_dropped,
             },
         }
         warnings = list(self.warnings)
@@ -1751,6 +1759,24 @@ def summarize_files(paths, fmt=None, prefix=None, top=DEFAULT_TOP, access=None):
     return summaries
 
 
+#: what a listed entry adds to an answer beyond its text (numbers, histogram, keys)
+ANSWER_ENTRY_BYTES = 400
+
+
+def _listed(items, top, budget, name):
+    """How many of ``items`` (most important first) to list: at most ``top``, and with
+    a ``budget`` only those whose ``name`` and example text fit in it."""
+    if budget is None:
+        return min(top, len(items))
+    used = 0
+    for count, item in enumerate(items[:top]):
+        # as the answer writes them (a non-ASCII character is a 6-byte escape there)
+        used += len(json.dumps(item[name])) + len(json.dumps(item["example"])) + ANSWER_ENTRY_BYTES
+        if used > budget:
+            return count
+    return min(top, len(items))
+
+
 def not_listed(parts):
     """The warnings for what ``parts`` (the summaries of one read: a file, or its days)
     counted in their totals but could not list."""
@@ -1770,8 +1796,8 @@ def not_listed(parts):
     return out
 
 
-def result_of(summary):
-    return summary.result(spse_timestamp if summary.format == "spse" else pg_timestamp)
+def result_of(summary, text_budget=None):
+    return summary.result(spse_timestamp if summary.format == "spse" else pg_timestamp, text_budget)
 
 
 # ---------------------------------------------------------------------------
@@ -2000,7 +2026,8 @@ def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings, budget=None
 
 def run_request(request):
     """{"files": [{"path", "format"?, "prefix"?}], "cursors": {path: cursor}, "top": n,
-    "quiet_seconds": s, "max_set_files": n, "read_bytes": n?, "read_seconds": s?}
+    "quiet_seconds": s, "max_set_files": n, "read_bytes": n?, "read_seconds": s?,
+    "answer_bytes": n?}
     → {"version", "files": {path: {"summary", "cursor", "warnings", "error", "member_of"?}},
        "sets": {pattern: [member, ...]}}.
 
@@ -2068,7 +2095,13 @@ def run_request(request):
             else:
                 item["summary"] = result_of(summary)
             if summary.days is not None:
-                item["days"] = dict((day, result_of(part)) for day, part in summary.days.items())
+                # the answer must fit the caller's cap on what it reads: each day's lists
+                # get their share of it (the counts stay whole in each day's totals)
+                share = None
+                if request.get("answer_bytes"):
+                    days = [part for part in summary.days.values() if part.queries or part.errors]
+                    share = int(request["answer_bytes"]) // max(1, len(specs)) // max(1, len(days))
+                item["days"] = dict((day, result_of(part, share)) for day, part in summary.days.items())
                 summary.unparsed += sum(part.unparsed for part in summary.days.values())
             item["cursor"] = cursor
             item["warnings"] = notes + warnings + _quality_warnings(path, summary, prefix)

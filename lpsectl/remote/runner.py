@@ -104,6 +104,8 @@ class Runner(Protocol):
     deadline: Deadline
     #: a command with no output for this long is given up (seconds)
     command_timeout: float
+    #: stdout or stderr past this many bytes stops the command (ssh.max_output_bytes)
+    max_output_bytes: int
 
     def run(
         self, argv: list[str], stdin: bytes | None = None, timeout: float | None = None
@@ -286,6 +288,7 @@ class SshRunner:
         self.host = host
         self.ssh = ssh
         self.command_timeout = ssh.command_timeout
+        self.max_output_bytes = ssh.max_output_bytes
         self._client: Any = None
         self._lock = threading.Lock()
         self.deadline = Deadline(ssh.host_timeout)
