@@ -455,3 +455,23 @@ def test_a_negated_name_takes_the_host_out_of_a_pattern_line(
     assert found.returncode == 1 and not found.stdout.strip()
     refused = cli("--config", config, "collect")
     assert refused.exit_code == 5 and "is unknown" in refused.stderr
+
+
+@pytest.mark.parametrize("accepted_too", [False, True])
+def test_a_revoked_host_key_is_refused_before_authentication(hostile, tmp_path, cli, accepted_too):
+    """With a client key the server does not accept, the refusal can only say "revoked"
+    if the host key was judged before authenticating (a line accepting the same key
+    does not help it)."""
+    good = hostile["good"]
+    stranger = tmp_path / "stranger"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    config = write(tmp_path, stranger, [good])
+    kind, blob = good.known_hosts_line.split()[1:3]
+    lines = [f"@revoked * {kind} {blob}"]
+    if accepted_too:
+        lines.insert(0, good.known_hosts_line)
+    (tmp_path / "known_hosts").write_text("\n".join(lines) + "\n")
+    refused = cli("--config", config, "collect")
+    assert refused.exit_code == 5
+    assert "is marked @revoked" in refused.stderr, refused.stderr
+    assert "authentication" not in refused.stderr.lower()

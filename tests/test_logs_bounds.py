@@ -4,6 +4,7 @@ list is still counted in the totals, with a warning."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 
@@ -223,7 +224,8 @@ def test_waiting_statement_texts_are_cut_and_bounded():
 
 def test_the_days_of_one_run_share_one_amount_of_kept_text(monkeypatch):
     """One budget for all the days of a read: the first day lists all it can, the later
-    ones their DAY_FLOOR (each its own budget would list all of every day)."""
+    ones their DAY_FLOOR (each its own budget would list all of every day); floors stop
+    at twice the budget (hundreds of days of a never rotated log)."""
     monkeypatch.setattr(engine, "MAX_KEPT_BYTES", 400_000)
     root = engine.Summary("stderr")
     root.split_by_day(50)
@@ -233,8 +235,9 @@ def test_the_days_of_one_run_share_one_amount_of_kept_text(monkeypatch):
             statement = distinct_update(day * 100 + i)[:1500].encode()
             part.query(engine.fingerprint(statement.decode()), 1.0, statement)
     listed = [len(part.queries) for part in root.days.values()]
-    assert listed[0] == 80 and engine.DAY_FLOOR <= listed[1] < 80
-    assert listed[2:] == [engine.DAY_FLOOR] * 8
+    assert listed[0] == 80 and listed[1] == listed[2] == engine.DAY_FLOOR
+    assert listed[-1] == 0 and sorted(listed, reverse=True) == listed
+    assert root.kept.query_bytes < 2 * 400_000 + 4_000  # one entry past twice the budget
     # every query is still counted on its day
     assert [part.result()["query_count"] for part in root.days.values()] == [80] * 10
 
@@ -330,3 +333,79 @@ def test_an_entry_with_megabyte_continuation_lines_is_kept_to_a_megabyte(tmp_pat
     # the 24 MB entry is never joined whole: read blocks, their lines, one MiB kept
     # (21 MB measured here; 77-86 MB when every line was joined)
     assert peak < 32 * 1024 * 1024, peak
+
+
+def test_an_answer_fits_its_bound_with_short_statements_of_many_durations(tmp_path):
+    """3,000 short distinct statements, each with its own spread of durations (wide
+    histograms): the answer's JSON fits answer_bytes, and every query still counts."""
+    log = tmp_path / "postgresql.log"
+    with log.open("w") as handle:
+        for i in range(3000):
+            for j in range(6):
+                ms = f"{(i * 7 + j * 131) % 9000 + 0.5:.3f}"
+                handle.write(
+                    f"2026-12-01 08:{i // 60 % 60:02d}:{i % 60:02d}.000 UTC [4] spse@epns LOG:  "
+                    f"duration: {ms} ms  execute <unnamed>: SELECT kolom_{i} FROM paket WHERE id = $1\n"
+                )
+    request = {
+        "files": [{"path": str(log), "format": "stderr", "prefix": PREFIX}],
+        "cursors": {},
+        "quiet_seconds": 0,
+        "by_day": True,
+        "answer_bytes": 150_000,
+    }
+    answer = engine.run_request(request)
+    assert len(json.dumps(answer, ensure_ascii=False).encode()) <= 150_000
+    day = answer["files"][str(log)]["days"]["2026-12-01"]
+    expected = log.read_text().count("LOG:  duration: ")
+    assert day["query_count"] == expected == 18_000
+    listed = sum(q["count"] for q in day["queries"])
+    assert 0 < len(day["queries"]) < 3000 and listed + day["other"]["queries"] == expected
+    assert day["truncated"]["queries"] == 3000 - len(day["queries"])
+    # without the bound the same answer is many times larger
+    del request["answer_bytes"]
+    assert len(json.dumps(engine.run_request(request), ensure_ascii=False).encode()) > 450_000
+
+
+def test_idle_members_of_a_log_set_do_not_starve_the_active_ones_list(tmp_path):
+    for day in range(1, 21):  # a week-old set of daily files with nothing to read
+        (tmp_path / f"postgresql-2026-11-{day:02d}.log").write_text("")
+    active = tmp_path / "postgresql-2026-11-30.log"
+    active.write_text(
+        "".join(
+            f"2026-11-30 09:00:{i % 60:02d}.000 UTC [4] spse@epns LOG:  duration: 1.000 ms  "
+            f"execute <unnamed>: SELECT kolom_{i} FROM paket WHERE id = $1\n"
+            for i in range(300)
+        )
+    )
+    answer = engine.run_request(
+        {
+            "files": [
+                {"path": str(tmp_path / "postgresql-*.log"), "format": "stderr", "prefix": PREFIX}
+            ],
+            "cursors": {},
+            "quiet_seconds": 0,
+            "by_day": True,
+            "answer_bytes": 1024 * 1024,
+        }
+    )
+    day = answer["files"][str(active)]["days"]["2026-11-30"]
+    assert len(day["queries"]) == 300 and day["other"]["queries"] == 0
+
+
+def test_a_csvlog_record_with_a_long_statement_is_counted(tmp_path):
+    """csv's default field limit (128 KiB) made such a record unreadable."""
+    log = tmp_path / "postgresql.csv"
+    statement = "INSERT INTO t VALUES " + ", ".join(f"({i}, 'nilai')" for i in range(14000))
+    assert len(statement) > 140_000
+    # a record as PostgreSQL 15 writes it (tests/data/pg/postgresql.csv), the statement long
+    log.write_text(
+        '2026-12-01 08:00:00.629 UTC,"spse","epns",7402,"[local]",6b012dc7.1cea,3,"INSERT",'
+        "2026-12-01 08:00:00 UTC,3/0,0,LOG,00000,"
+        f'"duration: 12.000 ms  statement: {statement}",,,,,,,,,"psql","client backend",,0\n'
+    )
+    summary = engine.new_summary("csvlog")
+    with log.open("rb") as handle:
+        engine.summarize_handle(handle, "csvlog", summary)
+    result = engine.result_of(summary)
+    assert result["unparsed"] == 0 and result["query_count"] == 1

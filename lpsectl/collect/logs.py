@@ -1,7 +1,8 @@
 """Log summaries, made on the host itself: only what is new since the last run.
 
-The stdlib-only summariser (``lpsectl/logs/summarize_remote.py``) is sent as
-the standard input of ``python3 - REQUEST_JSON`` and answers with the
+The stdlib-only summariser (``lpsectl/logs/summarize_remote.py``) is sent
+zlib-compressed on the standard input of the host's ``python3``
+(:mod:`lpsectl.remote.ship`, REQUEST_JSON its argument) and answers with the
 summary of each file plus its new read cursor. Cursors travel in the
 snapshot ``data`` (``previous`` gives the last successful one back), so a
 failed run never advances them and nothing is counted twice or skipped.
@@ -21,7 +22,7 @@ from lpsectl.collect.schemas import LOGS, LOGS_ANSWER, BadAnswer, loads_answer, 
 from lpsectl.config import HostConfig
 from lpsectl.logs.summary import merge_summaries, remote_script
 from lpsectl.remote.runner import COMMAND_NOT_FOUND, Runner
-from lpsectl.remote.ship import script_command
+from lpsectl.remote.ship import TOO_OLD, script_command
 
 KIND = "logs"
 #: queries and errors kept per file per run (the daily report merges runs)
@@ -143,7 +144,7 @@ def run_summariser(
 
 def _failure(python: str, stderr: str) -> str:
     last = stderr.strip().splitlines()[-1] if stderr.strip() else messages.NO_MESSAGE
-    if "SyntaxError" in stderr:
+    if "SyntaxError" in stderr or TOO_OLD in stderr:
         return messages.SUMMARISER_OLD_PYTHON.format(python=python, reason=last)
     return messages.SUMMARISER_FAILED.format(reason=last)
 

@@ -1,7 +1,8 @@
 """Host resources and services, by the stdlib probe (or plain shell commands).
 
-The probe (``lpsectl/remote/probe.py``) is sent as the program text on stdin
-of ``python3 -``; its parameters travel as one JSON argv element. A host
+The probe (``lpsectl/remote/probe.py``) is sent zlib-compressed on the stdin of
+the host's ``python3`` (:mod:`lpsectl.remote.ship`); its parameters travel as
+one JSON argv element. A host
 without a usable python3 still yields the basics through a fixed ``sh``
 script whose inputs are positional arguments, never spliced into the text.
 """

@@ -74,6 +74,8 @@ DAY_FLOOR = 50
 #: an entry's continuation lines are kept up to this many bytes (a statement is
 #: fingerprinted from its first 10 KiB, an example is 2,000 characters)
 MAX_ENTRY_BYTES = 1024 * 1024
+#: a csvlog record (its fields may span lines) is read whole up to this size
+MAX_CSV_RECORD = 16 * 1024 * 1024
 
 
 class Kept(object):
@@ -554,8 +556,11 @@ class Summary(object):
         entry = self.queries.get(fp)
         if entry is None:
             kept = self.kept
+            # past the budget a day still lists its first DAY_FLOOR, up to twice the budget
+            # (hundreds of days of a never rotated log)
             if len(self.queries) >= MAX_FINGERPRINTS or (
-                kept.query_bytes >= MAX_KEPT_BYTES and len(self.queries) >= DAY_FLOOR
+                kept.query_bytes >= MAX_KEPT_BYTES
+                and (len(self.queries) >= DAY_FLOOR or kept.query_bytes >= 2 * MAX_KEPT_BYTES)
             ):
                 self.queries_dropped += 1
                 self.queries_dropped_ms += duration_ms
@@ -584,7 +589,8 @@ class Summary(object):
         if entry is None:
             kept = self.kept
             if len(self.errors) >= MAX_SIGNATURES or (
-                kept.error_bytes >= MAX_KEPT_ERROR_BYTES and len(self.errors) >= DAY_FLOOR
+                kept.error_bytes >= MAX_KEPT_ERROR_BYTES
+                and (len(self.errors) >= DAY_FLOOR or kept.error_bytes >= 2 * MAX_KEPT_ERROR_BYTES)
             ):
                 self.errors_dropped[severity] = self.errors_dropped.get(severity, 0) + 1
                 return None
@@ -604,11 +610,8 @@ class Summary(object):
         return entry
 
     # -- output --------------------------------------------------------------------
-    def result(self, timestamp=pg_timestamp, text_budget=None):
-        """The summary as JSON-ready data. ``text_budget`` (bytes, or None): the lists
-        stop where their text would pass it (three quarters for the queries, a quarter
-        for the errors; what they leave out is counted in ``other``), so that an answer
-        fits the transport's cap (ssh.max_output_bytes)."""
+    def result(self, timestamp=pg_timestamp):
+        """The summary as JSON-ready data (see :func:`fit_answer` for its lists' size)."""
         queries = [
             {
                 "fingerprint": fp,
@@ -625,8 +628,7 @@ class Summary(object):
         queries.sort(key=lambda q: (-q["count"], -q["total_ms"], q["fingerprint"]))
         for query in queries[FULL_EXAMPLES:self.top]:
             query["example"] = query["example"][:200]
-        shown = _listed(queries, self.top, None if text_budget is None else text_budget * 3 // 4,
-                        "fingerprint")
+        shown = min(self.top, len(queries))
         errors = []
         for entry in self.errors.values():
             item = dict(entry)
@@ -634,8 +636,7 @@ class Summary(object):
             item["last"] = timestamp(item["last"])
             errors.append(item)
         errors.sort(key=lambda e: (-e["count"], e["severity"], e["signature"]))
-        shown_errors = _listed(errors, self.top, None if text_budget is None else text_budget // 4,
-                               "signature")
+        shown_errors = min(self.top, len(errors))
         by_severity = dict(self.errors_dropped)
         for entry in errors:
             by_severity[entry["severity"]] = by_severity.get(entry["severity"], 0) + entry["count"]
@@ -1381,6 +1382,21 @@ def _finish(reader, summary, pending, record):
     return safe
 
 
+def _csv_row(raw):
+    """One csvlog record's fields. A record longer than csv's field limit (128 KiB by
+    default: a long statement) is read with the limit raised for it alone (the limit is
+    the process's: lpsectl's own CSV imports keep theirs)."""
+    text = raw.decode("utf-8", "replace")
+    limit = csv.field_size_limit()
+    if len(text) <= limit:
+        return next(csv.reader([text]))
+    csv.field_size_limit(MAX_CSV_RECORD)
+    try:
+        return next(csv.reader([text]))
+    finally:
+        csv.field_size_limit(limit)
+
+
 def parse_csvlog(reader, summary):
     """PostgreSQL csvlog: one CSV record per event; quoted fields may span lines."""
     events = PgEvents(summary)
@@ -1404,7 +1420,7 @@ def parse_csvlog(reader, summary):
         quotes += line.count(b'"')
         if quotes % 2:
             # a quoted field open for this long is no record (a 15 MB bulk INSERT fits)
-            if len(parts) > MAX_ENTRY_LINES * 10 or size > 32 * MAX_ENTRY_BYTES:
+            if len(parts) > MAX_ENTRY_LINES * 10 or size > MAX_CSV_RECORD:
                 summary.bad_line(parts[0])
                 parts, quotes, size = [], 0, 0
             continue
@@ -1422,7 +1438,7 @@ def parse_csvlog(reader, summary):
 
 def _csv_record(events, summary, raw):
     try:
-        row = next(csv.reader([raw.decode("utf-8", "replace")]))
+        row = _csv_row(raw)
     except (csv.Error, StopIteration):
         summary.bad_line(raw)
         return
@@ -1759,22 +1775,43 @@ def summarize_files(paths, fmt=None, prefix=None, top=DEFAULT_TOP, access=None):
     return summaries
 
 
-#: what a listed entry adds to an answer beyond its text (numbers, histogram, keys)
-ANSWER_ENTRY_BYTES = 400
+def fit_answer(answer, limit):
+    """Cut the listed queries and errors of an answer's summaries, the least important
+    first and every list by the same share, until the answer's JSON (as main writes it)
+    fits ``limit`` bytes: what is cut is counted in each summary's ``other`` and
+    ``truncated``, so every total stays whole. Access summaries are left as they are
+    (their routes are bounded). Returns the answer's size in bytes."""
+    size = len(json.dumps(answer, ensure_ascii=False).encode("utf-8"))
+    for _ in range(12):
+        if size <= limit:
+            break
+        keep_share = limit * 0.9 / size
+        for item in answer.get("files", {}).values():
+            parts = [item.get("summary")] + list((item.get("days") or {}).values())
+            for part in parts:
+                if part and part.get("format") != "access":
+                    _cut(part, keep_share)
+        size = len(json.dumps(answer, ensure_ascii=False).encode("utf-8"))
+    return size
 
 
-def _listed(items, top, budget, name):
-    """How many of ``items`` (most important first) to list: at most ``top``, and with
-    a ``budget`` only those whose ``name`` and example text fit in it."""
-    if budget is None:
-        return min(top, len(items))
-    used = 0
-    for count, item in enumerate(items[:top]):
-        # as the answer writes them (a non-ASCII character is a 6-byte escape there)
-        used += len(json.dumps(item[name])) + len(json.dumps(item["example"])) + ANSWER_ENTRY_BYTES
-        if used > budget:
-            return count
-    return min(top, len(items))
+def _cut(part, keep_share):
+    """Keep the first ``keep_share`` of a summary's listed queries and errors."""
+    other = part.setdefault("other", {"queries": 0, "query_ms": 0.0, "errors": 0})
+    truncated = part.setdefault("truncated", {"queries": 0, "errors": 0})
+    queries = part.get("queries") or []
+    keep = int(len(queries) * keep_share)
+    for query in queries[keep:]:
+        other["queries"] = other.get("queries", 0) + query["count"]
+        other["query_ms"] = round(other.get("query_ms", 0.0) + query["total_ms"], 3)
+        truncated["queries"] = truncated.get("queries", 0) + 1
+    del queries[keep:]
+    errors = part.get("errors") or []
+    keep = int(len(errors) * keep_share)
+    for error in errors[keep:]:
+        other["errors"] = other.get("errors", 0) + error["count"]
+        truncated["errors"] = truncated.get("errors", 0) + 1
+    del errors[keep:]
 
 
 def not_listed(parts):
@@ -1796,8 +1833,8 @@ def not_listed(parts):
     return out
 
 
-def result_of(summary, text_budget=None):
-    return summary.result(spse_timestamp if summary.format == "spse" else pg_timestamp, text_budget)
+def result_of(summary):
+    return summary.result(spse_timestamp if summary.format == "spse" else pg_timestamp)
 
 
 # ---------------------------------------------------------------------------
@@ -2027,7 +2064,7 @@ def _read_rotated(old, cursor, fmt, summary, prefix, path, warnings, budget=None
 def run_request(request):
     """{"files": [{"path", "format"?, "prefix"?}], "cursors": {path: cursor}, "top": n,
     "quiet_seconds": s, "max_set_files": n, "read_bytes": n?, "read_seconds": s?,
-    "answer_bytes": n?}
+    "answer_bytes": n? (the answer's lists are cut to fit: fit_answer)}
     → {"version", "files": {path: {"summary", "cursor", "warnings", "error", "member_of"?}},
        "sets": {pattern: [member, ...]}}.
 
@@ -2095,13 +2132,7 @@ def run_request(request):
             else:
                 item["summary"] = result_of(summary)
             if summary.days is not None:
-                # the answer must fit the caller's cap on what it reads: each day's lists
-                # get their share of it (the counts stay whole in each day's totals)
-                share = None
-                if request.get("answer_bytes"):
-                    days = [part for part in summary.days.values() if part.queries or part.errors]
-                    share = int(request["answer_bytes"]) // max(1, len(specs)) // max(1, len(days))
-                item["days"] = dict((day, result_of(part, share)) for day, part in summary.days.items())
+                item["days"] = dict((day, result_of(part)) for day, part in summary.days.items())
                 summary.unparsed += sum(part.unparsed for part in summary.days.values())
             item["cursor"] = cursor
             item["warnings"] = notes + warnings + _quality_warnings(path, summary, prefix)
@@ -2112,6 +2143,10 @@ def run_request(request):
         except DAMAGED as exc:
             item["error"] = path + ": the compressed file is damaged (" + str(exc) + ")"
         out["files"][path] = item
+    if request.get("answer_bytes"):
+        # the caller reads at most so much back (ssh.max_output_bytes): lists are cut to
+        # fit, never the counts, so that a big read never fails at the same cursor again
+        fit_answer(out, int(request["answer_bytes"]))
     return out
 
 

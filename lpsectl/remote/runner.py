@@ -317,10 +317,14 @@ class SshRunner:
                         path=known_hosts, reason=exc.strerror or exc
                     ),
                 ) from exc
-        # Never auto-accept: an unknown key may be a man in the middle.
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        # Never auto-accept: an unknown key may be a man in the middle; a revoked one is
+        # said so before we authenticate
+        client.set_missing_host_key_policy(_RefuseUnknown(self.host.name, known, known_hosts))
         try:
-            self._open(client, target, known)
+            self._open(client, target, known, known_hosts)
+        except HostKeyError:
+            client.close()
+            raise
         except paramiko.PasswordRequiredException as exc:
             client.close()
             raise AuthenticationError(
@@ -376,17 +380,12 @@ class SshRunner:
                 ),
             ) from exc
         server_key = client.get_transport().get_remote_server_key()
-        if server_key.asbytes() in known.revoked:
+        if server_key.asbytes() in known.revoked:  # never reached: refused before auth
             client.close()
-            raise HostKeyError(
-                self.host.name,
-                messages.HOST_KEY_REVOKED.format(
-                    key=f"{server_key.get_name()} {fingerprint(server_key)}", path=known_hosts
-                ),
-            )
+            raise _revoked(self.host.name, server_key, known_hosts)
         self._client = client
 
-    def _open(self, client: Any, target: dict, known: KnownKeys) -> None:
+    def _open(self, client: Any, target: dict, known: KnownKeys, known_hosts: Path) -> None:
         """``client.connect`` to ``target``; when the server presents another of the keys
         known_hosts accepts for it than the one paramiko holds for that type (two lines,
         a host's own and a pattern's), once more with that key (paramiko raises the
@@ -410,6 +409,8 @@ class SshRunner:
                 )
                 return
             except paramiko.BadHostKeyException as exc:
+                if exc.key.asbytes() in known.revoked:
+                    raise _revoked(self.host.name, exc.key, known_hosts) from None
                 if attempt == 2 or exc.key.asbytes() not in known.accepted:
                     raise
                 client.close()
@@ -563,6 +564,30 @@ class SshRunner:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _revoked(host: str, key: Any, known_hosts: Path) -> HostKeyError:
+    return HostKeyError(
+        host,
+        messages.HOST_KEY_REVOKED.format(
+            key=f"{key.get_name()} {fingerprint(key)}", path=known_hosts
+        ),
+    )
+
+
+class _RefuseUnknown:
+    """paramiko's policy for a server key no known_hosts line holds for its type:
+    refused (as RejectPolicy), and named revoked when it is (before authentication)."""
+
+    def __init__(self, host: str, known: KnownKeys, known_hosts: Path) -> None:
+        self.host, self.known, self.known_hosts = host, known, known_hosts
+
+    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+        import paramiko
+
+        if key.asbytes() in self.known.revoked:
+            raise _revoked(self.host, key, self.known_hosts)
+        raise paramiko.SSHException(f"Server {hostname!r} not found in known_hosts")
 
 
 def fingerprint(key: Any) -> str:
@@ -761,6 +786,7 @@ def load_known_hosts(
     }
     matched.update(index.revoked)
     known = KnownKeys(set(), set())
+    candidates = []
     for at in sorted(matched):  # in the file's order, as OpenSSH reads it
         number, marker, key_type, key_data = index.lines[at]
         try:
@@ -780,6 +806,10 @@ def load_known_hosts(
             continue
         if marker == "@revoked":
             known.revoked.add(key.asbytes())
+            continue
+        candidates.append(key)
+    for key in candidates:  # a revoked key is never accepted, wherever its line stands
+        if key.asbytes() in known.revoked:
             continue
         known.accepted.add(key.asbytes())
         if host_keys.lookup(wanted) is None or key.get_name() not in host_keys.lookup(wanted):

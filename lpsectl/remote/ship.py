@@ -12,10 +12,16 @@ from __future__ import annotations
 import zlib
 from functools import lru_cache
 
-#: what the host's Python runs with ``-c``: the script compressed on stdin, run as
-#: __main__ (sys.argv[0] "-" as for a script read from stdin)
+#: the words an interpreter too old for the scripts says (Python 2 can parse the check)
+TOO_OLD = "Python 3.6 or newer needed"
+#: what the host's Python runs with ``-c``: a version check any Python parses, the
+#: current directory out of the import path (a zlib.py or json.py in the login
+#: directory is not ours), then the script compressed on stdin, run as __main__
+#: (sys.argv[0] "-" as for a script read from stdin)
 BOOTSTRAP = (
-    "import sys,zlib;sys.argv[0]='-';"
+    "import sys;sys.version_info>=(3,6) or sys.exit('lpsectl: " + TOO_OLD + ", not '"
+    "+sys.version.split()[0]);sys.path[:]=[p for p in sys.path if p not in ('','.')];"
+    "import zlib;sys.argv[0]='-';"
     "exec(compile(zlib.decompress(sys.stdin.buffer.read()),'<lpsectl>','exec'),"
     "{'__name__':'__main__'})"
 )
