@@ -628,7 +628,6 @@ class Summary(object):
         queries.sort(key=lambda q: (-q["count"], -q["total_ms"], q["fingerprint"]))
         for query in queries[FULL_EXAMPLES:self.top]:
             query["example"] = query["example"][:200]
-        shown = min(self.top, len(queries))
         errors = []
         for entry in self.errors.values():
             item = dict(entry)
@@ -636,7 +635,6 @@ class Summary(object):
             item["last"] = timestamp(item["last"])
             errors.append(item)
         errors.sort(key=lambda e: (-e["count"], e["severity"], e["signature"]))
-        shown_errors = min(self.top, len(errors))
         by_severity = dict(self.errors_dropped)
         for entry in errors:
             by_severity[entry["severity"]] = by_severity.get(entry["severity"], 0) + entry["count"]
@@ -649,22 +647,22 @@ class Summary(object):
             "start": start,
             "end": end,
             "query_count": sum(q["count"] for q in queries) + self.queries_dropped,
-            "queries": queries[:shown],
+            "queries": queries[: self.top],
             "error_count": sum(e["count"] for e in errors) + errors_dropped,
-            "errors": errors[:shown_errors],
+            "errors": errors[: self.top],
             "by_severity": by_severity,
             "unparsed": self.unparsed,
             "unparsed_example": self.unparsed_example,
             "truncated": {
-                "queries": len(queries) - shown + self.queries_dropped,
-                "errors": len(errors) - shown_errors + errors_dropped,
+                "queries": max(0, len(queries) - self.top) + self.queries_dropped,
+                "errors": max(0, len(errors) - self.top) + errors_dropped,
             },
             # what the lists leave out is counted, not dropped
             "other": {
-                "queries": sum(q["count"] for q in queries[shown:]) + self.queries_dropped,
-                "query_ms": round(sum(q["total_ms"] for q in queries[shown:])
+                "queries": sum(q["count"] for q in queries[self.top:]) + self.queries_dropped,
+                "query_ms": round(sum(q["total_ms"] for q in queries[self.top:])
                                   + self.queries_dropped_ms, 3),
-                "errors": sum(e["count"] for e in errors[shown_errors:]) + errors_dropped,
+                "errors": sum(e["count"] for e in errors[self.top:]) + errors_dropped,
             },
         }
         warnings = list(self.warnings)

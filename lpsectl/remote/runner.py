@@ -808,11 +808,14 @@ def load_known_hosts(
             known.revoked.add(key.asbytes())
             continue
         candidates.append(key)
+    held: set[str] = set()  # key types given to paramiko: the first line's of each
     for key in candidates:  # a revoked key is never accepted, wherever its line stands
-        if key.asbytes() in known.revoked:
+        blob = key.asbytes()
+        if blob in known.revoked:
             continue
-        known.accepted.add(key.asbytes())
-        if host_keys.lookup(wanted) is None or key.get_name() not in host_keys.lookup(wanted):
+        known.accepted.add(blob)
+        if key.get_name() not in held:
+            held.add(key.get_name())
             host_keys.add(wanted, key.get_name(), key)
     return known
 
