@@ -78,6 +78,31 @@ SYSTEM = {
 }
 
 
+def insert_run(
+    store: Store,
+    stamp: str,
+    day: str,
+    db_ok: bool = True,
+    app: dict = SYSTEM,
+    db_error_type: str | None = None,
+) -> None:
+    """One collect run: spse-app answered (``app``), spse-db answered or refused the
+    connection (``db_error_type`` stored only when given)."""
+    run = store.insert("runs", {"job": "collect", "started_at": stamp})
+    common = {"run_id": run, "kind": "system", "taken_at": stamp, "day": day, "unavailable": {}}
+    store.insert("snapshots", {**common, "host": "spse-app", "ok": 1, "data": app})
+    db = {
+        **common,
+        "host": "spse-db",
+        "ok": int(db_ok),
+        "data": SYSTEM if db_ok else {},
+        "error": None if db_ok else "cannot connect to 10.0.0.11:22: Connection refused",
+    }
+    if db_error_type:
+        db["error_type"] = db_error_type
+    store.insert("snapshots", db)
+
+
 @pytest.fixture
 def history(tmp_path):
     """Two runs on 2026-11-20: the app host always up, the db host down at the last run."""
@@ -90,34 +115,7 @@ def history(tmp_path):
     )
     store = Store.open_sqlite(tmp_path / "history.sqlite3")
     for stamp, db_ok in (("2026-11-20T06:00:00+07:00", True), ("2026-11-20T12:00:00+07:00", False)):
-        run = store.insert("runs", {"job": "collect", "started_at": stamp})
-        store.insert(
-            "snapshots",
-            {
-                "run_id": run,
-                "host": "spse-app",
-                "kind": "system",
-                "taken_at": stamp,
-                "day": "2026-11-20",
-                "ok": 1,
-                "data": SYSTEM,
-                "unavailable": {},
-            },
-        )
-        store.insert(
-            "snapshots",
-            {
-                "run_id": run,
-                "host": "spse-db",
-                "kind": "system",
-                "taken_at": stamp,
-                "day": "2026-11-20",
-                "ok": int(db_ok),
-                "data": SYSTEM if db_ok else {},
-                "error": None if db_ok else "cannot connect to 10.0.0.11:22: Connection refused",
-                "unavailable": {},
-            },
-        )
+        insert_run(store, stamp, "2026-11-20", db_ok=db_ok)
     store.close()
     return str(config)
 
@@ -316,26 +314,11 @@ def test_what_changed_since_yesterday(history, cli, tmp_path):
     import copy
 
     store = Store.open_sqlite(tmp_path / "history.sqlite3")
-    stamp = "2026-11-19T12:00:00+07:00"
-    run = store.insert("runs", {"job": "collect", "started_at": stamp})
     fuller = copy.deepcopy(SYSTEM)
     for fs in fuller["filesystems"]:
         if fs["mount"] == "/home":
             fs["used_percent"] = 96.0
-    for host, data in (("spse-app", fuller), ("spse-db", SYSTEM)):
-        store.insert(
-            "snapshots",
-            {
-                "run_id": run,
-                "host": host,
-                "kind": "system",
-                "taken_at": stamp,
-                "day": "2026-11-19",
-                "ok": 1,
-                "data": data,
-                "unavailable": {},
-            },
-        )
+    insert_run(store, "2026-11-19T12:00:00+07:00", "2026-11-19", app=fuller)
     store.close()
     doc = cli(
         "--config", history, "report", "daily", "--date", "2026-11-20", "--format", "json"
@@ -356,37 +339,14 @@ def test_what_changed_since_yesterday(history, cli, tmp_path):
 @freeze_time("2026-11-21 00:30:00")
 def test_no_change_since_yesterday_is_said(history, cli, tmp_path):
     store = Store.open_sqlite(tmp_path / "history.sqlite3")
-    for stamp in ("2026-11-19T12:00:00+07:00",):
-        run = store.insert("runs", {"job": "collect", "started_at": stamp})
-        store.insert(
-            "snapshots",
-            {
-                "run_id": run,
-                "host": "spse-app",
-                "kind": "system",
-                "taken_at": stamp,
-                "day": "2026-11-19",
-                "ok": 1,
-                "data": SYSTEM,
-                "unavailable": {},
-            },
-        )
-        # spse-db was down on the 19th too: its reachability alert is no news
-        store.insert(
-            "snapshots",
-            {
-                "run_id": run,
-                "host": "spse-db",
-                "kind": "system",
-                "taken_at": stamp,
-                "day": "2026-11-19",
-                "ok": 0,
-                "error": "cannot connect to 10.0.0.11:22: Connection refused",
-                "error_type": "UnreachableError",
-                "data": {},
-                "unavailable": {},
-            },
-        )
+    # spse-db was down on the 19th too: its reachability alert is no news
+    insert_run(
+        store,
+        "2026-11-19T12:00:00+07:00",
+        "2026-11-19",
+        db_ok=False,
+        db_error_type="UnreachableError",
+    )
     store.close()
     text = cli("--config", history, "report", "daily", "--date", "2026-11-20").stdout
     assert "Tidak ada perubahan pada pemeriksaan server sejak kemarin." in text
